@@ -1,0 +1,41 @@
+dnl phpize build of clustered_session.so: the ext/ glue plus the C++ core in src/.
+PHP_ARG_ENABLE([clustered-session],
+  [whether to enable the clustered session save handler],
+  [AS_HELP_STRING([--enable-clustered-session], [Enable the clustered session save handler])],
+  [yes])
+
+if test "$PHP_CLUSTERED_SESSION" != "no"; then
+  PHP_REQUIRE_CXX()
+
+  AC_PATH_PROG(PKG_CONFIG, pkg-config, no)
+  if test "$PKG_CONFIG" = "no"; then
+    AC_MSG_ERROR([pkg-config not found: apt-get install pkg-config])
+  fi
+  AC_MSG_CHECKING([for libmemcached >= 1.1.4])
+  if $PKG_CONFIG --exists libmemcached; then
+    LIBMEMCACHED_VERSION=`$PKG_CONFIG --modversion libmemcached`
+    if $PKG_CONFIG --atleast-version=1.1.4 libmemcached; then
+      AC_MSG_RESULT([$LIBMEMCACHED_VERSION])
+    else
+      AC_MSG_ERROR([libmemcached $LIBMEMCACHED_VERSION is too old: 1.1.0-1.1.3 can hand a late reply to the next get after a timeout; need >= 1.1.4 (Debian 12: apt-get install libmemcached-dev)])
+    fi
+  else
+    AC_MSG_RESULT([no])
+    AC_MSG_ERROR([libmemcached not found by pkg-config; install it with: apt-get install libmemcached-dev])
+  fi
+  LIBMEMCACHED_CFLAGS=`$PKG_CONFIG --cflags libmemcached`
+  LIBMEMCACHED_LIBS=`$PKG_CONFIG --libs libmemcached`
+  PHP_EVAL_INCLINE($LIBMEMCACHED_CFLAGS)
+  PHP_EVAL_LIBLINE($LIBMEMCACHED_LIBS, CLUSTERED_SESSION_SHARED_LIBADD)
+  PHP_ADD_LIBRARY(stdc++, 1, CLUSTERED_SESSION_SHARED_LIBADD)
+  PHP_SUBST(CLUSTERED_SESSION_SHARED_LIBADD)
+
+  CORE_SOURCES=`cd $srcdir && ls src/*/*.cpp | tr '\n' ' '`
+  EXT_SOURCES=`cd $srcdir && ls ext/*.cpp | tr '\n' ' '`
+  PHP_NEW_EXTENSION(clustered_session, $EXT_SOURCES $CORE_SOURCES, $ext_shared,,
+    [-std=c++20 -I@ext_srcdir@/src -Wall -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1], cxx)
+  PHP_ADD_EXTENSION_DEP(clustered_session, session)
+  for dir in ext src/sid src/shm src/store src/session src/util; do
+    PHP_ADD_BUILD_DIR([$ext_builddir/$dir], 1)
+  done
+fi

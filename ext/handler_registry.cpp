@@ -1,0 +1,118 @@
+#include "handler_registry.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <memory>
+
+#include "php_clustered_session.h"
+#include "sid/save_path.h"
+
+namespace clustered::ext {
+namespace {
+
+SharedSegment* g_segment = nullptr;
+std::unique_ptr<SessionHandler> g_handler;
+std::string g_handler_save_path;
+pid_t g_handler_pid = 0;
+std::string g_route;
+
+// gethostname() up to the first dot, lowercased, reduced to [a-z0-9]{1,16}.
+std::string short_hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "node";
+  std::string route;
+  for (const char* c = name; *c != '\0' && *c != '.' && route.size() < 16; ++c) {
+    const auto lower = static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+    if ((lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9')) route.push_back(lower);
+  }
+  return route.empty() ? "node" : route;
+}
+
+}  // namespace
+
+SharedSegment* shared_segment() { return g_segment; }
+
+bool start_shared_segment(std::string* error) {
+  auto made = SharedSegment::create_or_reattach(static_cast<std::size_t>(CSG(cache_size)));
+  if (!made) {
+    *error = made.error();
+    return false;
+  }
+  g_segment = *made;
+  return true;
+}
+
+void stop_shared_segment() {
+  drop_handler();
+  // Kept for a reattach when this process loads the module again (Apache
+  // graceful restart); unmapped with the process otherwise.
+  SharedSegment::release(g_segment, true);
+  g_segment = nullptr;
+}
+
+void resolve_route() {
+  const std::string configured = CSG(route) != nullptr ? CSG(route) : "";
+  g_route = configured.empty() || configured == "off" ? short_hostname() : configured;
+}
+
+const std::string& effective_route() { return g_route; }
+
+HandlerConfig current_config() {
+  HandlerConfig config;
+  const std::string configured = CSG(route) != nullptr ? CSG(route) : "";
+  config.route = g_route;
+  config.trust_route = configured != "off";
+  config.strict_mode = zend_ini_long(const_cast<char*>("session.use_strict_mode"),
+                                     sizeof("session.use_strict_mode") - 1, 0) != 0;
+  config.replicas = static_cast<unsigned>(CSG(replicas));
+  config.locking = CSG(locking);
+  config.lock_timeout = std::chrono::milliseconds(CSG(lock_timeout) * 1000);
+  config.connect_timeout = std::chrono::milliseconds(CSG(connect_timeout));
+  config.io_timeout = std::chrono::milliseconds(CSG(io_timeout));
+  config.retry_interval_ms = CSG(retry_interval) * 1000;
+  config.touch_interval_s = CSG(touch_interval);
+  config.prefix = CSG(prefix) != nullptr ? CSG(prefix) : "";
+  config.sid_length = static_cast<std::size_t>(zend_ini_long(
+      const_cast<char*>("session.sid_length"), sizeof("session.sid_length") - 1, 0));
+  config.sid_bits_per_character = static_cast<int>(
+      zend_ini_long(const_cast<char*>("session.sid_bits_per_character"),
+                    sizeof("session.sid_bits_per_character") - 1, 0));
+  config.gc_maxlifetime_s = zend_ini_long(const_cast<char*>("session.gc_maxlifetime"),
+                                          sizeof("session.gc_maxlifetime") - 1, 0);
+  return config;
+}
+
+SessionHandler* handler_for(const char* save_path, std::string* error) {
+  const std::string path = save_path != nullptr ? save_path : "";
+  // A handler (and its connections) made before a fork belongs to the parent.
+  if (g_handler && (g_handler_save_path != path || g_handler_pid != getpid())) drop_handler();
+  if (!g_handler) {
+    auto nodes = parse_save_path(path);
+    if (!nodes) {
+      *error = nodes.error();
+      return nullptr;
+    }
+    g_handler = std::make_unique<SessionHandler>(current_config(), std::move(*nodes), g_segment);
+    g_handler_save_path = path;
+    g_handler_pid = getpid();
+  }
+  g_handler->update_request_settings(current_config());
+  return g_handler.get();
+}
+
+SessionHandler* current_handler() {
+  return g_handler && g_handler_pid == getpid() ? g_handler.get() : nullptr;
+}
+
+void drop_handler() {
+  if (g_handler && g_handler_pid != getpid()) {
+    // Inherited through fork: the socket belongs to the parent; release our
+    // object without closing the parent's connection politely.
+    (void)g_handler.release();
+  }
+  g_handler.reset();
+  g_handler_save_path.clear();
+}
+
+}  // namespace clustered::ext

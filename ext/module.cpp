@@ -1,0 +1,91 @@
+// Module entry: registers the save handler, maps the shared segment in MINIT
+// (before Apache forks), and cleans up after every request.
+#include <string>
+
+#include "handler_registry.h"
+#include "php_clustered_session.h"
+#include "save_handler.h"
+#include "settings.h"
+#include "stats.h"
+
+extern "C" {
+#include "ext/standard/info.h"
+}
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_clustered_session_stats, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+PHP_FUNCTION(clustered_session_stats) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  clustered_session_fill_stats(return_value);
+}
+
+static const zend_function_entry clustered_session_functions[] = {
+    PHP_FE(clustered_session_stats, arginfo_clustered_session_stats) PHP_FE_END};
+
+static PHP_MINIT_FUNCTION(clustered_session) {
+  clustered_session_register_ini(type, module_number);
+  clustered::ext::resolve_route();
+  std::string error;
+  if (!clustered::ext::start_shared_segment(&error)) {
+    php_error_docref(nullptr, E_WARNING, "clustered_session: %s", error.c_str());
+    return FAILURE;
+  }
+  const clustered::HandlerConfig config = clustered::ext::current_config();
+  if (clustered::longest_key(config) > clustered::kMaxMemcachedKey) {
+    php_error_docref(nullptr, E_WARNING,
+                     "clustered_session: keys would reach %zu bytes (clustered_session.prefix + "
+                     "session.sid_length + suffix), over memcached's 250; sessions will fail "
+                     "until one is shortened",
+                     clustered::longest_key(config));
+  }
+  return php_session_register_module(clustered_session_module());
+}
+
+static PHP_MSHUTDOWN_FUNCTION(clustered_session) {
+  clustered::ext::stop_shared_segment();
+  clustered_session_unregister_ini(type, module_number);
+  return SUCCESS;
+}
+
+// Runs after every module's RSHUTDOWN (so after ext/session has written and
+// closed): a lock still held here belongs to a request that never closed.
+static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(clustered_session) {
+  if (clustered::SessionHandler* handler = clustered::ext::current_handler()) {
+    (void)handler->close();
+    (void)handler->take_warnings();
+  }
+  return SUCCESS;
+}
+
+static PHP_MINFO_FUNCTION(clustered_session) {
+  clustered_session_print_info();
+  clustered_session_display_ini(zend_module);
+}
+
+static PHP_GINIT_FUNCTION(clustered_session) { clustered_session_init_globals(clustered_session_globals); }
+
+static const zend_module_dep clustered_session_deps[] = {ZEND_MOD_REQUIRED("session")
+                                                             ZEND_MOD_END};
+
+zend_module_entry clustered_session_module_entry = {
+    STANDARD_MODULE_HEADER_EX,
+    nullptr,
+    clustered_session_deps,
+    "clustered_session",
+    clustered_session_functions,
+    PHP_MINIT(clustered_session),
+    PHP_MSHUTDOWN(clustered_session),
+    nullptr,
+    nullptr,
+    PHP_MINFO(clustered_session),
+    PHP_CLUSTERED_SESSION_VERSION,
+    PHP_MODULE_GLOBALS(clustered_session),
+    PHP_GINIT(clustered_session),
+    nullptr,
+    ZEND_MODULE_POST_ZEND_DEACTIVATE_N(clustered_session),
+    STANDARD_MODULE_PROPERTIES_EX};
+
+extern "C" {
+ZEND_GET_MODULE(clustered_session)
+}

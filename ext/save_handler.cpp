@@ -1,0 +1,151 @@
+// PS_*_FUNC(clustered): PHP's session callbacks, each a thin translation onto
+// clustered::SessionHandler. Errors come back as values and become one E_WARNING
+// here (never a C++ exception across PHP, whose bailout would skip destructors).
+#include "save_handler.h"
+
+#include <string>
+#include <string_view>
+
+#include "handler_registry.h"
+#include "php_clustered_session.h"
+
+extern "C" {
+#include "ext/session/php_session.h"
+}
+
+using clustered::SessionHandler;
+
+namespace {
+
+SessionHandler* handler_of(void** mod_data) {
+  return static_cast<SessionHandler*>(PS_GET_MOD_DATA());
+}
+
+std::string_view view(const zend_string* text) {
+  return {ZSTR_VAL(text), ZSTR_LEN(text)};
+}
+
+void emit_warnings(SessionHandler* handler) {
+  for (const std::string& warning : handler->take_warnings()) {
+    php_error_docref(nullptr, E_WARNING, "clustered_session: %s", warning.c_str());
+  }
+}
+
+zend_result report(SessionHandler* handler, const clustered::Status& status) {
+  emit_warnings(handler);
+  if (status) return SUCCESS;
+  php_error_docref(nullptr, E_WARNING, "clustered_session: %s", status.error().c_str());
+  return FAILURE;
+}
+
+}  // namespace
+
+/* open: PARAMETERS save_path (node list), session_name. RETURN VALUE SUCCESS when
+ * save_path parses; otherwise one warning naming the exact problem and FAILURE,
+ * so session_start() returns false (never a silent fallback). */
+PS_OPEN_FUNC(clustered) {
+  std::string error;
+  SessionHandler* handler = clustered::ext::handler_for(save_path, &error);
+  if (handler == nullptr) {
+    php_error_docref(nullptr, E_WARNING, "clustered_session: invalid session.save_path: %s",
+                     error.c_str());
+    PS_SET_MOD_DATA(nullptr);
+    return FAILURE;
+  }
+  const auto& config = handler->config();
+  if (clustered::longest_key(config) > clustered::kMaxMemcachedKey) {
+    php_error_docref(nullptr, E_WARNING,
+                     "clustered_session: keys would reach %zu bytes (prefix + session.sid_length "
+                     "+ suffix), over memcached's 250; shorten clustered_session.prefix or "
+                     "session.sid_length",
+                     clustered::longest_key(config));
+    PS_SET_MOD_DATA(nullptr);
+    return FAILURE;
+  }
+  PS_SET_MOD_DATA(handler);
+  return report(handler, handler->open());
+}
+
+/* close: finishes a pending ID rewrite and releases the session lock. Called also
+ * after read_and_close, session_abort() and failed reads. */
+PS_CLOSE_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return SUCCESS;
+  const zend_result result = report(handler, handler->close());
+  PS_SET_MOD_DATA(nullptr);
+  return result;
+}
+
+/* read: RETURN VALUE SUCCESS with the data, or with an empty string for a session
+ * that does not exist; FAILURE when it cannot be known (store down, lock timeout),
+ * so PHP never starts an empty session that would overwrite the real one. */
+PS_READ_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return FAILURE;
+  auto data = handler->read(view(key));
+  if (report(handler, data ? clustered::success() : clustered::Status(clustered::Error{data.error()})) ==
+      FAILURE) {
+    return FAILURE;
+  }
+  *val = zend_string_init(data->data(), data->size(), 0);
+  return SUCCESS;
+}
+
+/* write: stores the session through to memcached (and the local cache). */
+PS_WRITE_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return FAILURE;
+  return report(handler, handler->write(view(key), view(val)));
+}
+
+/* destroy: a missing session is not an error. */
+PS_DESTROY_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return FAILURE;
+  return report(handler, handler->destroy(view(key)));
+}
+
+/* gc: memcached expires remote copies itself; this sweeps the local cache. */
+PS_GC_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return 0;
+  const auto removed = static_cast<zend_long>(handler->gc());
+  *nrdels = removed;
+  return removed;
+}
+
+/* create_sid: <random>-<store>.<route>; random as PHP's own generator makes it. */
+PS_CREATE_SID_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return php_session_create_id(mod_data);
+  auto id = handler->create_sid();
+  emit_warnings(handler);
+  if (!id) {
+    php_error_docref(nullptr, E_WARNING, "clustered_session: %s", id.error().c_str());
+    return nullptr;
+  }
+  return zend_string_init(id->data(), id->size(), 0);
+}
+
+/* validate_sid (strict mode): SUCCESS only for an existing session owned here;
+ * FAILURE makes PHP create a new ID, which is also how sessions are taken over. */
+PS_VALIDATE_SID_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return FAILURE;
+  const bool valid = handler->validate_sid(view(key));
+  emit_warnings(handler);
+  return valid ? SUCCESS : FAILURE;
+}
+
+/* update_timestamp (lazy_write, data unchanged): refreshes the TTL, remotely at
+ * most once per touch_interval. */
+PS_UPDATE_TIMESTAMP_FUNC(clustered) {
+  SessionHandler* handler = handler_of(mod_data);
+  if (handler == nullptr) return FAILURE;
+  return report(handler, handler->update_timestamp(view(key), view(val)));
+}
+
+const ps_module* clustered_session_module() {
+  static const ps_module module = {PS_MOD_UPDATE_TIMESTAMP(clustered)};
+  return &module;
+}

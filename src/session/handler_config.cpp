@@ -1,0 +1,25 @@
+#include "session/handler_config.h"
+
+#include "sid/node_id.h"
+#include "sid/session_id.h"
+
+namespace clustered {
+
+std::string HandlerConfig::mode_description() const {
+  if (!trust_route) {
+    return "untrusted: clustered_session.route=off, every read is fetched from memcached";
+  }
+  if (!strict_mode) {
+    return "untrusted: session.use_strict_mode=0 (IDs cannot be rewritten), every read is "
+           "fetched from memcached";
+  }
+  return "owner: sessions routed to " + route + " are served from the local cache";
+}
+
+std::size_t longest_key(const HandlerConfig& config) {
+  return config.prefix.size() + effective_random_length(config.sid_length,
+                                                        config.sid_bits_per_character) +
+         1 + kMaxNodeIdLength + 1 + config.route.size();
+}
+
+}  // namespace clustered

@@ -1,0 +1,37 @@
+// Everything the handler needs to know, gathered by ext/ from php.ini and the
+// session module's own settings, so the core never reads PHP state.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace clustered {
+
+struct HandlerConfig {
+  std::string route;          // this node's id in session IDs
+  bool trust_route = true;    // false with route=off: never trust the local copy
+  bool strict_mode = false;   // session.use_strict_mode: needed to rewrite IDs
+  unsigned replicas = 0;
+  bool locking = true;
+  std::chrono::milliseconds lock_timeout{30000};
+  std::chrono::milliseconds connect_timeout{100};
+  std::chrono::milliseconds io_timeout{250};
+  std::int64_t retry_interval_ms = 2000;
+  std::int64_t touch_interval_s = 60;
+  std::string prefix = "sess.";
+  std::size_t sid_length = 32;
+  int sid_bits_per_character = 4;
+  std::int64_t gc_maxlifetime_s = 1440;
+
+  // Why the local copy is (not) trusted, for phpinfo() and the stats.
+  bool trusts_local_copy() const { return trust_route && strict_mode; }
+  std::string mode_description() const;
+};
+
+inline constexpr std::size_t kMaxMemcachedKey = 250;
+
+// Longest key this configuration can produce: prefix + random + '-' + store + '.' + route.
+std::size_t longest_key(const HandlerConfig& config);
+
+}  // namespace clustered

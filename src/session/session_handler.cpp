@@ -1,0 +1,464 @@
+#include "session/session_handler.h"
+
+#include <sys/time.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "sid/node_id.h"
+
+namespace clustered {
+namespace {
+
+// Longest ID the handler will look at: PHP's 256-character limit plus our suffix.
+constexpr std::size_t kMaxIdLength = kMaxRandomLength + 2 + 2 * kMaxNodeIdLength;
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// Versions grow with every write of a session and roughly follow wall time, so of
+// two copies written on different nodes the later write also has the higher one.
+std::uint64_t next_version(std::uint64_t previous) {
+  timeval now{};
+  gettimeofday(&now, nullptr);
+  const auto micros = static_cast<std::uint64_t>(now.tv_sec) * 1000000ULL +
+                      static_cast<std::uint64_t>(now.tv_usec);
+  return std::max<std::uint64_t>(previous + 1, micros);
+}
+
+RemoteOptions remote_options(const HandlerConfig& config) {
+  RemoteOptions options;
+  options.timeouts.connect = config.connect_timeout;
+  options.timeouts.io = config.io_timeout;
+  options.retry_interval_ms = config.retry_interval_ms;
+  options.replicas = config.replicas;
+  return options;
+}
+
+}  // namespace
+
+struct SessionHandler::Loaded {
+  std::string id;
+  std::size_t store_index = 0;
+  std::uint64_t version = 0;
+  std::string data;
+  bool owned = false;
+};
+
+struct SessionHandler::Carried {
+  enum class Kind { kMigration, kRelocation } kind = Kind::kMigration;
+  std::string from_id;
+  std::size_t from_store = 0;
+  std::string data;
+  std::uint64_t version = 0;
+  std::optional<std::size_t> avoid_store;  // the store that is down (relocation)
+  std::string target_id;                   // set by create_sid()
+  std::size_t target_store = 0;
+};
+
+struct SessionHandler::Prefetched {
+  enum class Kind { kFound, kMissing, kFailed } kind = Kind::kMissing;
+  std::string id;
+  std::string data;
+  std::uint64_t version = 0;
+  std::string error;
+};
+
+SessionHandler::SessionHandler(HandlerConfig config, std::vector<NodeAddress> nodes,
+                               SharedSegment* shared)
+    : config_(std::move(config)),
+      private_counters_(shared == nullptr ? std::make_unique<Counters>() : nullptr),
+      shared_(shared),
+      counters_(shared != nullptr ? &shared->counters() : private_counters_.get()),
+      cache_(shared != nullptr ? shared->cache() : nullptr),
+      remote_(std::move(nodes), remote_options(config_),
+              shared != nullptr ? &shared->health() : nullptr, counters_) {}
+
+SessionHandler::~SessionHandler() { release_lock(); }
+
+void SessionHandler::update_request_settings(const HandlerConfig& config) {
+  config_.strict_mode = config.strict_mode;
+  config_.prefix = config.prefix;
+  config_.sid_length = config.sid_length;
+  config_.sid_bits_per_character = config.sid_bits_per_character;
+  config_.gc_maxlifetime_s = config.gc_maxlifetime_s;
+}
+
+std::vector<std::string> SessionHandler::take_warnings() {
+  std::vector<std::string> taken;
+  taken.swap(warnings_);
+  return taken;
+}
+
+void SessionHandler::warn(std::string message) {
+  Counters::add(counters_->errors);
+  warnings_.push_back(std::move(message));
+}
+
+std::string SessionHandler::key_for(std::string_view id) const {
+  std::string key = config_.prefix;
+  key.append(id);
+  return key;
+}
+
+std::uint32_t SessionHandler::remote_ttl() const {
+  return static_cast<std::uint32_t>(
+      std::max<std::int64_t>(1, config_.gc_maxlifetime_s + config_.touch_interval_s));
+}
+
+std::int64_t SessionHandler::local_expiry(std::int64_t now) const {
+  return now + std::max<std::int64_t>(1, config_.gc_maxlifetime_s);
+}
+
+bool SessionHandler::owned_here(const std::optional<SessionId>& parsed) const {
+  return config_.trusts_local_copy() && cache_ != nullptr && parsed &&
+         parsed->route == config_.route && remote_.index_of(parsed->store).has_value();
+}
+
+std::size_t SessionHandler::store_index_for(std::string_view id,
+                                            const std::optional<SessionId>& parsed) {
+  if (parsed) {
+    if (auto index = remote_.index_of(parsed->store)) return *index;
+  }
+  return remote_.rendezvous_node(id);
+}
+
+Status SessionHandler::acquire_lock(std::string_view id) {
+  if (!config_.locking || shared_ == nullptr) return success();
+  if (held_stripe_ && locked_id_ == id) return success();
+  release_lock();
+  const std::size_t stripe = LockTable::stripe_for(key_for(id));
+  switch (shared_->locks().lock(stripe, config_.lock_timeout)) {
+    case SessionLockResult::kAcquiredAfterWait:
+      Counters::add(counters_->lock_waits);
+      [[fallthrough]];
+    case SessionLockResult::kAcquired:
+      held_stripe_ = stripe;
+      locked_id_ = id;
+      return success();
+    case SessionLockResult::kTimedOut:
+      Counters::add(counters_->lock_waits);
+      Counters::add(counters_->lock_timeouts);
+      return Error{"timed out after " + std::to_string(config_.lock_timeout.count() / 1000) +
+                   " s (clustered_session.lock_timeout) waiting for the lock of session " +
+                   std::string(id)};
+    case SessionLockResult::kFailed:
+      break;
+  }
+  return Error{"cannot take the lock of session " + std::string(id)};
+}
+
+void SessionHandler::release_lock() {
+  if (held_stripe_ && shared_ != nullptr) shared_->locks().unlock(*held_stripe_);
+  held_stripe_.reset();
+  locked_id_.clear();
+}
+
+void SessionHandler::reset_request_state() {
+  loaded_.reset();
+  carried_.reset();
+  prefetched_.reset();
+  created_ids_.clear();
+}
+
+Status SessionHandler::open() { return success(); }
+
+Status SessionHandler::close() {
+  Status result = success();
+  // read_and_close, session_abort() and an unchanged session after a rewrite end
+  // here without a write: the carried data must still reach its new ID.
+  if (carried_ && loaded_ && carried_->target_id == loaded_->id) {
+    result = finish_carry(loaded_->id, loaded_->data);
+  }
+  release_lock();
+  reset_request_state();
+  return result;
+}
+
+bool SessionHandler::validate_sid(std::string_view id) {
+  if (created_ids_.count(std::string(id)) != 0) return false;  // new: does not exist yet
+  if (!is_key_safe_session_id(id, kMaxIdLength)) return false;
+  const std::optional<SessionId> parsed = parse_session_id(id);
+  if (!parsed || !remote_.index_of(parsed->store)) return false;
+  const std::size_t store = *remote_.index_of(parsed->store);
+  const bool trusted = config_.trusts_local_copy() && cache_ != nullptr;
+
+  prefetched_ = std::make_unique<Prefetched>();
+  prefetched_->id = id;
+  if (auto locked = acquire_lock(id); !locked) {
+    prefetched_->kind = Prefetched::Kind::kFailed;
+    prefetched_->error = locked.error();
+    return true;  // read() reports the failure; a new ID would hide it
+  }
+
+  const std::string key = key_for(id);
+  if (trusted && parsed->route == config_.route) {
+    if (auto hit = cache_->get(key, unix_now())) {
+      Counters::add(counters_->local_hits);
+      bool store_ok = remote_.is_up(store);
+      if (hit->unsynced && store_ok) {
+        // The last write-through failed: retry it now, before serving.
+        const RemoteWrite retried =
+            remote_.write(store, key, hit->version, hit->data, remote_ttl());
+        store_ok = retried.stored;
+        if (store_ok) cache_->refresh(key, local_expiry(unix_now()), unix_now(), hit->version);
+      }
+      if (store_ok) {
+        prefetched_->kind = Prefetched::Kind::kFound;
+        prefetched_->data = std::move(hit->data);
+        prefetched_->version = hit->version;
+        return true;
+      }
+      carried_ = std::make_unique<Carried>();
+      carried_->kind = Carried::Kind::kRelocation;
+      carried_->from_id = id;
+      carried_->from_store = store;
+      carried_->data = std::move(hit->data);
+      carried_->version = hit->version;
+      carried_->avoid_store = store;
+      prefetched_.reset();
+      return false;
+    }
+    Counters::add(counters_->local_misses);
+  }
+
+  const RemoteRead fetched = remote_.read(store, key);
+  switch (fetched.kind) {
+    case RemoteRead::Kind::kMissing:
+      prefetched_->kind = Prefetched::Kind::kMissing;
+      return false;
+    case RemoteRead::Kind::kFailed:
+      prefetched_->kind = Prefetched::Kind::kFailed;
+      prefetched_->error = fetched.error;
+      return true;
+    case RemoteRead::Kind::kFound:
+      break;
+  }
+  const bool foreign = trusted && parsed->route != config_.route;
+  const bool from_replica = fetched.source_node != store;
+  if (trusted && (foreign || from_replica)) {
+    carried_ = std::make_unique<Carried>();
+    carried_->kind = foreign ? Carried::Kind::kMigration : Carried::Kind::kRelocation;
+    carried_->from_id = id;
+    carried_->from_store = store;
+    carried_->data = fetched.value.payload;
+    carried_->version = fetched.value.version;
+    if (from_replica) carried_->avoid_store = store;
+    prefetched_.reset();
+    return false;
+  }
+  prefetched_->kind = Prefetched::Kind::kFound;
+  prefetched_->data = fetched.value.payload;
+  prefetched_->version = fetched.value.version;
+  return true;
+}
+
+Result<std::string> SessionHandler::create_sid() {
+  auto random = make_random_part(config_.sid_length, config_.sid_bits_per_character);
+  if (!random) return Error{random.error()};
+  std::optional<std::size_t> store;
+  if (carried_ && carried_->target_id.empty() && !carried_->avoid_store &&
+      remote_.is_up(carried_->from_store)) {
+    store = carried_->from_store;  // migration: the copy already sits there
+  }
+  if (!store) store = remote_.pick_live_node();
+  if (!store) {
+    // Every node is down: the session still gets an ID (and is kept locally until
+    // a node answers); which node does not matter while none does.
+    store = remote_.rendezvous_node(*random);
+  }
+  SessionId id{*random, remote_.address(*store).id, config_.route};
+  std::string text = id.str();
+  created_ids_.insert(text);
+  if (carried_ && carried_->target_id.empty()) {
+    carried_->target_id = text;
+    carried_->target_store = *store;
+  }
+  return text;
+}
+
+Result<std::string> SessionHandler::read(std::string_view id) {
+  if (!is_key_safe_session_id(id, kMaxIdLength)) {
+    return Error{"session ID of " + std::to_string(id.size()) +
+                 " bytes has characters outside [0-9a-zA-Z,-.] or is too long; refused"};
+  }
+  if (key_for(id).size() > kMaxMemcachedKey) {
+    return Error{"memcached key for this session ID would be " +
+                 std::to_string(key_for(id).size()) +
+                 " bytes, over memcached's 250; shorten clustered_session.prefix or "
+                 "session.sid_length"};
+  }
+  const std::optional<SessionId> parsed = parse_session_id(id);
+  loaded_ = std::make_unique<Loaded>();
+  loaded_->id = id;
+  loaded_->store_index = store_index_for(id, parsed);
+  loaded_->owned = owned_here(parsed);
+
+  if (carried_ && carried_->target_id == id) {
+    loaded_->store_index = carried_->target_store;
+    loaded_->data = carried_->data;
+    loaded_->version = carried_->version;
+    return loaded_->data;  // keeps holding the lock of the old ID: the new one is ours alone
+  }
+  if (auto locked = acquire_lock(id); !locked) return Error{locked.error()};
+
+  if (prefetched_ && prefetched_->id == id) {
+    const Prefetched found = std::move(*prefetched_);
+    prefetched_.reset();
+    if (found.kind == Prefetched::Kind::kFailed) return Error{found.error};
+    loaded_->data = found.data;
+    loaded_->version = found.version;
+    return loaded_->data;
+  }
+
+  if (created_ids_.count(std::string(id)) != 0) return std::string();  // brand new
+
+  const std::string key = key_for(id);
+  if (loaded_->owned) {
+    if (auto hit = cache_->get(key, unix_now())) {
+      Counters::add(counters_->local_hits);
+      loaded_->data = std::move(hit->data);
+      loaded_->version = hit->version;
+      return loaded_->data;
+    }
+    Counters::add(counters_->local_misses);
+  }
+
+  const RemoteRead fetched = remote_.read(loaded_->store_index, key);
+  if (fetched.kind == RemoteRead::Kind::kFailed) {
+    return Error{"cannot read session: " + fetched.error};
+  }
+  if (fetched.kind == RemoteRead::Kind::kFound) {
+    loaded_->data = fetched.value.payload;
+    loaded_->version = fetched.value.version;
+    if (loaded_->owned) {
+      CachedSession entry{loaded_->data, loaded_->version, local_expiry(unix_now()), unix_now(),
+                          false, remote_.address(loaded_->store_index).id};
+      cache_->put(key, entry, unix_now());
+    }
+  }
+  return loaded_->data;
+}
+
+Status SessionHandler::write_through(std::string_view id, std::string_view data) {
+  const std::string key = key_for(id);
+  const std::uint64_t previous = loaded_ && loaded_->id == id ? loaded_->version : 0;
+  const std::uint64_t version = next_version(previous);
+  const std::size_t store =
+      loaded_ && loaded_->id == id ? loaded_->store_index : store_index_for(id, parse_session_id(id));
+  const bool owned = loaded_ && loaded_->id == id ? loaded_->owned
+                                                  : owned_here(parse_session_id(id));
+  const std::int64_t now = unix_now();
+
+  // The local copy goes first, marked unsynced: whatever happens next, this node
+  // never serves an older copy than the one it just tried to store.
+  bool cached = false;
+  if (owned) {
+    CachedSession entry{std::string(data), version, local_expiry(now), now, true,
+                        remote_.address(store).id};
+    cached = cache_->put(key, entry, now);
+  }
+  const RemoteWrite written = remote_.write(store, key, version, data, remote_ttl());
+  if (written.stored) {
+    if (cached) cache_->refresh(key, local_expiry(now), now, version);
+    if (loaded_ && loaded_->id == id) {
+      loaded_->version = version;
+      loaded_->data = data;
+    }
+    if (!written.error.empty()) warn("session written, but a replica write failed: " + written.error);
+    return success();
+  }
+  if (written.refused_too_large) {
+    if (cached) cache_->remove(key);  // the stored copy stays the valid one
+    Counters::add(counters_->errors);
+    return Error{"session data of " + std::to_string(data.size()) +
+                 " bytes was refused (larger than the node's item size limit?); the "
+                 "previously stored session is unchanged: " +
+                 written.error};
+  }
+  if (cached) {
+    warn("cannot write session " + std::string(id) + " through to memcached (" + written.error +
+         "); kept on this node and retried on its next request");
+    if (loaded_ && loaded_->id == id) {
+      loaded_->version = version;
+      loaded_->data = data;
+    }
+    return success();
+  }
+  Counters::add(counters_->errors);
+  return Error{"cannot write session: " + written.error};
+}
+
+Status SessionHandler::finish_carry(std::string_view id, std::string_view data) {
+  Status written = write_through(id, data);
+  if (!written) return written;
+  const Carried carried = std::move(*carried_);
+  carried_.reset();
+  Counters::add(carried.kind == Carried::Kind::kMigration ? counters_->migrations
+                                                          : counters_->relocations);
+  // The old key goes only now that the data is safe under the new ID.
+  const std::string old_key = key_for(carried.from_id);
+  if (cache_ != nullptr) cache_->remove(old_key);
+  std::string ignored;
+  remote_.remove(carried.from_store, old_key, &ignored);
+  return success();
+}
+
+Status SessionHandler::write(std::string_view id, std::string_view data) {
+  if (carried_ && carried_->target_id == id) return finish_carry(id, data);
+  if (loaded_ && loaded_->id == id && loaded_->data == data && loaded_->version != 0) {
+    Counters::add(counters_->writes_skipped);
+    return update_timestamp(id, data);
+  }
+  return write_through(id, data);
+}
+
+Status SessionHandler::update_timestamp(std::string_view id, std::string_view data) {
+  if (carried_ && carried_->target_id == id) return finish_carry(id, data);
+  if (!loaded_ || loaded_->id != id || loaded_->version == 0) return write_through(id, data);
+  const std::string key = key_for(id);
+  const std::int64_t now = unix_now();
+  if (loaded_->owned) {
+    const auto entry = cache_->get(key, now);
+    if (entry && entry->version == loaded_->version && !entry->unsynced &&
+        now - entry->remote_touched_at < config_.touch_interval_s) {
+      Counters::add(counters_->touches_skipped);
+      cache_->refresh(key, local_expiry(now), entry->remote_touched_at);
+      return success();
+    }
+  }
+  Counters::add(counters_->touches);
+  std::string error;
+  switch (remote_.touch(loaded_->store_index, key, remote_ttl(), &error)) {
+    case Reply::kOk:
+      if (loaded_->owned) cache_->refresh(key, local_expiry(now), now);
+      return success();
+    case Reply::kNotFound:
+    case Reply::kRefused:
+      // The remote copy is gone (memcached restarted or evicted it): re-seed it.
+      return write_through(id, data);
+    case Reply::kNodeFailed:
+      break;
+  }
+  return write_through(id, data);
+}
+
+Status SessionHandler::destroy(std::string_view id) {
+  if (!is_key_safe_session_id(id, kMaxIdLength)) return success();  // can never have been stored
+  const std::string key = key_for(id);
+  if (cache_ != nullptr) cache_->remove(key);
+  if (carried_ && carried_->target_id == id) carried_.reset();  // nothing to carry any more
+  if (loaded_ && loaded_->id == id) loaded_->version = 0;
+  std::string error;
+  if (!remote_.remove(store_index_for(id, parse_session_id(id)), key, &error)) {
+    Counters::add(counters_->errors);
+    return Error{"cannot destroy session: " + error};
+  }
+  return success();
+}
+
+std::size_t SessionHandler::gc() {
+  // memcached expires remote copies by their TTL; only the local cache is swept.
+  return cache_ != nullptr ? cache_->sweep(unix_now()) : 0;
+}
+
+}  // namespace clustered

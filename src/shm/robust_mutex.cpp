@@ -1,0 +1,49 @@
+#include "shm/robust_mutex.h"
+
+#include <cerrno>
+#include <ctime>
+
+namespace clustered {
+
+void RobustMutex::init() {
+  pthread_mutexattr_t attributes;
+  pthread_mutexattr_init(&attributes);
+  pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(&mutex_, &attributes);
+  pthread_mutexattr_destroy(&attributes);
+}
+
+LockOutcome RobustMutex::outcome(int rc) {
+  switch (rc) {
+    case 0:
+      return LockOutcome::kAcquired;
+    case EOWNERDEAD:
+      return LockOutcome::kRecovered;
+    case ETIMEDOUT:
+    case EBUSY:
+      return LockOutcome::kTimedOut;
+    default:
+      return LockOutcome::kFailed;
+  }
+}
+
+LockOutcome RobustMutex::lock() { return outcome(pthread_mutex_lock(&mutex_)); }
+
+LockOutcome RobustMutex::try_lock() { return outcome(pthread_mutex_trylock(&mutex_)); }
+
+LockOutcome RobustMutex::lock_for(std::chrono::milliseconds timeout) {
+  // pthread_mutex_timedlock wants an absolute CLOCK_REALTIME deadline.
+  timespec deadline{};
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  const auto total_ns = deadline.tv_nsec + (timeout.count() % 1000) * 1000000L;
+  deadline.tv_sec += static_cast<time_t>(timeout.count() / 1000 + total_ns / 1000000000L);
+  deadline.tv_nsec = total_ns % 1000000000L;
+  return outcome(pthread_mutex_timedlock(&mutex_, &deadline));
+}
+
+void RobustMutex::mark_consistent() { pthread_mutex_consistent(&mutex_); }
+
+void RobustMutex::unlock() { pthread_mutex_unlock(&mutex_); }
+
+}  // namespace clustered

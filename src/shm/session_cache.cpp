@@ -1,0 +1,459 @@
+#include "shm/session_cache.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <vector>
+
+namespace clustered {
+namespace {
+
+constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
+constexpr std::uint32_t kLayoutVersion = 1;
+constexpr std::uint32_t kNone = 0;  // indexes are stored +1 so 0 means "none"
+constexpr std::size_t kBytesPerEntry = 8192;
+constexpr std::size_t kEvictionSample = 8;
+constexpr std::uint32_t kEntryFree = 0;
+constexpr std::uint32_t kEntryLive = 0x4c495645;  // "LIVE"
+constexpr std::uint32_t kFlagUnsynced = 1;
+
+std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < size; ++i) {
+    hash ^= bytes[i];
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+
+std::size_t align_up(std::size_t value, std::size_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+}  // namespace
+
+struct SessionCache::Header {
+  std::uint64_t magic;
+  std::uint32_t layout_version;
+  std::uint32_t bucket_count;
+  RobustMutex mutex;
+  std::uint64_t size;
+  std::uint32_t entry_count;
+  std::uint32_t chunk_count;
+  std::uint32_t free_entry_head;
+  std::uint32_t free_chunk_head;
+  std::uint32_t free_chunks;
+  std::uint32_t live_entries;
+  std::uint32_t clock_hand;
+  std::uint64_t tick;
+  std::uint64_t evictions;
+  std::uint64_t repairs;
+  std::size_t buckets_offset;
+  std::size_t entries_offset;
+  std::size_t chunks_offset;
+};
+
+struct SessionCache::Entry {
+  std::uint32_t state;
+  std::uint32_t hash_next;  // next entry in the bucket, or next free entry
+  std::uint64_t hash;
+  std::uint64_t checksum;
+  std::uint64_t version;
+  std::int64_t expires_at;
+  std::int64_t remote_touched_at;
+  std::uint64_t last_used;
+  std::uint32_t data_length;
+  std::uint32_t first_chunk;
+  std::uint32_t key_length;
+  std::uint32_t flags;
+  char store[24];
+  char key[kMaxCacheKey];
+};
+
+struct SessionCache::Chunk {
+  std::uint32_t next;
+  std::uint32_t reserved;
+  char data[kChunkPayload];
+};
+
+SessionCache::Header* SessionCache::header() { return reinterpret_cast<Header*>(this); }
+std::uint32_t* SessionCache::buckets() {
+  return reinterpret_cast<std::uint32_t*>(reinterpret_cast<char*>(this) + header()->buckets_offset);
+}
+SessionCache::Entry* SessionCache::entries() {
+  return reinterpret_cast<Entry*>(reinterpret_cast<char*>(this) + header()->entries_offset);
+}
+SessionCache::Chunk* SessionCache::chunks() {
+  return reinterpret_cast<Chunk*>(reinterpret_cast<char*>(this) + header()->chunks_offset);
+}
+
+std::size_t SessionCache::bytes_needed(std::size_t capacity) {
+  return std::max<std::size_t>(capacity, 64 * 1024);
+}
+
+SessionCache* SessionCache::create(void* memory, std::size_t size) {
+  auto* cache = static_cast<SessionCache*>(memory);
+  auto* h = new (memory) Header{};
+  h->magic = kCacheMagic;
+  h->layout_version = kLayoutVersion;
+  h->size = size;
+  h->mutex.init();
+  const std::size_t entry_count = std::max<std::size_t>(16, size / kBytesPerEntry);
+  std::size_t bucket_count = 16;
+  while (bucket_count < entry_count) bucket_count *= 2;
+  h->entry_count = static_cast<std::uint32_t>(entry_count);
+  h->bucket_count = static_cast<std::uint32_t>(bucket_count);
+  h->buckets_offset = align_up(sizeof(Header), 64);
+  h->entries_offset = align_up(h->buckets_offset + bucket_count * sizeof(std::uint32_t), 64);
+  h->chunks_offset = align_up(h->entries_offset + entry_count * sizeof(Entry), 64);
+  const std::size_t chunk_bytes = size > h->chunks_offset ? size - h->chunks_offset : 0;
+  h->chunk_count = static_cast<std::uint32_t>(chunk_bytes / sizeof(Chunk));
+  std::memset(cache->buckets(), 0, bucket_count * sizeof(std::uint32_t));
+  std::memset(static_cast<void*>(cache->entries()), 0, entry_count * sizeof(Entry));
+  cache->repair();  // builds the free lists of an empty cache
+  h->repairs = 0;
+  return cache;
+}
+
+template <class Body>
+auto SessionCache::locked(Body body) {
+  RobustGuard guard(header()->mutex, [this] { repair(); });
+  return body();
+}
+
+std::uint32_t SessionCache::find(std::string_view key, std::uint64_t hash,
+                                 std::uint32_t* previous) {
+  Header* h = header();
+  std::uint32_t prior = kNone;
+  std::uint32_t current = buckets()[hash & (h->bucket_count - 1)];
+  for (std::uint32_t steps = 0; current != kNone && steps <= h->entry_count; ++steps) {
+    const Entry& entry = entries()[current - 1];
+    if (entry.hash == hash && entry.key_length == key.size() &&
+        std::memcmp(entry.key, key.data(), key.size()) == 0) {
+      if (previous != nullptr) *previous = prior;
+      return current;
+    }
+    prior = current;
+    current = entry.hash_next;
+  }
+  return kNone;
+}
+
+void SessionCache::free_chain(std::uint32_t first_chunk) {
+  Header* h = header();
+  std::uint32_t current = first_chunk;
+  for (std::uint32_t steps = 0; current != kNone && steps < h->chunk_count; ++steps) {
+    Chunk& chunk = chunks()[current - 1];
+    const std::uint32_t next = chunk.next;
+    chunk.next = h->free_chunk_head;
+    h->free_chunk_head = current;
+    ++h->free_chunks;
+    current = next;
+  }
+}
+
+void SessionCache::unlink_and_free(std::uint32_t index, std::uint32_t previous) {
+  Header* h = header();
+  Entry& entry = entries()[index - 1];
+  if (previous == kNone) {
+    buckets()[entry.hash & (h->bucket_count - 1)] = entry.hash_next;
+  } else {
+    entries()[previous - 1].hash_next = entry.hash_next;
+  }
+  entry.state = kEntryFree;
+  free_chain(entry.first_chunk);
+  entry.first_chunk = kNone;
+  entry.hash_next = h->free_entry_head;
+  h->free_entry_head = index;
+  --h->live_entries;
+}
+
+bool SessionCache::evict_one(std::int64_t now) {
+  // Sampled LRU from a moving hand: expired entries go first, unsynced ones never
+  // (they are the only copy of a write that memcached refused).
+  Header* h = header();
+  std::uint32_t victim = kNone;
+  std::uint64_t oldest = UINT64_MAX;
+  std::size_t sampled = 0;
+  for (std::uint32_t step = 0; step < h->entry_count && sampled < kEvictionSample; ++step) {
+    h->clock_hand = (h->clock_hand + 1) % h->entry_count;
+    const Entry& entry = entries()[h->clock_hand];
+    if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) != 0) continue;
+    ++sampled;
+    if (entry.expires_at <= now) {
+      victim = h->clock_hand + 1;
+      break;
+    }
+    if (entry.last_used < oldest) {
+      oldest = entry.last_used;
+      victim = h->clock_hand + 1;
+    }
+  }
+  if (victim == kNone) return false;
+  const Entry& entry = entries()[victim - 1];
+  std::uint32_t previous = kNone;
+  const std::uint32_t found = find(std::string_view(entry.key, entry.key_length), entry.hash,
+                                   &previous);
+  if (found != victim) return false;
+  unlink_and_free(victim, previous);
+  ++h->evictions;
+  return true;
+}
+
+bool SessionCache::make_room(std::size_t chunks_needed, std::int64_t now) {
+  Header* h = header();
+  while (h->free_chunks < chunks_needed || h->free_entry_head == kNone) {
+    if (!evict_one(now)) return false;
+  }
+  return true;
+}
+
+std::uint64_t SessionCache::checksum(const Entry& entry) {
+  std::uint64_t sum = fnv1a(kFnvBasis, entry.key, entry.key_length);
+  sum = fnv1a(sum, &entry.version, sizeof entry.version);
+  sum = fnv1a(sum, &entry.data_length, sizeof entry.data_length);
+  sum = fnv1a(sum, entry.store, sizeof entry.store);
+  std::uint32_t current = entry.first_chunk;
+  std::size_t left = entry.data_length;
+  while (left > 0 && current != kNone && current <= header()->chunk_count) {
+    const std::size_t part = std::min(left, kChunkPayload);
+    sum = fnv1a(sum, chunks()[current - 1].data, part);
+    left -= part;
+    current = chunks()[current - 1].next;
+  }
+  return left == 0 ? sum : ~sum;
+}
+
+std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_t now) {
+  return locked([&]() -> std::optional<CachedSession> {
+    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+    std::uint32_t previous = kNone;
+    const std::uint32_t index = find(key, hash, &previous);
+    if (index == kNone) return std::nullopt;
+    Entry& entry = entries()[index - 1];
+    if (entry.expires_at <= now && (entry.flags & kFlagUnsynced) == 0) {
+      unlink_and_free(index, previous);
+      return std::nullopt;
+    }
+    entry.last_used = ++header()->tick;
+    CachedSession session;
+    session.version = entry.version;
+    session.expires_at = entry.expires_at;
+    session.remote_touched_at = entry.remote_touched_at;
+    session.unsynced = (entry.flags & kFlagUnsynced) != 0;
+    session.store.assign(entry.store, strnlen(entry.store, sizeof entry.store));
+    session.data.resize(entry.data_length);
+    std::uint32_t current = entry.first_chunk;
+    for (std::size_t offset = 0; offset < entry.data_length; offset += kChunkPayload) {
+      const std::size_t part = std::min<std::size_t>(entry.data_length - offset, kChunkPayload);
+      std::memcpy(session.data.data() + offset, chunks()[current - 1].data, part);
+      current = chunks()[current - 1].next;
+    }
+    return session;
+  });
+}
+
+bool SessionCache::put(std::string_view key, const CachedSession& session, std::int64_t now) {
+  if (key.size() > kMaxCacheKey || session.store.size() >= sizeof(Entry::store)) return false;
+  if (session.data.size() > UINT32_MAX) return false;
+  return locked([&]() -> bool {
+    Header* h = header();
+    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+    std::uint32_t previous = kNone;
+    if (const std::uint32_t old = find(key, hash, &previous); old != kNone) {
+      unlink_and_free(old, previous);
+    }
+    const std::size_t needed = (session.data.size() + kChunkPayload - 1) / kChunkPayload;
+    if (needed > h->chunk_count / 2) return false;  // would flush half the cache: bypass
+    if (!make_room(needed, now)) return false;
+
+    // Data first, then the entry, then the bucket link: a crash before the link
+    // only leaks chunks, which repair() returns to the free list.
+    std::uint32_t first = kNone;
+    std::uint32_t* link = &first;
+    for (std::size_t i = 0; i < needed; ++i) {
+      const std::uint32_t chunk = h->free_chunk_head;
+      h->free_chunk_head = chunks()[chunk - 1].next;
+      --h->free_chunks;
+      const std::size_t offset = i * kChunkPayload;
+      const std::size_t part = std::min(session.data.size() - offset, kChunkPayload);
+      std::memcpy(chunks()[chunk - 1].data, session.data.data() + offset, part);
+      chunks()[chunk - 1].next = kNone;
+      *link = chunk;
+      link = &chunks()[chunk - 1].next;
+    }
+    const std::uint32_t index = h->free_entry_head;
+    Entry& entry = entries()[index - 1];
+    h->free_entry_head = entry.hash_next;
+    entry.hash = hash;
+    entry.version = session.version;
+    entry.expires_at = session.expires_at;
+    entry.remote_touched_at = session.remote_touched_at;
+    entry.last_used = ++h->tick;
+    entry.data_length = static_cast<std::uint32_t>(session.data.size());
+    entry.first_chunk = first;
+    entry.key_length = static_cast<std::uint32_t>(key.size());
+    entry.flags = session.unsynced ? kFlagUnsynced : 0;
+    std::memset(entry.store, 0, sizeof entry.store);
+    std::memcpy(entry.store, session.store.data(), session.store.size());
+    std::memcpy(entry.key, key.data(), key.size());
+    entry.checksum = checksum(entry);
+    entry.state = kEntryLive;
+    std::uint32_t& bucket = buckets()[hash & (h->bucket_count - 1)];
+    entry.hash_next = bucket;
+    bucket = index;
+    ++h->live_entries;
+    return true;
+  });
+}
+
+bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
+                           std::int64_t remote_touched_at,
+                           std::optional<std::uint64_t> synced_version) {
+  return locked([&]() -> bool {
+    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+    const std::uint32_t index = find(key, hash, nullptr);
+    if (index == kNone) return false;
+    Entry& entry = entries()[index - 1];
+    entry.expires_at = expires_at;
+    entry.remote_touched_at = remote_touched_at;
+    entry.last_used = ++header()->tick;
+    if (synced_version && entry.version == *synced_version) entry.flags &= ~kFlagUnsynced;
+    return true;
+  });
+}
+
+void SessionCache::remove(std::string_view key) {
+  locked([&] {
+    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+    std::uint32_t previous = kNone;
+    if (const std::uint32_t index = find(key, hash, &previous); index != kNone) {
+      unlink_and_free(index, previous);
+    }
+  });
+}
+
+std::size_t SessionCache::sweep(std::int64_t now) {
+  return locked([&]() -> std::size_t {
+    std::size_t removed = 0;
+    Header* h = header();
+    for (std::uint32_t i = 0; i < h->entry_count; ++i) {
+      const Entry& entry = entries()[i];
+      if (entry.state != kEntryLive || entry.expires_at > now ||
+          (entry.flags & kFlagUnsynced) != 0) {
+        continue;
+      }
+      std::uint32_t previous = kNone;
+      const std::uint32_t found =
+          find(std::string_view(entry.key, entry.key_length), entry.hash, &previous);
+      if (found == i + 1) {
+        unlink_and_free(found, previous);
+        ++removed;
+      }
+    }
+    return removed;
+  });
+}
+
+CacheStats SessionCache::stats() {
+  return locked([&] {
+    const Header* h = header();
+    CacheStats stats;
+    stats.capacity_bytes = static_cast<std::uint64_t>(h->chunk_count) * kChunkPayload;
+    stats.used_bytes = static_cast<std::uint64_t>(h->chunk_count - h->free_chunks) * kChunkPayload;
+    stats.entries = h->live_entries;
+    stats.max_entries = h->entry_count;
+    stats.evictions = h->evictions;
+    stats.repairs = h->repairs;
+    return stats;
+  });
+}
+
+void SessionCache::repair() {
+  // Rebuilds every index and free list from the entries alone, keeping exactly
+  // those whose chunk chain is sound and whose checksum matches.
+  Header* h = header();
+  std::vector<bool> chunk_used(h->chunk_count, false);
+  std::memset(buckets(), 0, h->bucket_count * sizeof(std::uint32_t));
+  h->live_entries = 0;
+  h->free_entry_head = kNone;
+  for (std::uint32_t i = h->entry_count; i-- > 0;) {
+    Entry& entry = entries()[i];
+    bool keep = entry.state == kEntryLive && entry.key_length <= kMaxCacheKey;
+    std::vector<std::uint32_t> chain;
+    if (keep) {
+      const std::size_t expected = (entry.data_length + kChunkPayload - 1) / kChunkPayload;
+      std::uint32_t current = entry.first_chunk;
+      while (keep && chain.size() < expected) {
+        keep = current != kNone && current <= h->chunk_count && !chunk_used[current - 1];
+        if (keep) {
+          chain.push_back(current);
+          chunk_used[current - 1] = true;
+          current = chunks()[current - 1].next;
+        }
+      }
+      keep = keep && current == kNone && checksum(entry) == entry.checksum;
+      if (!keep) {
+        for (std::uint32_t c : chain) chunk_used[c - 1] = false;
+      }
+    }
+    if (keep) {
+      std::uint32_t& bucket = buckets()[entry.hash & (h->bucket_count - 1)];
+      entry.hash_next = bucket;
+      bucket = i + 1;
+      ++h->live_entries;
+    } else {
+      entry.state = kEntryFree;
+      entry.first_chunk = kNone;
+      entry.hash_next = h->free_entry_head;
+      h->free_entry_head = i + 1;
+    }
+  }
+  h->free_chunk_head = kNone;
+  h->free_chunks = 0;
+  for (std::uint32_t i = h->chunk_count; i-- > 0;) {
+    if (chunk_used[i]) continue;
+    chunks()[i].next = h->free_chunk_head;
+    h->free_chunk_head = i + 1;
+    ++h->free_chunks;
+  }
+  ++h->repairs;
+}
+
+bool SessionCache::check_consistency(std::string* problem) {
+  return locked([&]() -> bool {
+    Header* h = header();
+    std::uint32_t linked = 0;
+    std::uint64_t chunks_in_use = 0;
+    for (std::uint32_t b = 0; b < h->bucket_count; ++b) {
+      std::uint32_t current = buckets()[b];
+      for (std::uint32_t steps = 0; current != kNone; ++steps) {
+        if (steps > h->entry_count || current > h->entry_count) {
+          *problem = "bucket chain loops or leaves the entry table";
+          return false;
+        }
+        const Entry& entry = entries()[current - 1];
+        if (entry.state != kEntryLive || checksum(entry) != entry.checksum) {
+          *problem = "linked entry is not live or fails its checksum";
+          return false;
+        }
+        chunks_in_use += (entry.data_length + kChunkPayload - 1) / kChunkPayload;
+        ++linked;
+        current = entry.hash_next;
+      }
+    }
+    if (linked != h->live_entries) {
+      *problem = "live entry count differs from the index";
+      return false;
+    }
+    if (chunks_in_use + h->free_chunks != h->chunk_count) {
+      *problem = "chunks are leaked or double-counted";
+      return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace clustered

@@ -1,0 +1,90 @@
+// The node-local session cache: lives in one shared mapping, used by every process
+// of an app node. All structure is linked by index, never by pointer, so every
+// process may map it at any address.
+//
+//   CacheHeader | bucket[bucket_count] (u32 entry index + 1, 0 = empty)
+//               | Entry[entry_count]   (key, metadata, first chunk)
+//               | Chunk[chunk_count]   (kChunkPayload bytes of data, next chunk)
+//
+// One robust mutex guards it all; operations are short (a memcpy of the session).
+// An entry becomes visible only after its data and checksum are complete, so when
+// a process dies holding the lock, the next locker rebuilds the index from the
+// entries whose checksum is right and frees the rest (see repair()).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "shm/robust_mutex.h"
+
+namespace clustered {
+
+inline constexpr std::size_t kMaxCacheKey = 320;
+inline constexpr std::size_t kChunkPayload = 1016;
+
+struct CachedSession {
+  std::string data;
+  std::uint64_t version = 0;
+  std::int64_t expires_at = 0;       // unix seconds
+  std::int64_t remote_touched_at = 0;  // unix seconds of the last remote set/touch
+  bool unsynced = false;             // the remote write failed; retry and relocate
+  std::string store;                 // node id holding the remote copy
+};
+
+struct CacheStats {
+  std::uint64_t capacity_bytes = 0;
+  std::uint64_t used_bytes = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t max_entries = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t repairs = 0;
+};
+
+class SessionCache {
+ public:
+  // Bytes a cache of this capacity needs (header, index, entries and chunks).
+  static std::size_t bytes_needed(std::size_t capacity);
+  // Lays out an empty cache in [memory, memory + size). Call once, before forking.
+  static SessionCache* create(void* memory, std::size_t size);
+
+  std::optional<CachedSession> get(std::string_view key, std::int64_t now);
+  // Replaces the entry. Evicts expired, then least recently used synced entries to
+  // make room. False when the session cannot fit (then it bypasses the cache).
+  bool put(std::string_view key, const CachedSession& session, std::int64_t now);
+  // Updates metadata only (expiry, touch time) without copying data; clears the
+  // unsynced flag when the entry still holds `synced_version`.
+  bool refresh(std::string_view key, std::int64_t expires_at, std::int64_t remote_touched_at,
+               std::optional<std::uint64_t> synced_version = std::nullopt);
+  void remove(std::string_view key);
+  // Drops expired entries; returns how many.
+  std::size_t sweep(std::int64_t now);
+  CacheStats stats();
+  // Verifies every entry (checksums, chains, index). Used by tests after kills.
+  bool check_consistency(std::string* problem);
+
+ private:
+  struct Header;
+  struct Entry;
+  struct Chunk;
+
+  Header* header();
+  std::uint32_t* buckets();
+  Entry* entries();
+  Chunk* chunks();
+  template <class Body>
+  auto locked(Body body);
+
+  std::uint32_t find(std::string_view key, std::uint64_t hash, std::uint32_t* previous);
+  void unlink_and_free(std::uint32_t entry, std::uint32_t previous);
+  bool make_room(std::size_t chunks_needed, std::int64_t now);
+  bool evict_one(std::int64_t now);
+  void free_chain(std::uint32_t first_chunk);
+  std::uint64_t checksum(const Entry& entry);
+  void repair();
+};
+
+}  // namespace clustered

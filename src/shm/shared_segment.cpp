@@ -1,0 +1,135 @@
+#include "shm/shared_segment.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace clustered {
+namespace {
+
+constexpr std::uint64_t kSegmentMagic = 0x636c737365676d31ULL;  // "clssegm1"
+constexpr std::uint32_t kSegmentLayout = 1;
+// The parent records its live segment here: environment variables survive the
+// unloading and reloading of the module during a graceful restart.
+constexpr const char* kReattachVariable = "CLUSTERED_SESSION_SEGMENT";
+
+std::size_t align_up(std::size_t value, std::size_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+}  // namespace
+
+struct SharedSegment::Header {
+  std::uint64_t magic;
+  std::uint32_t layout;
+  std::int32_t owner_pid;
+  std::uint64_t mapped_bytes;
+  std::uint64_t cache_size;
+  std::size_t counters_offset;
+  std::size_t health_offset;
+  std::size_t locks_offset;
+  std::size_t cache_offset;  // 0 when there is no cache
+  std::uint32_t generation;  // how many times the owner reattached
+  bool reattached;
+};
+
+SharedSegment::Header* SharedSegment::header() { return reinterpret_cast<Header*>(this); }
+const SharedSegment::Header* SharedSegment::header() const {
+  return reinterpret_cast<const Header*>(this);
+}
+
+Counters& SharedSegment::counters() {
+  return *reinterpret_cast<Counters*>(reinterpret_cast<char*>(this) + header()->counters_offset);
+}
+NodeHealthTable& SharedSegment::health() {
+  return *reinterpret_cast<NodeHealthTable*>(reinterpret_cast<char*>(this) +
+                                             header()->health_offset);
+}
+LockTable& SharedSegment::locks() {
+  return *reinterpret_cast<LockTable*>(reinterpret_cast<char*>(this) + header()->locks_offset);
+}
+SessionCache* SharedSegment::cache() {
+  if (header()->cache_offset == 0) return nullptr;
+  return reinterpret_cast<SessionCache*>(reinterpret_cast<char*>(this) + header()->cache_offset);
+}
+std::size_t SharedSegment::mapped_bytes() const { return header()->mapped_bytes; }
+bool SharedSegment::reattached() const { return header()->reattached; }
+
+Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size) {
+  if (const char* recorded = std::getenv(kReattachVariable); recorded != nullptr) {
+    std::uintptr_t address = 0;
+    long pid = 0;
+    unsigned long long size = 0;
+    if (std::sscanf(recorded, "%" SCNxPTR ":%ld:%llu", &address, &pid, &size) == 3 &&
+        pid == getpid() && address != 0) {
+      auto* header = reinterpret_cast<Header*>(address);
+      if (header->magic == kSegmentMagic && header->layout == kSegmentLayout &&
+          header->cache_size == cache_size && header->mapped_bytes == size) {
+        header->reattached = true;
+        ++header->generation;
+        return reinterpret_cast<SharedSegment*>(header);
+      }
+      // A different size or layout: the old mapping cannot serve; drop it. Old
+      // children keep their own mapping (munmap only affects this process).
+      munmap(reinterpret_cast<void*>(address), size);
+    }
+    unsetenv(kReattachVariable);
+  }
+
+  std::size_t offset = align_up(sizeof(Header), 64);
+  const std::size_t counters_offset = offset;
+  offset = align_up(offset + sizeof(Counters), 64);
+  const std::size_t health_offset = offset;
+  offset = align_up(offset + sizeof(NodeHealthTable), 64);
+  const std::size_t locks_offset = offset;
+  offset = align_up(offset + sizeof(LockTable), 4096);
+  const std::size_t cache_offset = cache_size > 0 ? offset : 0;
+  if (cache_size > 0) offset += SessionCache::bytes_needed(cache_size);
+  const std::size_t total = align_up(offset, 4096);
+
+  void* memory = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) {
+    return Error{"cannot map " + std::to_string(total) +
+                 " bytes of shared memory: " + std::strerror(errno)};
+  }
+  auto* header = new (memory) Header{};
+  header->magic = kSegmentMagic;
+  header->layout = kSegmentLayout;
+  header->owner_pid = static_cast<std::int32_t>(getpid());
+  header->mapped_bytes = total;
+  header->cache_size = cache_size;
+  header->counters_offset = counters_offset;
+  header->health_offset = health_offset;
+  header->locks_offset = locks_offset;
+  header->cache_offset = cache_offset;
+  auto* segment = static_cast<SharedSegment*>(memory);
+  new (&segment->counters()) Counters{};
+  new (&segment->health()) NodeHealthTable{};
+  segment->locks().init();
+  if (cache_size > 0) {
+    SessionCache::create(static_cast<char*>(memory) + cache_offset,
+                         SessionCache::bytes_needed(cache_size));
+  }
+  return segment;
+}
+
+void SharedSegment::release(SharedSegment* segment, bool keep_for_restart) {
+  if (segment == nullptr) return;
+  if (keep_for_restart && segment->header()->owner_pid == getpid()) {
+    char recorded[96];
+    std::snprintf(recorded, sizeof recorded, "%" PRIxPTR ":%ld:%llu",
+                  reinterpret_cast<std::uintptr_t>(segment), static_cast<long>(getpid()),
+                  static_cast<unsigned long long>(segment->mapped_bytes()));
+    setenv(kReattachVariable, recorded, 1);
+    return;
+  }
+  munmap(segment, segment->mapped_bytes());
+}
+
+}  // namespace clustered

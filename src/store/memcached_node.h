@@ -1,0 +1,66 @@
+// One libmemcached handle for one memcached node. libmemcached never picks or
+// ejects servers here: each handle holds exactly one server, and the shared health
+// table decides whether the node is tried at all.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sid/save_path.h"
+#include "util/result.h"
+
+struct memcached_st;
+
+namespace clustered {
+
+struct Timeouts {
+  std::chrono::milliseconds connect{100};
+  std::chrono::milliseconds io{250};
+};
+
+// How an operation ended: the node answered (whatever it said), or it did not.
+enum class Reply {
+  kOk,
+  kNotFound,   // get/touch/delete of a missing key
+  kRefused,    // the node answered with an error for this item (too large, ...)
+  kNodeFailed  // connection refused, timeout, broken reply: the node is suspect
+};
+
+struct NodeOutcome {
+  Reply reply = Reply::kOk;
+  std::string message;  // libmemcached's own message when reply != kOk
+  std::optional<std::string> value;  // for get
+};
+
+class MemcachedNode {
+ public:
+  MemcachedNode(NodeAddress address, Timeouts timeouts);
+  ~MemcachedNode();
+  MemcachedNode(const MemcachedNode&) = delete;
+  MemcachedNode& operator=(const MemcachedNode&) = delete;
+
+  const NodeAddress& address() const { return address_; }
+
+  NodeOutcome get(std::string_view key);
+  NodeOutcome set(std::string_view key, std::string_view value, std::uint32_t ttl_seconds);
+  NodeOutcome touch(std::string_view key, std::uint32_t ttl_seconds);
+  NodeOutcome remove(std::string_view key);
+  // Opens the connection if it is not open (one "version" exchange, no item op).
+  NodeOutcome ensure_connected();
+
+ private:
+  NodeOutcome outcome(int rc);
+  void drop_connection();
+
+  NodeAddress address_;
+  memcached_st* handle_ = nullptr;
+  bool connected_ = false;
+};
+
+// memcached reads an expiry over 30 days as an absolute Unix time.
+std::uint32_t memcached_expiry(std::uint32_t ttl_seconds, std::int64_t unix_now);
+
+}  // namespace clustered

@@ -1,0 +1,42 @@
+// Up/down state of memcached nodes, shared by every process of an app node, so a
+// dead node costs one timeout per retry interval for the whole node rather than
+// one per process. Slots are found by endpoint ("host:port"), claimed lock-free.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace clustered {
+
+inline constexpr std::size_t kHealthSlots = 128;
+inline constexpr std::size_t kMaxEndpointLength = 127;
+
+struct NodeHealthSlot {
+  std::atomic<std::uint32_t> state{0};  // 0 free, 1 being claimed, 2 ready
+  char endpoint[kMaxEndpointLength + 1] = {};
+  std::atomic<std::int64_t> down_until_ms{0};  // skip the node until then
+  std::atomic<std::int64_t> probe_owner_until_ms{0};  // one prober at a time
+  std::atomic<std::uint64_t> failures{0};
+};
+
+class NodeHealthTable {
+ public:
+  // Returns the slot for this endpoint, claiming a free one when needed; nullptr
+  // only when the table is full (then the node is simply always tried).
+  NodeHealthSlot* slot_for(std::string_view endpoint);
+
+  // True when a request may use the node now: it is up, or it is down and its
+  // retry time has come and this caller won the right to probe it.
+  static bool may_try(NodeHealthSlot* slot, std::int64_t now_ms);
+  static bool is_up(const NodeHealthSlot* slot, std::int64_t now_ms);
+  static void report_failure(NodeHealthSlot* slot, std::int64_t now_ms, std::int64_t retry_ms);
+  static void report_success(NodeHealthSlot* slot);
+
+ private:
+  NodeHealthSlot slots_[kHealthSlots];
+};
+
+std::int64_t monotonic_ms();
+
+}  // namespace clustered

@@ -1,0 +1,61 @@
+#include "store/value_header.h"
+
+namespace clustered {
+namespace {
+
+constexpr char kMagic0 = 'c';
+constexpr char kMagic1 = 's';
+constexpr std::uint32_t kKnownFlags = 0;
+
+void put_le(std::string& out, std::uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+std::uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) {
+    value |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[offset + i])) << (8 * i);
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string encode_value(std::uint64_t version, std::string_view payload) {
+  std::string out;
+  out.reserve(kValueHeaderSize + payload.size());
+  out.push_back(kMagic0);
+  out.push_back(kMagic1);
+  out.push_back(static_cast<char>(kValueFormat));
+  out.push_back(static_cast<char>(kValueHeaderSize));
+  put_le(out, 0, 4);
+  put_le(out, version, 8);
+  out.append(payload);
+  return out;
+}
+
+Result<StoredValue> decode_value(std::string_view bytes) {
+  if (bytes.size() < kValueHeaderSize) {
+    return Error{"stored value is " + std::to_string(bytes.size()) +
+                 " bytes, shorter than the 16-byte header"};
+  }
+  if (bytes[0] != kMagic0 || bytes[1] != kMagic1) {
+    return Error{"stored value does not start with the clustered_session header"};
+  }
+  const auto format = static_cast<unsigned char>(bytes[2]);
+  const auto header_length = static_cast<unsigned char>(bytes[3]);
+  if (format < kValueFormat) return Error{"stored value has unknown format 0"};
+  if (header_length < kValueHeaderSize || header_length > bytes.size()) {
+    return Error{"stored value has a bad header length " + std::to_string(header_length)};
+  }
+  const auto flags = static_cast<std::uint32_t>(get_le(bytes, 4, 4));
+  if ((flags & ~kKnownFlags) != 0) {
+    return Error{"stored value uses flags this version cannot read: " + std::to_string(flags)};
+  }
+  StoredValue value;
+  value.version = get_le(bytes, 8, 8);
+  value.payload = bytes.substr(header_length);
+  return value;
+}
+
+}  // namespace clustered
