@@ -8,6 +8,7 @@ packages=(
   php8.2-dev php8.2-cli
   libmemcached-dev memcached
   libgtest-dev googletest
+  apache2 libapache2-mod-php8.2 nginx
 )
 packages+=("$@")
 
@@ -22,5 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The Debian package runs memcached as a service on 11211; our tests start their
-# own on free ports and never need it.
+# Debian starts memcached, Apache and nginx as services where it can (not in
+# containers with policy-rc.d). Our scripts never use those: they start their own
+# servers on 127.0.0.1 on free ports.

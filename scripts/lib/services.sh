@@ -2,8 +2,6 @@
 # cleanup trap that stops every service started here, also when a test fails.
 # Source it; call cs_services_init first.
 
-CS_SERVICE_PIDS=()
-
 cs_services_init() {
   CS_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/clustered_session.XXXXXX")
   export CS_RUN_DIR
@@ -11,18 +9,25 @@ cs_services_init() {
   trap 'exit 130' INT TERM
 }
 
+# Every service's PID goes into a file, not a variable: starters often run in a
+# subshell ($(...), <(...)) whose variables the caller never sees.
+cs_track_pid() {
+  echo "$1" >>"$CS_RUN_DIR/pids"
+}
+
 cs_services_stop() {
-  local pid
-  for pid in "${CS_SERVICE_PIDS[@]}"; do
+  local pid pids=()
+  [ -f "${CS_RUN_DIR:-}/pids" ] && mapfile -t pids <"$CS_RUN_DIR/pids"
+  for pid in "${pids[@]}"; do
     kill -CONT "$pid" 2>/dev/null   # a frozen (SIGSTOPped) server must be able to die
     kill "$pid" 2>/dev/null
   done
-  for pid in "${CS_SERVICE_PIDS[@]}"; do
+  for pid in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
   done
-  CS_SERVICE_PIDS=()
   [ -n "${CS_RUN_DIR:-}" ] && rm -rf "$CS_RUN_DIR"
+  return 0
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on now.
@@ -46,7 +51,7 @@ cs_start_memcached() {
   port=$(cs_free_port)
   memcached -u nobody -l 127.0.0.1 -p "$port" -U 0 -m 64 -t 2 "$@" >"$CS_RUN_DIR/memcached-$port.log" 2>&1 &
   pid=$!
-  CS_SERVICE_PIDS+=("$pid")
+  cs_track_pid "$pid"
   cs_wait_port "$port" 10 || return 1
   echo "$port $pid"
 }

@@ -1,0 +1,43 @@
+<?php
+// JSON endpoint of the demo app, used by the demo and the end-to-end tests.
+//   ?op=incr  increments the session's counter (and appends to its history)
+//   ?op=get   reads the session without changing it
+//   ?op=stats this node's clustered_session_stats()
+header('Content-Type: application/json');
+header('Cache-Control: no-store');
+$op = $_GET['op'] ?? 'get';
+$node = ini_get('clustered_session.route');
+if ($op === 'stats') {
+    echo json_encode(['node' => $node, 'pid' => getmypid(), 'stats' => clustered_session_stats()]);
+    exit;
+}
+if ($op === 'get' && isset($_GET['close'])) {
+    $ok = session_start(['read_and_close' => true]);
+} else {
+    $ok = session_start();
+}
+if (!$ok) {
+    http_response_code(503);
+    echo json_encode(['node' => $node, 'error' => error_get_last()['message'] ?? 'session_start failed']);
+    exit;
+}
+if ($op === 'incr') {
+    $_SESSION['counter'] = ($_SESSION['counter'] ?? 0) + 1;
+    $_SESSION['nodes'][] = $node;
+    if (count($_SESSION['nodes']) > 20) array_shift($_SESSION['nodes']);
+    if (isset($_GET['sleep_ms'])) usleep((int)$_GET['sleep_ms'] * 1000);
+}
+$id = session_id();
+preg_match('/^(.+)-([a-z0-9]{1,16})\.([a-z0-9]{1,16})$/', $id, $parts);
+$answer = [
+    'node' => $node,
+    'pid' => getmypid(),
+    'id' => $id,
+    'random' => $parts[1] ?? null,
+    'store' => $parts[2] ?? null,
+    'route' => $parts[3] ?? null,
+    'counter' => $_SESSION['counter'] ?? 0,
+    'history' => $_SESSION['nodes'] ?? [],
+];
+session_write_close();
+echo json_encode($answer);

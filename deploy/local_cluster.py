@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""The local cluster as a command, and the failover tour of the README's demo.
+
+    local_cluster.py tour    start the cluster, narrate a failover, leave it up
+    local_cluster.py start   start the cluster and print its URL
+    local_cluster.py stop    stop it (also one started by another process)
+    local_cluster.py status  print the URL and each server's state
+"""
+import json
+import pathlib
+import sys
+import time
+import urllib.error
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from cluster import Cluster, pids_matching, stop_from_state  # noqa: E402
+
+RUN_DIR = pathlib.Path("/tmp/clustered_session-cluster")
+EXTENSION = HERE.parent / "modules" / "clustered_session.so"
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def ask(cluster, cookie, op="incr", node=None):
+    base = cluster.node_url(node) if node is not None else cluster.url
+    answer = Cluster.get_json(f"{base}/api.php?op={op}", cookie)
+    return answer, answer.get("set_cookie", cookie)
+
+
+def describe(answer):
+    return (f"served by {answer['node']:4}  counter={answer['counter']:<3} "
+            f"ID …{answer['random'][-6:]}-{answer['store']}.{answer['route']}")
+
+
+def node_stats(cluster, index):
+    stats = Cluster.get_json(f"{cluster.node_url(index)}/api.php?op=stats")["stats"]
+    keys = ["local_hits", "local_misses", "remote_reads", "remote_writes", "migrations",
+            "relocations", "errors"]
+    nodes = " ".join(f"{n}:{'up' if s['up'] else 'DOWN'}" for n, s in stats["nodes"].items())
+    return " ".join(f"{k}={stats[k]}" for k in keys) + f"  memcached {nodes}"
+
+
+def tour():
+    if pids_matching(str(RUN_DIR)):
+        say(f"a local cluster is already running in {RUN_DIR}; stopping it first")
+        stop_from_state(RUN_DIR)
+    cluster = Cluster(RUN_DIR, EXTENSION)
+    cluster.start()
+    say(f"cluster up: nginx {cluster.url} -> Apache web1 :{cluster.apache_ports[0]}, "
+        f"web2 :{cluster.apache_ports[1]} -> memcached n1 :{cluster.memcached_ports[0]}, "
+        f"n2 :{cluster.memcached_ports[1]}")
+    say("nginx routes each request by the <route> after the '.' of its PHPSESSID cookie;")
+    say("requests without a cookie go to both nodes in turn.")
+    say()
+    say("1. Six users start sessions through nginx and click three times each")
+    users = []
+    for user in range(6):
+        cookie = None
+        for _ in range(3):
+            answer, cookie = ask(cluster, cookie)
+        users.append({"cookie": cookie, "counter": answer["counter"], "last": answer})
+        say(f"   user {user + 1}: {describe(answer)}")
+    for index in range(2):
+        say(f"   web{index + 1}: {node_stats(cluster, index)}")
+    say("   (each click after the first is a local hit on the owner: 0 memcached reads)")
+    say()
+
+    say("2. Apache web1 is killed with SIGKILL (parent and all children)")
+    cluster.kill_apache(0)
+    for number, user in enumerate(users, 1):
+        before = user["last"]
+        answer, user["cookie"] = ask(cluster, user["cookie"])
+        kept = answer["counter"] == user["counter"] + 1
+        user["counter"], user["last"] = answer["counter"], answer
+        note = "taken over (new ID, route web2)" if before["route"] == "web1" else "already on web2"
+        say(f"   user {number}: {describe(answer)}  {'data kept' if kept else 'DATA LOST'}; {note}")
+    say(f"   web2: {node_stats(cluster, 1)}")
+    say()
+
+    say("3. memcached n1 is killed too; each user clicks twice")
+    cluster.kill_memcached(0)
+    for number, user in enumerate(users, 1):
+        before = user["last"]
+        notes = []
+        for _ in range(2):
+            answer, user["cookie"] = ask(cluster, user["cookie"])
+            kept = answer["counter"] == user["counter"] + 1
+            user["counter"], user["last"] = answer["counter"], answer
+            if not kept:
+                notes.append("DATA LOST")
+            elif before["store"] == "n2":
+                notes.append("on n2 already")
+            elif answer["store"] == "n1":
+                notes.append("write to n1 failed: kept on web2, unsynced")
+            elif "relocated" not in " ".join(notes):
+                notes.append("relocated to n2 from web2's copy")
+            else:
+                notes.append("on n2")
+        say(f"   user {number}: {describe(answer)}  {'; then '.join(notes)}")
+    say(f"   web2: {node_stats(cluster, 1)}")
+    say()
+
+    say("4. web1 and memcached n1 come back; a user is sent to web1 on purpose")
+    cluster.start_memcached(0)
+    cluster.start_apache(0)
+    time.sleep(0.2)
+    user = users[0]
+    answer, user["cookie"] = ask(cluster, user["cookie"], node=0)
+    fresh = answer["counter"] == user["counter"] + 1
+    user["counter"] = answer["counter"]
+    say(f"   user 1 direct to web1: {describe(answer)}  "
+        f"{'latest data, taken over by web1' if fresh else 'STALE DATA'}")
+    time.sleep(2.5)  # nginx retries a failed server after fail_timeout=2s
+    answer, user["cookie"] = ask(cluster, user["cookie"])
+    user["counter"] = answer["counter"]
+    say(f"   user 1 through nginx:  {describe(answer)}  (nginx follows the route in the cookie)")
+    for number, other in enumerate(users[1:], 2):
+        answer, other["cookie"] = ask(cluster, other["cookie"])
+        ok = answer["counter"] == other["counter"] + 1
+        other["counter"] = answer["counter"]
+        say(f"   user {number}: {describe(answer)}  {'ok' if ok else 'WRONG'}")
+    for index in range(2):
+        say(f"   web{index + 1}: {node_stats(cluster, index)}")
+    say()
+    say(f"The cluster is still running. Open {cluster.url}/ (reload to count;")
+    say(f"each node directly: {cluster.node_url(0)}/ and {cluster.node_url(1)}/).")
+    say("Stop it with:  bash scripts/demo.sh stop")
+
+
+def main():
+    command = sys.argv[1] if len(sys.argv) > 1 else "tour"
+    if command == "tour":
+        tour()
+    elif command == "start":
+        if pids_matching(str(RUN_DIR)):
+            stop_from_state(RUN_DIR)
+        cluster = Cluster(RUN_DIR, EXTENSION).start()
+        say(json.dumps(cluster.state(), indent=2))
+    elif command == "stop":
+        stop_from_state(RUN_DIR)
+        say("local cluster stopped")
+    elif command == "status":
+        state = RUN_DIR / "cluster.json"
+        if not state.exists() or not pids_matching(str(RUN_DIR)):
+            say("no local cluster is running")
+            return
+        data = json.loads(state.read_text())
+        say(json.dumps(data, indent=2))
+        for index, port in enumerate(data["apache_ports"]):
+            try:
+                stats = Cluster.get_json(f"http://127.0.0.1:{port}/api.php?op=stats", timeout=2)
+                say(f"web{index + 1}: up, {json.dumps(stats['stats']['nodes'])}")
+            except (OSError, urllib.error.URLError):
+                say(f"web{index + 1}: down")
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
