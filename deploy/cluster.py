@@ -192,15 +192,17 @@ LogFormat "%h %t \\"%r\\" %>s %b %D" timed
 CustomLog {directory}/access.log timed
 User www-data
 Group www-data
-StartServers 2
-MinSpareServers 2
-MaxSpareServers {self.workers}
-ServerLimit {self.workers * 2}
-MaxRequestWorkers {self.workers * 2}
+# prefork: one connection per child. nginx keeps up to 8 idle upstream
+# connections per node, each pinning a child, so there are always more children.
+StartServers {self.workers}
+MinSpareServers {self.workers}
+MaxSpareServers {self.workers * 2}
+ServerLimit {self.workers * 4}
+MaxRequestWorkers {self.workers * 4}
 MaxConnectionsPerChild 0
 KeepAlive On
 MaxKeepAliveRequests 0
-KeepAliveTimeout 15
+KeepAliveTimeout 5
 PHPINIDir {directory}/php
 DocumentRoot "{self.app_dir}"
 DirectoryIndex index.php

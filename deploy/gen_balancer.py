@@ -46,12 +46,14 @@ def nginx(nodes, listen, cookie, round_robin):
         for other, other_address in nodes:
             if other != route:
                 out.append(f"    server {other_address} backup;")
-        out.append("    keepalive 16;")
+        out.append("    keepalive 8;")
         out.append("}")
     out.append("upstream clustered_all {")
     for _, address in nodes:
         out.append(f"    server {address} max_fails=1 fail_timeout=2s;")
-    out.append("    keepalive 16;")
+    out.append("    # idle connections kept per worker; with Apache prefork each pins a child,")
+    out.append("    # so keep this well below MaxRequestWorkers")
+    out.append("    keepalive 8;")
     out.append("}")
     out += ["",
             "server {",

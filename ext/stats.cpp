@@ -56,6 +56,10 @@ void clustered_session_fill_stats(zval* result) {
   } else {
     add_assoc_long(&cache, "size", 0);
   }
+  if (segment != nullptr) {
+    add_assoc_long(&cache, "segment_bytes", static_cast<zend_long>(segment->mapped_bytes()));
+    add_assoc_long(&cache, "reattached", static_cast<zend_long>(segment->reattach_count()));
+  }
   add_assoc_zval(result, "cache", &cache);
 
   zval nodes;

@@ -60,24 +60,41 @@ SessionCache* SharedSegment::cache() {
 }
 std::size_t SharedSegment::mapped_bytes() const { return header()->mapped_bytes; }
 bool SharedSegment::reattached() const { return header()->reattached; }
+std::uint32_t SharedSegment::reattach_count() const { return header()->generation; }
+
+namespace {
+
+// True when [address, address + size) is mapped in this process: the recorded
+// segment survives module reloads and the fork of Apache's daemonising, but not
+// an exec, after which the inherited variable points at nothing (or at memory
+// that is not ours, which the magic check then refuses).
+bool is_mapped(std::uintptr_t address, std::size_t size) {
+  if (address == 0 || address % 4096 != 0 || size == 0) return false;
+  unsigned char residency[1];
+  return mincore(reinterpret_cast<void*>(address), 1, residency) == 0 &&
+         mincore(reinterpret_cast<void*>(address + size - 4096), 1, residency) == 0;
+}
+
+}  // namespace
 
 Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size) {
   if (const char* recorded = std::getenv(kReattachVariable); recorded != nullptr) {
     std::uintptr_t address = 0;
-    long pid = 0;
     unsigned long long size = 0;
-    if (std::sscanf(recorded, "%" SCNxPTR ":%ld:%llu", &address, &pid, &size) == 3 &&
-        pid == getpid() && address != 0) {
+    if (std::sscanf(recorded, "%" SCNxPTR ":%llu", &address, &size) == 2 &&
+        is_mapped(address, size)) {
       auto* header = reinterpret_cast<Header*>(address);
       if (header->magic == kSegmentMagic && header->layout == kSegmentLayout &&
           header->cache_size == cache_size && header->mapped_bytes == size) {
         header->reattached = true;
+        header->owner_pid = static_cast<std::int32_t>(getpid());
         ++header->generation;
+        unsetenv(kReattachVariable);
         return reinterpret_cast<SharedSegment*>(header);
       }
-      // A different size or layout: the old mapping cannot serve; drop it. Old
-      // children keep their own mapping (munmap only affects this process).
-      munmap(reinterpret_cast<void*>(address), size);
+      // Another size or layout: it cannot serve. Old children keep their own
+      // mapping (munmap only affects this process) until they exit.
+      if (header->magic == kSegmentMagic) munmap(reinterpret_cast<void*>(address), size);
     }
     unsetenv(kReattachVariable);
   }
@@ -121,10 +138,13 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size)
 
 void SharedSegment::release(SharedSegment* segment, bool keep_for_restart) {
   if (segment == nullptr) return;
-  if (keep_for_restart && segment->header()->owner_pid == getpid()) {
+  if (keep_for_restart) {
+    // Apache reloads the module in the same parent on a graceful restart (and
+    // once more at start-up, across its daemonising fork): the next MINIT finds
+    // this mapping again instead of leaking it and splitting the cache in two.
     char recorded[96];
-    std::snprintf(recorded, sizeof recorded, "%" PRIxPTR ":%ld:%llu",
-                  reinterpret_cast<std::uintptr_t>(segment), static_cast<long>(getpid()),
+    std::snprintf(recorded, sizeof recorded, "%" PRIxPTR ":%llu",
+                  reinterpret_cast<std::uintptr_t>(segment),
                   static_cast<unsigned long long>(segment->mapped_bytes()));
     setenv(kReattachVariable, recorded, 1);
     return;

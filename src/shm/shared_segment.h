@@ -37,6 +37,8 @@ class SharedSegment {
   SessionCache* cache();  // nullptr when cache_size = 0
   std::size_t mapped_bytes() const;
   bool reattached() const;
+  // How many times the module was reloaded in its owner and found this segment again.
+  std::uint32_t reattach_count() const;
 
  private:
   struct Header;

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# End-to-end tests: real nginx, Apache mod_php and memcached on 127.0.0.1 (each
+# scenario starts and stops its own cluster). Needs a built extension.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+test -f modules/clustered_session.so || bash scripts/build.sh --extension-only
+exec python3 tests/e2e/run_e2e.py "$@"

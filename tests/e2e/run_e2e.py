@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""End-to-end tests against real processes: nginx -> Apache mod_php x2 -> memcached x2,
+all on 127.0.0.1 on free ports (deploy/cluster.py). Each scenario starts its own
+cluster and stops it, also when it fails. Prints a table of what each scenario
+checked and found, then 'N passed, M failed'.
+
+    python3 tests/e2e/run_e2e.py [scenario ...]
+"""
+import concurrent.futures
+import pathlib
+import re
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy"))
+from cluster import Cluster  # noqa: E402
+
+EXTENSION = ROOT / "modules" / "clustered_session.so"
+
+
+class Failed(AssertionError):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+def incr(base, cookie, timeout=15):
+    answer = Cluster.get_json(f"{base}/api.php?op=incr", cookie, timeout=timeout)
+    return answer, answer.get("set_cookie", cookie)
+
+
+def read(base, cookie):
+    answer = Cluster.get_json(f"{base}/api.php?op=get", cookie)
+    return answer, answer.get("set_cookie", cookie)
+
+
+def stats(cluster, index):
+    return Cluster.get_json(f"{cluster.node_url(index)}/api.php?op=stats")["stats"]
+
+
+class Load:
+    """Drives many sessions through nginx from a few threads. For every session it
+    remembers the highest acknowledged counter and flags any answer that is lower
+    (a counter going backwards = a lost or stale session)."""
+
+    def __init__(self, base, sessions, threads=8):
+        self.base = base
+        self.cookies = [None] * sessions
+        self.acked = [0] * sessions
+        self.acks = [0] * sessions
+        self.errors = []
+        self.backwards = []
+        self.requests = 0
+        self.latencies = []
+        self.stop_flag = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.work, args=(t, threads), daemon=True)
+                        for t in range(threads)]
+
+    def one(self, index):
+        started = time.monotonic()
+        try:
+            answer, cookie = incr(self.base, self.cookies[index])
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            with self.lock:
+                self.errors.append(f"session {index}: {error}")
+            return
+        elapsed = time.monotonic() - started
+        with self.lock:
+            self.requests += 1
+            self.latencies.append(elapsed)
+            if answer["counter"] <= self.acked[index]:
+                self.backwards.append(
+                    f"session {index}: counter {answer['counter']} after acknowledged "
+                    f"{self.acked[index]} (id {answer['id']}, node {answer['node']})")
+            self.acked[index] = max(self.acked[index], answer["counter"])
+            self.acks[index] += 1
+            self.cookies[index] = cookie
+
+    def work(self, thread, threads):
+        mine = list(range(thread, len(self.cookies), threads))
+        while not self.stop_flag.is_set():
+            for index in mine:
+                if self.stop_flag.is_set():
+                    return
+                self.one(index)
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self):
+        self.stop_flag.set()
+        for thread in self.threads:
+            thread.join(30)
+
+    def verify_final(self, base):
+        """Every acknowledged increment is still there."""
+        lost = []
+        for index, cookie in enumerate(self.cookies):
+            if cookie is None:
+                continue
+            answer, self.cookies[index] = read(base, cookie)
+            if answer["counter"] < self.acked[index] or answer["counter"] < self.acks[index]:
+                lost.append(f"session {index}: has {answer['counter']}, acknowledged "
+                            f"{self.acked[index]} ({self.acks[index]} increments)")
+        return lost
+
+
+def new_cluster(name, **options):
+    run = tempfile.mkdtemp(prefix=f"cs-e2e-{name}-")
+    return Cluster(run, EXTENSION, **options)
+
+
+# ---------------------------------------------------------------- scenarios
+def scenario_apache_killed():
+    """Apache node SIGKILLed under load: no acknowledged increment lost, no counter backwards."""
+    with new_cluster("apache-kill") as cluster:
+        load = Load(cluster.url, 200).start()
+        time.sleep(3)
+        cluster.kill_apache(0)
+        time.sleep(4)
+        load.stop()
+        lost = load.verify_final(cluster.url)
+        check(not load.backwards, "counter went backwards: " + "; ".join(load.backwards[:3]))
+        check(not lost, "acknowledged increments lost: " + "; ".join(lost[:3]))
+        check(load.requests > 400, f"only {load.requests} requests answered")
+        migrations = stats(cluster, 1)["migrations"]
+        check(migrations > 0, "web2 took over no session")
+        return (f"{load.requests} increments over 200 sessions, web1 killed after 3 s; "
+                f"{len(load.errors)} failed requests, 0 lost, 0 backwards, "
+                f"{migrations} taken over by web2")
+
+
+def scenario_memcached_killed(replicas):
+    with new_cluster(f"mc-kill-r{replicas}",
+                     php_ini={"clustered_session.replicas": str(replicas)}) as cluster:
+        cookies, counters = [], []
+        for _ in range(100):
+            answer, cookie = incr(cluster.url, None)
+            cookies.append(cookie)
+            counters.append(answer["counter"])
+        owners = [c.rsplit(".", 1)[1] for c in cookies]
+        stores = [c.rsplit(".", 1)[0].rsplit("-", 1)[1] for c in cookies]
+        cluster.kill_memcached(0)
+        if replicas:
+            cluster.kill_apache(0)  # the owner of half the sessions dies too
+        kept = lost = 0
+        details = []
+        for index, cookie in enumerate(cookies):
+            try:
+                answer, cookies[index] = incr(cluster.url, cookie)
+                ok = answer["counter"] == counters[index] + 1
+            except (urllib.error.URLError, OSError) as error:
+                ok, answer = False, {"error": str(error)}
+            expected_alive = replicas or owners[index] == "web2" or stores[index] == "n2"
+            if ok:
+                kept += 1
+            else:
+                lost += 1
+                if expected_alive:
+                    details.append(f"{cookie} ({owners[index]}, {stores[index]}): {answer}")
+        check(not details, "sessions lost that should survive: " + "; ".join(details[:3]))
+        if replicas:
+            check(lost == 0, f"{lost} sessions lost with replicas=1")
+            return (f"replicas=1: memcached n1 and Apache web1 killed; all {kept} of 100 "
+                    f"sessions kept (read from the replica on n2)")
+        on_dead_owner_and_store = sum(1 for o, s in zip(owners, stores) if o == "web1" and s == "n1")
+        check(lost <= on_dead_owner_and_store, "lost more than the sessions stored on n1")
+        return (f"replicas=0: memcached n1 killed; {kept} of 100 kept, including every one "
+                f"whose owner lives ({sum(1 for s in stores if s == 'n1')} were stored on n1)")
+
+
+def scenario_failback():
+    """A user moved web1 -> web2 -> web1 ... never sees stale data."""
+    with new_cluster("failback") as cluster:
+        answer, cookie = incr(cluster.node_url(0), None)
+        expected = answer["counter"]
+        hops = 0
+        for round_number in range(60):
+            node = (round_number + 1) % 2
+            for _ in range(2):
+                answer, cookie = incr(cluster.node_url(node), cookie)
+                expected += 1
+                check(answer["counter"] == expected,
+                      f"round {round_number}: web{node + 1} served counter {answer['counter']}, "
+                      f"expected {expected} (stale copy)")
+                check(answer["route"] == f"web{node + 1}", "ID not rewritten to the serving node")
+            hops += 1
+        migrations = stats(cluster, 0)["migrations"] + stats(cluster, 1)["migrations"]
+        check(migrations == hops, f"{migrations} migrations for {hops} moves")
+        return f"{hops} moves between web1 and web2, 2 increments each: always the latest data"
+
+
+def scenario_round_robin():
+    """A balancer that is not route-aware: every response still correct."""
+    with new_cluster("round-robin", round_robin=True) as cluster:
+        answer, cookie = incr(cluster.url, None)
+        expected = answer["counter"]
+        nodes = set()
+        for _ in range(100):
+            answer, cookie = incr(cluster.url, cookie)
+            expected += 1
+            nodes.add(answer["node"])
+            check(answer["counter"] == expected,
+                  f"counter {answer['counter']} on {answer['node']}, expected {expected}")
+        check(nodes == {"web1", "web2"}, f"requests reached only {nodes}")
+        return "100 sequential increments spread over both nodes by round robin: all exact"
+
+
+def scenario_ajax_burst():
+    """50 parallel requests on one session: counter exactly +50."""
+    with new_cluster("burst") as cluster:
+        answer, cookie = incr(cluster.url, None)
+        start = answer["counter"]
+        with concurrent.futures.ThreadPoolExecutor(50) as pool:
+            results = list(pool.map(lambda _: incr(cluster.url, cookie)[0], range(50)))
+        seen = sorted(r["counter"] for r in results)
+        final, _ = read(cluster.url, cookie)
+        check(final["counter"] == start + 50, f"counter {final['counter']}, expected {start + 50}")
+        check(seen == list(range(start + 1, start + 51)), "responses did not see each increment once")
+        waits = stats(cluster, 0)["lock_waits"] + stats(cluster, 1)["lock_waits"]
+        return f"50 parallel increments: counter +50 exactly, each value seen once, {waits} lock waits"
+
+
+def segment_mappings(pid, size):
+    """Shared anonymous mappings of exactly our segment's size in a process."""
+    maps = pathlib.Path(f"/proc/{pid}/maps").read_text()
+    count = 0
+    for line in maps.splitlines():
+        if "/dev/zero" in line and "rw-s" in line:
+            start, end = (int(x, 16) for x in line.split()[0].split("-"))
+            count += end - start == size
+    return count
+
+
+def scenario_graceful_restart():
+    """Apache graceful restart under load: no failed request, no leaked shared memory."""
+    with new_cluster("graceful") as cluster:
+        parent = int((cluster.apache_dir(0) / "httpd.pid").read_text())
+        size = stats(cluster, 0)["cache"]["segment_bytes"]
+        before = segment_mappings(parent, size)
+        load = Load(cluster.node_url(0), 50, threads=4).start()
+        for _ in range(3):
+            time.sleep(1.5)
+            cluster.graceful_apache(0)
+        time.sleep(2)
+        load.stop()
+        after = segment_mappings(parent, size)
+        reattached = stats(cluster, 0)["cache"]["reattached"]
+        lost = load.verify_final(cluster.node_url(0))
+        check(not load.errors, f"{len(load.errors)} failed requests: {load.errors[:2]}")
+        check(not load.backwards, "counter went backwards: " + "; ".join(load.backwards[:3]))
+        check(not lost, "lost increments: " + "; ".join(lost[:3]))
+        check(before == 1 and after == 1,
+              f"parent maps {before} cache segment(s) before and {after} after 3 graceful restarts")
+        check(reattached >= 3, f"the segment was found again only {reattached} times")
+        return (f"3 graceful restarts during {load.requests} requests: 0 failed, 0 lost; the parent "
+                f"still maps exactly 1 segment, found again by each reload ({reattached})")
+
+
+def scenario_frozen_memcached():
+    """memcached SIGSTOPped: answers within io_timeout + margin; normal again after SIGCONT."""
+    with new_cluster("frozen") as cluster:
+        load = Load(cluster.url, 40, threads=4).start()
+        time.sleep(2)
+        normal = sorted(load.latencies)
+        cluster.freeze_memcached(0)
+        frozen_from = len(load.latencies)
+        time.sleep(4)
+        frozen = sorted(load.latencies[frozen_from:])
+        cluster.thaw_memcached(0)
+        time.sleep(3)  # retry_interval 2 s: the node is tried again
+        resumed_from = len(load.latencies)
+        time.sleep(2)
+        resumed = sorted(load.latencies[resumed_from:])
+        load.stop()
+        lost = load.verify_final(cluster.url)
+        check(frozen, "no request answered while memcached n1 was frozen")
+        worst = frozen[-1]
+        # io_timeout 250 ms; a request may pay it for the write and once more for a
+        # lock-holder ahead of it; 1.5 s is far below any client timeout.
+        check(worst < 1.5, f"slowest request while frozen took {worst:.2f} s")
+        check(not load.backwards, "counter went backwards: " + "; ".join(load.backwards[:3]))
+        check(not lost, "lost increments: " + "; ".join(lost[:3]))
+        p50 = lambda xs: xs[len(xs) // 2] * 1000  # noqa: E731
+        check(resumed and p50(resumed) < max(50, 3 * p50(normal)),
+              f"after SIGCONT p50 {p50(resumed):.1f} ms vs {p50(normal):.1f} ms before")
+        return (f"frozen 4 s: {len(frozen)} answers, slowest {worst * 1000:.0f} ms; p50 "
+                f"{p50(normal):.1f} ms before, {p50(frozen):.1f} ms frozen, "
+                f"{p50(resumed):.1f} ms after; {len(load.errors)} failed, 0 lost")
+
+
+SCENARIOS = {
+    "apache-killed": scenario_apache_killed,
+    "memcached-killed-r0": lambda: scenario_memcached_killed(0),
+    "memcached-killed-r1": lambda: scenario_memcached_killed(1),
+    "failback": scenario_failback,
+    "round-robin": scenario_round_robin,
+    "ajax-burst": scenario_ajax_burst,
+    "graceful-restart": scenario_graceful_restart,
+    "frozen-memcached": scenario_frozen_memcached,
+}
+
+
+def main(names):
+    names = names or list(SCENARIOS)
+    rows, failed = [], 0
+    for name in names:
+        started = time.monotonic()
+        try:
+            found = SCENARIOS[name]()
+            status = "ok"
+        except Exception as error:  # noqa: BLE001 - every failure becomes a table row
+            failed += 1
+            status = "FAILED"
+            found = f"{type(error).__name__}: {error}"
+            traceback.print_exc()
+        rows.append((name, status, f"{time.monotonic() - started:.0f}s", found))
+        print(f"{status:6} {name} ({rows[-1][2]}): {found}", flush=True)
+    print()
+    print("| scenario | result | time | checked and found |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print(f"{len(rows) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
