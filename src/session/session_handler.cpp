@@ -10,6 +10,9 @@
 namespace clustered {
 namespace {
 
+// How many forwards validate_sid() follows before giving up on an ID.
+constexpr int kMaxForwardHops = 4;
+
 // Longest ID the handler will look at: PHP's 256-character limit plus our suffix.
 constexpr std::size_t kMaxIdLength = kMaxRandomLength + 2 + 2 * kMaxNodeIdLength;
 
@@ -45,7 +48,9 @@ struct SessionHandler::Loaded {
 };
 
 struct SessionHandler::Carried {
-  enum class Kind { kMigration, kRelocation } kind = Kind::kMigration;
+  // kFollow: the session already lives under target_id (a forward was found).
+  CarryKind kind = CarryKind::kMigration;
+  bool id_issued = false;
   std::string from_id;
   std::size_t from_store = 0;
   std::string data;
@@ -179,7 +184,6 @@ bool SessionHandler::validate_sid(std::string_view id) {
   if (!is_key_safe_session_id(id, kMaxIdLength)) return false;
   const std::optional<SessionId> parsed = parse_session_id(id);
   if (!parsed || !remote_.index_of(parsed->store)) return false;
-  const std::size_t store = *remote_.index_of(parsed->store);
   const bool trusted = config_.trusts_local_copy() && cache_ != nullptr;
 
   prefetched_ = std::make_unique<Prefetched>();
@@ -190,77 +194,119 @@ bool SessionHandler::validate_sid(std::string_view id) {
     return true;  // read() reports the failure; a new ID would hide it
   }
 
-  const std::string key = key_for(id);
-  if (trusted && parsed->route == config_.route) {
-    if (auto hit = cache_->get(key, unix_now())) {
-      Counters::add(counters_->local_hits);
-      bool store_ok = remote_.is_up(store);
-      if (hit->unsynced && store_ok) {
-        // The last write-through failed: retry it now, before serving.
-        const RemoteWrite retried =
-            remote_.write(store, key, hit->version, hit->data, remote_ttl());
-        store_ok = retried.stored;
-        if (store_ok) cache_->refresh(key, local_expiry(unix_now()), unix_now(), hit->version);
-      }
-      if (store_ok) {
-        prefetched_->kind = Prefetched::Kind::kFound;
-        prefetched_->data = std::move(hit->data);
-        prefetched_->version = hit->version;
-        return true;
-      }
-      carried_ = std::make_unique<Carried>();
-      carried_->kind = Carried::Kind::kRelocation;
-      carried_->from_id = id;
-      carried_->from_store = store;
-      carried_->data = std::move(hit->data);
-      carried_->version = hit->version;
-      carried_->avoid_store = store;
-      prefetched_.reset();
-      return false;
-    }
-    Counters::add(counters_->local_misses);
-  }
+  // A session that moved (taken over or relocated) leaves a forward under its old
+  // key, so requests still carrying the old ID (parallel requests of one page, a
+  // late response) follow it instead of starting empty.
+  std::string current(id);
+  for (int hop = 0; hop <= kMaxForwardHops; ++hop) {
+    const std::optional<SessionId> at = parse_session_id(current);
+    if (!at || !remote_.index_of(at->store)) return false;
+    const std::size_t store = *remote_.index_of(at->store);
+    const std::string key = key_for(current);
+    const bool owned = trusted && at->route == config_.route;
 
-  const RemoteRead fetched = remote_.read(store, key);
-  switch (fetched.kind) {
-    case RemoteRead::Kind::kMissing:
-      prefetched_->kind = Prefetched::Kind::kMissing;
-      return false;
-    case RemoteRead::Kind::kFailed:
+    if (trusted) {
+      if (auto hit = cache_->get(key, unix_now())) {
+        if (hit->forward) {
+          current = std::move(hit->data);
+          continue;
+        }
+        if (owned) {
+          Counters::add(counters_->local_hits);
+          if (validate_owned_hit(current, store, std::move(*hit))) {
+            if (current == id) return true;
+            follow_to(current);
+          }
+          return false;
+        }
+      } else if (owned) {
+        Counters::add(counters_->local_misses);
+      }
+    }
+
+    const RemoteRead fetched = remote_.read(store, key);
+    if (fetched.kind == RemoteRead::Kind::kMissing) return false;
+    if (fetched.kind == RemoteRead::Kind::kFailed) {
       prefetched_->kind = Prefetched::Kind::kFailed;
       prefetched_->error = fetched.error;
       return true;
-    case RemoteRead::Kind::kFound:
-      break;
-  }
-  const bool foreign = trusted && parsed->route != config_.route;
-  const bool from_replica = fetched.source_node != store;
-  if (trusted && (foreign || from_replica)) {
-    carried_ = std::make_unique<Carried>();
-    carried_->kind = foreign ? Carried::Kind::kMigration : Carried::Kind::kRelocation;
-    carried_->from_id = id;
-    carried_->from_store = store;
-    carried_->data = fetched.value.payload;
-    carried_->version = fetched.value.version;
-    if (from_replica) carried_->avoid_store = store;
-    prefetched_.reset();
+    }
+    if (fetched.value.forward) {
+      current = fetched.value.payload;
+      continue;
+    }
+    const bool from_replica = fetched.source_node != store;
+    if (trusted && (!owned || from_replica)) {
+      carry(owned ? CarryKind::kRelocation : CarryKind::kMigration, current, store,
+            fetched.value.payload, fetched.value.version,
+            from_replica ? std::optional<std::size_t>(store) : std::nullopt);
+      return false;
+    }
+    prefetched_->kind = Prefetched::Kind::kFound;
+    prefetched_->id = current;
+    prefetched_->data = fetched.value.payload;
+    prefetched_->version = fetched.value.version;
+    if (current == id) return true;
+    follow_to(current);
     return false;
   }
-  prefetched_->kind = Prefetched::Kind::kFound;
-  prefetched_->data = fetched.value.payload;
-  prefetched_->version = fetched.value.version;
-  return true;
+  return false;  // a chain of forwards this long is not ours
+}
+
+bool SessionHandler::validate_owned_hit(const std::string& id, std::size_t store,
+                                        CachedSession hit) {
+  const std::string key = key_for(id);
+  bool store_ok = remote_.is_up(store);
+  if (hit.unsynced && store_ok) {
+    // The last write-through failed: retry it now, before serving.
+    const RemoteWrite retried = remote_.write(store, key, hit.version, hit.data, remote_ttl());
+    store_ok = retried.stored;
+    if (store_ok) cache_->refresh(key, local_expiry(unix_now()), unix_now(), hit.version);
+  }
+  if (store_ok) {
+    prefetched_->kind = Prefetched::Kind::kFound;
+    prefetched_->id = id;
+    prefetched_->data = std::move(hit.data);
+    prefetched_->version = hit.version;
+    return true;
+  }
+  // The store node is down: this node's copy goes to another node, under a new ID.
+  carry(CarryKind::kRelocation, id, store, std::move(hit.data), hit.version, store);
+  return false;
+}
+
+void SessionHandler::carry(CarryKind kind, const std::string& from_id, std::size_t from_store,
+                           std::string data, std::uint64_t version,
+                           std::optional<std::size_t> avoid_store) {
+  carried_ = std::make_unique<Carried>();
+  carried_->kind = kind;
+  carried_->from_id = from_id;
+  carried_->from_store = from_store;
+  carried_->data = std::move(data);
+  carried_->version = version;
+  carried_->avoid_store = avoid_store;
+  prefetched_.reset();
+}
+
+void SessionHandler::follow_to(const std::string& target) {
+  carried_ = std::make_unique<Carried>();
+  carried_->kind = CarryKind::kFollow;
+  carried_->target_id = target;
 }
 
 Result<std::string> SessionHandler::create_sid() {
+  if (carried_ && carried_->kind == CarryKind::kFollow && !carried_->id_issued) {
+    carried_->id_issued = true;
+    return carried_->target_id;  // the ID the session already moved to
+  }
   auto random = make_random_part(config_.sid_length, config_.sid_bits_per_character);
   if (!random) return Error{random.error()};
+  const bool carrying = carried_ && !carried_->id_issued;
   std::optional<std::size_t> store;
-  if (carried_ && carried_->target_id.empty() && !carried_->avoid_store &&
-      remote_.is_up(carried_->from_store)) {
-    store = carried_->from_store;  // migration: the copy already sits there
+  if (carrying && !carried_->avoid_store && remote_.is_up(carried_->from_store)) {
+    store = carried_->from_store;  // migration: keep the store node that has the copy
   }
-  if (!store) store = remote_.pick_live_node();
+  if (!store) store = remote_.pick_live_node(carrying ? carried_->avoid_store : std::nullopt);
   if (!store) {
     // Every node is down: the session still gets an ID (and is kept locally until
     // a node answers); which node does not matter while none does.
@@ -269,7 +315,8 @@ Result<std::string> SessionHandler::create_sid() {
   SessionId id{*random, remote_.address(*store).id, config_.route};
   std::string text = id.str();
   created_ids_.insert(text);
-  if (carried_ && carried_->target_id.empty()) {
+  if (carrying) {
+    carried_->id_issued = true;
     carried_->target_id = text;
     carried_->target_store = *store;
   }
@@ -293,13 +340,19 @@ Result<std::string> SessionHandler::read(std::string_view id) {
   loaded_->store_index = store_index_for(id, parsed);
   loaded_->owned = owned_here(parsed);
 
+  if (carried_ && carried_->target_id == id && carried_->kind == CarryKind::kFollow) {
+    carried_.reset();  // an existing session: read it like any other
+  }
   if (carried_ && carried_->target_id == id) {
     loaded_->store_index = carried_->target_store;
     loaded_->data = carried_->data;
     loaded_->version = carried_->version;
     return loaded_->data;  // keeps holding the lock of the old ID: the new one is ours alone
   }
+  const bool already_locked = held_stripe_.has_value() && locked_id_ == id;
   if (auto locked = acquire_lock(id); !locked) return Error{locked.error()};
+  // What validate_sid() read before this ID's lock was ours may have changed since.
+  if (!already_locked && config_.locking) prefetched_.reset();
 
   if (prefetched_ && prefetched_->id == id) {
     const Prefetched found = std::move(*prefetched_);
@@ -393,13 +446,17 @@ Status SessionHandler::finish_carry(std::string_view id, std::string_view data) 
   if (!written) return written;
   const Carried carried = std::move(*carried_);
   carried_.reset();
-  Counters::add(carried.kind == Carried::Kind::kMigration ? counters_->migrations
+  Counters::add(carried.kind == CarryKind::kMigration ? counters_->migrations
                                                           : counters_->relocations);
-  // The old key goes only now that the data is safe under the new ID.
+  // Only now that the data is safe under the new ID, the old key becomes a
+  // forward to it, here and on its store node (a dead store node is skipped).
   const std::string old_key = key_for(carried.from_id);
-  if (cache_ != nullptr) cache_->remove(old_key);
-  std::string ignored;
-  remote_.remove(carried.from_store, old_key, &ignored);
+  const std::int64_t now = unix_now();
+  if (cache_ != nullptr) {
+    CachedSession forward{std::string(id), 0, local_expiry(now), now, false, "", true};
+    if (!cache_->put(old_key, forward, now)) cache_->remove(old_key);
+  }
+  remote_.write_forward(carried.from_store, old_key, id, remote_ttl());
   return success();
 }
 

@@ -60,10 +60,15 @@ class SessionHandler {
   std::vector<std::string> take_warnings();
 
  private:
+  enum class CarryKind { kMigration, kRelocation, kFollow };
   struct Loaded;      // what read() found for the current ID
   struct Carried;     // data moving to a new ID (migration or relocation)
   struct Prefetched;  // what validate_sid() found, handed to read()
 
+  bool validate_owned_hit(const std::string& id, std::size_t store, CachedSession hit);
+  void carry(CarryKind kind, const std::string& from_id, std::size_t from_store, std::string data,
+             std::uint64_t version, std::optional<std::size_t> avoid_store);
+  void follow_to(const std::string& target);
   std::string key_for(std::string_view id) const;
   std::size_t store_index_for(std::string_view id, const std::optional<SessionId>& parsed);
   bool owned_here(const std::optional<SessionId>& parsed) const;

@@ -16,6 +16,7 @@ constexpr std::size_t kEvictionSample = 8;
 constexpr std::uint32_t kEntryFree = 0;
 constexpr std::uint32_t kEntryLive = 0x4c495645;  // "LIVE"
 constexpr std::uint32_t kFlagUnsynced = 1;
+constexpr std::uint32_t kFlagForward = 2;
 
 std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const unsigned char*>(data);
@@ -243,6 +244,7 @@ std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_
     session.expires_at = entry.expires_at;
     session.remote_touched_at = entry.remote_touched_at;
     session.unsynced = (entry.flags & kFlagUnsynced) != 0;
+    session.forward = (entry.flags & kFlagForward) != 0;
     session.store.assign(entry.store, strnlen(entry.store, sizeof entry.store));
     session.data.resize(entry.data_length);
     std::uint32_t current = entry.first_chunk;
@@ -295,7 +297,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     entry.data_length = static_cast<std::uint32_t>(session.data.size());
     entry.first_chunk = first;
     entry.key_length = static_cast<std::uint32_t>(key.size());
-    entry.flags = session.unsynced ? kFlagUnsynced : 0;
+    entry.flags = (session.unsynced ? kFlagUnsynced : 0) | (session.forward ? kFlagForward : 0);
     std::memset(entry.store, 0, sizeof entry.store);
     std::memcpy(entry.store, session.store.data(), session.store.size());
     std::memcpy(entry.key, key.data(), key.size());

@@ -33,6 +33,7 @@ struct CachedSession {
   std::int64_t remote_touched_at = 0;  // unix seconds of the last remote set/touch
   bool unsynced = false;             // the remote write failed; retry and relocate
   std::string store;                 // node id holding the remote copy
+  bool forward = false;              // the session moved: data is its new ID
 };
 
 struct CacheStats {

@@ -54,12 +54,13 @@ NodeOutcome RemoteStore::on_node(std::size_t index, Operation operation) {
   return result;
 }
 
-std::optional<std::size_t> RemoteStore::pick_live_node() {
+std::optional<std::size_t> RemoteStore::pick_live_node(std::optional<std::size_t> avoid) {
   std::uint32_t seed = 0;
   if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = 0;
   const std::size_t count = nodes_.size();
   for (std::size_t step = 0; step < count; ++step) {
     const std::size_t index = (seed + step) % count;
+    if (avoid && *avoid == index) continue;
     const NodeOutcome connected =
         on_node(index, [](MemcachedNode& node) { return node.ensure_connected(); });
     if (connected.reply != Reply::kNodeFailed) return index;
@@ -92,12 +93,13 @@ std::vector<std::size_t> RemoteStore::copy_nodes(std::size_t primary) const {
 
 RemoteRead RemoteStore::read(std::size_t primary, std::string_view key) {
   // The primary is read first; replicas only when it has no usable copy (it is
-  // down, or was restarted empty), and then the highest version wins.
+  // down, or was restarted empty), and then every replica is read and the highest
+  // version wins: one of them may have missed a write the others received.
   RemoteRead result;
   bool primary_failed = false;
   std::string errors;
   for (std::size_t index : copy_nodes(primary)) {
-    if (result.kind == RemoteRead::Kind::kFound) break;
+    if (result.kind == RemoteRead::Kind::kFound && result.source_node == primary) break;
     Counters::add(counters_->remote_reads);
     const NodeOutcome got = on_node(index, [&](MemcachedNode& node) { return node.get(key); });
     std::string problem;
@@ -144,6 +146,14 @@ RemoteWrite RemoteStore::write(std::size_t primary, std::string_view key, std::u
     result.error += describe(index, put.message);
   }
   return result;
+}
+
+void RemoteStore::write_forward(std::size_t primary, std::string_view key,
+                                std::string_view new_id, std::uint32_t ttl_seconds) {
+  const std::string bytes = encode_value(0, new_id, kValueFlagForward);
+  for (std::size_t index : copy_nodes(primary)) {
+    on_node(index, [&](MemcachedNode& node) { return node.set(key, bytes, ttl_seconds); });
+  }
 }
 
 Reply RemoteStore::touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds,

@@ -49,8 +49,9 @@ class RemoteStore {
   bool is_up(std::size_t index) const;
   std::uint64_t failures(std::size_t index) const;
 
-  // A random node that is believed up and answers; nullopt when none does.
-  std::optional<std::size_t> pick_live_node();
+  // A random node that is believed up and answers (never `avoid`); nullopt when
+  // none does.
+  std::optional<std::size_t> pick_live_node(std::optional<std::size_t> avoid = std::nullopt);
   // Deterministic node for IDs without a usable store suffix (rendezvous hashing).
   std::size_t rendezvous_node(std::string_view session_id) const;
   // The primary and the next `replicas` nodes in ring order.
@@ -59,6 +60,9 @@ class RemoteStore {
   RemoteRead read(std::size_t primary, std::string_view key);
   RemoteWrite write(std::size_t primary, std::string_view key, std::uint64_t version,
                     std::string_view payload, std::uint32_t ttl_seconds);
+  // Leaves a forward under an old key: readers of the old ID learn the new one.
+  void write_forward(std::size_t primary, std::string_view key, std::string_view new_id,
+                     std::uint32_t ttl_seconds);
   // Touch: kOk, kNotFound (the copy is gone: caller writes in full) or kNodeFailed.
   Reply touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds,
               std::string* error);

@@ -5,7 +5,7 @@ namespace {
 
 constexpr char kMagic0 = 'c';
 constexpr char kMagic1 = 's';
-constexpr std::uint32_t kKnownFlags = 0;
+constexpr std::uint32_t kKnownFlags = kValueFlagForward;
 
 void put_le(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -21,14 +21,14 @@ std::uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
 
 }  // namespace
 
-std::string encode_value(std::uint64_t version, std::string_view payload) {
+std::string encode_value(std::uint64_t version, std::string_view payload, std::uint32_t flags) {
   std::string out;
   out.reserve(kValueHeaderSize + payload.size());
   out.push_back(kMagic0);
   out.push_back(kMagic1);
   out.push_back(static_cast<char>(kValueFormat));
   out.push_back(static_cast<char>(kValueHeaderSize));
-  put_le(out, 0, 4);
+  put_le(out, flags, 4);
   put_le(out, version, 8);
   out.append(payload);
   return out;
@@ -54,6 +54,7 @@ Result<StoredValue> decode_value(std::string_view bytes) {
   }
   StoredValue value;
   value.version = get_le(bytes, 8, 8);
+  value.forward = (flags & kValueFlagForward) != 0;
   value.payload = bytes.substr(header_length);
   return value;
 }

@@ -232,6 +232,28 @@ def scenario_ajax_burst():
         return f"50 parallel increments: counter +50 exactly, each value seen once, {waits} lock waits"
 
 
+def scenario_burst_after_failover():
+    """The owner dies; the next page fires 20 parallel requests with the old cookie:
+    one takes the session over, the others follow its forward: nothing is lost."""
+    with new_cluster("burst-failover") as cluster:
+        answer, cookie = incr(cluster.node_url(0), None)
+        for _ in range(4):
+            answer, cookie = incr(cluster.node_url(0), cookie)
+        start = answer["counter"]
+        cluster.kill_apache(0)
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(lambda _: incr(cluster.url, cookie)[0], range(20)))
+        ids = {r["id"] for r in results}
+        seen = sorted(r["counter"] for r in results)
+        check(len(ids) == 1, f"the burst ended in {len(ids)} different sessions: {sorted(ids)}")
+        check(seen == list(range(start + 1, start + 21)),
+              f"counters seen {seen}, expected {start + 1}..{start + 20}")
+        final, _ = read(cluster.url, results[0]["id"])
+        check(final["counter"] == start + 20, f"final counter {final['counter']}")
+        return (f"20 parallel requests with the dead owner's cookie: one new ID, counter "
+                f"{start} -> {final['counter']}, each value seen once")
+
+
 def segment_mappings(pid, size):
     """Shared anonymous mappings of exactly our segment's size in a process."""
     maps = pathlib.Path(f"/proc/{pid}/maps").read_text()
@@ -307,6 +329,7 @@ SCENARIOS = {
     "failback": scenario_failback,
     "round-robin": scenario_round_robin,
     "ajax-burst": scenario_ajax_burst,
+    "burst-after-failover": scenario_burst_after_failover,
     "graceful-restart": scenario_graceful_restart,
     "frozen-memcached": scenario_frozen_memcached,
 }
