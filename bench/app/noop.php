@@ -1,0 +1,5 @@
+<?php
+// Baseline: the same request and output shape as read.php, without a session.
+header('Content-Type: text/plain');
+$cookie = $_COOKIE['PHPSESSID'] ?? '';
+echo 'counter=', strlen($cookie), "\n";

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Session handlers side by side on the same cluster: nginx -> 2 Apache mod_php
+prefork -> memcached x2 (or redis x2), all on 127.0.0.1, driven by wrk over a pool
+of sessions, for a page that only reads the session and one that changes it.
+
+Prints one table (requests/s, p50, p99, ratio to the no-session baseline measured
+in the same run, and store operations per request from the servers' own stats),
+and writes bench/results/latest.csv and latest.png.
+
+    python3 bench/run.py [--seconds 10] [--sessions 200] [--connections 16] [CONFIG ...]
+"""
+import argparse
+import csv
+import json
+import os
+import pathlib
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy"))
+from cluster import Cluster, free_port, memcached_stats, wait_port  # noqa: E402
+
+BENCH = ROOT / "bench"
+EXTENSION = ROOT / "modules" / "clustered_session.so"
+
+
+def sticky_hash(nodes, listen):
+    """nginx for handlers without routes in their IDs: sticky by cookie hash, as a
+    careful operator would run files (and it does no harm to shared stores)."""
+    servers = "\n".join(f"    server {address};" for _, address in nodes)
+    return f"""upstream bench_all {{
+    hash $cookie_PHPSESSID consistent;
+{servers}
+    keepalive 8;
+}}
+server {{
+    listen {listen};
+    location / {{
+        proxy_pass http://bench_all;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }}
+}}
+"""
+
+
+class Redis:
+    def __init__(self, run_dir):
+        self.ports = [free_port(), free_port()]
+        self.processes = []
+        for port in self.ports:
+            log = open(pathlib.Path(run_dir) / f"redis-{port}.log", "ab")
+            self.processes.append(subprocess.Popen(
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--protected-mode", "no"], stdout=log, stderr=log))
+        for port in self.ports:
+            wait_port(port)
+
+    def operations(self):
+        total = connections = 0
+        for port in self.ports:
+            out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "all"],
+                                 capture_output=True, text=True).stdout
+            for line in out.splitlines():
+                if line.startswith("cmdstat_") and not line.startswith("cmdstat_info"):
+                    total += int(line.split("calls=")[1].split(",")[0])
+                if line.startswith("total_connections_received:"):
+                    connections += int(line.split(":")[1])
+        return total, connections
+
+    def stop(self):
+        for process in self.processes:
+            process.kill()
+            process.wait()
+
+
+def memcached_operations(cluster):
+    total = connections = 0
+    for index in range(cluster.nodes):
+        stats = cluster.memcached_stats(index)
+        total += sum(stats.get(k, 0) for k in (
+            "cmd_get", "cmd_set", "cmd_touch", "delete_hits", "delete_misses", "incr_hits",
+            "incr_misses", "decr_hits", "decr_misses", "cas_hits", "cas_misses", "cas_badval"))
+        connections += stats.get("total_connections", 0)
+    return total, connections
+
+
+def configs(memcached_ports, redis_ports):
+    mc_path = ",".join(f"127.0.0.1:{p}" for p in memcached_ports)
+
+    def redis_path(extra=""):
+        return ", ".join(f"tcp://127.0.0.1:{p}?weight=1{extra}" for p in redis_ports)
+
+    mc_ext = ["igbinary", "msgpack", "memcached"]
+    redis_ext = ["igbinary", "msgpack", "redis"]
+    return {
+        "files-disk": dict(ini={"session.save_handler": "files",
+                                "session.save_path": "/var/tmp/cs-bench-files"}),
+        "files-tmpfs": dict(ini={"session.save_handler": "files",
+                                 "session.save_path": "/dev/shm/cs-bench-files"}),
+        "memcached-default": dict(ext=mc_ext, ini={
+            "session.save_handler": "memcached", "session.save_path": f'"{mc_path}"'}),
+        "memcached-persistent-locking": dict(ext=mc_ext, ini={
+            "session.save_handler": "memcached", "session.save_path": f'"{mc_path}"',
+            "memcached.sess_persistent": "1", "memcached.sess_locking": "1"}),
+        "memcached-persistent-nolock": dict(ext=mc_ext, ini={
+            "session.save_handler": "memcached", "session.save_path": f'"{mc_path}"',
+            "memcached.sess_persistent": "1", "memcached.sess_locking": "0"}),
+        "redis-default": dict(ext=redis_ext, ini={
+            "session.save_handler": "redis", "session.save_path": f'"{redis_path()}"'}),
+        "redis-persistent": dict(ext=redis_ext, ini={
+            "session.save_handler": "redis",
+            "session.save_path": f'"{redis_path("&persistent=1")}"'}),
+        "redis-persistent-locking": dict(ext=redis_ext, ini={
+            "session.save_handler": "redis",
+            "session.save_path": f'"{redis_path("&persistent=1")}"',
+            "redis.session.locking_enabled": "1"}),
+        "clustered": dict(clustered=True, ini={}),
+    }
+
+
+def make_sessions(base, count, path):
+    """Creates `count` sessions through the balancer; returns their cookies."""
+    cookies = []
+    for _ in range(count):
+        with urllib.request.urlopen(f"{base}/counter.php", timeout=10) as response:
+            response.read()
+            cookie = next(h.split(";", 1)[0].split("=", 1)[1]
+                          for h in response.headers.get_all("Set-Cookie") or []
+                          if h.startswith("PHPSESSID="))
+            cookies.append(cookie)
+    path.write_text("\n".join(cookies) + "\n")
+    return cookies
+
+
+def run_wrk(url, cookies_file, seconds, connections):
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(BENCH / "sessions.lua"),
+         url], capture_output=True, text=True, env=dict(os.environ, CS_COOKIES=str(cookies_file)))
+    line = [l for l in result.stdout.splitlines() if l.startswith("{")]
+    if not line:
+        raise RuntimeError(f"wrk printed no summary: {result.stdout}\n{result.stderr}")
+    summary = json.loads(line[-1])
+    summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)
+    return summary
+
+
+def measure(name, args, run_dir, redis):
+    ports = [free_port(), free_port()]
+    # The baseline page never starts a session; its cookie pool is made with files.
+    spec = configs(ports, redis.ports)[name]
+    cluster = Cluster(pathlib.Path(run_dir) / name, EXTENSION if spec.get("clustered") else None,
+                      php_ini={"session.gc_probability": "0", **spec.get("ini", {})},
+                      other_extensions=spec.get("ext", ()), app=BENCH / "app",
+                      balancer=None if spec.get("clustered") else sticky_hash,
+                      memcached_ports=ports)
+    for directory in ("/var/tmp/cs-bench-files", "/dev/shm/cs-bench-files"):
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        shutil.chown(directory, "www-data", "www-data")
+    rows = []
+    with cluster:
+        cookies_file = pathlib.Path(run_dir) / f"{name}.cookies"
+        make_sessions(cluster.url, args.sessions, cookies_file)
+        # Each configuration gets its own no-session baseline, measured on the same
+        # cluster right before its pages: the ratio cancels the machine's drift.
+        pages = ["noop", "read", "counter"]
+        for page in pages:
+            url = f"{cluster.url}/{page}.php"
+            run_wrk(url, cookies_file, 2, args.connections)  # warm-up
+            store_ops = redis.operations if spec.get("ext") and "redis" in spec["ext"] else (
+                lambda: memcached_operations(cluster))
+            ops_before, conns_before = store_ops()
+            summary = run_wrk(url, cookies_file, args.seconds, args.connections)
+            ops_after, conns_after = store_ops()
+            requests = max(summary["requests"], 1)
+            rows.append({
+                "config": name, "page": page, "rps": summary["rps"],
+                "p50_ms": summary["p50_us"] / 1000, "p99_ms": summary["p99_us"] / 1000,
+                "ops_per_req": (ops_after - ops_before) / requests,
+                "conns_per_req": (conns_after - conns_before) / requests,
+                "errors": summary["errors"] + summary["non2xx"]})
+            print(f"  {name:30} {page:8} {summary['rps']:8.0f} req/s  p50 "
+                  f"{rows[-1]['p50_ms']:.2f} ms  ops/req {rows[-1]['ops_per_req']:.2f}  "
+                  f"errors {rows[-1]['errors']}", flush=True)
+    return rows
+
+
+def chart(rows, png):
+    data = pathlib.Path(png).with_suffix(".dat")
+    names = [r["config"] for r in rows if r["page"] == "read"]
+    with open(data, "w") as out:
+        for name in names:
+            read = next(r for r in rows if r["config"] == name and r["page"] == "read")
+            counter = next(r for r in rows if r["config"] == name and r["page"] == "counter")
+            out.write(f"\"{name}\" {read['ratio']:.3f} {counter['ratio']:.3f}\n")
+    script = f"""set terminal pngcairo size 1100,520 font "sans,10"
+set output "{png}"
+set title "Throughput relative to the same request without a session (2 cores, one run)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set ylabel "ratio to no-session baseline"
+set xtics rotate by -25 scale 0
+set key top right
+set grid ytics
+plot "{data}" using 2:xtic(1) title "page that reads the session", '' using 3 title "page that changes it"
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    data.unlink()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--out", default=str(BENCH / "results"))
+    parser.add_argument("configs", nargs="*")
+    args = parser.parse_args()
+    run_dir = tempfile.mkdtemp(prefix="cs-bench-")
+    os.chmod(run_dir, 0o755)
+    wanted = args.configs or list(configs([0, 0], [0, 0]))
+    redis = Redis(run_dir)
+    rows = []
+    try:
+        print(f"{len(wanted)} handler configurations; for each, the no-session page, then "
+              f"the two session pages, {args.seconds} s each, {args.sessions} sessions, "
+              f"{args.connections} connections", flush=True)
+        for name in wanted:
+            rows += measure(name, args, run_dir, redis)
+    finally:
+        redis.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    report(rows, args)
+
+
+def report(rows, args):
+    baselines = {r["config"]: r["rps"] for r in rows if r["page"] == "noop"}
+    rows = [r for r in rows if r["page"] != "noop"]
+    for row in rows:
+        row["baseline_rps"] = baselines[row["config"]]
+        row["ratio"] = row["rps"] / row["baseline_rps"]
+    baseline = sorted(baselines.values())
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "latest.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    chart(rows, out / "latest.png")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), platform.machine())
+    lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} "
+             f"{platform.release()}; {args.seconds} s per page, {args.sessions} sessions, "
+             f"{args.connections} connections. Ratio = req/s over the no-session page measured "
+             f"on the same cluster just before (baselines ranged {baseline[0]:.0f}-"
+             f"{baseline[-1]:.0f} req/s in this run).", "",
+             "| handler | page | req/s | baseline req/s | ratio to baseline | p50 ms | p99 ms "
+             "| store ops/req | new conns/req | errors |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['config']} | {r['page']} | {r['rps']:.0f} | {r['baseline_rps']:.0f} | "
+                     f"{r['ratio']:.2f} | "
+                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['ops_per_req']:.2f} | "
+                     f"{r['conns_per_req']:.2f} | {r['errors']} |")
+    text = "\n".join(lines) + "\n"
+    (out / "latest.md").write_text(text)
+    print()
+    print(text)
+    print(f"written: {out / 'latest.csv'}, {out / 'latest.png'}, {out / 'latest.md'}")
+
+
+if __name__ == "__main__":
+    main()
