@@ -99,6 +99,8 @@ class Cluster:
         self.app_dir = self.run / "app"
         shutil.rmtree(self.app_dir, ignore_errors=True)
         shutil.copytree(app or HERE / "app", self.app_dir)
+        if app is None:
+            shutil.copy(HERE / "status.php", self.app_dir / "status.php")
         for path in [self.app_dir, *self.app_dir.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
 

@@ -127,6 +127,8 @@ def tour():
     say()
     say(f"The cluster is still running. Open {cluster.url}/ (reload to count;")
     say(f"each node directly: {cluster.node_url(0)}/ and {cluster.node_url(1)}/).")
+    say(f"Status page of each node: {cluster.node_url(0)}/status.php and "
+        f"{cluster.node_url(1)}/status.php")
     say("Stop it with:  bash scripts/demo.sh stop")
 
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "handler_registry.h"
+#include "metrics.h"
 #include "php_clustered_session.h"
 #include "save_handler.h"
 #include "settings.h"
@@ -20,8 +21,18 @@ PHP_FUNCTION(clustered_session_stats) {
   clustered_session_fill_stats(return_value);
 }
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_clustered_session_metrics, 0, 0, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+PHP_FUNCTION(clustered_session_metrics) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  const std::string text = clustered_session_metrics_text();
+  RETURN_STRINGL(text.data(), text.size());
+}
+
 static const zend_function_entry clustered_session_functions[] = {
-    PHP_FE(clustered_session_stats, arginfo_clustered_session_stats) PHP_FE_END};
+    PHP_FE(clustered_session_stats, arginfo_clustered_session_stats)
+        PHP_FE(clustered_session_metrics, arginfo_clustered_session_metrics) PHP_FE_END};
 
 static PHP_MINIT_FUNCTION(clustered_session) {
   clustered_session_register_ini(type, module_number);

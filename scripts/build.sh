@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the extension (phpize, in the tree; outputs are git-ignored) and the
-# C++ core with its GoogleTest suite (CMake, in build/). --extension-only skips the latter.
+# C++ core with its GoogleTest suite (CMake, in build-cmake/; phpize owns build/). --extension-only skips the latter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,6 @@ echo "    modules/clustered_session.so"
 [ "${1:-}" = "--extension-only" ] && exit 0
 
 echo "==> building the core and its tests (CMake)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
-echo "    build/core_tests"
+cmake -S . -B build-cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-cmake -j"$(nproc)" >/dev/null
+echo "    build-cmake/core_tests"

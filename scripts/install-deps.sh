@@ -9,6 +9,7 @@ packages=(
   libmemcached-dev memcached
   libgtest-dev googletest
   apache2 libapache2-mod-php8.2 nginx
+  chromium fonts-dejavu-core
 )
 packages+=("$@")
 

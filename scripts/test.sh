@@ -8,7 +8,7 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 
 echo "==> GoogleTest (core, against real memcached)"
-(cd build && ctest --output-on-failure -j1)
+(cd build-cmake && ctest --output-on-failure -j1)
 
 echo "==> phpt (run-tests.php, against real memcached)"
 bash scripts/run-phpt.sh

@@ -6,21 +6,26 @@ checked and found, then 'N passed, M failed'.
 
     python3 tests/e2e/run_e2e.py [scenario ...]
 """
+import base64
 import concurrent.futures
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
 import urllib.error
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 from cluster import Cluster  # noqa: E402
 
 EXTENSION = ROOT / "modules" / "clustered_session.so"
+ARTIFACTS = pathlib.Path(tempfile.gettempdir()) / "clustered_session-e2e"
 
 
 class Failed(AssertionError):
@@ -254,6 +259,70 @@ def scenario_burst_after_failover():
                 f"{start} -> {final['counter']}, each value seen once")
 
 
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+def chromium(*arguments):
+    profile = tempfile.mkdtemp(prefix="cs-chromium-")
+    try:
+        return subprocess.run(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                               *arguments], capture_output=True, text=True, timeout=90).stdout
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def figure(dom, element_id):
+    found = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', dom)
+    check(found, f"status page has no #{element_id}")
+    return found.group(1).strip()
+
+
+def scenario_status_page():
+    """deploy/status.php in headless Chromium: renders, shows both memcached nodes, its
+    figures change after traffic; Prometheus text; the password protects it."""
+    with new_cluster("status") as cluster:
+        page = f"{cluster.node_url(0)}/status.php"
+        before = chromium("--virtual-time-budget=3000", "--dump-dom", page)
+        check("clustered_session on node" in before, "status page did not render")
+        check(figure(before, "route") == "web1", "status page does not name its node")
+        for node in ("n1", "n2"):
+            check(f"<td>{node}</td>" in before, f"memcached node {node} missing from the page")
+        answer, cookie = incr(cluster.node_url(0), None)
+        for _ in range(20):
+            answer, cookie = incr(cluster.node_url(0), cookie)
+        after = chromium("--virtual-time-budget=3000", "--dump-dom", page)
+        hits_before, hits_after = int(figure(before, "local_hits")), int(figure(after, "local_hits"))
+        check(hits_after >= hits_before + 20, f"local hits {hits_before} -> {hits_after}")
+        check(figure(after, "hit_ratio").endswith("%"), "no hit ratio after traffic")
+        screenshot = ARTIFACTS / "status-page.png"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        chromium("--window-size=1100,1300", "--virtual-time-budget=5000",
+                 f"--screenshot={screenshot}", page)
+        check(screenshot.exists() and screenshot.stat().st_size > 10000, "no screenshot")
+        metrics = urllib.request.urlopen(f"{page}?format=prometheus", timeout=10).read().decode()
+        check(re.search(r'^clustered_session_local_hits_total\{route="web1"\} (\d+)$', metrics, re.M),
+              "Prometheus text lacks local_hits")
+        check('clustered_session_memcached_up{route="web1",node="n2"' in metrics,
+              "Prometheus text lacks per-node labels")
+        # Only the password opens it once 127.0.0.1 is not on the allow-list.
+        (cluster.app_dir / "status.config.php").write_text(
+            "<?php return ['allow' => ['192.0.2.1'], 'password' => 'open sesame'];\n")
+        denied = urllib.request.Request(page)
+        try:
+            urllib.request.urlopen(denied, timeout=10)
+            check(False, "status page served without the password")
+        except urllib.error.HTTPError as error:
+            check(error.code == 401, f"expected 401 without a password, got {error.code}")
+        allowed = urllib.request.Request(page, headers={
+            "Authorization": "Basic " + base64.b64encode(b"admin:open sesame").decode()})
+        check(urllib.request.urlopen(allowed, timeout=10).status == 200, "password refused")
+        return (f"renders in Chromium with web1, n1 and n2; local hits {hits_before} -> "
+                f"{hits_after} after traffic; Prometheus text; 401 without the password; "
+                f"screenshot {screenshot}")
+
+
 def segment_mappings(pid, size):
     """Shared anonymous mappings of exactly our segment's size in a process."""
     maps = pathlib.Path(f"/proc/{pid}/maps").read_text()
@@ -332,6 +401,7 @@ SCENARIOS = {
     "burst-after-failover": scenario_burst_after_failover,
     "graceful-restart": scenario_graceful_restart,
     "frozen-memcached": scenario_frozen_memcached,
+    "status-page": scenario_status_page,
 }
 
 
