@@ -148,10 +148,11 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
     for (const y of [0.25, 0.5, 0.75]) { g.beginPath(); g.moveTo(0, h - y * h); g.lineTo(w, h - y * h); g.stroke(); }
     g.fillStyle = '#777';
     g.fillText('100%', 4, 12); g.fillText('0%', 4, h - 4);
-    if (points.length < 2) { g.fillText('collecting…', w / 2 - 30, h / 2); return; }
+    if (points.length < 1) { g.fillText('no session reads yet', w / 2 - 50, h / 2); return; }
+    const shown = points.length === 1 ? [points[0], points[0]] : points;
     g.strokeStyle = '#48c'; g.lineWidth = 2; g.beginPath();
-    points.forEach((p, i) => {
-      const x = (i / (points.length - 1)) * (w - 10) + 5, y = h - 5 - p * (h - 10);
+    shown.forEach((p, i) => {
+      const x = (i / (shown.length - 1)) * (w - 10) + 5, y = h - 5 - p * (h - 10);
       i ? g.lineTo(x, y) : g.moveTo(x, y);
     });
     g.stroke();
@@ -191,8 +192,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
       if (response.ok) update(await response.json());
     } catch (e) { /* the node may be restarting: try again */ }
   }
-  draw();
-  poll();
+  update(<?= json_encode($stats) ?>);  // the figures this page was rendered with
   setInterval(poll, 2000);
 })();
 </script>
