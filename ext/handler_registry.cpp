@@ -63,6 +63,7 @@ HandlerConfig current_config() {
   const std::string configured = CSG(route) != nullptr ? CSG(route) : "";
   config.route = g_route;
   config.trust_route = configured != "off";
+  config.local_cache = CSG(cache_size) > 0;
   config.strict_mode = zend_ini_long(const_cast<char*>("session.use_strict_mode"),
                                      sizeof("session.use_strict_mode") - 1, 0) != 0;
   config.replicas = static_cast<unsigned>(CSG(replicas));

@@ -83,6 +83,7 @@ PS_READ_FUNC(clustered) {
   SessionHandler* handler = handler_of(mod_data);
   if (handler == nullptr) return FAILURE;
   auto data = handler->read(view(key));
+  if (!data) clustered::Counters::add(handler->counters().errors);
   if (report(handler, data ? clustered::success() : clustered::Status(clustered::Error{data.error()})) ==
       FAILURE) {
     return FAILURE;

@@ -19,12 +19,12 @@ cs_services_stop() {
   local pid pids=()
   [ -f "${CS_RUN_DIR:-}/pids" ] && mapfile -t pids <"$CS_RUN_DIR/pids"
   for pid in "${pids[@]}"; do
-    kill -CONT "$pid" 2>/dev/null   # a frozen (SIGSTOPped) server must be able to die
-    kill "$pid" 2>/dev/null
+    kill -CONT "$pid" 2>/dev/null || true  # a frozen (SIGSTOPped) server must be able to die
+    kill "$pid" 2>/dev/null || true
   done
   for pid in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null || true
   done
   [ -n "${CS_RUN_DIR:-}" ] && rm -rf "$CS_RUN_DIR"
   return 0

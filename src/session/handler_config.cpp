@@ -13,6 +13,10 @@ std::string HandlerConfig::mode_description() const {
     return "untrusted: session.use_strict_mode=0 (IDs cannot be rewritten), every read is "
            "fetched from memcached";
   }
+  if (!local_cache) {
+    return "untrusted: clustered_session.cache_size=0 (no local cache), every read is fetched "
+           "from memcached";
+  }
   return "owner: sessions routed to " + route + " are served from the local cache";
 }
 

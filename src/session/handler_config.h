@@ -12,6 +12,7 @@ struct HandlerConfig {
   std::string route;          // this node's id in session IDs
   bool trust_route = true;    // false with route=off: never trust the local copy
   bool strict_mode = false;   // session.use_strict_mode: needed to rewrite IDs
+  bool local_cache = true;    // false with cache_size = 0: nothing to trust
   unsigned replicas = 0;
   bool locking = true;
   std::chrono::milliseconds lock_timeout{30000};
@@ -25,7 +26,7 @@ struct HandlerConfig {
   std::int64_t gc_maxlifetime_s = 1440;
 
   // Why the local copy is (not) trusted, for phpinfo() and the stats.
-  bool trusts_local_copy() const { return trust_route && strict_mode; }
+  bool trusts_local_copy() const { return trust_route && strict_mode && local_cache; }
   std::string mode_description() const;
 };
 

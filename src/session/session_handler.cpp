@@ -246,6 +246,20 @@ bool SessionHandler::validate_sid(std::string_view id) {
     prefetched_->id = current;
     prefetched_->data = fetched.value.payload;
     prefetched_->version = fetched.value.version;
+    if (owned && current == id) {
+      // Ours, but not in the cache (this node restarted, or evicted it): keep it
+      // there so the next requests are served locally again. Stored under this
+      // ID's lock, so no newer local write can be overwritten. When the remote TTL
+      // was last refreshed is unknown (remote_touched_at stays 0): the next
+      // unchanged request touches it.
+      const std::int64_t now = unix_now();
+      CachedSession entry;
+      entry.data = fetched.value.payload;
+      entry.version = fetched.value.version;
+      entry.expires_at = local_expiry(now);
+      entry.store = remote_.address(store).id;
+      cache_->put(key, entry, now);
+    }
     if (current == id) return true;
     follow_to(current);
     return false;
@@ -263,7 +277,14 @@ bool SessionHandler::validate_owned_hit(const std::string& id, std::size_t store
     store_ok = retried.stored;
     if (store_ok) cache_->refresh(key, local_expiry(unix_now()), unix_now(), hit.version);
   }
-  if (store_ok) {
+  // Moving the session needs another node believed up; with none (a one-node
+  // save_path, or all down) a new ID would only name a dead node again: the
+  // session stays here, unsynced, and is written when its node is back.
+  bool another_up = false;
+  for (std::size_t i = 0; i < remote_.node_count(); ++i) {
+    if (i != store && remote_.is_up(i)) another_up = true;
+  }
+  if (store_ok || !another_up) {
     prefetched_->kind = Prefetched::Kind::kFound;
     prefetched_->id = id;
     prefetched_->data = std::move(hit.data);
@@ -349,6 +370,13 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     loaded_->version = carried_->version;
     return loaded_->data;  // keeps holding the lock of the old ID: the new one is ours alone
   }
+  // validate_sid() could not take the lock (timed out) or read the session: say
+  // so now, rather than wait for the lock a second time.
+  if (prefetched_ && prefetched_->id == id && prefetched_->kind == Prefetched::Kind::kFailed) {
+    const std::string error = std::move(prefetched_->error);
+    prefetched_.reset();
+    return Error{error};
+  }
   const bool already_locked = held_stripe_.has_value() && locked_id_ == id;
   if (auto locked = acquire_lock(id); !locked) return Error{locked.error()};
   // What validate_sid() read before this ID's lock was ours may have changed since.
@@ -384,8 +412,13 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     loaded_->data = fetched.value.payload;
     loaded_->version = fetched.value.version;
     if (loaded_->owned) {
-      CachedSession entry{loaded_->data, loaded_->version, local_expiry(unix_now()), unix_now(),
-                          false, remote_.address(loaded_->store_index).id};
+      // When the remote TTL was last refreshed is unknown (remote_touched_at stays
+      // 0): the next unchanged request touches it.
+      CachedSession entry;
+      entry.data = loaded_->data;
+      entry.version = loaded_->version;
+      entry.expires_at = local_expiry(unix_now());
+      entry.store = remote_.address(loaded_->store_index).id;
       cache_->put(key, entry, unix_now());
     }
   }
@@ -456,7 +489,8 @@ Status SessionHandler::finish_carry(std::string_view id, std::string_view data) 
     CachedSession forward{std::string(id), 0, local_expiry(now), now, false, "", true};
     if (!cache_->put(old_key, forward, now)) cache_->remove(old_key);
   }
-  remote_.write_forward(carried.from_store, old_key, id, remote_ttl());
+  remote_.write_forward(carried.from_store, old_key, id, next_version(carried.version),
+                        remote_ttl());
   return success();
 }
 
@@ -503,7 +537,17 @@ Status SessionHandler::destroy(std::string_view id) {
   if (!is_key_safe_session_id(id, kMaxIdLength)) return success();  // can never have been stored
   const std::string key = key_for(id);
   if (cache_ != nullptr) cache_->remove(key);
-  if (carried_ && carried_->target_id == id) carried_.reset();  // nothing to carry any more
+  if (carried_ && carried_->target_id == id) {
+    // Destroyed before the takeover was written: the old key still holds the
+    // session and must go too, or the old cookie would bring it back.
+    if (carried_->kind != CarryKind::kFollow) {
+      const std::string old_key = key_for(carried_->from_id);
+      if (cache_ != nullptr) cache_->remove(old_key);
+      std::string ignored;
+      remote_.remove(carried_->from_store, old_key, &ignored);
+    }
+    carried_.reset();
+  }
   if (loaded_ && loaded_->id == id) loaded_->version = 0;
   std::string error;
   if (!remote_.remove(store_index_for(id, parse_session_id(id)), key, &error)) {

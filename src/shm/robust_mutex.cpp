@@ -33,13 +33,14 @@ LockOutcome RobustMutex::lock() { return outcome(pthread_mutex_lock(&mutex_)); }
 LockOutcome RobustMutex::try_lock() { return outcome(pthread_mutex_trylock(&mutex_)); }
 
 LockOutcome RobustMutex::lock_for(std::chrono::milliseconds timeout) {
-  // pthread_mutex_timedlock wants an absolute CLOCK_REALTIME deadline.
+  // An absolute deadline on the monotonic clock: a wall-clock jump neither
+  // stretches nor cuts the wait.
   timespec deadline{};
-  clock_gettime(CLOCK_REALTIME, &deadline);
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
   const auto total_ns = deadline.tv_nsec + (timeout.count() % 1000) * 1000000L;
   deadline.tv_sec += static_cast<time_t>(timeout.count() / 1000 + total_ns / 1000000000L);
   deadline.tv_nsec = total_ns % 1000000000L;
-  return outcome(pthread_mutex_timedlock(&mutex_, &deadline));
+  return outcome(pthread_mutex_clocklock(&mutex_, CLOCK_MONOTONIC, &deadline));
 }
 
 void RobustMutex::mark_consistent() { pthread_mutex_consistent(&mutex_); }

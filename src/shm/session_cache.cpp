@@ -95,21 +95,28 @@ std::size_t SessionCache::bytes_needed(std::size_t capacity) {
 }
 
 SessionCache* SessionCache::create(void* memory, std::size_t size) {
+  const std::size_t entry_count = std::max<std::size_t>(16, size / kBytesPerEntry);
+  std::size_t bucket_count = 16;
+  while (bucket_count < entry_count) bucket_count *= 2;
+  const std::size_t buckets_offset = align_up(sizeof(Header), 64);
+  const std::size_t entries_offset =
+      align_up(buckets_offset + bucket_count * sizeof(std::uint32_t), 64);
+  const std::size_t chunks_offset = align_up(entries_offset + entry_count * sizeof(Entry), 64);
+  // The index alone must fit, or the memsets below would write past the region.
+  if (size < chunks_offset + sizeof(Chunk)) return nullptr;
+
   auto* cache = static_cast<SessionCache*>(memory);
   auto* h = new (memory) Header{};
   h->magic = kCacheMagic;
   h->layout_version = kLayoutVersion;
   h->size = size;
   h->mutex.init();
-  const std::size_t entry_count = std::max<std::size_t>(16, size / kBytesPerEntry);
-  std::size_t bucket_count = 16;
-  while (bucket_count < entry_count) bucket_count *= 2;
   h->entry_count = static_cast<std::uint32_t>(entry_count);
   h->bucket_count = static_cast<std::uint32_t>(bucket_count);
-  h->buckets_offset = align_up(sizeof(Header), 64);
-  h->entries_offset = align_up(h->buckets_offset + bucket_count * sizeof(std::uint32_t), 64);
-  h->chunks_offset = align_up(h->entries_offset + entry_count * sizeof(Entry), 64);
-  const std::size_t chunk_bytes = size > h->chunks_offset ? size - h->chunks_offset : 0;
+  h->buckets_offset = buckets_offset;
+  h->entries_offset = entries_offset;
+  h->chunks_offset = chunks_offset;
+  const std::size_t chunk_bytes = size - h->chunks_offset;
   h->chunk_count = static_cast<std::uint32_t>(chunk_bytes / sizeof(Chunk));
   std::memset(cache->buckets(), 0, bucket_count * sizeof(std::uint32_t));
   std::memset(static_cast<void*>(cache->entries()), 0, entry_count * sizeof(Entry));
@@ -121,6 +128,9 @@ SessionCache* SessionCache::create(void* memory, std::size_t size) {
 template <class Body>
 auto SessionCache::locked(Body body) {
   RobustGuard guard(header()->mutex, [this] { repair(); });
+  // Unreachable in practice (a repairer that dies is repaired after in turn), but
+  // the cache is never touched without its lock: act as an empty cache.
+  if (!guard.held()) return decltype(body())();
   return body();
 }
 

@@ -50,6 +50,7 @@ class SessionCache {
   // Bytes a cache of this capacity needs (header, index, entries and chunks).
   static std::size_t bytes_needed(std::size_t capacity);
   // Lays out an empty cache in [memory, memory + size). Call once, before forking.
+  // nullptr when the region is too small for the index (bytes_needed() always fits).
   static SessionCache* create(void* memory, std::size_t size);
 
   std::optional<CachedSession> get(std::string_view key, std::int64_t now);

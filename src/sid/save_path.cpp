@@ -60,10 +60,13 @@ Result<std::uint16_t> parse_port(std::string_view text, const std::string& where
   if (text.empty()) return Error{where + ": missing port"};
   unsigned long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
+  if (ec != std::errc() && ec != std::errc::result_out_of_range) {
     return Error{where + ": port " + shown(text) + " is not a number"};
   }
-  if (value < 1 || value > 65535) {
+  if (end != text.data() + text.size()) {
+    return Error{where + ": port " + shown(text) + " is not a number"};
+  }
+  if (ec == std::errc::result_out_of_range || value < 1 || value > 65535) {
     return Error{where + ": port " + shown(text) + " is out of range 1-65535"};
   }
   return static_cast<std::uint16_t>(value);
@@ -107,9 +110,12 @@ Result<NodeAddress> parse_address(std::string_view text, const std::string& wher
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (host.find(':') != std::string_view::npos) {
-      if (host.find_first_not_of("abcdefghijklmnopqrstuvwxyz") == std::string_view::npos) {
-        return Error{where + ": unknown scheme " + shown(host.substr(0, host.find(':'))) +
-                     " (use HOST:PORT or unix:/path)"};
+      // "udp:h:1" names a scheme; "fe80::1:11211" is an IPv6 address without brackets.
+      const std::string_view first = host.substr(0, host.find(':'));
+      const bool letters = !first.empty() && first.find_first_not_of(
+                                                 "abcdefghijklmnopqrstuvwxyz") == std::string_view::npos;
+      if (letters && first.find_first_not_of("abcdef") != std::string_view::npos) {
+        return Error{where + ": unknown scheme " + shown(first) + " (use HOST:PORT or unix:/path)"};
       }
       return Error{where + ": IPv6 addresses need brackets, as in [::1]:11211"};
     }
@@ -143,12 +149,15 @@ Result<std::vector<NodeAddress>> parse_save_path(std::string_view save_path) {
     const std::string_view entry =
         trim(all.substr(start, comma == std::string_view::npos ? all.size() - start : comma - start));
     const std::string where = "node " + std::to_string(position);
-    if (position > kMaxNodes) return Error{"more than 64 nodes"};
+    if (position > kMaxNodes) return Error{where + ": more than 64 nodes"};
     if (entry.empty()) return Error{where + ": empty entry"};
 
     std::string id;
     std::string_view address = entry;
-    if (const auto equals = entry.find('='); equals != std::string_view::npos) {
+    // An id is what stands before an '=' that comes before any ':', '/' or '['
+    // ("unix:/tmp/a=b" is an address, not the id "unix:/tmp/a").
+    const auto equals = entry.find('=');
+    if (equals != std::string_view::npos && equals < entry.find_first_of(":/[")) {
       const std::string_view given = trim(entry.substr(0, equals));
       if (!is_valid_node_id(given)) {
         return Error{where + ": bad node id " + shown(given) + " (expected [a-z0-9]{1,16})"};

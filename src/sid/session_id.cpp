@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -68,7 +69,9 @@ bool is_key_safe_session_id(std::string_view text, std::size_t max_length) {
 }
 
 std::size_t effective_random_length(std::size_t length, int bits_per_character) {
-  const auto bits = static_cast<std::size_t>(bits_per_character);
+  // Settings outside 4..6 are refused by make_random_part(); sizing must not divide
+  // by zero (or wrap) on them, so they are held to the nearest valid value here.
+  const auto bits = static_cast<std::size_t>(std::clamp(bits_per_character, 4, 6));
   const std::size_t needed = (kMinRandomBits + bits - 1) / bits;
   std::size_t result = length < needed ? needed : length;
   if (result < kMinRandomLength) result = kMinRandomLength;

@@ -4,11 +4,28 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <string>
+#include <string_view>
 
 namespace clustered {
 namespace {
 
 constexpr std::uint32_t kRelativeExpiryLimit = 60 * 60 * 24 * 30;
+// memcached stores an item of ~59 bytes of header + key + 1 + value + 2 (CRLF) and
+// refuses it when that exceeds item_size_max, whose smallest allowed value is 1k.
+constexpr std::uint64_t kItemOverhead = 64;
+constexpr std::uint64_t kSmallestItemSizeMax = 1024;
+constexpr std::uint64_t kNoKnownLimit = UINT64_MAX;
+
+memcached_return_t read_item_size_max(const memcached_instance_st*, const char* key,
+                                      size_t key_length, const char* value, size_t value_length,
+                                      void* context) {
+  if (std::string_view(key, key_length) == "item_size_max") {
+    *static_cast<std::uint64_t*>(context) =
+        std::strtoull(std::string(value, value_length).c_str(), nullptr, 10);
+  }
+  return MEMCACHED_SUCCESS;
+}
 
 }  // namespace
 
@@ -48,10 +65,12 @@ void MemcachedNode::drop_connection() {
   // sure it can never be read as the answer to the next request.
   memcached_quit(handle_);
   connected_ = false;
+  item_size_max_ = 0;  // the node may come back restarted with another -I
 }
 
 NodeOutcome MemcachedNode::outcome(int code) {
   const auto rc = static_cast<memcached_return_t>(code);
+  last_was_timeout_ = rc == MEMCACHED_TIMEOUT;
   NodeOutcome result;
   switch (rc) {
     case MEMCACHED_SUCCESS:
@@ -86,32 +105,82 @@ NodeOutcome MemcachedNode::outcome(int code) {
   }
 }
 
+template <class Call>
+NodeOutcome MemcachedNode::with_reconnect(Call call) {
+  const bool reused = connected_;
+  NodeOutcome result = call();
+  // A kept-alive connection that the node closed (it restarted) fails at once:
+  // one fresh connection is tried before the node counts as failed. Never after
+  // a timeout, which would double the wait on a frozen node.
+  if (result.reply == Reply::kNodeFailed && reused && !last_was_timeout_) result = call();
+  return result;
+}
+
 NodeOutcome MemcachedNode::get(std::string_view key) {
+  return with_reconnect([&] { return get_once(key); });
+}
+
+NodeOutcome MemcachedNode::get_once(std::string_view key) {
   size_t length = 0;
   uint32_t flags = 0;
   memcached_return_t rc = MEMCACHED_SUCCESS;
   char* bytes = memcached_get(handle_, key.data(), key.size(), &length, &flags, &rc);
   NodeOutcome result = outcome(rc);
+  // An item of zero bytes comes back as a null pointer with MEMCACHED_SUCCESS.
   if (result.reply == Reply::kOk && bytes != nullptr) result.value.emplace(bytes, length);
-  if (result.reply == Reply::kOk && bytes == nullptr) result.reply = Reply::kNotFound;
+  if (result.reply == Reply::kOk && bytes == nullptr && rc == MEMCACHED_SUCCESS) {
+    result.value.emplace();
+  }
+  if (result.reply == Reply::kOk && !result.value) result.reply = Reply::kNotFound;
   std::free(bytes);
   return result;
 }
 
+NodeOutcome MemcachedNode::learn_item_size_max() {
+  std::uint64_t limit = 0;
+  NodeOutcome result =
+      outcome(memcached_stat_execute(handle_, "settings", read_item_size_max, &limit));
+  if (result.reply == Reply::kNodeFailed) return result;
+  // A node that does not say (or refuses "stats settings") is simply not checked.
+  item_size_max_ = result.reply == Reply::kOk && limit > 0 ? limit : kNoKnownLimit;
+  return {};
+}
+
 NodeOutcome MemcachedNode::set(std::string_view key, std::string_view value,
                                std::uint32_t ttl_seconds) {
+  // memcached answers a set that is too large by unlinking the stored item, so
+  // the valid copy would be lost; such values are refused here, before sending.
+  const std::uint64_t item_size = key.size() + value.size() + kItemOverhead;
+  if (item_size > kSmallestItemSizeMax) {
+    if (item_size_max_ == 0) {
+      NodeOutcome learned = with_reconnect([&] { return learn_item_size_max(); });
+      if (learned.reply != Reply::kOk) return learned;
+    }
+    if (item_size > item_size_max_) {
+      NodeOutcome refused;
+      refused.reply = Reply::kRefused;
+      refused.message = "item of " + std::to_string(value.size()) +
+                        " bytes is larger than the node's item size limit of " +
+                        std::to_string(item_size_max_) + " bytes (memcached -I)";
+      return refused;
+    }
+  }
   const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
-  return outcome(memcached_set(handle_, key.data(), key.size(), value.data(), value.size(), expiry,
-                               0));
+  return with_reconnect([&] {
+    return outcome(
+        memcached_set(handle_, key.data(), key.size(), value.data(), value.size(), expiry, 0));
+  });
 }
 
 NodeOutcome MemcachedNode::touch(std::string_view key, std::uint32_t ttl_seconds) {
   const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
-  return outcome(memcached_touch(handle_, key.data(), key.size(), expiry));
+  return with_reconnect(
+      [&] { return outcome(memcached_touch(handle_, key.data(), key.size(), expiry)); });
 }
 
 NodeOutcome MemcachedNode::remove(std::string_view key) {
-  return outcome(memcached_delete(handle_, key.data(), key.size(), 0));
+  return with_reconnect(
+      [&] { return outcome(memcached_delete(handle_, key.data(), key.size(), 0)); });
 }
 
 NodeOutcome MemcachedNode::ensure_connected() {

@@ -53,11 +53,19 @@ class MemcachedNode {
 
  private:
   NodeOutcome outcome(int rc);
+  template <class Call>
+  NodeOutcome with_reconnect(Call call);
+  NodeOutcome get_once(std::string_view key);
   void drop_connection();
+  // Reads the node's item size limit ("stats settings" item_size_max) once per
+  // connection, so that over-size values are refused before they are sent.
+  NodeOutcome learn_item_size_max();
 
   NodeAddress address_;
   memcached_st* handle_ = nullptr;
   bool connected_ = false;
+  bool last_was_timeout_ = false;
+  std::uint64_t item_size_max_ = 0;  // 0 = not known yet for this connection
 };
 
 // memcached reads an expiry over 30 days as an absolute Unix time.

@@ -149,8 +149,9 @@ RemoteWrite RemoteStore::write(std::size_t primary, std::string_view key, std::u
 }
 
 void RemoteStore::write_forward(std::size_t primary, std::string_view key,
-                                std::string_view new_id, std::uint32_t ttl_seconds) {
-  const std::string bytes = encode_value(0, new_id, kValueFlagForward);
+                                std::string_view new_id, std::uint64_t version,
+                                std::uint32_t ttl_seconds) {
+  const std::string bytes = encode_value(version, new_id, kValueFlagForward);
   for (std::size_t index : copy_nodes(primary)) {
     on_node(index, [&](MemcachedNode& node) { return node.set(key, bytes, ttl_seconds); });
   }

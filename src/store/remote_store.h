@@ -61,8 +61,10 @@ class RemoteStore {
   RemoteWrite write(std::size_t primary, std::string_view key, std::uint64_t version,
                     std::string_view payload, std::uint32_t ttl_seconds);
   // Leaves a forward under an old key: readers of the old ID learn the new one.
+  // Its version is above the data's, so of a forward and an older copy on a
+  // replica, the forward wins.
   void write_forward(std::size_t primary, std::string_view key, std::string_view new_id,
-                     std::uint32_t ttl_seconds);
+                     std::uint64_t version, std::uint32_t ttl_seconds);
   // Touch: kOk, kNotFound (the copy is gone: caller writes in full) or kNodeFailed.
   Reply touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds,
               std::string* error);

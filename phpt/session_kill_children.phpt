@@ -1,0 +1,75 @@
+--TEST--
+children killed with SIGKILL at random points (holding the session lock, inside the cache) never wedge the lock or corrupt what the node serves
+--INI--
+session.save_handler=clustered
+session.use_strict_mode=1
+session.use_cookies=0
+session.cache_limiter=
+clustered_session.route=web1
+clustered_session.lock_timeout=3
+clustered_session.cache_size=2M
+--FILE--
+<?php
+require __DIR__ . '/include/helper.inc';
+$ports = [cs_port(1), cs_port(2)];
+ini_set('session.save_path', cs_save_path());
+$shared = cs_session(null, function () { $_SESSION = ['c' => 0]; });
+
+$problems = [];
+$last = 0;
+for ($round = 0; $round < 8; ++$round) {
+    $children = [];
+    for ($c = 0; $c < 3; ++$c) {
+        $children[] = cs_fork(function () use ($shared) {
+            // Fills a 2M cache many times over with big entries: evictions and
+            // long copies under the cache mutex, where a kill hurts most.
+            for ($i = 0; ; ++$i) {
+                session_id($i % 2 ? $shared : '');
+                session_start();
+                $_SESSION['c'] = ($_SESSION['c'] ?? 0) + 1;
+                $_SESSION['blob'] = str_repeat(chr(65 + $i % 26), 100000 + $i % 7 * 1000);
+                session_write_close();
+            }
+        });
+    }
+    usleep(random_int(30000, 200000));
+    foreach ($children as $child) exec('kill -9 ' . $child['pid']);
+    foreach ($children as $child) {
+        $r = cs_fork_wait($child, 10);
+        if ($r['output'] !== 'child died (signal 9)') $problems[] = "round $round: child ended with: $r[output]";
+    }
+
+    // The lock of the shared session is free (or recovered) at once, the data
+    // is whole, and what this node serves is what memcached holds afterwards.
+    $t = microtime(true);
+    session_id($shared);
+    if (!session_start()) { $problems[] = "round $round: session_start failed"; continue; }
+    if (microtime(true) - $t > 1) $problems[] = "round $round: waited " . round(microtime(true) - $t, 2) . ' s for the lock';
+    $c = $_SESSION['c'];
+    $blob = $_SESSION['blob'] ?? str_repeat('A', 100000);
+    if ($c < $last) $problems[] = "round $round: counter went back from $last to $c";
+    if (strspn($blob, $blob[0]) !== strlen($blob)) $problems[] = "round $round: torn data";
+    $last = $c;
+    $_SESSION['c'] = $c + 1;
+    session_write_close();
+    $stored = cs_where($shared, $ports)[cs_store_port($shared, $ports)] ?? '';
+    if (!str_starts_with($stored, 'c|i:' . ($c + 1) . ';')) $problems[] = "round $round: memcached holds " . substr($stored, 0, 20);
+}
+
+// The cache still works for new sessions afterwards.
+$ok = 0;
+for ($i = 0; $i < 50; ++$i) {
+    $id = cs_session(null, function () use ($i) { $_SESSION['i'] = $i; });
+    session_id($id);
+    session_start();
+    if (($_SESSION['i'] ?? null) === $i && session_id() === $id) ++$ok;
+    session_abort();
+}
+echo "problems: ", $problems ? "\n" . implode("\n", $problems) : 'none', "\n";
+echo "counter advanced: ", var_export($last > 8, true), "\n";
+echo "new sessions served: $ok\n";
+?>
+--EXPECT--
+problems: none
+counter advanced: true
+new sessions served: 50

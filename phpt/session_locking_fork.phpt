@@ -1,0 +1,58 @@
+--TEST--
+locking across processes: 40 forked children (sharing the segment mapped in MINIT) each increment one session; no update is lost
+--INI--
+session.save_handler=clustered
+session.use_strict_mode=1
+session.use_cookies=0
+session.cache_limiter=
+clustered_session.route=web1
+clustered_session.lock_timeout=20
+--FILE--
+<?php
+require __DIR__ . '/include/helper.inc';
+$ports = [cs_port(1), cs_port(2)];
+ini_set('session.save_path', cs_save_path());
+const CHILDREN = 40;
+
+foreach (['owned (local cache)' => 1, 'not strict (every read remote)' => 0] as $label => $strict) {
+    ini_set('session.use_strict_mode', $strict);
+    $id = cs_session(null, function () { $_SESSION['counter'] = 0; });
+    $waits = clustered_session_stats()['lock_waits'];
+    $children = [];
+    for ($c = 0; $c < CHILDREN; ++$c) {
+        $children[] = cs_fork(function () use ($id) {
+            session_id($id);
+            if (!session_start()) return 'start failed';
+            $seen = $_SESSION['counter'];
+            usleep(2000);  // widen the window a missing lock would leave open
+            $_SESSION['counter'] = $seen + 1;
+            $same = session_id() === $id;
+            session_write_close();
+            return $same ? 'ok' : 'ID changed';
+        });
+    }
+    $results = [];
+    foreach ($children as $child) {
+        $r = cs_fork_wait($child);
+        $results[] = $r['result'] . $r['output'];
+    }
+    $counts = array_count_values($results);
+    ksort($counts);
+    echo "$label: ", json_encode($counts), "\n";
+    echo "  stored: ", cs_where($id, $ports)[cs_store_port($id, $ports)], "\n";
+    session_id($id);
+    session_start();
+    echo "  read here: ", $_SESSION['counter'], "\n";
+    session_abort();
+    echo "  children waited for the lock: ", clustered_session_stats()['lock_waits'] - $waits > 0 ? 'yes' : 'no', "\n";
+}
+?>
+--EXPECT--
+owned (local cache): {"ok":40}
+  stored: counter|i:40;
+  read here: 40
+  children waited for the lock: yes
+not strict (every read remote): {"ok":40}
+  stored: counter|i:40;
+  read here: 40
+  children waited for the lock: yes

@@ -1,0 +1,70 @@
+--TEST--
+store node dies under an owned session: the owner keeps it locally (one warning for the failed write), then writes it to a live node under a new ID (relocations counter)
+--INI--
+session.save_handler=clustered
+session.use_strict_mode=1
+session.use_cookies=0
+session.cache_limiter=
+clustered_session.route=web1
+clustered_session.retry_interval=30
+--FILE--
+<?php
+require __DIR__ . '/include/helper.inc';
+$servers = [cs_memcached_start(), cs_memcached_start()];
+$ports = [$servers[0]['port'], $servers[1]['port']];
+ini_set('session.save_path', cs_save_path(...$ports));
+
+$id = cs_session(null, function () { $_SESSION = ['cart' => 1]; });
+$victim = cs_split_id($id)['store'] === 'n1' ? 0 : 1;
+$survivor = 1 - $victim;
+cs_memcached_stop($servers[$victim]['pid']);
+
+// Unchanged: served from the local copy, nothing to send (touch skipped).
+session_id($id);
+var_dump(session_start(), $_SESSION);
+session_write_close();
+
+// Changed: the write-through fails; the change is kept locally, with a warning.
+session_id($id);
+session_start();
+$_SESSION['cart'] = 2;
+session_write_close();
+echo "errors: ", clustered_session_stats()['errors'], "\n";
+
+// Next request: the store is known down, so the session moves to the live node.
+session_id($id);
+var_dump(session_start());
+$new = session_id();
+var_dump($_SESSION);
+session_write_close();
+$parts = cs_split_id($new);
+echo "new ID: ", $new !== $id ? 'yes' : 'no', ", route ", $parts['route'], ", store is the live node: ",
+     var_export(cs_store_port($new, $ports) === $ports[$survivor], true), "\n";
+echo "stored: ", json_encode(cs_where($new, [$ports[$survivor]])), "\n";
+$s = clustered_session_stats();
+echo "relocations ", $s['relocations'], ", migrations ", $s['migrations'], "\n";
+
+// Any other node finds it now.
+putenv("CS_ID=$new");
+$r = cs_php('session_id(getenv("CS_ID")); session_start(); echo json_encode($_SESSION), "\n";',
+            ['session.save_path' => cs_save_path(...$ports), 'clustered_session.route' => 'web2']);
+echo "web2 reads: ", $r['out'], $r['err'];
+?>
+--EXPECTF--
+bool(true)
+array(1) {
+  ["cart"]=>
+  int(1)
+}
+
+Warning: session_write_close(): clustered_session: cannot write session %s through to memcached (memcached node n%d (127.0.0.1:%d): %s); kept on this node and retried on its next request in %s on line %d
+errors: 1
+bool(true)
+array(1) {
+  ["cart"]=>
+  int(2)
+}
+new ID: yes, route web1, store is the live node: true
+stored: {"%d":"cart|i:2;"}
+relocations 1, migrations 0
+web2 reads: {"cart":2}

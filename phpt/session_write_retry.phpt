@@ -1,0 +1,52 @@
+--TEST--
+a failed write-through keeps the session locally (unsynced, one warning) and is retried on the next request once the node answers again
+--INI--
+session.save_handler=clustered
+session.use_strict_mode=1
+session.use_cookies=0
+session.cache_limiter=
+clustered_session.route=web1
+clustered_session.retry_interval=1
+--FILE--
+<?php
+require __DIR__ . '/include/helper.inc';
+$mc = cs_memcached_start();
+$port = $mc['port'];
+ini_set('session.save_path', cs_save_path($port));
+$id = cs_session(null, function () { $_SESSION = ['v' => 1]; });
+
+// The node is down during a write: kept here, one warning.
+cs_memcached_stop($mc['pid']);
+session_id($id);
+session_start();
+$_SESSION['v'] = 2;
+session_write_close();
+echo "errors: ", clustered_session_stats()['errors'], "\n";
+
+// Still served (and changeable) here meanwhile, without new warnings while the
+// node is known down... (the write is tried again only after retry_interval)
+session_id($id);
+session_start();
+echo "served locally: v=", $_SESSION['v'], "\n";
+session_abort();
+
+// ... and once it is back and retry_interval has passed, the next request
+// (even an unchanged one) first stores the pending copy.
+$mc = cs_memcached_start([], $port);
+usleep(1100000);
+session_id($id);
+session_start();
+var_dump(session_id() === $id, $_SESSION['v']);
+session_write_close();
+echo "on memcached: ", cs_where($id, [$port])[$port] ?? 'nothing', "\n";
+$s = clustered_session_stats();
+echo "errors: $s[errors], relocations: $s[relocations]\n";
+?>
+--EXPECTF--
+Warning: session_write_close(): clustered_session: cannot write session %s through to memcached (memcached node n1 (127.0.0.1:%d): %sCONNECTION FAILURE%s); kept on this node and retried on its next request in %s on line %d
+errors: 1
+served locally: v=2
+bool(true)
+int(2)
+on memcached: v|i:2;
+errors: 1, relocations: 0

@@ -1,0 +1,492 @@
+#include "store/remote_store.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "support/memcached_server.h"
+
+namespace clustered {
+namespace {
+
+using clustered::testing::MemcachedServer;
+using Clock = std::chrono::steady_clock;
+
+NodeAddress dead_address(const std::string& id) {
+  NodeAddress address;
+  address.id = id;
+  address.host = "127.0.0.1";
+  address.port = clustered::testing::free_port();
+  return address;
+}
+
+// The decoded copy that `server` holds for `key`, read over a raw socket.
+std::optional<StoredValue> stored_on(const MemcachedServer& server, const std::string& key) {
+  const auto raw = server.get(key);
+  if (!raw) return std::nullopt;
+  auto decoded = decode_value(*raw);
+  EXPECT_TRUE(decoded.ok()) << "not a versioned value: " << decoded.error();
+  if (!decoded.ok()) return std::nullopt;
+  return *decoded;
+}
+
+std::string payload_on(const MemcachedServer& server, const std::string& key) {
+  const auto copy = stored_on(server, key);
+  return copy ? copy->payload : "<no copy>";
+}
+
+std::uint64_t version_on(const MemcachedServer& server, const std::string& key) {
+  const auto copy = stored_on(server, key);
+  return copy ? copy->version : 0;
+}
+
+std::map<std::string, std::uint64_t> round_trips(const MemcachedServer& server) {
+  std::map<std::string, std::uint64_t> counts;
+  for (const char* name : {"cmd_get", "cmd_set", "cmd_touch", "delete_hits", "delete_misses"}) {
+    counts[name] = server.stat(name);
+  }
+  return counts;
+}
+
+std::map<std::string, std::uint64_t> delta(const std::map<std::string, std::uint64_t>& before,
+                                           const std::map<std::string, std::uint64_t>& after) {
+  std::map<std::string, std::uint64_t> result;
+  for (const auto& [name, value] : after) result[name] = value - before.at(name);
+  return result;
+}
+
+class RemoteStoreTest : public ::testing::Test {
+ protected:
+  // A store over the first `count` servers (started on demand), named n1, n2, ...
+  std::unique_ptr<RemoteStore> make_store(std::size_t count, unsigned replicas = 0,
+                                          std::int64_t retry_ms = 2000,
+                                          NodeHealthTable* health = nullptr) {
+    while (servers_.size() < count) servers_.push_back(std::make_unique<MemcachedServer>());
+    std::vector<NodeAddress> nodes;
+    for (std::size_t i = 0; i < count; ++i) {
+      nodes.push_back(servers_[i]->address("n" + std::to_string(i + 1)));
+    }
+    return make_store_for(std::move(nodes), replicas, retry_ms, health);
+  }
+
+  std::unique_ptr<RemoteStore> make_store_for(std::vector<NodeAddress> nodes, unsigned replicas,
+                                              std::int64_t retry_ms,
+                                              NodeHealthTable* health = nullptr) {
+    RemoteOptions options;
+    options.timeouts.connect = std::chrono::milliseconds(100);
+    options.timeouts.io = std::chrono::milliseconds(250);
+    options.retry_interval_ms = retry_ms;
+    options.replicas = replicas;
+    return std::make_unique<RemoteStore>(std::move(nodes), options,
+                                         health != nullptr ? health : health_.get(), &counters_);
+  }
+
+  MemcachedServer& server(std::size_t index) { return *servers_[index]; }
+
+  std::unique_ptr<NodeHealthTable> health_ = std::make_unique<NodeHealthTable>();
+  Counters counters_;
+  std::vector<std::unique_ptr<MemcachedServer>> servers_;
+};
+
+TEST_F(RemoteStoreTest, IndexAndAddresses) {
+  auto store = make_store(2);
+  EXPECT_EQ(store->node_count(), 2u);
+  EXPECT_EQ(store->index_of("n1"), 0u);
+  EXPECT_EQ(store->index_of("n2"), 1u);
+  EXPECT_EQ(store->index_of("n3"), std::nullopt);
+  EXPECT_EQ(store->index_of(""), std::nullopt);
+  EXPECT_EQ(store->address(1).port, server(1).port());
+  EXPECT_TRUE(store->is_up(0));
+  EXPECT_EQ(store->failures(0), 0u);
+}
+
+TEST_F(RemoteStoreTest, WritePutsVersionedCopyOnExactlyTheNamedNode) {
+  auto store = make_store(2);
+  for (std::size_t primary : {0u, 1u}) {
+    SCOPED_TRACE(primary);
+    const std::string key = "sess.key" + std::to_string(primary);
+    const std::string payload("pay\0load", 8);
+    const RemoteWrite written = store->write(primary, key, 7 + primary, payload, 60);
+    ASSERT_TRUE(written.stored) << written.error;
+    EXPECT_FALSE(written.refused_too_large);
+    EXPECT_EQ(written.error, "");
+    const auto copy = stored_on(server(primary), key);
+    ASSERT_TRUE(copy.has_value());
+    EXPECT_EQ(copy->version, 7 + primary);
+    EXPECT_EQ(copy->payload, payload);
+    EXPECT_EQ(server(1 - primary).get(key), std::nullopt) << "copy on the other node";
+  }
+}
+
+TEST_F(RemoteStoreTest, PayloadIsOpaqueBytes) {
+  auto store = make_store(1);
+  const std::string payload = std::string("a\0b\r\nEND\r\n", 10) + std::string(300000, '\xff');
+  ASSERT_TRUE(store->write(0, "sess.bin", 1, payload, 60).stored);
+  const RemoteRead read = store->read(0, "sess.bin");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.payload, payload);
+}
+
+TEST_F(RemoteStoreTest, OneWriteIsOneSetPerCopy) {
+  auto store = make_store(2);
+  const auto before0 = round_trips(server(0));
+  const auto before1 = round_trips(server(1));
+  ASSERT_TRUE(store->write(1, "sess.k", 1, "v", 60).stored);
+  EXPECT_EQ(delta(before0, round_trips(server(0)))["cmd_set"], 0u);
+  const auto on_primary = delta(before1, round_trips(server(1)));
+  EXPECT_EQ(on_primary.at("cmd_set"), 1u);
+  EXPECT_EQ(on_primary.at("cmd_get"), 0u);
+  EXPECT_EQ(counters_.remote_writes.load(), 1u);
+}
+
+TEST_F(RemoteStoreTest, ReplicaGoesToTheNextNodeInRingOrder) {
+  auto store = make_store(3, /*replicas=*/1);
+  EXPECT_EQ(store->copy_nodes(0), (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(store->copy_nodes(2), (std::vector<std::size_t>{2, 0}));
+
+  ASSERT_TRUE(store->write(1, "sess.a", 5, "A", 60).stored);
+  EXPECT_EQ(server(0).get("sess.a"), std::nullopt);
+  EXPECT_EQ(payload_on(server(1), "sess.a"), "A");
+  EXPECT_EQ(payload_on(server(2), "sess.a"), "A");
+  EXPECT_EQ(version_on(server(2), "sess.a"), 5u);
+
+  ASSERT_TRUE(store->write(2, "sess.b", 6, "B", 60).stored);  // wraps around
+  EXPECT_EQ(payload_on(server(2), "sess.b"), "B");
+  EXPECT_EQ(payload_on(server(0), "sess.b"), "B");
+  EXPECT_EQ(server(1).get("sess.b"), std::nullopt);
+}
+
+TEST_F(RemoteStoreTest, ReplicasAreCappedByTheNodeCount) {
+  auto store = make_store(3, /*replicas=*/7);
+  EXPECT_EQ(store->copy_nodes(1), (std::vector<std::size_t>{1, 2, 0}));
+  auto single = make_store(1, /*replicas=*/2);
+  EXPECT_EQ(single->copy_nodes(0), (std::vector<std::size_t>{0}));
+}
+
+TEST_F(RemoteStoreTest, OneReadIsExactlyOneGet) {
+  auto store = make_store(2, /*replicas=*/1);
+  ASSERT_TRUE(store->write(0, "sess.k", 42, "data", 60).stored);
+  const auto before0 = round_trips(server(0));
+  const auto before1 = round_trips(server(1));
+  const std::uint64_t reads_before = counters_.remote_reads.load();
+
+  const RemoteRead read = store->read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.version, 42u);
+  EXPECT_EQ(read.value.payload, "data");
+  EXPECT_EQ(read.source_node, 0u);
+  // The primary's copy is enough: the replica is not asked.
+  EXPECT_EQ(delta(before0, round_trips(server(0)))["cmd_get"], 1u);
+  EXPECT_EQ(delta(before1, round_trips(server(1)))["cmd_get"], 0u);
+  EXPECT_EQ(counters_.remote_reads.load(), reads_before + 1);
+}
+
+TEST_F(RemoteStoreTest, MissingEverywhereIsMissingNotFailed) {
+  auto store = make_store(2, /*replicas=*/1);
+  const RemoteRead read = store->read(1, "sess.none");
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kMissing);
+  EXPECT_EQ(read.error, "");
+  auto plain = make_store(2);
+  EXPECT_EQ(plain->read(0, "sess.none").kind, RemoteRead::Kind::kMissing);
+}
+
+TEST_F(RemoteStoreTest, ReadFallsBackToTheReplicaWhenThePrimaryIsStopped) {
+  auto store = make_store(2, /*replicas=*/1);
+  ASSERT_TRUE(store->write(0, "sess.k", 3, "safe", 60).stored);
+  server(0).stop();
+  const RemoteRead read = store->read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.payload, "safe");
+  EXPECT_EQ(read.value.version, 3u);
+  EXPECT_EQ(read.source_node, 1u);
+  EXPECT_FALSE(store->is_up(0));
+}
+
+TEST_F(RemoteStoreTest, ReadFallsBackWhenThePrimaryWasRestartedEmpty) {
+  auto store = make_store(2, /*replicas=*/1);
+  ASSERT_TRUE(store->write(1, "sess.k", 3, "safe", 60).stored);
+  server(1).restart();
+  RemoteRead read = store->read(1, "sess.k");
+  for (int attempt = 0; attempt < 30 && read.kind == RemoteRead::Kind::kFailed; ++attempt) {
+    // The old connection died with the restart; the node is retried after 2 s at
+    // most, and the replica already answers meanwhile.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    read = store->read(1, "sess.k");
+  }
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.payload, "safe");
+  EXPECT_EQ(read.source_node, 0u);
+}
+
+// Of two copies the higher version wins, whichever replica holds it. Regression:
+// read() stopped at the first replica that had any copy.
+TEST_F(RemoteStoreTest, HigherVersionWinsWhenThePrimaryIsDown) {
+  auto store = make_store(3, /*replicas=*/2);
+  ASSERT_TRUE(server(1).set("sess.k", encode_value(3, "older")));
+  ASSERT_TRUE(server(2).set("sess.k", encode_value(9, "newer")));
+  ASSERT_TRUE(server(1).set("sess.j", encode_value(12, "newer")));
+  ASSERT_TRUE(server(2).set("sess.j", encode_value(4, "older")));
+  server(0).stop();
+
+  RemoteRead read = store->read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.version, 9u);
+  EXPECT_EQ(read.value.payload, "newer");
+  EXPECT_EQ(read.source_node, 2u);
+
+  read = store->read(0, "sess.j");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.version, 12u);
+  EXPECT_EQ(read.value.payload, "newer");
+  EXPECT_EQ(read.source_node, 1u);
+}
+
+TEST_F(RemoteStoreTest, HigherVersionWinsWhenThePrimaryHasNoCopy) {
+  auto store = make_store(3, /*replicas=*/2);
+  ASSERT_TRUE(server(1).set("sess.k", encode_value(3, "older")));
+  ASSERT_TRUE(server(2).set("sess.k", encode_value(9, "newer")));
+  const RemoteRead read = store->read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.version, 9u);
+}
+
+TEST_F(RemoteStoreTest, PrimaryDownAndNoCopyElsewhereIsAFailureNotAMiss) {
+  auto store = make_store(2, /*replicas=*/1);
+  server(0).stop();
+  const RemoteRead read = store->read(0, "sess.none");
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_NE(read.error.find("n1"), std::string::npos) << read.error;
+  EXPECT_NE(read.error.find(server(0).endpoint()), std::string::npos) << read.error;
+
+  auto plain = make_store(2);
+  const RemoteRead alone = plain->read(0, "sess.none");
+  EXPECT_EQ(alone.kind, RemoteRead::Kind::kFailed);
+  EXPECT_FALSE(alone.error.empty());
+}
+
+TEST_F(RemoteStoreTest, ForeignBytesOnThePrimaryAreNotASession) {
+  auto store = make_store(1);
+  ASSERT_TRUE(server(0).set("sess.k", "user|s:5:\"alice\";"));
+  const RemoteRead read = store->read(0, "sess.k");
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_NE(read.error.find("header"), std::string::npos) << read.error;
+}
+
+TEST_F(RemoteStoreTest, WriteWithThePrimaryDownIsNotStoredButReachesTheReplica) {
+  auto store = make_store(2, /*replicas=*/1);
+  server(0).stop();
+  const RemoteWrite written = store->write(0, "sess.k", 1, "v", 60);
+  EXPECT_FALSE(written.stored);
+  EXPECT_FALSE(written.refused_too_large);
+  EXPECT_NE(written.error.find("n1"), std::string::npos) << written.error;
+  EXPECT_EQ(payload_on(server(1), "sess.k"), "v");
+}
+
+TEST_F(RemoteStoreTest, RemoveDeletesEveryCopyAndAMissingKeyIsFine) {
+  auto store = make_store(2, /*replicas=*/1);
+  std::string error;
+  EXPECT_TRUE(store->remove(0, "sess.none", &error)) << error;
+  EXPECT_EQ(error, "");
+
+  ASSERT_TRUE(store->write(1, "sess.k", 1, "v", 60).stored);
+  ASSERT_TRUE(server(0).get("sess.k").has_value());
+  EXPECT_TRUE(store->remove(1, "sess.k", &error)) << error;
+  EXPECT_EQ(server(0).get("sess.k"), std::nullopt);
+  EXPECT_EQ(server(1).get("sess.k"), std::nullopt);
+}
+
+TEST_F(RemoteStoreTest, RemoveOnADeadNodeFails) {
+  auto store = make_store(1);
+  server(0).stop();
+  std::string error;
+  EXPECT_FALSE(store->remove(0, "sess.k", &error));
+  EXPECT_NE(error.find("n1"), std::string::npos) << error;
+}
+
+TEST_F(RemoteStoreTest, Touch) {
+  auto store = make_store(2, /*replicas=*/1);
+  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).stored);
+  const auto before = round_trips(server(0));
+  std::string error;
+  EXPECT_EQ(store->touch(0, "sess.k", 600, &error), Reply::kOk) << error;
+  EXPECT_EQ(delta(before, round_trips(server(0)))["cmd_touch"], 1u);
+  EXPECT_GT(server(0).ttl_left("sess.k").value_or(-1), 500);
+  EXPECT_GT(server(1).ttl_left("sess.k").value_or(-1), 500);
+
+  EXPECT_EQ(store->touch(0, "sess.none", 600, &error), Reply::kNotFound);
+
+  // The replica lost its copy: the caller must write in full.
+  ASSERT_TRUE(server(0).set("sess.only", encode_value(1, "v")));
+  EXPECT_EQ(store->touch(0, "sess.only", 600, &error), Reply::kNotFound);
+
+  server(0).stop();
+  error.clear();
+  EXPECT_EQ(store->touch(0, "sess.k", 600, &error), Reply::kNodeFailed);
+  EXPECT_NE(error.find("n1"), std::string::npos) << error;
+}
+
+TEST_F(RemoteStoreTest, FailedNodeIsSkippedUntilTheRetryIntervalPasses) {
+  auto store = make_store(1, 0, /*retry_ms=*/400);
+  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).stored);
+  server(0).stop();
+  EXPECT_EQ(store->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
+  EXPECT_FALSE(store->is_up(0));
+  EXPECT_EQ(store->failures(0), 1u);
+
+  // The node is back, but this retry interval it is not even tried.
+  server(0).restart();
+  ASSERT_TRUE(server(0).set("sess.k", encode_value(2, "back")));
+  const RemoteRead skipped = store->read(0, "sess.k");
+  EXPECT_EQ(skipped.kind, RemoteRead::Kind::kFailed);
+  EXPECT_NE(skipped.error.find("marked down"), std::string::npos) << skipped.error;
+  EXPECT_EQ(store->failures(0), 1u);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  EXPECT_TRUE(store->is_up(0));
+  RemoteRead read = store->read(0, "sess.k");
+  for (int attempt = 0; attempt < 20 && read.kind == RemoteRead::Kind::kFailed; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));  // libmemcached backoff
+    read = store->read(0, "sess.k");
+  }
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.payload, "back");
+  EXPECT_TRUE(store->is_up(0));
+}
+
+// Two processes of one app node share the health table: when one has paid the
+// timeout, the other skips the node without trying it.
+TEST_F(RemoteStoreTest, HealthIsSharedBetweenStoresOfOneNode) {
+  auto first = make_store(2, 0, /*retry_ms=*/60000);
+  auto second = make_store(2, 0, /*retry_ms=*/60000);
+  ASSERT_TRUE(second->write(0, "sess.k", 1, "v", 60).stored);
+  server(0).stop();
+  EXPECT_EQ(first->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
+  server(0).restart();
+  ASSERT_TRUE(server(0).set("sess.k", encode_value(1, "v")));
+
+  EXPECT_FALSE(second->is_up(0));
+  const auto before = round_trips(server(0));
+  const RemoteRead read = second->read(0, "sess.k");
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_NE(read.error.find("marked down"), std::string::npos) << read.error;
+  EXPECT_EQ(delta(before, round_trips(server(0)))["cmd_get"], 0u);
+  // The other node is unaffected.
+  EXPECT_TRUE(second->is_up(1));
+  EXPECT_TRUE(second->write(1, "sess.k", 1, "v", 60).stored);
+
+  // A store with its own table (another app node) does try.
+  NodeHealthTable other_table;
+  auto other = make_store(2, 0, 60000, &other_table);
+  EXPECT_EQ(other->read(0, "sess.k").kind, RemoteRead::Kind::kFound);
+}
+
+TEST_F(RemoteStoreTest, NothingListeningFailsAndIsMarkedDown) {
+  std::vector<NodeAddress> nodes{dead_address("n1")};
+  auto store = make_store_for(nodes, 0, 2000);
+  const auto start = Clock::now();
+  EXPECT_EQ(store->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
+  EXPECT_FALSE(store->write(0, "sess.k", 1, "v", 60).stored);
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 3.0);
+  EXPECT_FALSE(store->is_up(0));
+  EXPECT_EQ(store->failures(0), 1u);  // the write was skipped, not tried again
+}
+
+TEST_F(RemoteStoreTest, FrozenNodeFailsWithinTheIoTimeout) {
+  auto store = make_store(1);
+  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).stored);
+  server(0).freeze();
+  const auto start = Clock::now();
+  const RemoteRead read = store->read(0, "sess.k");
+  const double took = std::chrono::duration<double>(Clock::now() - start).count();
+  server(0).thaw();
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_LT(took, 3.0);
+  EXPECT_FALSE(store->is_up(0));
+}
+
+TEST_F(RemoteStoreTest, PickLiveNodeSkipsDeadNodes) {
+  auto store = make_store(2);
+  std::set<std::size_t> picked;
+  for (int i = 0; i < 40; ++i) picked.insert(store->pick_live_node().value());
+  EXPECT_EQ(picked, (std::set<std::size_t>{0, 1}));  // random among live nodes
+
+  server(0).stop();
+  // A process without an open connection to it finds out by connecting.
+  NodeHealthTable fresh_table;
+  auto fresh = make_store(2, 0, 2000, &fresh_table);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(fresh->pick_live_node(), 1u);
+  EXPECT_FALSE(fresh->is_up(0));
+  // One whose connection was open learns it from the first failure (shared).
+  EXPECT_EQ(store->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(store->pick_live_node(), 1u);
+  server(1).stop();
+  NodeHealthTable another_table;
+  EXPECT_EQ(make_store(2, 0, 2000, &another_table)->pick_live_node(), std::nullopt);
+}
+
+TEST_F(RemoteStoreTest, PickLiveNodeCostsNoItemOperation) {
+  auto store = make_store(1);
+  const auto before = round_trips(server(0));
+  ASSERT_EQ(store->pick_live_node(), 0u);
+  const auto used = delta(before, round_trips(server(0)));
+  EXPECT_EQ(used.at("cmd_get"), 0u);
+  EXPECT_EQ(used.at("cmd_set"), 0u);
+}
+
+TEST_F(RemoteStoreTest, RendezvousIsStableAndSpreadsAndMovesLittle) {
+  std::vector<NodeAddress> two{dead_address("a"), dead_address("b")};
+  std::vector<NodeAddress> three{two[0], two[1], dead_address("c")};
+  auto small = make_store_for(two, 0, 2000);
+  auto large = make_store_for(three, 0, 2000);
+  std::map<std::size_t, int> spread;
+  int moved = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string id = "session" + std::to_string(i);
+    const std::size_t before = small->rendezvous_node(id);
+    EXPECT_EQ(small->rendezvous_node(id), before);
+    ++spread[before];
+    const std::size_t after = large->rendezvous_node(id);
+    if (after != before) {
+      EXPECT_EQ(after, 2u) << "an id moved between two old nodes";
+      ++moved;
+    }
+  }
+  EXPECT_GT(spread[0], 1200);
+  EXPECT_GT(spread[1], 1200);
+  EXPECT_GT(moved, 600);  // about a third goes to the new node
+  EXPECT_LT(moved, 1400);
+}
+
+class RemoteStoreSmallItemsTest : public ::testing::Test {
+ protected:
+  MemcachedServer server_{MemcachedServer::Options{"1m", {}}};
+  NodeHealthTable health_;
+  Counters counters_;
+};
+
+TEST_F(RemoteStoreSmallItemsTest, OversizeWriteIsRefusedAndTheStoredCopyStays) {
+  RemoteOptions options;
+  RemoteStore store({server_.address("n1")}, options, &health_, &counters_);
+  ASSERT_TRUE(store.write(0, "sess.k", 1, "small", 60).stored);
+  const RemoteWrite big = store.write(0, "sess.k", 2, std::string(2 << 20, 'x'), 60);
+  EXPECT_FALSE(big.stored);
+  EXPECT_TRUE(big.refused_too_large);
+  EXPECT_NE(big.error.find("n1"), std::string::npos) << big.error;
+  // Refused is an answer, not a node failure.
+  EXPECT_TRUE(store.is_up(0));
+  EXPECT_EQ(store.failures(0), 0u);
+  const auto raw = server_.get("sess.k");
+  ASSERT_TRUE(raw.has_value()) << "memcached dropped the stored copy";
+  EXPECT_EQ(decode_value(*raw)->payload, "small");
+  const RemoteRead read = store.read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound);
+  EXPECT_EQ(read.value.version, 1u);
+}
+
+}  // namespace
+}  // namespace clustered
