@@ -13,8 +13,9 @@ echo "==> GoogleTest (core, against real memcached)"
 echo "==> phpt (run-tests.php, against real memcached)"
 bash scripts/run-phpt.sh
 
-if [ -x scripts/run-e2e.sh ]; then
-  echo "==> end-to-end (nginx, Apache mod_php, memcached)"
-  bash scripts/run-e2e.sh
-fi
+echo "==> end-to-end (nginx, Apache mod_php, memcached, headless Chromium)"
+bash scripts/run-e2e.sh
+
+echo "==> docs: every warning in the source is in docs/troubleshooting.md"
+python3 tests/docs/check_warnings.py
 echo "==> all tests passed"
