@@ -7,7 +7,7 @@ packages=(
   build-essential g++ cmake pkg-config autoconf python3
   php8.2-dev php8.2-cli
   libmemcached-dev memcached
-  libgtest-dev googletest
+  libgtest-dev googletest libbenchmark-dev
   apache2 libapache2-mod-php8.2 nginx
   chromium fonts-dejavu-core
 )

@@ -1,0 +1,100 @@
+// Google Benchmark suite for the core's hot paths: the shared cache (get/put of a
+// 4 KB session, 1 and 2 threads on one process-shared segment), the session-ID
+// codec and the value header.
+//   build-cmake/core_bench [--benchmark_filter=Cache]
+#include <benchmark/benchmark.h>
+#include <sys/mman.h>
+
+#include <string>
+
+#include "shm/session_cache.h"
+#include "sid/session_id.h"
+#include "store/value_header.h"
+
+namespace clustered {
+namespace {
+
+constexpr std::size_t kCacheBytes = 64 << 20;
+constexpr std::size_t kSessionBytes = 4096;
+constexpr std::int64_t kNow = 1'700'000'000;
+
+// One cache for the whole run, in the same kind of mapping the extension uses.
+SessionCache* shared_cache() {
+  static SessionCache* cache = [] {
+    void* memory = mmap(nullptr, kCacheBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                        -1, 0);
+    return SessionCache::create(memory, kCacheBytes);
+  }();
+  return cache;
+}
+
+CachedSession four_kb_session() {
+  CachedSession session;
+  session.data.assign(kSessionBytes, 'x');
+  session.version = 7;
+  session.expires_at = kNow + 1440;
+  session.remote_touched_at = kNow;
+  session.store = "n1";
+  return session;
+}
+
+std::string key_for_thread(int thread) {
+  return "sess.6ho1q1v5o7i0ah8tq4nsmcgp1v-n1.web1." + std::to_string(thread);
+}
+
+void BM_CacheGet4K(benchmark::State& state) {
+  SessionCache* cache = shared_cache();
+  const std::string key = key_for_thread(state.thread_index());
+  cache->put(key, four_kb_session(), kNow);
+  for (auto _ : state) {
+    auto hit = cache->get(key, kNow);
+    benchmark::DoNotOptimize(hit);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kSessionBytes));
+}
+BENCHMARK(BM_CacheGet4K)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_CachePut4K(benchmark::State& state) {
+  SessionCache* cache = shared_cache();
+  const std::string key = key_for_thread(state.thread_index());
+  const CachedSession session = four_kb_session();
+  for (auto _ : state) benchmark::DoNotOptimize(cache->put(key, session, kNow));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kSessionBytes));
+}
+BENCHMARK(BM_CachePut4K)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_CacheRefresh(benchmark::State& state) {
+  SessionCache* cache = shared_cache();
+  const std::string key = key_for_thread(state.thread_index());
+  cache->put(key, four_kb_session(), kNow);
+  for (auto _ : state) benchmark::DoNotOptimize(cache->refresh(key, kNow + 1440, kNow));
+}
+BENCHMARK(BM_CacheRefresh)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_ParseSessionId(benchmark::State& state) {
+  const std::string id = "6ho1q1v5o7i0ah8tq4nsmcgp1v-n1.web1";
+  for (auto _ : state) benchmark::DoNotOptimize(parse_session_id(id));
+}
+BENCHMARK(BM_ParseSessionId);
+
+void BM_MakeRandomPart(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(make_random_part(26, 5));
+}
+BENCHMARK(BM_MakeRandomPart);
+
+void BM_EncodeValue4K(benchmark::State& state) {
+  const std::string payload(kSessionBytes, 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(encode_value(42, payload));
+}
+BENCHMARK(BM_EncodeValue4K);
+
+void BM_DecodeValue4K(benchmark::State& state) {
+  const std::string bytes = encode_value(42, std::string(kSessionBytes, 'x'));
+  for (auto _ : state) benchmark::DoNotOptimize(decode_value(bytes));
+}
+BENCHMARK(BM_DecodeValue4K);
+
+}  // namespace
+}  // namespace clustered
+
+BENCHMARK_MAIN();
