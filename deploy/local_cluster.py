@@ -2,6 +2,7 @@
 """The local cluster as a command, and the failover tour of the README's demo.
 
     local_cluster.py tour    start the cluster, narrate a failover, leave it up
+    local_cluster.py step    the same, waiting for Enter before each step
     local_cluster.py start   start the cluster and print its URL
     local_cluster.py stop    stop it (also one started by another process)
     local_cluster.py status  print the URL and each server's state
@@ -43,7 +44,12 @@ def node_stats(cluster, index):
     return " ".join(f"{k}={stats[k]}" for k in keys) + f"  memcached {nodes}"
 
 
-def tour():
+def pause(step_by_step, next_step):
+    if step_by_step:
+        input(f"   press Enter for step {next_step} (watch the status pages meanwhile) ")
+
+
+def tour(step_by_step=False):
     if pids_matching(str(RUN_DIR)):
         say(f"a local cluster is already running in {RUN_DIR}; stopping it first")
         stop_from_state(RUN_DIR)
@@ -54,6 +60,7 @@ def tour():
         f"n2 :{cluster.memcached_ports[1]}")
     say("nginx routes each request by the <route> after the '.' of its PHPSESSID cookie;")
     say("requests without a cookie go to both nodes in turn.")
+    say(f"status pages: {cluster.node_url(0)}/status.php  {cluster.node_url(1)}/status.php")
     say()
     say("1. Six users start sessions through nginx and click three times each")
     users = []
@@ -68,6 +75,7 @@ def tour():
     say("   (each click after the first is a local hit on the owner: 0 memcached reads)")
     say()
 
+    pause(step_by_step, 2)
     say("2. Apache web1 is killed with SIGKILL (parent and all children)")
     cluster.kill_apache(0)
     for number, user in enumerate(users, 1):
@@ -80,6 +88,7 @@ def tour():
     say(f"   web2: {node_stats(cluster, 1)}")
     say()
 
+    pause(step_by_step, 3)
     say("3. memcached n1 is killed too; each user clicks twice")
     cluster.kill_memcached(0)
     for number, user in enumerate(users, 1):
@@ -103,6 +112,7 @@ def tour():
     say(f"   web2: {node_stats(cluster, 1)}")
     say()
 
+    pause(step_by_step, 4)
     say("4. web1 and memcached n1 come back; a user is sent to web1 on purpose")
     cluster.start_memcached(0)
     cluster.start_apache(0)
@@ -134,8 +144,8 @@ def tour():
 
 def main():
     command = sys.argv[1] if len(sys.argv) > 1 else "tour"
-    if command == "tour":
-        tour()
+    if command in ("tour", "step"):
+        tour(step_by_step=command == "step")
     elif command == "start":
         if pids_matching(str(RUN_DIR)):
             stop_from_state(RUN_DIR)
