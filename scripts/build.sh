@@ -5,9 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "==> building clustered_session.so (phpize)"
-if [ ! -f Makefile ] || [ config.m4 -nt configure ]; then
-  phpize >/dev/null
-  ./configure --enable-clustered-session >/dev/null
+# configure lists the sources: run it again when a source file came or went.
+sources=$(ls src/*/*.cpp ext/*.cpp)
+if [ ! -f Makefile ] || [ config.m4 -nt configure ] ||
+  [ "$sources" != "$(cat build/clustered-sources.txt 2>/dev/null)" ]; then
+  log=$(mktemp)
+  # phpize's autoconf warnings are noise; the log is shown when something fails.
+  if ! { phpize && ./configure --enable-clustered-session; } >"$log" 2>&1; then
+    cat "$log" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  echo "$sources" >build/clustered-sources.txt
 fi
 make -j"$(nproc)" >/dev/null
 test -f modules/clustered_session.so
