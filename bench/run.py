@@ -224,6 +224,7 @@ def main():
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--out", default=str(BENCH / "results"))
+    parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
     parser.add_argument("configs", nargs="*")
     args = parser.parse_args()
     run_dir = tempfile.mkdtemp(prefix="cs-bench-")
@@ -239,7 +240,10 @@ def main():
             rows += measure(name, args, run_dir, redis)
     finally:
         redis.stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        else:
+            print(f"run directory kept: {run_dir}")
     report(rows, args)
 
 
