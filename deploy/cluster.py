@@ -35,15 +35,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, seconds=10.0):
+def wait_port(port, seconds=10.0, host="127.0.0.1"):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return True
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {seconds} s")
+    raise RuntimeError(f"nothing answers on {host}:{port} after {seconds} s")
 
 
 def pids_matching(pattern):
@@ -51,9 +51,9 @@ def pids_matching(pattern):
     return [int(p) for p in found.split() if int(p) not in (os.getpid(), os.getppid())]
 
 
-def memcached_stats(port):
+def memcached_stats(port, host="127.0.0.1"):
     """memcached's own counters (cmd_get, cmd_set, cmd_touch, ...)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+    with socket.create_connection((host, port), timeout=2) as s:
         s.sendall(b"stats\r\n")
         data = b""
         while not data.endswith(b"END\r\n"):
@@ -72,7 +72,7 @@ def memcached_stats(port):
 class Cluster:
     def __init__(self, run_dir, extension, nodes=2, php_ini=None, round_robin=False,
                  memcached_args=(), workers=8, other_extensions=(), balancer=None, app=None,
-                 memcached_ports=None):
+                 memcached_ports=None, memcached_hosts=None, memcached_wrappers=None):
         self.run = pathlib.Path(run_dir)
         self.run.mkdir(parents=True, exist_ok=True)
         # Apache's children run as www-data: the run directory and the app in it
@@ -92,6 +92,11 @@ class Cluster:
         self.memcached_args = list(memcached_args)
         self.workers = workers
         self.memcached_ports = list(memcached_ports or [free_port() for _ in range(nodes)])
+        # Where each memcached listens (default 127.0.0.1) and a command prefix to
+        # start it with (default none), e.g. ["ip", "netns", "exec", NAME] with that
+        # namespace's address: the fault tests cut one node's network that way.
+        self.memcached_hosts = list(memcached_hosts or ["127.0.0.1"] * nodes)
+        self.memcached_wrappers = [list(w or []) for w in (memcached_wrappers or [None] * nodes)]
         self.apache_ports = [free_port() for _ in range(nodes)]
         self.nginx_port = free_port()
         self.memcached = [None] * nodes
@@ -114,7 +119,8 @@ class Cluster:
 
     @property
     def save_path(self):
-        return ",".join(f"n{i + 1}=127.0.0.1:{p}" for i, p in enumerate(self.memcached_ports))
+        return ",".join(f"n{i + 1}={h}:{p}" for i, (h, p) in
+                        enumerate(zip(self.memcached_hosts, self.memcached_ports)))
 
     def state(self):
         return {"url": self.url, "save_path": self.save_path, "run_dir": str(self.run),
@@ -123,14 +129,14 @@ class Cluster:
 
     # ---- memcached -------------------------------------------------------
     def start_memcached(self, index):
-        port = self.memcached_ports[index]
+        port, host = self.memcached_ports[index], self.memcached_hosts[index]
         log = open(self.run / f"memcached{index + 1}.log", "ab")
         self.memcached[index] = subprocess.Popen(
-            ["memcached", "-u", "nobody", "-l", "127.0.0.1", "-p", str(port), "-U", "0",
-             "-m", "64", "-t", "2", *self.memcached_args],
+            [*self.memcached_wrappers[index], "memcached", "-u", "nobody", "-l", host,
+             "-p", str(port), "-U", "0", "-m", "64", "-t", "2", *self.memcached_args],
             stdout=log, stderr=log, start_new_session=True)
         (self.run / f"memcached{index + 1}.pid").write_text(str(self.memcached[index].pid))
-        wait_port(port)
+        wait_port(port, host=host)
         if self.memcached[index].poll() is not None:
             raise RuntimeError(f"memcached n{index + 1} exited at start; port {port} is taken by "
                                f"another process: {(self.run / f'memcached{index + 1}.log').read_text()}")
@@ -148,7 +154,8 @@ class Cluster:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.memcached_ports[index]), 0.2).close()
+                socket.create_connection((self.memcached_hosts[index], self.memcached_ports[index]),
+                                         0.2).close()
                 time.sleep(0.05)
             except OSError:
                 return
@@ -161,7 +168,7 @@ class Cluster:
         os.kill(self.memcached[index].pid, signal.SIGCONT)
 
     def memcached_stats(self, index):
-        return memcached_stats(self.memcached_ports[index])
+        return memcached_stats(self.memcached_ports[index], self.memcached_hosts[index])
 
     # ---- Apache ----------------------------------------------------------
     def apache_dir(self, index):

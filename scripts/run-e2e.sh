@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test -f modules/clustered_session.so || bash scripts/build.sh --extension-only
-exec python3 tests/e2e/run_e2e.py "$@"
+python3 tests/e2e/run_e2e.py "$@"
+# Then the fault tests (memcached restarted empty, network cut, killed child, Apache
+# stop); only on a full run: named scenarios are run_e2e.py's.
+[ $# -gt 0 ] || python3 tests/e2e/faults.py

@@ -182,6 +182,10 @@ Status SessionHandler::close() {
 bool SessionHandler::validate_sid(std::string_view id) {
   if (created_ids_.count(std::string(id)) != 0) return false;  // new: does not exist yet
   if (!is_key_safe_session_id(id, kMaxIdLength)) return false;
+  // Well-formed but too long for a memcached key (a random part of 238..256
+  // characters): refused like any unknown ID, so the client gets a fresh one
+  // instead of a failed session_start() on every request.
+  if (key_for(id).size() > kMaxMemcachedKey) return false;
   const std::optional<SessionId> parsed = parse_session_id(id);
   if (!parsed || !remote_.index_of(parsed->store)) return false;
   const bool trusted = config_.trusts_local_copy() && cache_ != nullptr;

@@ -2,6 +2,7 @@
 
 #include <libmemcached/memcached.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <string>
@@ -16,6 +17,10 @@ constexpr std::uint32_t kRelativeExpiryLimit = 60 * 60 * 24 * 30;
 constexpr std::uint64_t kItemOverhead = 64;
 constexpr std::uint64_t kSmallestItemSizeMax = 1024;
 constexpr std::uint64_t kNoKnownLimit = UINT64_MAX;
+// Largest value a reply may announce: memcached's own ceiling for -I is 1 GiB.
+// libmemcached takes a "VALUE k 0 18446744073709551615" header as a one-byte
+// value whose length it then reports as 2^64-1; such a length is never copied.
+constexpr std::size_t kMaxReplyValue = std::size_t{1} << 30;
 
 memcached_return_t read_item_size_max(const memcached_instance_st*, const char* key,
                                       size_t key_length, const char* value, size_t value_length,
@@ -68,9 +73,34 @@ void MemcachedNode::drop_connection() {
   item_size_max_ = 0;  // the node may come back restarted with another -I
 }
 
-NodeOutcome MemcachedNode::outcome(int code) {
+NodeOutcome MemcachedNode::unexpected_reply(std::string message) {
+  last_was_timeout_ = false;
+  NodeOutcome result;
+  result.reply = Reply::kNodeFailed;
+  result.message = std::move(message);
+  drop_connection();
+  return result;
+}
+
+NodeOutcome MemcachedNode::outcome(int code, std::initializer_list<int> success_codes) {
   const auto rc = static_cast<memcached_return_t>(code);
   last_was_timeout_ = rc == MEMCACHED_TIMEOUT;
+  // libmemcached returns the code of whatever line came back: "DELETED" to a
+  // touch or "STORED" to a get would pass as success. Only the operation's own
+  // success codes are success; any other is a stream out of step.
+  if (memcached_success(rc) &&
+      std::find(success_codes.begin(), success_codes.end(), code) == success_codes.end()) {
+    return unexpected_reply(std::string("unexpected reply from memcached (") +
+                            memcached_strerror(handle_, rc) + ")");
+  }
+  // A reply that left more to read behind it ("VALUE ..." to a touch) would be
+  // taken for the answer to the next request.
+  if (memcached_success(rc) || rc == MEMCACHED_NOTFOUND) {
+    const memcached_instance_st* server = memcached_server_instance_by_position(handle_, 0);
+    if (server != nullptr && memcached_server_response_count(server) != 0) {
+      return unexpected_reply("memcached sent more than the one reply asked for");
+    }
+  }
   NodeOutcome result;
   switch (rc) {
     case MEMCACHED_SUCCESS:
@@ -121,25 +151,74 @@ NodeOutcome MemcachedNode::get(std::string_view key) {
 }
 
 NodeOutcome MemcachedNode::get_once(std::string_view key) {
-  size_t length = 0;
-  uint32_t flags = 0;
+  // Not memcached_get(): it turns every error reply (garbage, "ERROR",
+  // "SERVER_ERROR out of memory ...") into "not found", which would start an
+  // empty session over the real one, and it returns a value for whatever key the
+  // reply names. The reply is read here and must be exactly one VALUE for this
+  // key and END, or END alone.
+  const char* keys[] = {key.data()};
+  const std::size_t lengths[] = {key.size()};
+  const memcached_return_t sent = memcached_mget(handle_, keys, lengths, 1);
+  if (sent != MEMCACHED_SUCCESS) return outcome(sent, {});
+
+  // On the heap, like the result memcached_get() uses: libmemcached 1.1.4 copies
+  // a reply's key into item_key[251] without a bound (see the known crashes in
+  // tests/store/fake_memcached_test.cpp), which must not land on our stack.
+  // Ownership follows libmemcached: memcached_fetch_result() frees an allocated
+  // result itself whenever it returns null.
+  struct OwnedResult {
+    memcached_result_st* result;
+    ~OwnedResult() {
+      if (result != nullptr) memcached_result_free(result);
+    }
+  } reply{memcached_result_create(handle_, nullptr)};
+  if (reply.result == nullptr) return outcome(MEMCACHED_MEMORY_ALLOCATION_FAILURE, {});
+  // memcached_fetch_result() reports an error line as "not found" while its
+  // result has counted no value yet; a count above zero makes it report the
+  // line's own code (END for a clean miss, ERROR, SERVER_ERROR, ...).
+  reply.result->count = 1;
   memcached_return_t rc = MEMCACHED_SUCCESS;
-  char* bytes = memcached_get(handle_, key.data(), key.size(), &length, &flags, &rc);
-  NodeOutcome result = outcome(rc);
-  // An item of zero bytes comes back as a null pointer with MEMCACHED_SUCCESS.
-  if (result.reply == Reply::kOk && bytes != nullptr) result.value.emplace(bytes, length);
-  if (result.reply == Reply::kOk && bytes == nullptr && rc == MEMCACHED_SUCCESS) {
-    result.value.emplace();
+  const memcached_result_st* found = memcached_fetch_result(handle_, reply.result, &rc);
+  if (found == nullptr) {
+    reply.result = nullptr;  // freed by libmemcached
+    // END (or NOT_FOUND) is a miss; anything else failed or is out of step.
+    return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? outcome(MEMCACHED_NOTFOUND, {})
+                                                           : outcome(rc, {});
   }
-  if (result.reply == Reply::kOk && !result.value) result.reply = Reply::kNotFound;
-  std::free(bytes);
+  const std::string_view got_key(memcached_result_key_value(found),
+                                 memcached_result_key_length(found));
+  const std::size_t length = memcached_result_length(found);
+  if (got_key != key) {
+    return unexpected_reply("memcached answered a get of one key with another key's value");
+  }
+  if (length > kMaxReplyValue) {
+    return unexpected_reply("memcached announced a value of " + std::to_string(length) + " bytes");
+  }
+  std::string value =
+      length == 0 ? std::string() : std::string(memcached_result_value(found), length);
+  // The value must be followed by END: a second VALUE, garbage or silence means
+  // the stream cannot be trusted, nor this value with it.
+  if (memcached_fetch_result(handle_, reply.result, &rc) != nullptr) {
+    return unexpected_reply("memcached answered a get of one key with several values");
+  }
+  reply.result = nullptr;  // freed by libmemcached
+  if (rc != MEMCACHED_END) {
+    NodeOutcome failed = outcome(rc, {});
+    if (failed.reply == Reply::kNodeFailed || failed.reply == Reply::kRefused) return failed;
+    return unexpected_reply("memcached did not end the value with END");
+  }
+  connected_ = true;
+  last_was_timeout_ = false;
+  NodeOutcome result;
+  result.value = std::move(value);
   return result;
 }
 
 NodeOutcome MemcachedNode::learn_item_size_max() {
   std::uint64_t limit = 0;
   NodeOutcome result =
-      outcome(memcached_stat_execute(handle_, "settings", read_item_size_max, &limit));
+      outcome(memcached_stat_execute(handle_, "settings", read_item_size_max, &limit),
+              {MEMCACHED_SUCCESS, MEMCACHED_END});
   if (result.reply == Reply::kNodeFailed) return result;
   // A node that does not say (or refuses "stats settings") is simply not checked.
   item_size_max_ = result.reply == Reply::kOk && limit > 0 ? limit : kNoKnownLimit;
@@ -168,24 +247,28 @@ NodeOutcome MemcachedNode::set(std::string_view key, std::string_view value,
   const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
   return with_reconnect([&] {
     return outcome(
-        memcached_set(handle_, key.data(), key.size(), value.data(), value.size(), expiry, 0));
+        memcached_set(handle_, key.data(), key.size(), value.data(), value.size(), expiry, 0),
+        {MEMCACHED_SUCCESS, MEMCACHED_STORED});
   });
 }
 
 NodeOutcome MemcachedNode::touch(std::string_view key, std::uint32_t ttl_seconds) {
   const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
-  return with_reconnect(
-      [&] { return outcome(memcached_touch(handle_, key.data(), key.size(), expiry)); });
+  return with_reconnect([&] {
+    return outcome(memcached_touch(handle_, key.data(), key.size(), expiry), {MEMCACHED_SUCCESS});
+  });
 }
 
 NodeOutcome MemcachedNode::remove(std::string_view key) {
-  return with_reconnect(
-      [&] { return outcome(memcached_delete(handle_, key.data(), key.size(), 0)); });
+  return with_reconnect([&] {
+    return outcome(memcached_delete(handle_, key.data(), key.size(), 0),
+                   {MEMCACHED_SUCCESS, MEMCACHED_DELETED});
+  });
 }
 
 NodeOutcome MemcachedNode::ensure_connected() {
   if (connected_) return {};
-  return outcome(memcached_version(handle_));
+  return outcome(memcached_version(handle_), {MEMCACHED_SUCCESS});
 }
 
 }  // namespace clustered

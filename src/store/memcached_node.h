@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,7 @@ enum class Reply {
 
 struct NodeOutcome {
   Reply reply = Reply::kOk;
-  std::string message;  // libmemcached's own message when reply != kOk
+  std::string message;               // libmemcached's own message when reply != kOk
   std::optional<std::string> value;  // for get
 };
 
@@ -52,7 +53,12 @@ class MemcachedNode {
   NodeOutcome ensure_connected();
 
  private:
-  NodeOutcome outcome(int rc);
+  // How a libmemcached return code reads for an operation that may legitimately
+  // end only with one of `success_codes`.
+  NodeOutcome outcome(int rc, std::initializer_list<int> success_codes);
+  // The reply did not fit the request (another key, a second value, a line meant
+  // for another command): the stream is out of step, the connection is dropped.
+  NodeOutcome unexpected_reply(std::string message);
   template <class Call>
   NodeOutcome with_reconnect(Call call);
   NodeOutcome get_once(std::string_view key);

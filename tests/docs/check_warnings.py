@@ -3,7 +3,7 @@
 
 A message is built from string literals in the statements that make user-visible
 errors (Error{...}, warn(...), php_error_docref(...), refuse(...), CLUSTERED_RANGED
-ranges, NodeOutcome messages). Each literal fragment of three words or more must
+ranges, NodeOutcome messages, unexpected replies). Each literal fragment of three words or more must
 appear in the table word for word. Prints 'N passed, M failed'."""
 import pathlib
 import re
@@ -12,7 +12,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "troubleshooting.md").read_text()
 STARTS = re.compile(r"Error\{|warn\(|php_error_docref\(|refuse\(entry|refuse\(entry, new_value"
-                    r"|CLUSTERED_RANGED\(|\.message = ")
+                    r"|CLUSTERED_RANGED\(|\.message = |unexpected_reply\(")
 LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 FORMAT = re.compile(r"%[-0-9.]*(?:z?u|s|d|ld)")
 

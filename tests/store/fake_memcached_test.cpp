@@ -1,0 +1,602 @@
+// MemcachedNode and RemoteStore against a FAKE memcached (tests/support/
+// fake_memcached.h) that answers what no healthy memcached would: garbage, a
+// VALUE header promising more bytes than follow, a value for another key, or
+// nothing at all. Whatever comes back, the client must report a failure (or a
+// refusal), never hand out another key's value, never take an error for "not
+// found" (that would start an empty session over the real one), never crash,
+// and return within io_timeout + a margin. After the failure the connection is
+// dropped, and the next operation on a healthy reply works on a fresh one.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "session/session_handler.h"
+#include "store/memcached_node.h"
+#include "store/remote_store.h"
+#include "store/value_header.h"
+#include "support/fake_memcached.h"
+
+namespace clustered {
+namespace {
+
+using clustered::testing::FakeMemcached;
+using Action = FakeMemcached::Action;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr auto kIoTimeout = 250ms;
+// What a failed operation may take beyond io_timeout (a noisy 2-core machine).
+constexpr auto kMargin = 750ms;
+
+Timeouts test_timeouts() {
+  Timeouts timeouts;
+  timeouts.connect = 100ms;
+  timeouts.io = kIoTimeout;
+  return timeouts;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+constexpr double kDeadline =
+    std::chrono::duration<double>(kIoTimeout + kMargin).count();  // seconds
+
+const char* name_of(Reply reply) {
+  switch (reply) {
+    case Reply::kOk:
+      return "kOk";
+    case Reply::kNotFound:
+      return "kNotFound";
+    case Reply::kRefused:
+      return "kRefused";
+    case Reply::kNodeFailed:
+      return "kNodeFailed";
+  }
+  return "?";
+}
+
+bool is_failure(Reply reply) { return reply == Reply::kNodeFailed || reply == Reply::kRefused; }
+
+// Waits until exactly `count` connections to the fake are open (the client closed the others).
+bool wait_open_connections(const FakeMemcached& fake, std::size_t count) {
+  for (int i = 0; i < 200; ++i) {
+    if (fake.connections_open() == count) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+class FakeMemcachedNodeTest : public ::testing::Test {
+ protected:
+  FakeMemcached fake_;
+  MemcachedNode node_{fake_.address("n1"), test_timeouts()};
+};
+
+// ------------------------------------------------------------ the fake itself
+
+TEST_F(FakeMemcachedNodeTest, HealthyFakeAnswersLikeMemcached) {
+  EXPECT_EQ(node_.get("k").reply, Reply::kNotFound);
+  ASSERT_EQ(node_.set("k", "value", 60).reply, Reply::kOk);
+  NodeOutcome got = node_.get("k");
+  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  EXPECT_EQ(*got.value, "value");
+  EXPECT_EQ(node_.touch("k", 60).reply, Reply::kOk);
+  EXPECT_EQ(node_.remove("k").reply, Reply::kOk);
+  EXPECT_EQ(node_.remove("k").reply, Reply::kNotFound);
+  EXPECT_EQ(node_.touch("k", 60).reply, Reply::kNotFound);
+  EXPECT_EQ(fake_.connections_accepted(), 1u);  // one connection, kept across operations
+  EXPECT_EQ(fake_.item_commands().size(), 7u);
+}
+
+TEST_F(FakeMemcachedNodeTest, EmptyValueIsAHitNotAMiss) {
+  fake_.put("k", "");
+  NodeOutcome got = node_.get("k");
+  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  EXPECT_EQ(*got.value, "");
+}
+
+// ------------------------------------------------------------ garbage to a get
+
+struct BadReply {
+  const char* name;
+  std::string bytes;
+};
+
+void PrintTo(const BadReply& reply, std::ostream* out) { *out << reply.name; }
+
+std::string operator""_bytes(const char* text, std::size_t size) { return {text, size}; }
+
+// Every reply here is wrong for "get k": none may be read as a hit or a miss.
+std::vector<BadReply> bad_replies_to_get() {
+  return {
+    {"garbage_line", "HELLO GARBAGE\r\n"}, {"binary_bytes", "\x00\x01\xff\xfe\x80\r\n"_bytes},
+        {"ERROR", "ERROR\r\n"},
+        {"SERVER_ERROR_out_of_memory", "SERVER_ERROR out of memory writing get response\r\n"},
+        {"SERVER_ERROR", "SERVER_ERROR something broke\r\n"},
+        {"CLIENT_ERROR", "CLIENT_ERROR bad command line format\r\n"}, {"STORED", "STORED\r\n"},
+        {"DELETED", "DELETED\r\n"}, {"TOUCHED", "TOUCHED\r\n"}, {"OK", "OK\r\n"},
+        {"VERSION", "VERSION 1.6.18\r\n"}, {"EXISTS", "EXISTS\r\n"},
+        {"NOT_STORED", "NOT_STORED\r\n"}, {"STAT", "STAT pid 1\r\nEND\r\n"}, {"number", "42\r\n"},
+        {"value_length_not_a_number", "VALUE k 0 abc\r\nhello\r\nEND\r\n"},
+        {"value_header_without_length", "VALUE k\r\nEND\r\n"},
+        {"value_length_negative", "VALUE k 0 -5\r\nhello\r\nEND\r\n"},
+        {"value_length_2pow64_minus_1", "VALUE k 0 18446744073709551615\r\nhello\r\nEND\r\n"},
+#if !defined(__SANITIZE_ADDRESS__)
+        // libmemcached asks realloc() for 2^63 bytes; AddressSanitizer aborts on
+        // that instead of returning null as the real allocator does.
+        {"value_length_2pow63", "VALUE k 0 9223372036854775808\r\nhello\r\nEND\r\n"},
+#endif
+        {"value_length_overflows", "VALUE k 0 99999999999999999999999\r\nhello\r\nEND\r\n"},
+        {"value_without_crlf", "VALUE k 0 5\r\nhelloEND\r\n"},
+        {"value_then_garbage", "VALUE k 0 5\r\nhello\r\nGARBAGE\r\n"},
+        {"value_then_second_value", "VALUE k 0 5\r\nhello\r\nVALUE k 0 5\r\nworld\r\nEND\r\n"},
+        {"line_longer_than_any_reply", std::string(100000, 'x') + "\r\n"},
+  };
+}
+
+class GarbageReplyToGet : public ::testing::TestWithParam<BadReply> {};
+
+TEST_P(GarbageReplyToGet, IsAFailureThenAFreshConnectionWorks) {
+  FakeMemcached fake;
+  MemcachedNode node(fake.address("n1"), test_timeouts());
+  fake.push(Action::reply(GetParam().bytes));
+  const auto start = Clock::now();
+  NodeOutcome got = node.get("k");
+  const double took = seconds_since(start);
+  EXPECT_TRUE(is_failure(got.reply)) << GetParam().name << ": " << name_of(got.reply);
+  EXPECT_FALSE(got.value.has_value());
+  EXPECT_FALSE(got.message.empty());
+  EXPECT_LT(took, kDeadline);
+  EXPECT_EQ(fake.item_commands().size(), 1u);  // a fresh connection is not retried
+
+  // The connection that carried the garbage is closed; the next get (healthy
+  // reply) works on a new one.
+  EXPECT_TRUE(wait_open_connections(fake, 0)) << "connection kept after " << GetParam().name;
+  fake.put("k", "good");
+  NodeOutcome next = node.get("k");
+  ASSERT_EQ(next.reply, Reply::kOk) << GetParam().name << ": " << next.message;
+  EXPECT_EQ(*next.value, "good");
+  EXPECT_EQ(fake.connections_accepted(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(FakeMemcached, GarbageReplyToGet,
+                         ::testing::ValuesIn(bad_replies_to_get()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// A kept-alive connection that carries garbage is retried once on a fresh
+// connection (as after a restart); garbage there too is a failure.
+TEST_F(FakeMemcachedNodeTest, GarbageOnAReusedConnectionIsRetriedOnceThenFails) {
+  ASSERT_EQ(node_.get("warm").reply, Reply::kNotFound);
+  fake_.push(Action::reply("HELLO GARBAGE\r\n"));
+  fake_.push(Action::reply("ERROR\r\n"));
+  NodeOutcome got = node_.get("k");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  EXPECT_EQ(fake_.item_commands().size(), 3u);  // warm-up, first try, one retry
+  EXPECT_EQ(fake_.connections_accepted(), 2u);
+
+  fake_.put("k", "good");
+  NodeOutcome next = node_.get("k");
+  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
+  EXPECT_EQ(*next.value, "good");
+}
+
+// ------------------------------------------------------------ another key's value
+
+TEST_F(FakeMemcachedNodeTest, ValueForAnotherKeyIsNeverReturned) {
+  fake_.push(Action::reply("VALUE sess.victim 0 6\r\nsecret\r\nEND\r\n"));
+  NodeOutcome got = node_.get("sess.mine");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  EXPECT_FALSE(got.value.has_value());
+  EXPECT_NE(got.message.find("another key"), std::string::npos) << got.message;
+}
+
+TEST_F(FakeMemcachedNodeTest, ValueForAnotherKeyOnAReusedConnectionIsRetriedNeverReturned) {
+  ASSERT_EQ(node_.get("warm").reply, Reply::kNotFound);
+  fake_.push(Action::reply("VALUE sess.victim 0 6\r\nsecret\r\nEND\r\n"));
+  NodeOutcome got = node_.get("sess.mine");
+  // The retry on a fresh connection gets the healthy answer: not there.
+  EXPECT_EQ(got.reply, Reply::kNotFound) << name_of(got.reply) << " " << got.message;
+  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(fake_.connections_accepted(), 2u);
+}
+
+TEST_F(FakeMemcachedNodeTest, KeyThatOnlyStartsLikeOursIsAnotherKey) {
+  fake_.push(Action::reply("VALUE sess.mine2 0 6\r\nsecret\r\nEND\r\n"));
+  NodeOutcome got = node_.get("sess.mine");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  EXPECT_FALSE(got.value.has_value());
+  fake_.push(Action::reply("VALUE sess.min 0 6\r\nsecret\r\nEND\r\n"));
+  got = node_.get("sess.mine");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  EXPECT_FALSE(got.value.has_value());
+}
+
+TEST_F(FakeMemcachedNodeTest, AnotherKeyBeforeOursIsRefusedAsAWhole) {
+  fake_.push(
+      Action::reply("VALUE sess.victim 0 6\r\nsecret\r\nVALUE sess.mine 0 4\r\nmine\r\nEND\r\n"));
+  NodeOutcome got = node_.get("sess.mine");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  EXPECT_FALSE(got.value.has_value());
+}
+
+TEST_F(FakeMemcachedNodeTest, AnotherKeyAfterOursIsRefusedAsAWhole) {
+  fake_.push(
+      Action::reply("VALUE sess.mine 0 4\r\nmine\r\nVALUE sess.victim 0 6\r\nsecret\r\nEND\r\n"));
+  NodeOutcome got = node_.get("sess.mine");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  EXPECT_FALSE(got.value.has_value());
+}
+
+// A late reply (for the key asked next) arrives after the timeout: the connection
+// it comes on was dropped, so it never answers the next request.
+TEST_F(FakeMemcachedNodeTest, LateReplyNeverAnswersTheNextRequest) {
+  fake_.push(Action::delayed("VALUE second 0 5\r\nstale\r\nEND\r\n", kIoTimeout + 150ms));
+  EXPECT_EQ(node_.get("first").reply, Reply::kNodeFailed);
+  std::this_thread::sleep_for(300ms);  // the late reply has been sent by now
+  fake_.put("second", "fresh");
+  NodeOutcome got = node_.get("second");
+  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  EXPECT_EQ(*got.value, "fresh");
+}
+
+// ------------------------------------------------------------ truncated replies
+
+TEST_F(FakeMemcachedNodeTest, TruncatedValueThenCloseFails) {
+  fake_.push(Action::reply_then_close("VALUE k 0 100\r\nonly ten b"));
+  const auto start = Clock::now();
+  NodeOutcome got = node_.get("k");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  EXPECT_FALSE(got.value.has_value());
+  EXPECT_LT(seconds_since(start), kDeadline);
+  fake_.put("k", "good");
+  NodeOutcome next = node_.get("k");
+  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
+  EXPECT_EQ(*next.value, "good");
+}
+
+TEST_F(FakeMemcachedNodeTest, TruncatedValueThenSilenceFailsWithinTheIoTimeout) {
+  fake_.push(Action::reply("VALUE k 0 100\r\nonly ten b"));
+  const auto start = Clock::now();
+  NodeOutcome got = node_.get("k");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  EXPECT_FALSE(got.value.has_value());
+  EXPECT_LT(seconds_since(start), kDeadline);
+  fake_.put("k", "good");
+  NodeOutcome next = node_.get("k");
+  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
+  EXPECT_EQ(*next.value, "good");
+  EXPECT_EQ(fake_.connections_accepted(), 2u);
+}
+
+TEST_F(FakeMemcachedNodeTest, CompleteValueWithoutEndIsNotTrusted) {
+  fake_.push(Action::reply("VALUE k 0 5\r\nhello\r\n"));  // no END, then silence
+  const auto start = Clock::now();
+  NodeOutcome got = node_.get("k");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  EXPECT_FALSE(got.value.has_value());
+  EXPECT_LT(seconds_since(start), kDeadline);
+}
+
+TEST_F(FakeMemcachedNodeTest, ConnectionClosedWithoutAReplyFails) {
+  fake_.push(Action::close());
+  NodeOutcome got = node_.get("k");
+  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  fake_.put("k", "good");
+  EXPECT_EQ(node_.get("k").reply, Reply::kOk);
+}
+
+// ------------------------------------------------------------ no reply at all
+
+TEST_F(FakeMemcachedNodeTest, HangingReplyFailsEveryOperationWithinTheIoTimeout) {
+  struct Operation {
+    const char* name;
+    std::function<NodeOutcome()> run;
+  };
+  const std::vector<Operation> operations = {
+      {"get", [&] { return node_.get("k"); }},
+      {"set", [&] { return node_.set("k", "v", 60); }},
+      {"touch", [&] { return node_.touch("k", 60); }},
+      {"delete", [&] { return node_.remove("k"); }},
+  };
+  for (const auto& operation : operations) {
+    fake_.push(Action::hang());
+    const auto start = Clock::now();
+    NodeOutcome result = operation.run();
+    const double took = seconds_since(start);
+    EXPECT_EQ(result.reply, Reply::kNodeFailed) << operation.name << ": " << name_of(result.reply);
+    EXPECT_LT(took, kDeadline) << operation.name;
+    EXPECT_GT(took, 0.1) << operation.name << " did not wait for the reply at all";
+  }
+  // One new connection per failure; every hung one was dropped by the client.
+  EXPECT_TRUE(wait_open_connections(fake_, 0));
+  EXPECT_EQ(fake_.connections_accepted(), operations.size());
+  fake_.put("k", "good");
+  NodeOutcome next = node_.get("k");
+  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
+  EXPECT_EQ(*next.value, "good");
+}
+
+TEST_F(FakeMemcachedNodeTest, HangOnAReusedConnectionIsNotRetried) {
+  ASSERT_EQ(node_.get("warm").reply, Reply::kNotFound);
+  fake_.push(Action::hang());
+  fake_.push(Action::hang());
+  const auto start = Clock::now();
+  EXPECT_EQ(node_.get("k").reply, Reply::kNodeFailed);
+  EXPECT_LT(seconds_since(start), kDeadline);  // one io_timeout, not two
+  EXPECT_EQ(fake_.item_commands().size(), 2u);
+}
+
+// ------------------------------------------------------------ wrong replies to writes
+
+TEST_F(FakeMemcachedNodeTest, WrongRepliesToSetAreNeverStored) {
+  // (Replies libmemcached itself parses as success codes other than STORED --
+  // DELETED, OK, VALUE ... -- abort the process inside libmemcached; see the
+  // DISABLED_ test below.)
+  for (const char* reply :
+       {"HELLO GARBAGE\r\n", "ERROR\r\n", "SERVER_ERROR out of memory\r\n",
+        "CLIENT_ERROR bad data chunk\r\n", "NOT_STORED\r\n", "EXISTS\r\n", "NOT_FOUND\r\n"}) {
+    fake_.push(Action::reply(reply));
+    NodeOutcome set = node_.set("k", "v", 60);
+    EXPECT_NE(set.reply, Reply::kOk) << "set answered with " << reply;
+  }
+  // Cut short: the kept-alive connection is retried once, on a fresh one.
+  fake_.push(Action::reply_then_close("STO"));
+  fake_.push(Action::reply_then_close("STO"));
+  EXPECT_EQ(node_.set("k", "v", 60).reply, Reply::kNodeFailed);
+  EXPECT_EQ(node_.set("k", "v", 60).reply, Reply::kOk);  // healthy again
+}
+
+TEST_F(FakeMemcachedNodeTest, WrongRepliesToTouchAreNotSuccess) {
+  for (const char* reply :
+       {"HELLO GARBAGE\r\n", "ERROR\r\n", "STORED\r\n", "DELETED\r\n", "END\r\n",
+        "VALUE k 0 5\r\nhello\r\nEND\r\n", "SERVER_ERROR out of memory\r\n"}) {
+    fake_.push(Action::reply(reply));
+    NodeOutcome touched = node_.touch("k", 60);
+    EXPECT_TRUE(is_failure(touched.reply))
+        << "touch answered with " << reply << ": " << name_of(touched.reply);
+  }
+  fake_.put("k", "v");
+  EXPECT_EQ(node_.touch("k", 60).reply, Reply::kOk);
+}
+
+TEST_F(FakeMemcachedNodeTest, WrongRepliesToDeleteAreNotSuccess) {
+  for (const char* reply : {"HELLO GARBAGE\r\n", "ERROR\r\n", "STORED\r\n", "END\r\n",
+                            "VALUE k 0 5\r\nhello\r\nEND\r\n", "SERVER_ERROR busy\r\n"}) {
+    fake_.push(Action::reply(reply));
+    NodeOutcome removed = node_.remove("k");
+    EXPECT_TRUE(is_failure(removed.reply))
+        << "delete answered with " << reply << ": " << name_of(removed.reply);
+  }
+  fake_.put("k", "v");
+  EXPECT_EQ(node_.remove("k").reply, Reply::kOk);
+}
+
+// ------------------------------------------------------------ RemoteStore
+
+class FakeRemoteStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<RemoteStore> make_store(std::size_t count, unsigned replicas = 0,
+                                          std::int64_t retry_ms = 2000) {
+    while (fakes_.size() < count) fakes_.push_back(std::make_unique<FakeMemcached>());
+    std::vector<NodeAddress> nodes;
+    for (std::size_t i = 0; i < count; ++i) {
+      nodes.push_back(fakes_[i]->address("n" + std::to_string(i + 1)));
+    }
+    RemoteOptions options;
+    options.timeouts = test_timeouts();
+    options.retry_interval_ms = retry_ms;
+    options.replicas = replicas;
+    return std::make_unique<RemoteStore>(std::move(nodes), options, &health_, &counters_);
+  }
+  FakeMemcached& fake(std::size_t index) { return *fakes_[index]; }
+
+  NodeHealthTable health_;
+  Counters counters_;
+  std::vector<std::unique_ptr<FakeMemcached>> fakes_;
+};
+
+TEST_F(FakeRemoteStoreTest, ErrorRepliesAreAFailedReadNeverAMiss) {
+  auto store = make_store(1, 0, /*retry_ms=*/1);
+  for (const char* reply :
+       {"HELLO GARBAGE\r\n", "ERROR\r\n", "SERVER_ERROR out of memory writing get response\r\n",
+        "STORED\r\n", "VALUE sess.k 0 3\r\nabc\r\n"}) {
+    std::this_thread::sleep_for(5ms);  // past the 1 ms retry interval
+    fake(0).push(Action::reply(reply));
+    const RemoteRead read = store->read(0, "sess.k");
+    EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed) << "read answered with " << reply;
+    EXPECT_NE(read.error.find("memcached node n1"), std::string::npos) << read.error;
+  }
+}
+
+TEST_F(FakeRemoteStoreTest, AnotherKeysValueIsAFailedReadNotThatSession) {
+  auto store = make_store(1);
+  const std::string victim = encode_value(7, "user|s:5:\"alice\";");
+  fake(0).push(Action::reply("VALUE sess.victim 0 " + std::to_string(victim.size()) + "\r\n" +
+                             victim + "\r\nEND\r\n"));
+  const RemoteRead read = store->read(0, "sess.mine");
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_EQ(read.value.payload.find("alice"), std::string::npos);
+  EXPECT_FALSE(store->is_up(0));  // a node that answers for other keys is not trusted
+}
+
+TEST_F(FakeRemoteStoreTest, HangingNodeFailsWithinTheIoTimeoutAndIsSkippedUntilRetry) {
+  auto store = make_store(1, 0, /*retry_ms=*/300);
+  fake(0).put("sess.k", encode_value(3, "data"));
+  fake(0).push(Action::hang());
+  auto start = Clock::now();
+  RemoteRead read = store->read(0, "sess.k");
+  EXPECT_LT(seconds_since(start), kDeadline);
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_FALSE(store->is_up(0));
+  EXPECT_EQ(store->failures(0), 1u);
+
+  // Marked down: the next read does not even ask the node.
+  const std::size_t asked = fake(0).item_commands().size();
+  start = Clock::now();
+  read = store->read(0, "sess.k");
+  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_LT(seconds_since(start), 0.05);
+  EXPECT_EQ(fake(0).item_commands().size(), asked);
+
+  // After the retry interval: a fresh connection, a healthy answer.
+  std::this_thread::sleep_for(350ms);
+  read = store->read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.payload, "data");
+  EXPECT_TRUE(store->is_up(0));
+  EXPECT_EQ(fake(0).connections_accepted(), 2u);
+}
+
+TEST_F(FakeRemoteStoreTest, GarbageOnThePrimaryFallsBackToTheReplica) {
+  auto store = make_store(2, /*replicas=*/1);
+  fake(1).put("sess.k", encode_value(5, "from the replica"));
+  fake(0).push(Action::reply("HELLO GARBAGE\r\n"));
+  const RemoteRead read = store->read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.payload, "from the replica");
+  EXPECT_EQ(read.source_node, 1u);
+}
+
+TEST_F(FakeRemoteStoreTest, AnotherKeyOnThePrimaryNeverBeatsTheReplica) {
+  auto store = make_store(2, /*replicas=*/1);
+  const std::string victim = encode_value(999, "victim data, newer version");
+  fake(0).push(Action::reply("VALUE sess.victim 0 " + std::to_string(victim.size()) + "\r\n" +
+                             victim + "\r\nEND\r\n"));
+  fake(1).put("sess.k", encode_value(5, "mine"));
+  const RemoteRead read = store->read(0, "sess.k");
+  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
+  EXPECT_EQ(read.value.payload, "mine");
+}
+
+TEST_F(FakeRemoteStoreTest, WriteToAHangingNodeIsNotStoredAndReturnsInTime) {
+  auto store = make_store(1);
+  fake(0).push(Action::hang());
+  const auto start = Clock::now();
+  const RemoteWrite written = store->write(0, "sess.k", 1, "data", 60);
+  EXPECT_LT(seconds_since(start), kDeadline);
+  EXPECT_FALSE(written.stored);
+  EXPECT_FALSE(written.refused_too_large);
+  EXPECT_FALSE(written.error.empty());
+}
+
+TEST_F(FakeRemoteStoreTest, TouchAnsweredWithGarbageIsAFailure) {
+  auto store = make_store(1);
+  fake(0).push(Action::reply("HELLO GARBAGE\r\n"));
+  std::string error;
+  EXPECT_EQ(store->touch(0, "sess.k", 60, &error), Reply::kNodeFailed);
+  EXPECT_FALSE(error.empty());
+}
+
+// ------------------------------------------------------------ SessionHandler
+
+// Regression: memcached_get() took "SERVER_ERROR out of memory writing get
+// response" (which a real memcached sends under memory pressure) and garbage for
+// "not found"; the session then started empty and its first write replaced the
+// real one. A read that cannot be answered must fail session_start().
+class FakeSessionHandlerTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FakeSessionHandlerTest, ErrorReplyFailsTheReadInsteadOfStartingEmpty) {
+  const bool strict = GetParam();
+  FakeMemcached fake;
+  HandlerConfig config;
+  config.route = "web1";
+  config.strict_mode = strict;
+  config.io_timeout = kIoTimeout;
+  config.retry_interval_ms = 100;
+  SessionHandler handler(config, {fake.address("n1")}, nullptr);
+  const std::string id = "0123456789abcdef0123456789abcdef-n1.web1";
+  for (const char* reply :
+       {"SERVER_ERROR out of memory writing get response\r\n", "HELLO GARBAGE\r\n"}) {
+    fake.put("sess." + id, encode_value(9, "user|s:5:\"alice\";"));
+    fake.push(Action::reply(reply));
+    ASSERT_TRUE(handler.open().ok());
+    if (strict) {
+      // Kept (not replaced by a fresh, empty session): read() reports the failure.
+      EXPECT_TRUE(handler.validate_sid(id)) << reply;
+    }
+    auto read = handler.read(id);
+    EXPECT_FALSE(read.ok()) << reply << " read as " << (read.ok() ? "\"" + *read + "\"" : "");
+    (void)handler.close();
+    std::this_thread::sleep_for(config.retry_interval_ms * 1ms + 50ms);  // node retried
+  }
+  EXPECT_EQ(fake.item_commands().size(), 2u);  // one get each, no set
+}
+
+// Regression: a well-formed ID whose key cannot exist (random part of 238..256
+// characters, key over 250 bytes) passed validate_sid(), the get was refused by
+// libmemcached and session_start() failed on every request carrying it. It is
+// refused like any unknown ID, before any network call: a fresh ID.
+TEST(FakeSessionHandler, IdTooLongForAKeyIsRefusedWithoutAGet) {
+  FakeMemcached fake;
+  HandlerConfig config;
+  config.route = "web1";
+  config.strict_mode = true;
+  SessionHandler handler(config, {fake.address("n1")}, nullptr);
+  ASSERT_TRUE(handler.open().ok());
+  for (std::size_t length : {238u, 240u, 256u}) {
+    const std::string id = std::string(length, 'a') + "-n1.web1";
+    EXPECT_FALSE(handler.validate_sid(id)) << length;
+  }
+  const std::string fits = std::string(237, 'a') + "-n1.web1";  // key of exactly 250 bytes
+  EXPECT_FALSE(handler.validate_sid(fits));                     // unknown: one get
+  (void)handler.close();
+  EXPECT_EQ(fake.item_commands().size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(FakeMemcached, FakeSessionHandlerTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "strict" : "not_strict"; });
+
+// ------------------------------------------------------------ known libmemcached crashes
+//
+// These replies crash the process inside libmemcached 1.1.4 itself, before any
+// of our code sees them: an assert in memcached_send_ascii() for a set answered
+// with any success line but STORED, and a write through a wrapped length for
+// "VALUE k 0 18446744073709551614". (A VALUE line whose key is longer than 250
+// bytes is copied past result->item_key without a bound: heap corruption that
+// does not crash reliably, so it has no test here.) They need a text-protocol
+// reader of our own to fix; until then they stay DISABLED_ and document the
+// limit (run with --gtest_also_run_disabled_tests to see them fail). Each runs in
+// a forked child so the crash cannot take the test binary with it.
+
+// Runs `operation` against a fake answering `reply`, in a child; true when the
+// child ran to the end (no crash).
+bool survives(const std::string& reply, const std::function<void(MemcachedNode&)>& operation) {
+  const pid_t child = fork();
+  if (child == 0) {
+    {
+      FakeMemcached fake;
+      MemcachedNode node(fake.address("n1"), test_timeouts());
+      fake.push(Action::reply(reply));
+      operation(node);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TEST(FakeMemcachedKnownLibmemcachedCrash, DISABLED_SetAnsweredWithDeleted) {
+  EXPECT_TRUE(survives("DELETED\r\n", [](MemcachedNode& node) { node.set("k", "v", 60); }));
+}
+
+TEST(FakeMemcachedKnownLibmemcachedCrash, DISABLED_SetAnsweredWithAValue) {
+  EXPECT_TRUE(
+      survives("VALUE k 0 1\r\nx\r\nEND\r\n", [](MemcachedNode& node) { node.set("k", "v", 60); }));
+}
+
+TEST(FakeMemcachedKnownLibmemcachedCrash, DISABLED_ValueLength2Pow64Minus2) {
+  EXPECT_TRUE(survives("VALUE k 0 18446744073709551614\r\nhello\r\nEND\r\n",
+                       [](MemcachedNode& node) { node.get("k"); }));
+}
+
+}  // namespace
+}  // namespace clustered
