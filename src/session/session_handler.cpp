@@ -232,7 +232,7 @@ bool SessionHandler::validate_sid(std::string_view id) {
     if (fetched.kind == RemoteRead::Kind::kMissing) return false;
     if (fetched.kind == RemoteRead::Kind::kFailed) {
       prefetched_->kind = Prefetched::Kind::kFailed;
-      prefetched_->error = fetched.error;
+      prefetched_->error = "cannot read session: " + fetched.error;
       return true;
     }
     if (fetched.value.forward) {
