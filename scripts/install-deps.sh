@@ -10,6 +10,7 @@ packages=(
   libgtest-dev googletest libbenchmark-dev
   apache2 libapache2-mod-php8.2 nginx
   chromium fonts-dejavu-core
+  valgrind clang libclang-rt-14-dev llvm
 )
 packages+=("$@")
 

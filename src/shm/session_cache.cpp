@@ -94,11 +94,13 @@ std::size_t SessionCache::bytes_needed(std::size_t capacity) {
   return std::max<std::size_t>(capacity, 64 * 1024);
 }
 
+std::size_t SessionCache::header_bytes() { return align_up(sizeof(Header), 64); }
+
 SessionCache* SessionCache::create(void* memory, std::size_t size) {
   const std::size_t entry_count = std::max<std::size_t>(16, size / kBytesPerEntry);
   std::size_t bucket_count = 16;
   while (bucket_count < entry_count) bucket_count *= 2;
-  const std::size_t buckets_offset = align_up(sizeof(Header), 64);
+  const std::size_t buckets_offset = header_bytes();
   const std::size_t entries_offset =
       align_up(buckets_offset + bucket_count * sizeof(std::uint32_t), 64);
   const std::size_t chunks_offset = align_up(entries_offset + entry_count * sizeof(Entry), 64);
@@ -381,6 +383,10 @@ CacheStats SessionCache::stats() {
     stats.repairs = h->repairs;
     return stats;
   });
+}
+
+void SessionCache::repair_after_crash() {
+  locked([this] { repair(); });
 }
 
 void SessionCache::repair() {

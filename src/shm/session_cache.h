@@ -67,6 +67,13 @@ class SessionCache {
   CacheStats stats();
   // Verifies every entry (checksums, chains, index). Used by tests after kills.
   bool check_consistency(std::string* problem);
+  // For tests and tests/fuzz: takes the lock and runs the repair a locker runs when
+  // the last holder died (EOWNERDEAD), as if a writer had crashed just now.
+  void repair_after_crash();
+  // Bytes at the start of the region (the header) that create() lays out and no
+  // operation moves; what follows (index, entries, chunks) is what a writer that dies
+  // mid-operation may leave half-written, and what repair() rebuilds.
+  static std::size_t header_bytes();
 
  private:
   struct Header;

@@ -17,11 +17,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Printable form of user input for error messages: control bytes become \xNN.
-std::string shown(std::string_view s) {
-  constexpr std::size_t kMaxShown = 80;
+// User input made printable for error messages: control and high bytes become \xNN.
+std::string printable(std::string_view s) {
   std::string out;
-  for (unsigned char c : s.substr(0, kMaxShown)) {
+  for (unsigned char c : s) {
     if (c < 0x20 || c >= 0x7f) {
       constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
@@ -31,8 +30,13 @@ std::string shown(std::string_view s) {
       out += static_cast<char>(c);
     }
   }
-  if (s.size() > kMaxShown) out += "...";
-  return "'" + out + "'";
+  return out;
+}
+
+// Quoted, printable and cut to a readable length.
+std::string shown(std::string_view s) {
+  constexpr std::size_t kMaxShown = 80;
+  return "'" + printable(s.substr(0, kMaxShown)) + (s.size() > kMaxShown ? "..." : "") + "'";
 }
 
 bool is_hostname(std::string_view host) {
@@ -172,7 +176,8 @@ Result<std::vector<NodeAddress>> parse_save_path(std::string_view save_path) {
     node->id = id;
     if (!ids.insert(id).second) return Error{where + ": duplicate node id '" + id + "'"};
     if (!endpoints.insert(node->endpoint()).second) {
-      return Error{where + ": duplicate address " + node->endpoint()};
+      // Unix paths may hold any byte but control ones (UTF-8 names): escape them.
+      return Error{where + ": duplicate address " + printable(node->endpoint())};
     }
     nodes.push_back(std::move(*node));
     if (comma == std::string_view::npos) break;

@@ -233,6 +233,45 @@ TEST_F(SessionCacheTest, Stats) {
   EXPECT_EQ(two.used_bytes, 4 * kChunkPayload);
 }
 
+// repair_after_crash() (used by tests/fuzz/fuzz_session_cache) runs the repair a
+// locker runs after EOWNERDEAD: an intact cache keeps every session.
+TEST_F(SessionCacheTest, RepairAfterCrashKeepsAnIntactCache) {
+  ASSERT_TRUE(cache_->put("sess.a", session_of(1, 3 * kChunkPayload, kNow + 100), kNow));
+  ASSERT_TRUE(cache_->put("sess.b", session_of(2, 0, kNow + 100, true), kNow));
+  cache_->repair_after_crash();
+  expect_consistent();
+  EXPECT_EQ(cache_->stats().repairs, 1u);
+  EXPECT_EQ(cache_->stats().entries, 2u);
+  const auto a = cache_->get("sess.a", kNow);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(intact(*a));
+  const auto b = cache_->get("sess.b", kNow);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_TRUE(b->unsynced);
+}
+
+// Everything past header_bytes() scribbled over: repair drops what no longer
+// checks out, and the cache works again.
+TEST_F(SessionCacheTest, RepairAfterCrashDropsScribbledEntries) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(cache_->put("sess." + std::to_string(i), session_of(i, 100 * i, kNow + 100), kNow));
+  }
+  auto* bytes = static_cast<unsigned char*>(mapping_.get());
+  for (std::size_t at = SessionCache::header_bytes(); at < mapping_.size(); at += 7) {
+    bytes[at] ^= 0x5a;
+  }
+  cache_->repair_after_crash();
+  expect_consistent();
+  for (int i = 0; i < 20; ++i) {
+    if (const auto got = cache_->get("sess." + std::to_string(i), kNow)) EXPECT_TRUE(intact(*got));
+  }
+  ASSERT_TRUE(cache_->put("sess.new", session_of(99, 5000, kNow + 100), kNow));
+  const auto got = cache_->get("sess.new", kNow);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(intact(*got));
+  expect_consistent();
+}
+
 class SmallSessionCacheTest : public SessionCacheTest {
  protected:
   SmallSessionCacheTest() : SessionCacheTest(256 * 1024) {}

@@ -186,6 +186,19 @@ TEST(ParseSavePathError, ControlBytesNeverReachTheMessageRaw) {
   for (unsigned char c : error) EXPECT_GE(c, 0x20) << error;
 }
 
+// Found by tests/fuzz/fuzz_save_path (corpus: crash-duplicate-unix-path-high-bytes):
+// unix paths may hold high bytes (UTF-8 names), and the duplicate-address error put
+// the path into the warning raw.
+TEST(ParseSavePathError, DuplicateUnixPathWithHighBytesIsEscapedInTheMessage) {
+  const std::string error = parse_error("unix:/tmp/\xff\x80.sock,x=unix:/tmp/\xff\x80.sock");
+  EXPECT_NE(error.find("duplicate address unix:/tmp/\\xff\\x80.sock"), std::string::npos) << error;
+  for (unsigned char c : error) {
+    EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "raw byte " << int{c} << " in: " << error;
+  }
+  // Such a path is accepted once: only the message escapes it.
+  EXPECT_EQ(parse_ok("unix:/tmp/\xc3\xa9.sock")[0].socket_path, "/tmp/\xc3\xa9.sock");
+}
+
 TEST(ParseSavePathError, UnknownScheme) {
   EXPECT_ERROR("tcp://h:1", 1, "unknown scheme", "'tcp'");
   EXPECT_ERROR("h:1,redis://h:1", 2, "unknown scheme", "'redis'");

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The phpt suite once under valgrind memcheck: scripts/run-phpt.sh with
+# run-tests.php's -m (USE_ZEND_ALLOC=0, so every emalloc is a malloc valgrind sees;
+# ZEND_DONT_UNLOAD_MODULES=1, so leaks in clustered_session.so keep their symbols).
+# A test whose valgrind log is not empty counts as LEAKED, and run-phpt.sh fails on
+# any leaked test: the run passes only when valgrind reports nothing at all, apart
+# from the suppressions in scripts/valgrind-phpt.supp (glibc, PHP, libmemcached;
+# each one says why it is not ours).
+#
+#   scripts/run-phpt-valgrind.sh [run-tests.php options or phpt files]
+#
+# What differs from a plain run:
+#   - memcheck looks for definite and indirect leaks too (--leak-check=full);
+#   - pcre.jit=0: code PCRE2 compiles at run time is opaque to memcheck;
+#   - memcached servers the tests start are not traced (not our code);
+#   - every process logs to its own file, merged into the test's .mem log when it
+#     ends. run-tests.php gives all of a test's processes one --log-file, which each
+#     PHP the test starts (cs_php) would open again with O_TRUNC, erasing what the
+#     test process had reported before: a wrapper named valgrind, first in PATH,
+#     turns it into <log>.<pid>.vglog and merges them;
+#   - a short list of tests is left out (only when no tests are named), because
+#     they assert wall-clock timing that valgrind's 20-50x slowdown breaks, while
+#     the code they run is run under valgrind by other tests too:
+#       session_frozen_node_shared_health.phpt  20 forked children must finish in
+#         10 s, and n1 must still be down when they are done, i.e. within its
+#         retry_interval of 2 s (under valgrind it is up again: "n1 up again?").
+#         The shared health table is covered by session_store_down_create and
+#         session_store_frozen_read.
+#     (run-phpt.sh counts skipped tests as failures, hence a list here rather than
+#     a SKIPIF; name a test to run it anyway.)
+# About 6 minutes on 2 idle cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+real_valgrind=$(command -v valgrind || true)
+[ -n "$real_valgrind" ] || { echo "valgrind not installed (scripts/install-deps.sh installs it)" >&2; exit 2; }
+
+wrapper_dir=$(mktemp -d "${TMPDIR:-/tmp}/clustered-valgrind.XXXXXX")
+trap 'rm -rf "$wrapper_dir"' EXIT
+cat >"$wrapper_dir/valgrind" <<WRAPPER
+#!/usr/bin/env bash
+# valgrind as run-tests.php calls it, one log file per process (see $0).
+args=() log=
+for arg in "\$@"; do
+  case "\$arg" in
+    --log-file=*) log=\${arg#--log-file=}; args+=("--log-file=\$log.%p.vglog") ;;
+    *) args+=("\$arg") ;;
+  esac
+done
+[ -n "\$log" ] || exec "$real_valgrind" "\$@"
+"$real_valgrind" "\${args[@]}"
+status=\$?
+: >>"\$log"  # run-tests.php stats it, empty or not
+for part in "\$log".*.vglog; do
+  [ -e "\$part" ] || continue
+  [ -s "\$part" ] && cat "\$part" >>"\$log"
+  rm -f "\$part"
+done
+exit \$status
+WRAPPER
+chmod +x "$wrapper_dir/valgrind"
+
+export PATH="$wrapper_dir:$PATH"
+export VALGRIND_OPTS="--suppressions=$root/scripts/valgrind-phpt.supp --leak-check=full \
+--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+--num-callers=30 --trace-children-skip=*memcached* ${VALGRIND_EXTRA_OPTS:-}"
+
+too_slow=(session_frozen_node_shared_health.phpt)
+
+# run-phpt.sh runs phpt/ only when given no arguments at all: list the suite
+# (less the tests above) unless the arguments already name tests.
+tests=()
+for file in phpt/*.phpt; do
+  skip=0
+  for name in "${too_slow[@]}"; do [ "$(basename "$file")" = "$name" ] && skip=1; done
+  [ "$skip" -eq 1 ] || tests+=("$file")
+done
+for arg in "$@"; do
+  if [ -e "$arg" ]; then tests=(); break; fi
+done
+[ ${#tests[@]} -eq 0 ] || echo "==> left out under valgrind (timing): ${too_slow[*]}"
+echo "==> phpt under valgrind memcheck (VALGRIND_OPTS=$VALGRIND_OPTS)"
+started=$SECONDS
+status=0
+bash scripts/run-phpt.sh -m -d pcre.jit=0 --show-slow 20000 "$@" "${tests[@]}" || status=$?
+echo "==> valgrind phpt run took $((SECONDS - started)) s"
+exit "$status"
