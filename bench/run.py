@@ -218,6 +218,9 @@ plot "{data}" using 2:xtic(1) title "page that reads the session", '' using 3 ti
     data.unlink()
 
 
+BENCH_PACKAGES = ["php8.2-memcached", "php8.2-redis", "redis-server", "wrk", "gnuplot-nox"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
@@ -227,6 +230,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
     parser.add_argument("configs", nargs="*")
     args = parser.parse_args()
+    subprocess.run(["bash", str(ROOT / "scripts" / "install-deps.sh"), *BENCH_PACKAGES], check=True)
+    if not EXTENSION.exists():
+        subprocess.run(["bash", str(ROOT / "scripts" / "build.sh"), "--extension-only"], check=True)
     run_dir = tempfile.mkdtemp(prefix="cs-bench-")
     os.chmod(run_dir, 0o755)
     wanted = args.configs or list(configs([0, 0], [0, 0]))

@@ -111,7 +111,7 @@ void drop_handler() {
     // Inherited through fork: the socket belongs to the parent; release our
     // object without closing the parent's connection politely.
     // Kept reachable on purpose (not "lost" to valgrind or LeakSanitizer).
-    static SessionHandler* volatile inherited = nullptr;
+    [[maybe_unused]] static SessionHandler* volatile inherited = nullptr;
     inherited = g_handler.release();
   }
   g_handler.reset();

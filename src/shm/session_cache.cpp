@@ -48,6 +48,7 @@ struct SessionCache::Header {
   std::uint32_t free_chunks;
   std::uint32_t live_entries;
   std::uint32_t clock_hand;
+  std::uint32_t sweep_cursor;
   std::uint64_t tick;
   std::uint64_t evictions;
   std::uint64_t repairs;
@@ -350,10 +351,16 @@ void SessionCache::remove(std::string_view key) {
 }
 
 std::size_t SessionCache::sweep(std::int64_t now) {
+  // PHP runs gc inside a request: one bounded slice of the entry table per call,
+  // continuing where the last one stopped, rather than the lock held over all of it.
+  constexpr std::uint32_t kSweepSlice = 1024;
   return locked([&]() -> std::size_t {
     std::size_t removed = 0;
     Header* h = header();
-    for (std::uint32_t i = 0; i < h->entry_count; ++i) {
+    const std::uint32_t slice = std::min(kSweepSlice, h->entry_count);
+    for (std::uint32_t step = 0; step < slice; ++step) {
+      const std::uint32_t i = h->sweep_cursor % h->entry_count;
+      h->sweep_cursor = (i + 1) % h->entry_count;
       const Entry& entry = entries()[i];
       if (entry.state != kEntryLive || entry.expires_at > now ||
           (entry.flags & kFlagUnsynced) != 0) {

@@ -14,7 +14,14 @@ namespace clustered {
 namespace {
 
 constexpr std::uint64_t kSegmentMagic = 0x636c737365676d31ULL;  // "clssegm1"
-constexpr std::uint32_t kSegmentLayout = 1;
+// A segment is only reattached by a module whose structures have the same layout
+// (a graceful restart may load a newer build): bump the number when a structure
+// in the segment changes; the sizes catch most changes by themselves.
+constexpr std::uint32_t kSegmentLayout =
+    2 + static_cast<std::uint32_t>((sizeof(Counters) + sizeof(NodeHealthTable) * 3 +
+                                    sizeof(LockTable) * 7) %
+                                   100000) *
+            100;
 // The parent records its live segment here: environment variables survive the
 // unloading and reloading of the module during a graceful restart.
 constexpr const char* kReattachVariable = "CLUSTERED_SESSION_SEGMENT";
