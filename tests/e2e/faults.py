@@ -28,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.error
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -36,7 +35,7 @@ sys.dont_write_bytecode = True  # importing run_e2e must not leave __pycache__ i
 sys.path.insert(0, str(ROOT / "deploy"))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from cluster import Cluster, free_port  # noqa: E402
-from run_e2e import Failed, Load, check, incr, read, stats  # noqa: E402
+from run_e2e import Failed, Load, check, incr, read, run_scenarios, stats  # noqa: E402
 
 EXTENSION = ROOT / "modules" / "clustered_session.so"
 # What a request may take while a memcached node is cut off or frozen: io_timeout
@@ -568,31 +567,12 @@ SCENARIOS = {
 
 
 def main(names):
-    names = names or list(SCENARIOS)
-    rows, failed = [], 0
-    for name in names:
-        started = time.monotonic()
-        try:
-            found = SCENARIOS[name]()
-            status = "ok"
-            for directory in RUN_DIRS:
-                shutil.rmtree(directory, ignore_errors=True)
-        except Exception as error:  # noqa: BLE001 - every failure becomes a table row
-            failed += 1
-            status = "FAILED"
-            found = f"{type(error).__name__}: {error}"
-            traceback.print_exc()
-        RUN_DIRS.clear()
-        rows.append((name, status, f"{time.monotonic() - started:.0f}s", found))
-        print(f"{status:6} {name} ({rows[-1][2]}): {found}", flush=True)
-    print()
-    print("| fault | result | time | checked and found |")
-    print("|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    print()
-    print(f"{len(rows) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    def remove_run_dirs():  # kept when a fault failed, for its logs
+        for directory in RUN_DIRS:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return run_scenarios(SCENARIOS, names, "fault", after_success=remove_run_dirs,
+                         after_each=RUN_DIRS.clear)
 
 
 if __name__ == "__main__":

@@ -405,29 +405,39 @@ SCENARIOS = {
 }
 
 
-def main(names):
-    names = names or list(SCENARIOS)
+def run_scenarios(scenarios, names, heading="scenario", after_success=None, after_each=None):
+    """Runs the named scenarios (all when none are named), prints a row each as it
+    goes, then a table and the closing 'N passed, M failed' line; exit status."""
+    names = names or list(scenarios)
     rows, failed = [], 0
     for name in names:
         started = time.monotonic()
         try:
-            found = SCENARIOS[name]()
+            found = scenarios[name]()
             status = "ok"
+            if after_success:
+                after_success()
         except Exception as error:  # noqa: BLE001 - every failure becomes a table row
             failed += 1
             status = "FAILED"
             found = f"{type(error).__name__}: {error}"
             traceback.print_exc()
+        if after_each:
+            after_each()
         rows.append((name, status, f"{time.monotonic() - started:.0f}s", found))
         print(f"{status:6} {name} ({rows[-1][2]}): {found}", flush=True)
     print()
-    print("| scenario | result | time | checked and found |")
+    print(f"| {heading} | result | time | checked and found |")
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
     print(f"{len(rows) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def main(names):
+    return run_scenarios(SCENARIOS, names)
 
 
 if __name__ == "__main__":
