@@ -62,7 +62,6 @@ struct SessionCache::Header {
   std::uint32_t free_chunks;
   std::uint32_t live_entries;
   std::uint32_t clock_hand;
-  std::uint32_t sweep_cursor;
   std::uint64_t tick;
   std::uint64_t evictions;
   std::uint64_t repairs;
@@ -365,31 +364,33 @@ void SessionCache::remove(std::string_view key) {
 }
 
 std::size_t SessionCache::sweep(std::int64_t now) {
-  // PHP runs gc inside a request: one bounded slice of the entry table per call,
-  // continuing where the last one stopped, rather than the lock held over all of it.
+  // PHP runs gc inside a request: the whole table is swept, but in slices with the
+  // lock released in between, so other processes never wait for all of it.
   constexpr std::uint32_t kSweepSlice = 1024;
-  return locked([&]() -> std::size_t {
-    std::size_t removed = 0;
-    Header* h = header();
-    const std::uint32_t slice = std::min(kSweepSlice, h->entry_count);
-    for (std::uint32_t step = 0; step < slice; ++step) {
-      const std::uint32_t i = h->sweep_cursor % h->entry_count;
-      h->sweep_cursor = (i + 1) % h->entry_count;
-      const Entry& entry = entries()[i];
-      if (entry.state != kEntryLive || entry.expires_at > now ||
-          (entry.flags & kFlagUnsynced) != 0) {
-        continue;
+  std::size_t removed = 0;
+  const std::uint32_t entry_count = header()->entry_count;
+  for (std::uint32_t first = 0; first < entry_count; first += kSweepSlice) {
+    removed += locked([&]() -> std::size_t {
+      std::size_t removed_here = 0;
+      const std::uint32_t last = std::min(first + kSweepSlice, header()->entry_count);
+      for (std::uint32_t i = first; i < last; ++i) {
+        const Entry& entry = entries()[i];
+        if (entry.state != kEntryLive || entry.expires_at > now ||
+            (entry.flags & kFlagUnsynced) != 0) {
+          continue;
+        }
+        std::uint32_t previous = kNone;
+        const std::uint32_t found =
+            find(std::string_view(entry.key, entry.key_length), entry.hash, &previous);
+        if (found == i + 1) {
+          unlink_and_free(found, previous);
+          ++removed_here;
+        }
       }
-      std::uint32_t previous = kNone;
-      const std::uint32_t found =
-          find(std::string_view(entry.key, entry.key_length), entry.hash, &previous);
-      if (found == i + 1) {
-        unlink_and_free(found, previous);
-        ++removed;
-      }
-    }
-    return removed;
-  });
+      return removed_here;
+    });
+  }
+  return removed;
 }
 
 CacheStats SessionCache::stats() {

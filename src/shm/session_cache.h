@@ -62,8 +62,7 @@ class SessionCache {
   bool refresh(std::string_view key, std::int64_t expires_at, std::int64_t remote_touched_at,
                std::optional<std::uint64_t> synced_version = std::nullopt);
   void remove(std::string_view key);
-  // Drops expired entries from the next slice of the entry table (1024 entries, so
-  // a call holds the lock briefly); returns how many.
+  // Drops expired entries, 1024 entries per hold of the lock; returns how many.
   std::size_t sweep(std::int64_t now);
   CacheStats stats();
   // Verifies every entry (checksums, chains, index). Used by tests after kills.
