@@ -74,11 +74,11 @@ HandlerConfig current_config() {
   config.retry_interval_ms = CSG(retry_interval) * 1000;
   config.touch_interval_s = CSG(touch_interval);
   config.prefix = CSG(prefix) != nullptr ? CSG(prefix) : "";
-  config.sid_length = static_cast<std::size_t>(zend_ini_long(
-      const_cast<char*>("session.sid_length"), sizeof("session.sid_length") - 1, 0));
-  config.sid_bits_per_character = static_cast<int>(
-      zend_ini_long(const_cast<char*>("session.sid_bits_per_character"),
-                    sizeof("session.sid_bits_per_character") - 1, 0));
+  config.sid_length = static_cast<std::size_t>(
+      zend_ini_long(const_cast<char*>("session.sid_length"), sizeof("session.sid_length") - 1, 0));
+  config.sid_bits_per_character =
+      static_cast<int>(zend_ini_long(const_cast<char*>("session.sid_bits_per_character"),
+                                     sizeof("session.sid_bits_per_character") - 1, 0));
   config.gc_maxlifetime_s = zend_ini_long(const_cast<char*>("session.gc_maxlifetime"),
                                           sizeof("session.gc_maxlifetime") - 1, 0);
   return config;

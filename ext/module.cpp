@@ -74,10 +74,11 @@ static PHP_MINFO_FUNCTION(clustered_session) {
   clustered_session_display_ini(zend_module);
 }
 
-static PHP_GINIT_FUNCTION(clustered_session) { clustered_session_init_globals(clustered_session_globals); }
+static PHP_GINIT_FUNCTION(clustered_session) {
+  clustered_session_init_globals(clustered_session_globals);
+}
 
-static const zend_module_dep clustered_session_deps[] = {ZEND_MOD_REQUIRED("session")
-                                                             ZEND_MOD_END};
+static const zend_module_dep clustered_session_deps[] = {ZEND_MOD_REQUIRED("session") ZEND_MOD_END};
 
 zend_module_entry clustered_session_module_entry = {
     STANDARD_MODULE_HEADER_EX,

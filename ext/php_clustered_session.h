@@ -12,16 +12,16 @@ extern zend_module_entry clustered_session_module_entry;
 #define phpext_clustered_session_ptr &clustered_session_module_entry
 
 ZEND_BEGIN_MODULE_GLOBALS(clustered_session)
-  char* route;
-  zend_long cache_size;
-  zend_long replicas;
-  bool locking;
-  zend_long lock_timeout;
-  zend_long connect_timeout;
-  zend_long io_timeout;
-  zend_long retry_interval;
-  zend_long touch_interval;
-  char* prefix;
+char* route;
+zend_long cache_size;
+zend_long replicas;
+bool locking;
+zend_long lock_timeout;
+zend_long connect_timeout;
+zend_long io_timeout;
+zend_long retry_interval;
+zend_long touch_interval;
+char* prefix;
 ZEND_END_MODULE_GLOBALS(clustered_session)
 
 ZEND_EXTERN_MODULE_GLOBALS(clustered_session)

@@ -21,9 +21,7 @@ SessionHandler* handler_of(void** mod_data) {
   return static_cast<SessionHandler*>(PS_GET_MOD_DATA());
 }
 
-std::string_view view(const zend_string* text) {
-  return {ZSTR_VAL(text), ZSTR_LEN(text)};
-}
+std::string_view view(const zend_string* text) { return {ZSTR_VAL(text), ZSTR_LEN(text)}; }
 
 void emit_warnings(SessionHandler* handler) {
   for (const std::string& warning : handler->take_warnings()) {
@@ -84,8 +82,8 @@ PS_READ_FUNC(clustered) {
   if (handler == nullptr) return FAILURE;
   auto data = handler->read(view(key));
   if (!data) clustered::Counters::add(handler->counters().errors);
-  if (report(handler, data ? clustered::success() : clustered::Status(clustered::Error{data.error()})) ==
-      FAILURE) {
+  if (report(handler, data ? clustered::success()
+                           : clustered::Status(clustered::Error{data.error()})) == FAILURE) {
     return FAILURE;
   }
   *val = zend_string_init(data->data(), data->size(), 0);

@@ -18,9 +18,8 @@ int refuse(zend_ini_entry* entry, zend_string* value, const char* expected) {
   return FAILURE;
 }
 
-int update_ranged(zend_ini_entry* entry, zend_string* value, void* mh_arg1,
-                          void* mh_arg2, void* mh_arg3, int stage, zend_long min, zend_long max,
-                          const char* expected) {
+int update_ranged(zend_ini_entry* entry, zend_string* value, void* mh_arg1, void* mh_arg2,
+                  void* mh_arg3, int stage, zend_long min, zend_long max, const char* expected) {
   zend_string* error = nullptr;
   const zend_long parsed = zend_ini_parse_quantity(value, &error);
   if (error != nullptr) {
@@ -31,13 +30,13 @@ int update_ranged(zend_ini_entry* entry, zend_string* value, void* mh_arg1,
   return OnUpdateLong(entry, value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
-#define CLUSTERED_RANGED(name, min, max, expected)                                        \
-  ZEND_INI_MH(name) {                                                                     \
-    return update_ranged(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage, min, max,    \
-                         expected);                                                       \
+#define CLUSTERED_RANGED(name, min, max, expected)                                                \
+  ZEND_INI_MH(name) {                                                                             \
+    return update_ranged(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage, min, max, expected); \
   }
 
-CLUSTERED_RANGED(OnUpdateCacheSize, 0, zend_long{64} << 30, "expected 0 (no cache) or a size up to 64G, e.g. 64M")
+CLUSTERED_RANGED(OnUpdateCacheSize, 0, zend_long{64} << 30,
+                 "expected 0 (no cache) or a size up to 64G, e.g. 64M")
 CLUSTERED_RANGED(OnUpdateReplicas, 0, 8, "expected 0 to 8")
 CLUSTERED_RANGED(OnUpdateLockTimeout, 1, 3600, "expected 1 to 3600 seconds")
 CLUSTERED_RANGED(OnUpdateConnectTimeout, 1, 60000, "expected 1 to 60000 ms")

@@ -19,8 +19,8 @@ using clustered::SessionHandler;
 SessionHandler* handler_for_stats() {
   if (SessionHandler* handler = clustered::ext::current_handler()) return handler;
   // No session opened yet in this process: use the configured save_path.
-  const char* save_path = zend_ini_string(const_cast<char*>("session.save_path"),
-                                          sizeof("session.save_path") - 1, 0);
+  const char* save_path =
+      zend_ini_string(const_cast<char*>("session.save_path"), sizeof("session.save_path") - 1, 0);
   std::string ignored;
   return clustered::ext::handler_for(save_path, &ignored);
 }
@@ -39,8 +39,8 @@ void clustered_session_fill_stats(zval* result) {
 
   const clustered::HandlerConfig config = clustered::ext::current_config();
   add_assoc_string(result, "route", config.route.c_str());
-  add_assoc_bool(result, "trusted", config.trusts_local_copy() && segment != nullptr &&
-                                        segment->cache() != nullptr);
+  add_assoc_bool(result, "trusted",
+                 config.trusts_local_copy() && segment != nullptr && segment->cache() != nullptr);
   add_assoc_string(result, "mode", config.mode_description().c_str());
 
   zval cache;

@@ -21,8 +21,8 @@ constexpr std::int64_t kNow = 1'700'000'000;
 // One cache for the whole run, in the same kind of mapping the extension uses.
 SessionCache* shared_cache() {
   static SessionCache* cache = [] {
-    void* memory = mmap(nullptr, kCacheBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                        -1, 0);
+    void* memory =
+        mmap(nullptr, kCacheBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     return SessionCache::create(memory, kCacheBytes);
   }();
   return cache;

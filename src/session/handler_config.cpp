@@ -21,9 +21,9 @@ std::string HandlerConfig::mode_description() const {
 }
 
 std::size_t longest_key(const HandlerConfig& config) {
-  return config.prefix.size() + effective_random_length(config.sid_length,
-                                                        config.sid_bits_per_character) +
-         1 + kMaxNodeIdLength + 1 + config.route.size();
+  return config.prefix.size() +
+         effective_random_length(config.sid_length, config.sid_bits_per_character) + 1 +
+         kMaxNodeIdLength + 1 + config.route.size();
 }
 
 }  // namespace clustered

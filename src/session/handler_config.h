@@ -9,10 +9,10 @@
 namespace clustered {
 
 struct HandlerConfig {
-  std::string route;          // this node's id in session IDs
-  bool trust_route = true;    // false with route=off: never trust the local copy
-  bool strict_mode = false;   // session.use_strict_mode: needed to rewrite IDs
-  bool local_cache = true;    // false with cache_size = 0: nothing to trust
+  std::string route;         // this node's id in session IDs
+  bool trust_route = true;   // false with route=off: never trust the local copy
+  bool strict_mode = false;  // session.use_strict_mode: needed to rewrite IDs
+  bool local_cache = true;   // false with cache_size = 0: nothing to trust
   unsigned replicas = 0;
   bool locking = true;
   std::chrono::milliseconds lock_timeout{30000};

@@ -23,8 +23,8 @@ std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); 
 std::uint64_t next_version(std::uint64_t previous) {
   timeval now{};
   gettimeofday(&now, nullptr);
-  const auto micros = static_cast<std::uint64_t>(now.tv_sec) * 1000000ULL +
-                      static_cast<std::uint64_t>(now.tv_usec);
+  const auto micros =
+      static_cast<std::uint64_t>(now.tv_sec) * 1000000ULL + static_cast<std::uint64_t>(now.tv_usec);
   return std::max<std::uint64_t>(previous + 1, micros);
 }
 
@@ -433,17 +433,18 @@ Status SessionHandler::write_through(std::string_view id, std::string_view data)
   const std::string key = key_for(id);
   const std::uint64_t previous = loaded_ && loaded_->id == id ? loaded_->version : 0;
   const std::uint64_t version = next_version(previous);
-  const std::size_t store =
-      loaded_ && loaded_->id == id ? loaded_->store_index : store_index_for(id, parse_session_id(id));
-  const bool owned = loaded_ && loaded_->id == id ? loaded_->owned
-                                                  : owned_here(parse_session_id(id));
+  const std::size_t store = loaded_ && loaded_->id == id
+                                ? loaded_->store_index
+                                : store_index_for(id, parse_session_id(id));
+  const bool owned =
+      loaded_ && loaded_->id == id ? loaded_->owned : owned_here(parse_session_id(id));
   const std::int64_t now = unix_now();
 
   // The local copy goes first, marked unsynced: whatever happens next, this node
   // never serves an older copy than the one it just tried to store.
   bool cached = false;
   if (owned) {
-    CachedSession entry{std::string(data), version, local_expiry(now), now, true,
+    CachedSession entry{std::string(data),        version, local_expiry(now), now, true,
                         remote_.address(store).id};
     cached = cache_->put(key, entry, now);
   }
@@ -454,7 +455,8 @@ Status SessionHandler::write_through(std::string_view id, std::string_view data)
       loaded_->version = version;
       loaded_->data = data;
     }
-    if (!written.error.empty()) warn("session written, but a replica write failed: " + written.error);
+    if (!written.error.empty())
+      warn("session written, but a replica write failed: " + written.error);
     return success();
   }
   if (written.refused_too_large) {
@@ -484,7 +486,7 @@ Status SessionHandler::finish_carry(std::string_view id, std::string_view data) 
   const Carried carried = std::move(*carried_);
   carried_.reset();
   Counters::add(carried.kind == CarryKind::kMigration ? counters_->migrations
-                                                          : counters_->relocations);
+                                                      : counters_->relocations);
   // Only now that the data is safe under the new ID, the old key becomes a
   // forward to it, here and on its store node (a dead store node is skipped).
   const std::string old_key = key_for(carried.from_id);

@@ -10,11 +10,11 @@
 namespace clustered {
 
 enum class LockOutcome {
-  kAcquired,       // normal
-  kRecovered,      // previous holder died while holding it; caller must repair, then
-                   // call mark_consistent()
+  kAcquired,   // normal
+  kRecovered,  // previous holder died while holding it; caller must repair, then
+               // call mark_consistent()
   kTimedOut,
-  kFailed,         // unrecoverable (ENOTRECOVERABLE or a pthread error)
+  kFailed,  // unrecoverable (ENOTRECOVERABLE or a pthread error)
 };
 
 class RobustMutex {

@@ -221,8 +221,8 @@ bool SessionCache::evict_one(std::int64_t now) {
   if (victim == kNone) return false;
   const Entry& entry = entries()[victim - 1];
   std::uint32_t previous = kNone;
-  const std::uint32_t found = find(std::string_view(entry.key, entry.key_length), entry.hash,
-                                   &previous);
+  const std::uint32_t found =
+      find(std::string_view(entry.key, entry.key_length), entry.hash, &previous);
   if (found != victim) return false;
   unlink_and_free(victim, previous);
   ++h->evictions;

@@ -29,11 +29,11 @@ inline constexpr std::size_t kChunkPayload = 1016;
 struct CachedSession {
   std::string data;
   std::uint64_t version = 0;
-  std::int64_t expires_at = 0;       // unix seconds
+  std::int64_t expires_at = 0;         // unix seconds
   std::int64_t remote_touched_at = 0;  // unix seconds of the last remote set/touch
-  bool unsynced = false;             // the remote write failed; retry and relocate
-  std::string store;                 // node id holding the remote copy
-  bool forward = false;              // the session moved: data is its new ID
+  bool unsynced = false;               // the remote write failed; retry and relocate
+  std::string store;                   // node id holding the remote copy
+  bool forward = false;                // the session moved: data is its new ID
 };
 
 struct CacheStats {

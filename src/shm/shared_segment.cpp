@@ -18,9 +18,8 @@ constexpr std::uint64_t kSegmentMagic = 0x636c737365676d31ULL;  // "clssegm1"
 // (a graceful restart may load a newer build): bump the number when a structure
 // in the segment changes; the sizes catch most changes by themselves.
 constexpr std::uint32_t kSegmentLayout =
-    3 + static_cast<std::uint32_t>((sizeof(Counters) + sizeof(NodeHealthTable) * 3 +
-                                    sizeof(LockTable) * 7) %
-                                   100000) *
+    3 + static_cast<std::uint32_t>(
+            (sizeof(Counters) + sizeof(NodeHealthTable) * 3 + sizeof(LockTable) * 7) % 100000) *
             100;
 // The parent records its live segment here: environment variables survive the
 // unloading and reloading of the module during a graceful restart.

@@ -116,8 +116,9 @@ Result<NodeAddress> parse_address(std::string_view text, const std::string& wher
     if (host.find(':') != std::string_view::npos) {
       // "udp:h:1" names a scheme; "fe80::1:11211" is an IPv6 address without brackets.
       const std::string_view first = host.substr(0, host.find(':'));
-      const bool letters = !first.empty() && first.find_first_not_of(
-                                                 "abcdefghijklmnopqrstuvwxyz") == std::string_view::npos;
+      const bool letters =
+          !first.empty() &&
+          first.find_first_not_of("abcdefghijklmnopqrstuvwxyz") == std::string_view::npos;
       if (letters && first.find_first_not_of("abcdef") != std::string_view::npos) {
         return Error{where + ": unknown scheme " + shown(first) + " (use HOST:PORT or unix:/path)"};
       }
@@ -150,8 +151,8 @@ Result<std::vector<NodeAddress>> parse_save_path(std::string_view save_path) {
   std::size_t start = 0;
   for (std::size_t position = 1;; ++position) {
     const auto comma = all.find(',', start);
-    const std::string_view entry =
-        trim(all.substr(start, comma == std::string_view::npos ? all.size() - start : comma - start));
+    const std::string_view entry = trim(
+        all.substr(start, comma == std::string_view::npos ? all.size() - start : comma - start));
     const std::string where = "node " + std::to_string(position);
     if (position > kMaxNodes) return Error{where + ": more than 64 nodes"};
     if (entry.empty()) return Error{where + ": empty entry"};

@@ -15,7 +15,7 @@ inline constexpr std::size_t kMaxEndpointLength = 127;
 struct NodeHealthSlot {
   std::atomic<std::uint32_t> state{0};  // 0 free, 1 being claimed, 2 ready
   char endpoint[kMaxEndpointLength + 1] = {};
-  std::atomic<std::int64_t> down_until_ms{0};  // skip the node until then
+  std::atomic<std::int64_t> down_until_ms{0};         // skip the node until then
   std::atomic<std::int64_t> probe_owner_until_ms{0};  // one prober at a time
   std::atomic<std::uint64_t> failures{0};
 };

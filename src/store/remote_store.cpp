@@ -107,8 +107,8 @@ RemoteRead RemoteStore::read(std::size_t primary, std::string_view key) {
       problem = got.message;
     } else if (got.reply == Reply::kOk) {
       auto decoded = decode_value(*got.value);
-      if (decoded && (result.kind != RemoteRead::Kind::kFound ||
-                      decoded->version > result.value.version)) {
+      if (decoded &&
+          (result.kind != RemoteRead::Kind::kFound || decoded->version > result.value.version)) {
         result.kind = RemoteRead::Kind::kFound;
         result.value = std::move(*decoded);
         result.source_node = index;
@@ -148,9 +148,8 @@ RemoteWrite RemoteStore::write(std::size_t primary, std::string_view key, std::u
   return result;
 }
 
-void RemoteStore::write_forward(std::size_t primary, std::string_view key,
-                                std::string_view new_id, std::uint64_t version,
-                                std::uint32_t ttl_seconds) {
+void RemoteStore::write_forward(std::size_t primary, std::string_view key, std::string_view new_id,
+                                std::uint64_t version, std::uint32_t ttl_seconds) {
   const std::string bytes = encode_value(version, new_id, kValueFlagForward);
   for (std::size_t index : copy_nodes(primary)) {
     on_node(index, [&](MemcachedNode& node) { return node.set(key, bytes, ttl_seconds); });

@@ -33,7 +33,7 @@ struct RemoteRead {
 };
 
 struct RemoteWrite {
-  bool stored = false;           // at least the primary copy is on its node
+  bool stored = false;             // at least the primary copy is on its node
   bool refused_too_large = false;  // the node answered that the item is too large
   std::string error;
 };

@@ -31,8 +31,7 @@ struct StoredValue {
   bool forward = false;  // payload is the session's new ID, not session data
 };
 
-std::string encode_value(std::uint64_t version, std::string_view payload,
-                         std::uint32_t flags = 0);
+std::string encode_value(std::uint64_t version, std::string_view payload, std::uint32_t flags = 0);
 
 // Fails with a message for values that are not ours or are damaged.
 Result<StoredValue> decode_value(std::string_view bytes);
