@@ -105,7 +105,7 @@ SessionCache::Chunk* SessionCache::chunks() {
 }
 
 std::size_t SessionCache::bytes_needed(std::size_t capacity) {
-  return std::max<std::size_t>(capacity, 64 * 1024);
+  return std::max<std::size_t>(capacity, std::size_t{64} * 1024);
 }
 
 std::size_t SessionCache::header_bytes() { return align_up(sizeof(Header), 64); }

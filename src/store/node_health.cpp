@@ -1,6 +1,6 @@
 #include "store/node_health.h"
 
-#include <time.h>
+#include <ctime>
 
 #include <cstring>
 #include <functional>
