@@ -256,13 +256,7 @@ bool SessionHandler::validate_sid(std::string_view id) {
       // ID's lock, so no newer local write can be overwritten. When the remote TTL
       // was last refreshed is unknown (remote_touched_at stays 0): the next
       // unchanged request touches it.
-      const std::int64_t now = unix_now();
-      CachedSession entry;
-      entry.data = fetched.value.payload;
-      entry.version = fetched.value.version;
-      entry.expires_at = local_expiry(now);
-      entry.store = remote_.address(store).id;
-      cache_->put(key, entry, now);
+      cache_fetched(key, fetched.value, store);
     }
     if (current == id) return true;
     follow_to(current);
@@ -415,18 +409,22 @@ Result<std::string> SessionHandler::read(std::string_view id) {
   if (fetched.kind == RemoteRead::Kind::kFound) {
     loaded_->data = fetched.value.payload;
     loaded_->version = fetched.value.version;
-    if (loaded_->owned) {
-      // When the remote TTL was last refreshed is unknown (remote_touched_at stays
-      // 0): the next unchanged request touches it.
-      CachedSession entry;
-      entry.data = loaded_->data;
-      entry.version = loaded_->version;
-      entry.expires_at = local_expiry(unix_now());
-      entry.store = remote_.address(loaded_->store_index).id;
-      cache_->put(key, entry, unix_now());
-    }
+    if (loaded_->owned) cache_fetched(key, fetched.value, loaded_->store_index);
   }
   return loaded_->data;
+}
+
+void SessionHandler::cache_fetched(const std::string& key, const StoredValue& value,
+                                   std::size_t store) {
+  // When the remote TTL was last refreshed is unknown (remote_touched_at stays 0):
+  // the next unchanged request touches it.
+  const std::int64_t now = unix_now();
+  CachedSession entry;
+  entry.data = value.payload;
+  entry.version = value.version;
+  entry.expires_at = local_expiry(now);
+  entry.store = remote_.address(store).id;
+  cache_->put(key, entry, now);
 }
 
 Status SessionHandler::write_through(std::string_view id, std::string_view data) {
@@ -515,7 +513,7 @@ Status SessionHandler::update_timestamp(std::string_view id, std::string_view da
   const std::string key = key_for(id);
   const std::int64_t now = unix_now();
   if (loaded_->owned) {
-    const auto entry = cache_->get(key, now);
+    const auto entry = cache_->get(key, now, /*copy_data=*/false);  // metadata is enough
     if (entry && entry->version == loaded_->version && !entry->unsynced &&
         now - entry->remote_touched_at < config_.touch_interval_s) {
       Counters::add(counters_->touches_skipped);

@@ -75,6 +75,8 @@ class SessionHandler {
   Status acquire_lock(std::string_view id);
   void release_lock();
   Status write_through(std::string_view id, std::string_view data);
+  // Keeps an owned session just read from memcached in the local cache.
+  void cache_fetched(const std::string& key, const StoredValue& value, std::size_t store);
   Status finish_carry(std::string_view id, std::string_view data);
   std::uint32_t remote_ttl() const;
   std::int64_t local_expiry(std::int64_t now) const;

@@ -253,7 +253,8 @@ std::uint64_t SessionCache::checksum(const Entry& entry) {
   return left == 0 ? sum : ~sum;
 }
 
-std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_t now) {
+std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_t now,
+                                               bool copy_data) {
   return locked([&]() -> std::optional<CachedSession> {
     const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
     std::uint32_t previous = kNone;
@@ -272,6 +273,7 @@ std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_
     session.unsynced = (entry.flags & kFlagUnsynced) != 0;
     session.forward = (entry.flags & kFlagForward) != 0;
     session.store.assign(entry.store, strnlen(entry.store, sizeof entry.store));
+    if (!copy_data && !session.forward) return session;
     session.data.resize(entry.data_length);
     std::uint32_t current = entry.first_chunk;
     for (std::size_t offset = 0; offset < entry.data_length; offset += kChunkPayload) {

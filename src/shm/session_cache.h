@@ -53,7 +53,8 @@ class SessionCache {
   // nullptr when the region is too small for the index (bytes_needed() always fits).
   static SessionCache* create(void* memory, std::size_t size);
 
-  std::optional<CachedSession> get(std::string_view key, std::int64_t now);
+  // copy_data = false: only the metadata (version, times, flags), no data copy.
+  std::optional<CachedSession> get(std::string_view key, std::int64_t now, bool copy_data = true);
   // Replaces the entry. Evicts expired, then least recently used synced entries to
   // make room. False when the session cannot fit (then it bypasses the cache).
   bool put(std::string_view key, const CachedSession& session, std::int64_t now);
