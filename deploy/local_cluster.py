@@ -36,6 +36,15 @@ def describe(answer):
             f"ID …{answer['random'][-6:]}-{answer['store']}.{answer['route']}")
 
 
+def click(cluster, user, node=None):
+    """One increment for a demo user (through nginx, or straight to `node`); also
+    says whether the counter went up by exactly one."""
+    answer, user["cookie"] = ask(cluster, user["cookie"], node=node)
+    kept = answer["counter"] == user["counter"] + 1
+    user["counter"], user["last"] = answer["counter"], answer
+    return answer, kept
+
+
 def node_stats(cluster, index):
     stats = Cluster.get_json(f"{cluster.node_url(index)}/api.php?op=stats")["stats"]
     keys = ["local_hits", "local_misses", "remote_reads", "remote_writes", "migrations",
@@ -80,9 +89,7 @@ def tour(step_by_step=False):
     cluster.kill_apache(0)
     for number, user in enumerate(users, 1):
         before = user["last"]
-        answer, user["cookie"] = ask(cluster, user["cookie"])
-        kept = answer["counter"] == user["counter"] + 1
-        user["counter"], user["last"] = answer["counter"], answer
+        answer, kept = click(cluster, user)
         note = "taken over (new ID, route web2)" if before["route"] == "web1" else "already on web2"
         say(f"   user {number}: {describe(answer)}  {'data kept' if kept else 'DATA LOST'}; {note}")
     say(f"   web2: {node_stats(cluster, 1)}")
@@ -95,9 +102,7 @@ def tour(step_by_step=False):
         before = user["last"]
         notes = []
         for _ in range(2):
-            answer, user["cookie"] = ask(cluster, user["cookie"])
-            kept = answer["counter"] == user["counter"] + 1
-            user["counter"], user["last"] = answer["counter"], answer
+            answer, kept = click(cluster, user)
             if not kept:
                 notes.append("DATA LOST")
             elif before["store"] == "n2":
@@ -118,19 +123,14 @@ def tour(step_by_step=False):
     cluster.start_apache(0)
     time.sleep(0.2)
     user = users[0]
-    answer, user["cookie"] = ask(cluster, user["cookie"], node=0)
-    fresh = answer["counter"] == user["counter"] + 1
-    user["counter"] = answer["counter"]
+    answer, fresh = click(cluster, user, node=0)
     say(f"   user 1 direct to web1: {describe(answer)}  "
         f"{'latest data, taken over by web1' if fresh else 'STALE DATA'}")
     time.sleep(2.5)  # nginx retries a failed server after fail_timeout=2s
-    answer, user["cookie"] = ask(cluster, user["cookie"])
-    user["counter"] = answer["counter"]
+    answer, _ = click(cluster, user)
     say(f"   user 1 through nginx:  {describe(answer)}  (nginx follows the route in the cookie)")
     for number, other in enumerate(users[1:], 2):
-        answer, other["cookie"] = ask(cluster, other["cookie"])
-        ok = answer["counter"] == other["counter"] + 1
-        other["counter"] = answer["counter"]
+        answer, ok = click(cluster, other)
         say(f"   user {number}: {describe(answer)}  {'ok' if ok else 'WRONG'}")
     for index in range(2):
         say(f"   web{index + 1}: {node_stats(cluster, index)}")

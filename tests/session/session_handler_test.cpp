@@ -393,10 +393,9 @@ TEST_F(SessionHandlerTest, DISABLED_OldOwnerDoesNotServeAMovedSessionFromItsCach
   (void)web1.handler->close();
 }
 
-// session_destroy() (logout) in the very request that took the session over.
-// DISABLED: fails today. destroy(new id) drops the pending carry, so the old key
-// is never replaced by a forward and keeps the whole session: the old cookie
-// still logs in after the logout.
+// session_destroy() (logout) in the very request that took the session over:
+// the old key must go too, or the old cookie would still log in after the logout
+// (regression: destroy(new id) used to drop the pending carry and nothing more).
 TEST_F(SessionHandlerTest, DestroyDuringTakeOverAlsoRemovesTheOldSession) {
   AppNode web1 = make_node(config("web1"));
   AppNode web2 = make_node(config("web2"));
