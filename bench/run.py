@@ -7,7 +7,7 @@ Prints one table (requests/s, p50, p99, ratio to the no-session baseline measure
 in the same run, and store operations per request from the servers' own stats),
 and writes bench/results/latest.csv and latest.png.
 
-    python3 bench/run.py [--seconds 10] [--sessions 200] [--connections 16] [CONFIG ...]
+    python3 bench/run.py [--seconds 10] [--rounds 3] [--sessions 200] [--connections 16] [CONFIG ...]
 """
 import argparse
 import csv
@@ -17,6 +17,7 @@ import pathlib
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,31 +166,54 @@ def measure(name, args, run_dir, redis):
         shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory)
         shutil.chown(directory, "www-data", "www-data")
-    rows = []
+    samples = {page: [] for page in PAGES}
     with cluster:
         cookies_file = pathlib.Path(run_dir) / f"{name}.cookies"
         make_sessions(cluster.url, args.sessions, cookies_file)
-        # Each configuration gets its own no-session baseline, measured on the same
-        # cluster right before its pages: the ratio cancels the machine's drift.
-        pages = ["noop", "read", "counter"]
-        for page in pages:
-            url = f"{cluster.url}/{page}.php"
-            run_wrk(url, cookies_file, 2, args.connections)  # warm-up
-            store_ops = redis.operations if spec.get("ext") and "redis" in spec["ext"] else (
-                lambda: memcached_operations(cluster))
-            ops_before, conns_before = store_ops()
-            summary = run_wrk(url, cookies_file, args.seconds, args.connections)
-            ops_after, conns_after = store_ops()
-            requests = max(summary["requests"], 1)
-            rows.append({
-                "config": name, "page": page, "rps": summary["rps"],
-                "p50_ms": summary["p50_us"] / 1000, "p99_ms": summary["p99_us"] / 1000,
-                "ops_per_req": (ops_after - ops_before) / requests,
-                "conns_per_req": (conns_after - conns_before) / requests,
-                "errors": summary["errors"] + summary["non2xx"]})
-            print(f"  {name:30} {page:8} {summary['rps']:8.0f} req/s  p50 "
-                  f"{rows[-1]['p50_ms']:.2f} ms  ops/req {rows[-1]['ops_per_req']:.2f}  "
-                  f"errors {rows[-1]['errors']}", flush=True)
+        store_ops = redis.operations if spec.get("ext") and "redis" in spec["ext"] else (
+            lambda: memcached_operations(cluster))
+        for page in PAGES:
+            run_wrk(f"{cluster.url}/{page}.php", cookies_file, 2, args.connections)  # warm-up
+        # The no-session baseline is measured on the same cluster in every round, next
+        # to the session pages, and the order alternates between rounds: a ratio then
+        # compares runs seconds apart, and the machine's drift over minutes cancels.
+        for round_index in range(args.rounds):
+            order = PAGES if round_index % 2 == 0 else list(reversed(PAGES))
+            for page in order:
+                ops_before, conns_before = store_ops()
+                summary = run_wrk(f"{cluster.url}/{page}.php", cookies_file, args.seconds,
+                                  args.connections)
+                ops_after, conns_after = store_ops()
+                summary["ops"] = ops_after - ops_before
+                summary["conns"] = conns_after - conns_before
+                samples[page].append(summary)
+                print(f"  {name:30} round {round_index + 1} {page:8} {summary['rps']:8.0f} req/s  "
+                      f"p50 {summary['p50_us'] / 1000:.2f} ms  ops/req "
+                      f"{summary['ops'] / max(summary['requests'], 1):.2f}", flush=True)
+    return summarise(name, samples)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def summarise(name, samples):
+    """One row per page: medians over the rounds; each round's ratio uses that round's
+    baseline. Operations per request are totals over all rounds."""
+    baselines = [s["rps"] for s in samples["noop"]]
+    rows = []
+    for page, runs in samples.items():
+        requests = max(sum(s["requests"] for s in runs), 1)
+        ratios = [s["rps"] / base for s, base in zip(runs, baselines)]
+        rows.append({
+            "config": name, "page": page, "rps": median([s["rps"] for s in runs]),
+            "baseline_rps": median(baselines), "ratio": median(ratios),
+            "ratio_min": min(ratios), "ratio_max": max(ratios),
+            "p50_ms": median([s["p50_us"] for s in runs]) / 1000,
+            "p99_ms": median([s["p99_us"] for s in runs]) / 1000,
+            "ops_per_req": sum(s["ops"] for s in runs) / requests,
+            "conns_per_req": sum(s["conns"] for s in runs) / requests,
+            "errors": sum(s["errors"] + s["non2xx"] for s in runs)})
     return rows
 
 
@@ -218,12 +242,15 @@ plot "{data}" using 2:xtic(1) title "page that reads the session", '' using 3 ti
     data.unlink()
 
 
+PAGES = ["noop", "read", "counter"]
 BENCH_PACKAGES = ["php8.2-memcached", "php8.2-redis", "redis-server", "wrk", "gnuplot-nox"]
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=10, help="per page and round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of (baseline, read, counter) per configuration")
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--out", default=str(BENCH / "results"))
@@ -254,12 +281,8 @@ def main():
 
 
 def report(rows, args):
-    baselines = {r["config"]: r["rps"] for r in rows if r["page"] == "noop"}
+    baselines = sorted({r["baseline_rps"] for r in rows})
     rows = [r for r in rows if r["page"] != "noop"]
-    for row in rows:
-        row["baseline_rps"] = baselines[row["config"]]
-        row["ratio"] = row["rps"] / row["baseline_rps"]
-    baseline = sorted(baselines.values())
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "latest.csv", "w", newline="") as handle:
@@ -270,23 +293,57 @@ def report(rows, args):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.machine())
     lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} "
-             f"{platform.release()}; {args.seconds} s per page, {args.sessions} sessions, "
-             f"{args.connections} connections. Ratio = req/s over the no-session page measured "
-             f"on the same cluster just before (baselines ranged {baseline[0]:.0f}-"
-             f"{baseline[-1]:.0f} req/s in this run).", "",
+             f"{platform.release()}; {args.rounds} rounds of {args.seconds} s per page, "
+             f"{args.sessions} sessions, {args.connections} connections. Ratio = req/s over "
+             f"the no-session page of the same round on the same cluster, median of the "
+             f"rounds (range in brackets); req/s and latencies are medians of the rounds "
+             f"(median baselines ranged {baselines[0]:.0f}-{baselines[-1]:.0f} req/s "
+             f"across configurations in this run).", "",
              "| handler | page | req/s | baseline req/s | ratio to baseline | p50 ms | p99 ms "
              "| store ops/req | new conns/req | errors |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['config']} | {r['page']} | {r['rps']:.0f} | {r['baseline_rps']:.0f} | "
-                     f"{r['ratio']:.2f} | "
+                     f"{r['ratio']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
                      f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['ops_per_req']:.2f} | "
                      f"{r['conns_per_req']:.2f} | {r['errors']} |")
+    lines += ["", *targets(rows)]
     text = "\n".join(lines) + "\n"
     (out / "latest.md").write_text(text)
     print()
     print(text)
     print(f"written: {out / 'latest.csv'}, {out / 'latest.png'}, {out / 'latest.md'}")
+
+
+REMOTE = ("memcached-", "redis-")
+
+
+def targets(rows):
+    """Issue 5's targets, checked against this run's numbers."""
+    def row(config, page):
+        return next((r for r in rows if r["config"] == config and r["page"] == page), None)
+
+    lines = []
+    for page, floor, over_remote in (("read", 0.90, 1.5), ("counter", 0.75, 1.25)):
+        ours = row("clustered", page)
+        if ours is None:
+            continue
+        remote = [r for r in rows if r["page"] == page and r["config"].startswith(REMOTE)]
+        verdict = "met" if ours["ratio"] >= floor else "NOT met"
+        lines.append(f"- {page} page: {ours['ratio']:.2f} of the baseline (target {floor:.2f}): "
+                     f"{verdict}")
+        if remote:
+            best = max(remote, key=lambda r: r["ratio"])
+            times = ours["ratio"] / best["ratio"]
+            verdict = "met" if times >= over_remote else "NOT met"
+            lines.append(f"- {page} page: {times:.2f}x the fastest remote configuration "
+                         f"({best['config']}, {best['ratio']:.2f}; target {over_remote}x): "
+                         f"{verdict}")
+        ops_target = 0.0 if page == "read" else 1.0
+        lines.append(f"- {page} page: {ours['ops_per_req']:.2f} memcached operations per request "
+                     f"(target {ops_target:.2f}): "
+                     f"{'met' if abs(ours['ops_per_req'] - ops_target) < 0.005 else 'NOT met'}")
+    return ["Targets (issue 5), clustered against this run:", ""] + lines if lines else []
 
 
 if __name__ == "__main__":
