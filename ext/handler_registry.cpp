@@ -1,5 +1,6 @@
 #include "handler_registry.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -7,6 +8,10 @@
 
 #include "php_clustered_session.h"
 #include "sid/save_path.h"
+
+extern "C" {
+#include "ext/session/php_session.h"
+}
 
 namespace clustered::ext {
 namespace {
@@ -16,6 +21,20 @@ std::unique_ptr<SessionHandler> g_handler;
 std::string g_handler_save_path;
 pid_t g_handler_pid = 0;
 std::string g_route;
+
+// getpid() is a system call (glibc no longer caches it) and the handler checks
+// the process on every request: the PID is kept here and renewed in each child
+// a fork() makes (Apache's prefork children among them).
+pid_t g_pid = 0;
+void renew_pid() { g_pid = getpid(); }
+
+pid_t current_pid() {
+  static const bool registered = [] {
+    renew_pid();
+    return pthread_atfork(nullptr, nullptr, renew_pid) == 0;
+  }();
+  return registered ? g_pid : getpid();
+}
 
 // gethostname() up to the first dot, lowercased, reduced to [a-z0-9]{1,16}.
 std::string short_hostname() {
@@ -64,8 +83,7 @@ HandlerConfig current_config() {
   config.route = g_route;
   config.trust_route = configured != "off";
   config.local_cache = CSG(cache_size) > 0;
-  config.strict_mode = zend_ini_long(const_cast<char*>("session.use_strict_mode"),
-                                     sizeof("session.use_strict_mode") - 1, 0) != 0;
+  config.strict_mode = PS(use_strict_mode);
   config.replicas = static_cast<unsigned>(CSG(replicas));
   config.locking = CSG(locking);
   config.lock_timeout = std::chrono::milliseconds(CSG(lock_timeout) * 1000);
@@ -74,20 +92,30 @@ HandlerConfig current_config() {
   config.retry_interval_ms = CSG(retry_interval) * 1000;
   config.touch_interval_s = CSG(touch_interval);
   config.prefix = CSG(prefix) != nullptr ? CSG(prefix) : "";
-  config.sid_length = static_cast<std::size_t>(
-      zend_ini_long(const_cast<char*>("session.sid_length"), sizeof("session.sid_length") - 1, 0));
-  config.sid_bits_per_character =
-      static_cast<int>(zend_ini_long(const_cast<char*>("session.sid_bits_per_character"),
-                                     sizeof("session.sid_bits_per_character") - 1, 0));
-  config.gc_maxlifetime_s = zend_ini_long(const_cast<char*>("session.gc_maxlifetime"),
-                                          sizeof("session.gc_maxlifetime") - 1, 0);
+  config.sid_length = static_cast<std::size_t>(PS(sid_length));
+  config.sid_bits_per_character = static_cast<int>(PS(sid_bits_per_character));
+  config.gc_maxlifetime_s = PS(gc_maxlifetime);
   return config;
 }
 
+// Read straight from the session module's globals and our INI on every
+// session_start(): no INI lookups by name, no strings built.
+RequestSettings request_settings() {
+  RequestSettings settings;
+  settings.strict_mode = PS(use_strict_mode);
+  settings.prefix = CSG(prefix) != nullptr ? CSG(prefix) : "";
+  settings.sid_length = static_cast<std::size_t>(PS(sid_length));
+  settings.sid_bits_per_character = static_cast<int>(PS(sid_bits_per_character));
+  settings.gc_maxlifetime_s = PS(gc_maxlifetime);
+  return settings;
+}
+
 SessionHandler* handler_for(const char* save_path, std::string* error) {
-  const std::string path = save_path != nullptr ? save_path : "";
+  const char* path = save_path != nullptr ? save_path : "";
   // A handler (and its connections) made before a fork belongs to the parent.
-  if (g_handler && (g_handler_save_path != path || g_handler_pid != getpid())) drop_handler();
+  if (g_handler && (g_handler_save_path != path || g_handler_pid != current_pid())) {
+    drop_handler();
+  }
   if (!g_handler) {
     auto nodes = parse_save_path(path);
     if (!nodes) {
@@ -96,18 +124,18 @@ SessionHandler* handler_for(const char* save_path, std::string* error) {
     }
     g_handler = std::make_unique<SessionHandler>(current_config(), std::move(*nodes), g_segment);
     g_handler_save_path = path;
-    g_handler_pid = getpid();
+    g_handler_pid = current_pid();
   }
-  g_handler->update_request_settings(current_config());
+  g_handler->update_request_settings(request_settings());
   return g_handler.get();
 }
 
 SessionHandler* current_handler() {
-  return g_handler && g_handler_pid == getpid() ? g_handler.get() : nullptr;
+  return g_handler && g_handler_pid == current_pid() ? g_handler.get() : nullptr;
 }
 
 void drop_handler() {
-  if (g_handler && g_handler_pid != getpid()) {
+  if (g_handler && g_handler_pid != current_pid()) {
     // Inherited through fork: the socket belongs to the parent; release our
     // object without closing the parent's connection politely.
     // Kept reachable on purpose (not "lost" to valgrind or LeakSanitizer).

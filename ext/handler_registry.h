@@ -26,5 +26,7 @@ void drop_handler();
 
 // Settings of this request: our INI plus the session module's own.
 HandlerConfig current_config();
+// The part of them that may change between requests (cheap: read every request).
+RequestSettings request_settings();
 
 }  // namespace clustered::ext

@@ -80,12 +80,12 @@ SessionHandler::SessionHandler(HandlerConfig config, std::vector<NodeAddress> no
 
 SessionHandler::~SessionHandler() { release_lock(); }
 
-void SessionHandler::update_request_settings(const HandlerConfig& config) {
-  config_.strict_mode = config.strict_mode;
-  config_.prefix = config.prefix;
-  config_.sid_length = config.sid_length;
-  config_.sid_bits_per_character = config.sid_bits_per_character;
-  config_.gc_maxlifetime_s = config.gc_maxlifetime_s;
+void SessionHandler::update_request_settings(const RequestSettings& settings) {
+  config_.strict_mode = settings.strict_mode;
+  if (config_.prefix != settings.prefix) config_.prefix = settings.prefix;
+  config_.sid_length = settings.sid_length;
+  config_.sid_bits_per_character = settings.sid_bits_per_character;
+  config_.gc_maxlifetime_s = settings.gc_maxlifetime_s;
 }
 
 std::vector<std::string> SessionHandler::take_warnings() {
@@ -114,24 +114,24 @@ std::int64_t SessionHandler::local_expiry(std::int64_t now) const {
   return now + std::max<std::int64_t>(1, config_.gc_maxlifetime_s);
 }
 
-bool SessionHandler::owned_here(const std::optional<SessionId>& parsed) const {
+bool SessionHandler::owned_here(const std::optional<SessionIdView>& parsed) const {
   return config_.trusts_local_copy() && cache_ != nullptr && parsed &&
          parsed->route == config_.route && remote_.index_of(parsed->store).has_value();
 }
 
 std::size_t SessionHandler::store_index_for(std::string_view id,
-                                            const std::optional<SessionId>& parsed) {
+                                            const std::optional<SessionIdView>& parsed) {
   if (parsed) {
     if (auto index = remote_.index_of(parsed->store)) return *index;
   }
   return remote_.rendezvous_node(id);
 }
 
-Status SessionHandler::acquire_lock(std::string_view id) {
+Status SessionHandler::acquire_lock(std::string_view id, std::string_view key) {
   if (!config_.locking || shared_ == nullptr) return success();
   if (held_stripe_ && locked_id_ == id) return success();
   release_lock();
-  const std::size_t stripe = LockTable::stripe_for(key_for(id));
+  const std::size_t stripe = LockTable::stripe_for(key);
   switch (shared_->locks().lock(stripe, config_.lock_timeout)) {
     case SessionLockResult::kAcquiredAfterWait:
       Counters::add(counters_->lock_waits);
@@ -180,19 +180,20 @@ Status SessionHandler::close() {
 }
 
 bool SessionHandler::validate_sid(std::string_view id) {
-  if (created_ids_.count(std::string(id)) != 0) return false;  // new: does not exist yet
+  if (created_ids_.count(id) != 0) return false;  // new: does not exist yet
   if (!is_key_safe_session_id(id, kMaxIdLength)) return false;
   // Well-formed but too long for a memcached key (a random part of 238..256
   // characters): refused like any unknown ID, so the client gets a fresh one
   // instead of a failed session_start() on every request.
-  if (key_for(id).size() > kMaxMemcachedKey) return false;
-  const std::optional<SessionId> parsed = parse_session_id(id);
+  const std::string id_key = key_for(id);
+  if (id_key.size() > kMaxMemcachedKey) return false;
+  const std::optional<SessionIdView> parsed = parse_session_id_view(id);
   if (!parsed || !remote_.index_of(parsed->store)) return false;
   const bool trusted = config_.trusts_local_copy() && cache_ != nullptr;
 
   prefetched_ = std::make_unique<Prefetched>();
   prefetched_->id = id;
-  if (auto locked = acquire_lock(id); !locked) {
+  if (auto locked = acquire_lock(id, id_key); !locked) {
     prefetched_->kind = Prefetched::Kind::kFailed;
     prefetched_->error = locked.error();
     return true;  // read() reports the failure; a new ID would hide it
@@ -203,10 +204,12 @@ bool SessionHandler::validate_sid(std::string_view id) {
   // late response) follow it instead of starting empty.
   std::string current(id);
   for (int hop = 0; hop <= kMaxForwardHops; ++hop) {
-    const std::optional<SessionId> at = parse_session_id(current);
-    if (!at || !remote_.index_of(at->store)) return false;
-    const std::size_t store = *remote_.index_of(at->store);
-    const std::string key = key_for(current);
+    const std::optional<SessionIdView> at = hop == 0 ? parsed : parse_session_id_view(current);
+    if (!at) return false;
+    const std::optional<std::size_t> store_index = remote_.index_of(at->store);
+    if (!store_index) return false;
+    const std::size_t store = *store_index;
+    const std::string key = hop == 0 ? id_key : key_for(current);
     const bool owned = trusted && at->route == config_.route;
 
     if (trusted) {
@@ -217,7 +220,7 @@ bool SessionHandler::validate_sid(std::string_view id) {
         }
         if (owned) {
           Counters::add(counters_->local_hits);
-          if (validate_owned_hit(current, store, std::move(*hit))) {
+          if (validate_owned_hit(current, key, store, std::move(*hit))) {
             if (current == id) return true;
             follow_to(current);
           }
@@ -265,9 +268,8 @@ bool SessionHandler::validate_sid(std::string_view id) {
   return false;  // a chain of forwards this long is not ours
 }
 
-bool SessionHandler::validate_owned_hit(const std::string& id, std::size_t store,
-                                        CachedSession hit) {
-  const std::string key = key_for(id);
+bool SessionHandler::validate_owned_hit(const std::string& id, const std::string& key,
+                                        std::size_t store, CachedSession hit) {
   bool store_ok = remote_.is_up(store);
   if (hit.unsynced && store_ok) {
     // The last write-through failed: retry it now, before serving.
@@ -347,13 +349,13 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     return Error{"session ID of " + std::to_string(id.size()) +
                  " bytes has characters outside [0-9a-zA-Z,-.] or is too long; refused"};
   }
-  if (key_for(id).size() > kMaxMemcachedKey) {
-    return Error{"memcached key for this session ID would be " +
-                 std::to_string(key_for(id).size()) +
+  const std::string key = key_for(id);
+  if (key.size() > kMaxMemcachedKey) {
+    return Error{"memcached key for this session ID would be " + std::to_string(key.size()) +
                  " bytes, over memcached's 250; shorten clustered_session.prefix or "
                  "session.sid_length"};
   }
-  const std::optional<SessionId> parsed = parse_session_id(id);
+  const std::optional<SessionIdView> parsed = parse_session_id_view(id);
   loaded_ = std::make_unique<Loaded>();
   loaded_->id = id;
   loaded_->store_index = store_index_for(id, parsed);
@@ -376,22 +378,21 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     return Error{error};
   }
   const bool already_locked = held_stripe_.has_value() && locked_id_ == id;
-  if (auto locked = acquire_lock(id); !locked) return Error{locked.error()};
+  if (auto locked = acquire_lock(id, key); !locked) return Error{locked.error()};
   // What validate_sid() read before this ID's lock was ours may have changed since.
   if (!already_locked && config_.locking) prefetched_.reset();
 
   if (prefetched_ && prefetched_->id == id) {
-    const Prefetched found = std::move(*prefetched_);
+    Prefetched found = std::move(*prefetched_);
     prefetched_.reset();
     if (found.kind == Prefetched::Kind::kFailed) return Error{found.error};
-    loaded_->data = found.data;
+    loaded_->data = std::move(found.data);
     loaded_->version = found.version;
     return loaded_->data;
   }
 
-  if (created_ids_.count(std::string(id)) != 0) return std::string();  // brand new
+  if (created_ids_.count(id) != 0) return std::string();  // brand new
 
-  const std::string key = key_for(id);
   if (loaded_->owned) {
     if (auto hit = cache_->get(key, unix_now())) {
       Counters::add(counters_->local_hits);
@@ -433,9 +434,9 @@ Status SessionHandler::write_through(std::string_view id, std::string_view data)
   const std::uint64_t version = next_version(previous);
   const std::size_t store = loaded_ && loaded_->id == id
                                 ? loaded_->store_index
-                                : store_index_for(id, parse_session_id(id));
+                                : store_index_for(id, parse_session_id_view(id));
   const bool owned =
-      loaded_ && loaded_->id == id ? loaded_->owned : owned_here(parse_session_id(id));
+      loaded_ && loaded_->id == id ? loaded_->owned : owned_here(parse_session_id_view(id));
   const std::int64_t now = unix_now();
 
   // The local copy goes first, marked unsynced: whatever happens next, this node
@@ -554,7 +555,7 @@ Status SessionHandler::destroy(std::string_view id) {
   }
   if (loaded_ && loaded_->id == id) loaded_->version = 0;
   std::string error;
-  if (!remote_.remove(store_index_for(id, parse_session_id(id)), key, &error)) {
+  if (!remote_.remove(store_index_for(id, parse_session_id_view(id)), key, &error)) {
     Counters::add(counters_->errors);
     return Error{"cannot destroy session: " + error};
   }

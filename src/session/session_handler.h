@@ -35,7 +35,7 @@ class SessionHandler {
 
   // Per-request settings (prefix, lifetimes, strict mode) may change between
   // requests; nodes and timeouts may not (a new handler is made for those).
-  void update_request_settings(const HandlerConfig& config);
+  void update_request_settings(const RequestSettings& settings);
   const HandlerConfig& config() const { return config_; }
   RemoteStore& remote() { return remote_; }
   Counters& counters() { return *counters_; }
@@ -65,14 +65,16 @@ class SessionHandler {
   struct Carried;     // data moving to a new ID (migration or relocation)
   struct Prefetched;  // what validate_sid() found, handed to read()
 
-  bool validate_owned_hit(const std::string& id, std::size_t store, CachedSession hit);
+  bool validate_owned_hit(const std::string& id, const std::string& key, std::size_t store,
+                          CachedSession hit);
   void carry(CarryKind kind, const std::string& from_id, std::size_t from_store, std::string data,
              std::uint64_t version, std::optional<std::size_t> avoid_store);
   void follow_to(const std::string& target);
   std::string key_for(std::string_view id) const;
-  std::size_t store_index_for(std::string_view id, const std::optional<SessionId>& parsed);
-  bool owned_here(const std::optional<SessionId>& parsed) const;
-  Status acquire_lock(std::string_view id);
+  std::size_t store_index_for(std::string_view id, const std::optional<SessionIdView>& parsed);
+  bool owned_here(const std::optional<SessionIdView>& parsed) const;
+  // `key` is key_for(id), which every caller already has.
+  Status acquire_lock(std::string_view id, std::string_view key);
   void release_lock();
   Status write_through(std::string_view id, std::string_view data);
   // Keeps an owned session just read from memcached in the local cache.
@@ -93,7 +95,7 @@ class SessionHandler {
   std::unique_ptr<Loaded> loaded_;
   std::unique_ptr<Carried> carried_;
   std::unique_ptr<Prefetched> prefetched_;
-  std::set<std::string> created_ids_;
+  std::set<std::string, std::less<>> created_ids_;  // less<>: looked up by string_view
   std::optional<std::size_t> held_stripe_;
   std::string locked_id_;
   std::vector<std::string> warnings_;

@@ -17,9 +17,23 @@ namespace {
 constexpr std::string_view kAlphabet =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,-";
 
-bool is_random_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ',' ||
-         c == '-';
+// Byte classes by table: IDs are checked on every request, a table lookup per
+// byte is a few instructions instead of a chain of range tests.
+constexpr unsigned char kRandomChar = 1;  // PHP's session-ID alphabet
+constexpr unsigned char kKeyChar = 2;     // that alphabet plus our suffix's '.'
+
+constexpr std::array<unsigned char, 256> make_char_classes() {
+  std::array<unsigned char, 256> classes{};
+  for (char c : kAlphabet) classes[static_cast<unsigned char>(c)] = kRandomChar | kKeyChar;
+  classes[static_cast<unsigned char>('.')] = kKeyChar;
+  return classes;
+}
+constexpr std::array<unsigned char, 256> kCharClasses = make_char_classes();
+
+bool all_in_class(std::string_view text, unsigned char char_class) {
+  unsigned char seen = char_class;
+  for (char c : text) seen &= kCharClasses[static_cast<unsigned char>(c)];
+  return seen != 0;
 }
 
 Status fill_random(unsigned char* out, std::size_t size) {
@@ -39,33 +53,31 @@ Status fill_random(unsigned char* out, std::size_t size) {
 
 std::string SessionId::str() const { return random + "-" + store + "." + route; }
 
-std::optional<SessionId> parse_session_id(std::string_view text) {
+std::optional<SessionIdView> parse_session_id_view(std::string_view text) {
   const auto dot = text.rfind('.');
   if (dot == std::string_view::npos) return std::nullopt;
   const auto dash = text.rfind('-', dot);
   if (dash == std::string_view::npos) return std::nullopt;
 
-  SessionId id;
-  const std::string_view random = text.substr(0, dash);
-  const std::string_view store = text.substr(dash + 1, dot - dash - 1);
-  const std::string_view route = text.substr(dot + 1);
-  if (random.size() < kMinRandomLength || random.size() > kMaxRandomLength) return std::nullopt;
-  for (char c : random) {
-    if (!is_random_char(c)) return std::nullopt;
+  const SessionIdView id{text.substr(0, dash), text.substr(dash + 1, dot - dash - 1),
+                         text.substr(dot + 1)};
+  if (id.random.size() < kMinRandomLength || id.random.size() > kMaxRandomLength) {
+    return std::nullopt;
   }
-  if (!is_valid_node_id(store) || !is_valid_node_id(route)) return std::nullopt;
-  id.random = random;
-  id.store = store;
-  id.route = route;
+  if (!all_in_class(id.random, kRandomChar)) return std::nullopt;
+  if (!is_valid_node_id(id.store) || !is_valid_node_id(id.route)) return std::nullopt;
   return id;
+}
+
+std::optional<SessionId> parse_session_id(std::string_view text) {
+  const auto view = parse_session_id_view(text);
+  if (!view) return std::nullopt;
+  return SessionId{std::string(view->random), std::string(view->store), std::string(view->route)};
 }
 
 bool is_key_safe_session_id(std::string_view text, std::size_t max_length) {
   if (text.empty() || text.size() > max_length) return false;
-  for (char c : text) {
-    if (!is_random_char(c) && c != '.') return false;
-  }
-  return true;
+  return all_in_class(text, kKeyChar);
 }
 
 std::size_t effective_random_length(std::size_t length, int bits_per_character) {

@@ -24,9 +24,18 @@ struct SessionId {
   bool operator==(const SessionId&) const = default;
 };
 
+// The parts of an ID, pointing into the text they were parsed from (no copies:
+// the handler parses the request's ID several times per request).
+struct SessionIdView {
+  std::string_view random;
+  std::string_view store;
+  std::string_view route;
+};
+
 // Parses from the right: the random part may itself contain '-' (6-bit alphabet).
 // Returns nullopt for anything that is not exactly <random>-<store>.<route> with
 // each part in its grammar.
+std::optional<SessionIdView> parse_session_id_view(std::string_view text);
 std::optional<SessionId> parse_session_id(std::string_view text);
 
 // True when every byte may appear in a memcached key and in PHP's own session-ID
