@@ -30,6 +30,8 @@ from cluster import Cluster, free_port, memcached_stats, wait_port  # noqa: E402
 
 BENCH = ROOT / "bench"
 EXTENSION = ROOT / "modules" / "clustered_session.so"
+PAGES = ["noop", "read", "counter"]  # noop: the no-session baseline
+WRK_THREADS = 2
 
 
 def sticky_hash(nodes, listen):
@@ -143,8 +145,9 @@ def make_sessions(base, count, path):
 
 def run_wrk(url, cookies_file, seconds, connections):
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(BENCH / "sessions.lua"),
-         url], capture_output=True, text=True, env=dict(os.environ, CS_COOKIES=str(cookies_file)))
+        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "-s",
+         str(BENCH / "sessions.lua"), url], capture_output=True, text=True,
+        env=dict(os.environ, CS_COOKIES=str(cookies_file), CS_THREADS=str(WRK_THREADS)))
     line = [l for l in result.stdout.splitlines() if l.startswith("{")]
     if not line:
         raise RuntimeError(f"wrk printed no summary: {result.stdout}\n{result.stderr}")
@@ -242,7 +245,6 @@ plot "{data}" using 2:xtic(1) title "page that reads the session", '' using 3 ti
     data.unlink()
 
 
-PAGES = ["noop", "read", "counter"]
 BENCH_PACKAGES = ["php8.2-memcached", "php8.2-redis", "redis-server", "wrk", "gnuplot-nox"]
 
 

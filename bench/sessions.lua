@@ -1,21 +1,29 @@
--- wrk script: each request carries one of the pre-made session cookies in turn,
--- and the summary is printed as one JSON line for bench/run.py.
+-- wrk script: requests carry the pre-made session cookies in turn. Each wrk thread
+-- has its own slice of the pool (CS_THREADS slices) and a thread's
+-- connections take consecutive cookies of that share, so no session ever has two
+-- requests in flight: like users who click one page at a time, the run measures the
+-- handlers, not how long parallel requests of one session wait for its lock (the
+-- end-to-end tests cover that case). The summary is printed as one JSON line.
 local cookies = {}
 for line in io.lines(os.getenv("CS_COOKIES")) do cookies[#cookies + 1] = line end
+local threads = tonumber(os.getenv("CS_THREADS") or "1")
 local next_index = 0
+assert(#cookies >= threads, "fewer cookies than wrk threads")
 
 function setup(thread)
-  thread:set("offset", next_index)
-  next_index = next_index + 37
+  thread:set("thread_index", next_index)
+  next_index = next_index + 1
 end
 
 function init(args)
-  position = offset or 0
+  share = math.floor(#cookies / threads)
+  first = (thread_index or 0) * share
+  position = 0
 end
 
 function request()
   position = position + 1
-  local cookie = cookies[(position % #cookies) + 1]
+  local cookie = cookies[first + (position % share) + 1]
   return wrk.format("GET", wrk.path, { ["Cookie"] = "PHPSESSID=" .. cookie })
 end
 

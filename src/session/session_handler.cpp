@@ -45,6 +45,9 @@ struct SessionHandler::Loaded {
   std::uint64_t version = 0;
   std::string data;
   bool owned = false;
+  // Set when the local cache held exactly this version, synced, and memcached's
+  // copy was last touched at this time: update_timestamp() then needs no lookup.
+  std::optional<std::int64_t> synced_touched_at;
 };
 
 struct SessionHandler::Carried {
@@ -65,6 +68,7 @@ struct SessionHandler::Prefetched {
   std::string id;
   std::string data;
   std::uint64_t version = 0;
+  std::optional<std::int64_t> synced_touched_at;  // as in Loaded
   std::string error;
 };
 
@@ -110,8 +114,11 @@ std::uint32_t SessionHandler::remote_ttl() const {
       std::max<std::int64_t>(1, config_.gc_maxlifetime_s + config_.touch_interval_s));
 }
 
+// The local copy lives as long as the remote one (gc_maxlifetime + touch_interval):
+// both are extended at most once per touch_interval, and the extra interval keeps
+// a session alive at least gc_maxlifetime after its last request.
 std::int64_t SessionHandler::local_expiry(std::int64_t now) const {
-  return now + std::max<std::int64_t>(1, config_.gc_maxlifetime_s);
+  return now + static_cast<std::int64_t>(remote_ttl());
 }
 
 bool SessionHandler::owned_here(const std::optional<SessionIdView>& parsed) const {
@@ -271,11 +278,17 @@ bool SessionHandler::validate_sid(std::string_view id) {
 bool SessionHandler::validate_owned_hit(const std::string& id, const std::string& key,
                                         std::size_t store, CachedSession hit) {
   bool store_ok = remote_.is_up(store);
+  std::optional<std::int64_t> synced_touched_at;
+  if (!hit.unsynced) synced_touched_at = hit.remote_touched_at;
   if (hit.unsynced && store_ok) {
     // The last write-through failed: retry it now, before serving.
     const RemoteWrite retried = remote_.write(store, key, hit.version, hit.data, remote_ttl());
     store_ok = retried.stored;
-    if (store_ok) cache_->refresh(key, local_expiry(unix_now()), unix_now(), hit.version);
+    if (store_ok) {
+      const std::int64_t now = unix_now();
+      cache_->refresh(key, local_expiry(now), now, hit.version);
+      synced_touched_at = now;
+    }
   }
   // Moving the session needs another node believed up; with none (a one-node
   // save_path, or all down) a new ID would only name a dead node again: the
@@ -289,6 +302,7 @@ bool SessionHandler::validate_owned_hit(const std::string& id, const std::string
     prefetched_->id = id;
     prefetched_->data = std::move(hit.data);
     prefetched_->version = hit.version;
+    prefetched_->synced_touched_at = synced_touched_at;
     return true;
   }
   // The store node is down: this node's copy goes to another node, under a new ID.
@@ -388,6 +402,7 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     if (found.kind == Prefetched::Kind::kFailed) return Error{found.error};
     loaded_->data = std::move(found.data);
     loaded_->version = found.version;
+    if (loaded_->owned) loaded_->synced_touched_at = found.synced_touched_at;
     return loaded_->data;
   }
 
@@ -398,6 +413,7 @@ Result<std::string> SessionHandler::read(std::string_view id) {
       Counters::add(counters_->local_hits);
       loaded_->data = std::move(hit->data);
       loaded_->version = hit->version;
+      if (!hit->unsynced) loaded_->synced_touched_at = hit->remote_touched_at;
       return loaded_->data;
     }
     Counters::add(counters_->local_misses);
@@ -453,6 +469,7 @@ Status SessionHandler::write_through(std::string_view id, std::string_view data)
     if (loaded_ && loaded_->id == id) {
       loaded_->version = version;
       loaded_->data = data;
+      loaded_->synced_touched_at = cached ? std::optional<std::int64_t>(now) : std::nullopt;
     }
     if (!written.error.empty())
       warn("session written, but a replica write failed: " + written.error);
@@ -472,6 +489,7 @@ Status SessionHandler::write_through(std::string_view id, std::string_view data)
     if (loaded_ && loaded_->id == id) {
       loaded_->version = version;
       loaded_->data = data;
+      loaded_->synced_touched_at.reset();
     }
     return success();
   }
@@ -511,8 +529,16 @@ Status SessionHandler::write(std::string_view id, std::string_view data) {
 Status SessionHandler::update_timestamp(std::string_view id, std::string_view data) {
   if (carried_ && carried_->target_id == id) return finish_carry(id, data);
   if (!loaded_ || loaded_->id != id || loaded_->version == 0) return write_through(id, data);
-  const std::string key = key_for(id);
   const std::int64_t now = unix_now();
+  // The common case, decided without touching the cache: what read() found is
+  // synced and memcached's TTL was refreshed within touch_interval. The local
+  // expiry was set then too, to at least gc_maxlifetime from now (local_expiry()).
+  if (loaded_->owned && loaded_->synced_touched_at &&
+      now - *loaded_->synced_touched_at < config_.touch_interval_s) {
+    Counters::add(counters_->touches_skipped);
+    return success();
+  }
+  const std::string key = key_for(id);
   if (loaded_->owned) {
     const auto entry = cache_->get(key, now, /*copy_data=*/false);  // metadata is enough
     if (entry && entry->version == loaded_->version && !entry->unsynced &&

@@ -242,6 +242,30 @@ TEST_F(SessionHandlerTest, OwnedHitUnchangedCostsNoGetAndAtMostOneTouch) {
   EXPECT_GE(web1.handler->counters().touches_skipped.load(), 999u);
 }
 
+TEST_F(SessionHandlerTest, SkippedTouchesStillKeepTheSessionGcMaxlifetimeAfterItsLastRequest) {
+  // Unchanged requests within touch_interval touch neither memcached nor the local
+  // entry; the expiry set at the last write must still reach past
+  // last request + gc_maxlifetime, or an active user's session would expire.
+  HandlerConfig short_life = config("web1");
+  short_life.gc_maxlifetime_s = 2;
+  short_life.touch_interval_s = 2;
+  AppNode web1 = make_node(short_life);
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  std::this_thread::sleep_for(1200ms);
+  const Started unchanged = session_start(*web1.handler, id);
+  ASSERT_TRUE(unchanged.ok) << unchanged.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, unchanged, unchanged.data).ok());
+  EXPECT_GE(web1.handler->counters().touches_skipped.load(), 1u);
+  const auto before = round_trips(server_of(id));
+  std::this_thread::sleep_for(1500ms);  // 1.5 s after the last request, 2.7 s after the write
+  const Started later = session_start(*web1.handler, id);
+  ASSERT_TRUE(later.ok) << later.error;
+  EXPECT_EQ(later.id, id);
+  EXPECT_EQ(later.data, "n|i:1;");
+  EXPECT_EQ(used(before, server_of(id), "cmd_get"), 0u) << "the local copy had expired";
+  (void)web1.handler->close();
+}
+
 TEST_F(SessionHandlerTest, OwnedHitChangedCostsExactlyOneSetEach) {
   AppNode web1 = make_node(config("web1"));
   const std::string id = new_session(*web1.handler, "n|i:0;");
@@ -687,6 +711,7 @@ TEST_F(SessionHandlerTest, ParallelRequestWaitsForCloseAndSeesItsWrite) {
 TEST_F(SessionHandlerTest, GcSweepsTheLocalCache) {
   HandlerConfig short_life = config("web1");
   short_life.gc_maxlifetime_s = 1;
+  short_life.touch_interval_s = 0;  // local lifetime = gc_maxlifetime + touch_interval
   AppNode web1 = make_node(short_life);
   new_session(*web1.handler, "v|i:1;");
   EXPECT_EQ(web1.segment->cache()->stats().entries, 1u);
