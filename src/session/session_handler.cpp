@@ -209,20 +209,24 @@ bool SessionHandler::validate_sid(std::string_view id) {
   // A session that moved (taken over or relocated) leaves a forward under its old
   // key, so requests still carrying the old ID (parallel requests of one page, a
   // late response) follow it instead of starting empty.
-  std::string current(id);
+  std::string_view current = id;
+  std::string forwarded;      // the ID the last forward pointed to
+  std::string forwarded_key;  // and its key
   for (int hop = 0; hop <= kMaxForwardHops; ++hop) {
     const std::optional<SessionIdView> at = hop == 0 ? parsed : parse_session_id_view(current);
     if (!at) return false;
     const std::optional<std::size_t> store_index = remote_.index_of(at->store);
     if (!store_index) return false;
     const std::size_t store = *store_index;
-    const std::string key = hop == 0 ? id_key : key_for(current);
+    if (hop > 0) forwarded_key = key_for(current);
+    const std::string& key = hop == 0 ? id_key : forwarded_key;
     const bool owned = trusted && at->route == config_.route;
 
     if (trusted) {
       if (auto hit = cache_->get(key, unix_now())) {
         if (hit->forward) {
-          current = std::move(hit->data);
+          forwarded = std::move(hit->data);
+          current = forwarded;
           continue;
         }
         if (owned) {
@@ -246,7 +250,8 @@ bool SessionHandler::validate_sid(std::string_view id) {
       return true;
     }
     if (fetched.value.forward) {
-      current = fetched.value.payload;
+      forwarded = fetched.value.payload;
+      current = forwarded;
       continue;
     }
     const bool from_replica = fetched.source_node != store;
@@ -275,7 +280,7 @@ bool SessionHandler::validate_sid(std::string_view id) {
   return false;  // a chain of forwards this long is not ours
 }
 
-bool SessionHandler::validate_owned_hit(const std::string& id, const std::string& key,
+bool SessionHandler::validate_owned_hit(std::string_view id, const std::string& key,
                                         std::size_t store, CachedSession hit) {
   bool store_ok = remote_.is_up(store);
   std::optional<std::int64_t> synced_touched_at;
@@ -310,7 +315,7 @@ bool SessionHandler::validate_owned_hit(const std::string& id, const std::string
   return false;
 }
 
-void SessionHandler::carry(CarryKind kind, const std::string& from_id, std::size_t from_store,
+void SessionHandler::carry(CarryKind kind, std::string_view from_id, std::size_t from_store,
                            std::string data, std::uint64_t version,
                            std::optional<std::size_t> avoid_store) {
   carried_ = std::make_unique<Carried>();
@@ -323,7 +328,7 @@ void SessionHandler::carry(CarryKind kind, const std::string& from_id, std::size
   prefetched_.reset();
 }
 
-void SessionHandler::follow_to(const std::string& target) {
+void SessionHandler::follow_to(std::string_view target) {
   carried_ = std::make_unique<Carried>();
   carried_->kind = CarryKind::kFollow;
   carried_->target_id = target;
@@ -358,7 +363,7 @@ Result<std::string> SessionHandler::create_sid() {
   return text;
 }
 
-Result<std::string> SessionHandler::read(std::string_view id) {
+Result<std::string_view> SessionHandler::read(std::string_view id) {
   if (!is_key_safe_session_id(id, kMaxIdLength)) {
     return Error{"session ID of " + std::to_string(id.size()) +
                  " bytes has characters outside [0-9a-zA-Z,-.] or is too long; refused"};
@@ -382,7 +387,8 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     loaded_->store_index = carried_->target_store;
     loaded_->data = carried_->data;
     loaded_->version = carried_->version;
-    return loaded_->data;  // keeps holding the lock of the old ID: the new one is ours alone
+    return std::string_view(
+        loaded_->data);  // keeps holding the lock of the old ID: the new one is ours alone
   }
   // validate_sid() could not take the lock (timed out) or read the session: say
   // so now, rather than wait for the lock a second time.
@@ -403,10 +409,10 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     loaded_->data = std::move(found.data);
     loaded_->version = found.version;
     if (loaded_->owned) loaded_->synced_touched_at = found.synced_touched_at;
-    return loaded_->data;
+    return std::string_view(loaded_->data);
   }
 
-  if (created_ids_.count(id) != 0) return std::string();  // brand new
+  if (created_ids_.count(id) != 0) return std::string_view(loaded_->data);  // brand new: empty
 
   if (loaded_->owned) {
     if (auto hit = cache_->get(key, unix_now())) {
@@ -414,7 +420,7 @@ Result<std::string> SessionHandler::read(std::string_view id) {
       loaded_->data = std::move(hit->data);
       loaded_->version = hit->version;
       if (!hit->unsynced) loaded_->synced_touched_at = hit->remote_touched_at;
-      return loaded_->data;
+      return std::string_view(loaded_->data);
     }
     Counters::add(counters_->local_misses);
   }
@@ -428,7 +434,7 @@ Result<std::string> SessionHandler::read(std::string_view id) {
     loaded_->version = fetched.value.version;
     if (loaded_->owned) cache_fetched(key, fetched.value, loaded_->store_index);
   }
-  return loaded_->data;
+  return std::string_view(loaded_->data);
 }
 
 void SessionHandler::cache_fetched(const std::string& key, const StoredValue& value,

@@ -45,7 +45,8 @@ class SessionHandler {
   // Finishes a pending migration/relocation write, releases the session lock.
   Status close();
   // A missing session is an empty string; a store that cannot answer is an error.
-  Result<std::string> read(std::string_view id);
+  // The data stays valid until the next call on this handler (no copy is made).
+  Result<std::string_view> read(std::string_view id);
   Status write(std::string_view id, std::string_view data);
   // A missing key is not an error.
   Status destroy(std::string_view id);
@@ -65,11 +66,11 @@ class SessionHandler {
   struct Carried;     // data moving to a new ID (migration or relocation)
   struct Prefetched;  // what validate_sid() found, handed to read()
 
-  bool validate_owned_hit(const std::string& id, const std::string& key, std::size_t store,
+  bool validate_owned_hit(std::string_view id, const std::string& key, std::size_t store,
                           CachedSession hit);
-  void carry(CarryKind kind, const std::string& from_id, std::size_t from_store, std::string data,
+  void carry(CarryKind kind, std::string_view from_id, std::size_t from_store, std::string data,
              std::uint64_t version, std::optional<std::size_t> avoid_store);
-  void follow_to(const std::string& target);
+  void follow_to(std::string_view target);
   std::string key_for(std::string_view id) const;
   std::size_t store_index_for(std::string_view id, const std::optional<SessionIdView>& parsed);
   bool owned_here(const std::optional<SessionIdView>& parsed) const;

@@ -248,7 +248,7 @@ TEST_F(SessionHandlerTest, SkippedTouchesStillKeepTheSessionGcMaxlifetimeAfterIt
   // last request + gc_maxlifetime, or an active user's session would expire.
   HandlerConfig short_life = config("web1");
   short_life.gc_maxlifetime_s = 2;
-  short_life.touch_interval_s = 2;
+  short_life.touch_interval_s = 3;  // > the 1.2 s below even when whole seconds round up
   AppNode web1 = make_node(short_life);
   const std::string id = new_session(*web1.handler, "n|i:1;");
   std::this_thread::sleep_for(1200ms);

@@ -523,7 +523,8 @@ TEST_P(FakeSessionHandlerTest, ErrorReplyFailsTheReadInsteadOfStartingEmpty) {
       EXPECT_TRUE(handler.validate_sid(id)) << reply;
     }
     auto read = handler.read(id);
-    EXPECT_FALSE(read.ok()) << reply << " read as " << (read.ok() ? "\"" + *read + "\"" : "");
+    EXPECT_FALSE(read.ok()) << reply << " read as "
+                            << (read.ok() ? "\"" + std::string(*read) + "\"" : "");
     (void)handler.close();
     std::this_thread::sleep_for(config.retry_interval_ms * 1ms + 50ms);  // node retried
   }
