@@ -7,7 +7,7 @@ Prints one table (requests/s, p50, p99, ratio to the no-session baseline measure
 in the same run, and store operations per request from the servers' own stats),
 and writes bench/results/latest.csv and latest.png.
 
-    python3 bench/run.py [--seconds 10] [--rounds 3] [--sessions 200] [--connections 16] [CONFIG ...]
+    python3 bench/run.py [--seconds 6] [--rounds 5] [--sessions 200] [--connections 16] [CONFIG ...]
 """
 import argparse
 import csv
@@ -250,8 +250,8 @@ BENCH_PACKAGES = ["php8.2-memcached", "php8.2-redis", "redis-server", "wrk", "gn
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10, help="per page and round")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--seconds", type=int, default=6, help="per page and round")
+    parser.add_argument("--rounds", type=int, default=5,
                         help="rounds of (baseline, read, counter) per configuration")
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--connections", type=int, default=16)
