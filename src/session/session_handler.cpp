@@ -69,6 +69,8 @@ struct SessionHandler::Prefetched {
   std::string data;
   std::uint64_t version = 0;
   std::optional<std::int64_t> synced_touched_at;  // as in Loaded
+  std::size_t store_index = 0;                    // of `id`, as read() would work it out
+  bool owned = false;
   std::string error;
 };
 
@@ -157,6 +159,10 @@ Status SessionHandler::acquire_lock(std::string_view id, std::string_view key) {
       break;
   }
   return Error{"cannot take the lock of session " + std::string(id)};
+}
+
+bool SessionHandler::lock_held_for(std::string_view id) const {
+  return !config_.locking || shared_ == nullptr || (held_stripe_ && locked_id_ == id);
 }
 
 void SessionHandler::release_lock() {
@@ -265,6 +271,8 @@ bool SessionHandler::validate_sid(std::string_view id) {
     prefetched_->id = current;
     prefetched_->data = fetched.value.payload;
     prefetched_->version = fetched.value.version;
+    prefetched_->store_index = store;
+    prefetched_->owned = owned;
     if (owned && current == id) {
       // Ours, but not in the cache (this node restarted, or evicted it): keep it
       // there so the next requests are served locally again. Stored under this
@@ -308,6 +316,8 @@ bool SessionHandler::validate_owned_hit(std::string_view id, const std::string& 
     prefetched_->data = std::move(hit.data);
     prefetched_->version = hit.version;
     prefetched_->synced_touched_at = synced_touched_at;
+    prefetched_->store_index = store;
+    prefetched_->owned = true;  // only owned sessions are validated from the cache
     return true;
   }
   // The store node is down: this node's copy goes to another node, under a new ID.
@@ -364,6 +374,21 @@ Result<std::string> SessionHandler::create_sid() {
 }
 
 Result<std::string_view> SessionHandler::read(std::string_view id) {
+  // The common case: validate_sid() found this very ID, under this ID's lock (or
+  // with locking off), and nothing is being carried to a new ID. What it checked
+  // (key-safe, fits a key, names a node) holds, and what it found is still current.
+  if (!carried_ && prefetched_ && prefetched_->kind == Prefetched::Kind::kFound &&
+      prefetched_->id == id && lock_held_for(id)) {
+    loaded_ = std::make_unique<Loaded>();
+    loaded_->id = std::move(prefetched_->id);
+    loaded_->store_index = prefetched_->store_index;
+    loaded_->owned = prefetched_->owned;
+    loaded_->data = std::move(prefetched_->data);
+    loaded_->version = prefetched_->version;
+    if (loaded_->owned) loaded_->synced_touched_at = prefetched_->synced_touched_at;
+    prefetched_.reset();
+    return std::string_view(loaded_->data);
+  }
   if (!is_key_safe_session_id(id, kMaxIdLength)) {
     return Error{"session ID of " + std::to_string(id.size()) +
                  " bytes has characters outside [0-9a-zA-Z,-.] or is too long; refused"};

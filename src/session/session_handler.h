@@ -77,6 +77,8 @@ class SessionHandler {
   // `key` is key_for(id), which every caller already has.
   Status acquire_lock(std::string_view id, std::string_view key);
   void release_lock();
+  // True when this request may work on `id` now: its lock is ours, or none is needed.
+  bool lock_held_for(std::string_view id) const;
   Status write_through(std::string_view id, std::string_view data);
   // Keeps an owned session just read from memcached in the local cache.
   void cache_fetched(const std::string& key, const StoredValue& value, std::size_t store);
