@@ -50,7 +50,8 @@ def usage_by_command():
             continue
         command = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        ticks[command] += int(fields[11]) + int(fields[12])  # all threads
+        # All threads, plus children that exited (Apache replaces idle children).
+        ticks[command] += sum(int(fields[i]) for i in (11, 12, 13, 14))
         switches[command] += sum(int(line.split()[1]) for status in statuses
                                  for line in status.splitlines()
                                  if line.split(":")[0].endswith("ctxt_switches"))
