@@ -77,27 +77,6 @@ void resolve_route() {
 
 const std::string& effective_route() { return g_route; }
 
-HandlerConfig current_config() {
-  HandlerConfig config;
-  const std::string configured = CSG(route) != nullptr ? CSG(route) : "";
-  config.route = g_route;
-  config.trust_route = configured != "off";
-  config.local_cache = CSG(cache_size) > 0;
-  config.strict_mode = PS(use_strict_mode);
-  config.replicas = static_cast<unsigned>(CSG(replicas));
-  config.locking = CSG(locking);
-  config.lock_timeout = std::chrono::milliseconds(CSG(lock_timeout) * 1000);
-  config.connect_timeout = std::chrono::milliseconds(CSG(connect_timeout));
-  config.io_timeout = std::chrono::milliseconds(CSG(io_timeout));
-  config.retry_interval_ms = CSG(retry_interval) * 1000;
-  config.touch_interval_s = CSG(touch_interval);
-  config.prefix = CSG(prefix) != nullptr ? CSG(prefix) : "";
-  config.sid_length = static_cast<std::size_t>(PS(sid_length));
-  config.sid_bits_per_character = static_cast<int>(PS(sid_bits_per_character));
-  config.gc_maxlifetime_s = PS(gc_maxlifetime);
-  return config;
-}
-
 // Read straight from the session module's globals and our INI on every
 // session_start(): no INI lookups by name, no strings built.
 RequestSettings request_settings() {
@@ -108,6 +87,23 @@ RequestSettings request_settings() {
   settings.sid_bits_per_character = static_cast<int>(PS(sid_bits_per_character));
   settings.gc_maxlifetime_s = PS(gc_maxlifetime);
   return settings;
+}
+
+HandlerConfig current_config() {
+  HandlerConfig config;
+  const std::string configured = CSG(route) != nullptr ? CSG(route) : "";
+  config.route = g_route;
+  config.trust_route = configured != "off";
+  config.local_cache = CSG(cache_size) > 0;
+  config.replicas = static_cast<unsigned>(CSG(replicas));
+  config.locking = CSG(locking);
+  config.lock_timeout = std::chrono::milliseconds(CSG(lock_timeout) * 1000);
+  config.connect_timeout = std::chrono::milliseconds(CSG(connect_timeout));
+  config.io_timeout = std::chrono::milliseconds(CSG(io_timeout));
+  config.retry_interval_ms = CSG(retry_interval) * 1000;
+  config.touch_interval_s = CSG(touch_interval);
+  config.apply(request_settings());
+  return config;
 }
 
 SessionHandler* handler_for(const char* save_path, std::string* error) {

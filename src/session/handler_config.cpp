@@ -20,6 +20,14 @@ std::string HandlerConfig::mode_description() const {
   return "owner: sessions routed to " + route + " are served from the local cache";
 }
 
+void HandlerConfig::apply(const RequestSettings& settings) {
+  strict_mode = settings.strict_mode;
+  if (prefix != settings.prefix) prefix = settings.prefix;
+  sid_length = settings.sid_length;
+  sid_bits_per_character = settings.sid_bits_per_character;
+  gc_maxlifetime_s = settings.gc_maxlifetime_s;
+}
+
 std::size_t longest_key(const HandlerConfig& config) {
   return config.prefix.size() +
          effective_random_length(config.sid_length, config.sid_bits_per_character) + 1 +

@@ -9,6 +9,16 @@
 
 namespace clustered {
 
+// The settings PHP lets change between requests (ini_set(), per-directory
+// php_value); read on every session_start(), so kept to plain values.
+struct RequestSettings {
+  bool strict_mode = false;
+  std::string_view prefix;
+  std::size_t sid_length = 32;
+  int sid_bits_per_character = 4;
+  std::int64_t gc_maxlifetime_s = 1440;
+};
+
 struct HandlerConfig {
   std::string route;         // this node's id in session IDs
   bool trust_route = true;   // false with route=off: never trust the local copy
@@ -29,16 +39,8 @@ struct HandlerConfig {
   // Why the local copy is (not) trusted, for phpinfo() and the stats.
   bool trusts_local_copy() const { return trust_route && strict_mode && local_cache; }
   std::string mode_description() const;
-};
-
-// The settings PHP lets change between requests (ini_set(), per-directory
-// php_value); read on every session_start(), so kept to plain values.
-struct RequestSettings {
-  bool strict_mode = false;
-  std::string_view prefix;
-  std::size_t sid_length = 32;
-  int sid_bits_per_character = 4;
-  std::int64_t gc_maxlifetime_s = 1440;
+  // Takes over this request's settings.
+  void apply(const RequestSettings& settings);
 };
 
 inline constexpr std::size_t kMaxMemcachedKey = 250;

@@ -87,11 +87,7 @@ SessionHandler::SessionHandler(HandlerConfig config, std::vector<NodeAddress> no
 SessionHandler::~SessionHandler() { release_lock(); }
 
 void SessionHandler::update_request_settings(const RequestSettings& settings) {
-  config_.strict_mode = settings.strict_mode;
-  if (config_.prefix != settings.prefix) config_.prefix = settings.prefix;
-  config_.sid_length = settings.sid_length;
-  config_.sid_bits_per_character = settings.sid_bits_per_character;
-  config_.gc_maxlifetime_s = settings.gc_maxlifetime_s;
+  config_.apply(settings);
 }
 
 std::vector<std::string> SessionHandler::take_warnings() {
