@@ -220,26 +220,28 @@ def summarise(name, samples):
     return rows
 
 
-def chart(rows, png):
+def chart(rows, png, rounds):
     data = pathlib.Path(png).with_suffix(".dat")
     names = [r["config"] for r in rows if r["page"] == "read"]
     with open(data, "w") as out:
         for name in names:
             read = next(r for r in rows if r["config"] == name and r["page"] == "read")
             counter = next(r for r in rows if r["config"] == name and r["page"] == "counter")
-            out.write(f"\"{name}\" {read['ratio']:.3f} {counter['ratio']:.3f}\n")
+            out.write(f"\"{name}\" {read['ratio']:.3f} {read['ratio_min']:.3f} "
+                      f"{read['ratio_max']:.3f} {counter['ratio']:.3f} "
+                      f"{counter['ratio_min']:.3f} {counter['ratio_max']:.3f}\n")
     script = f"""set terminal pngcairo size 1100,520 font "sans,10"
 set output "{png}"
-set title "Throughput relative to the same request without a session (2 cores, one run)"
+set title "Throughput relative to the same request without a session (2 cores; median of {rounds} rounds, bars: their range)"
 set style data histograms
-set style histogram clustered gap 1
+set style histogram errorbars gap 1 lw 1
 set style fill solid 0.8 border -1
-set yrange [0:*]
+set yrange [0:1.1]
 set ylabel "ratio to no-session baseline"
 set xtics rotate by -25 scale 0
-set key top right
+set key top left horizontal
 set grid ytics
-plot "{data}" using 2:xtic(1) title "page that reads the session", '' using 3 title "page that changes it"
+plot "{data}" using 2:3:4:xtic(1) title "page that reads the session", '' using 5:6:7 title "page that changes it"
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     data.unlink()
@@ -291,7 +293,7 @@ def report(rows, args):
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    chart(rows, out / "latest.png")
+    chart(rows, out / "latest.png", args.rounds)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.machine())
     lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} "
