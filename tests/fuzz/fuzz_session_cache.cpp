@@ -24,29 +24,18 @@
 
 #include "fuzz_check.h"
 #include "shm/session_cache.h"
+#include "support/session_data.h"
 
 namespace {
 
 using namespace clustered;
+using clustered::testing::make_data;
 
 constexpr std::int64_t kNow = 1700000000;
 constexpr std::size_t kSizes[] = {64 * 1024, 64 * 1024 + 4100, 160 * 1024};
 constexpr std::size_t kMaxSize = 160 * 1024;
 
 alignas(64) unsigned char region[kMaxSize];
-
-// Session bytes derived from the version (as tests/shm/session_cache_test.cpp does),
-// so a read that mixes two writes or reads a stale chunk is detected.
-std::string make_data(std::uint64_t version, std::size_t size) {
-  std::string data(size, '\0');
-  std::uint64_t x = version * 0x9E3779B97F4A7C15ULL + 1;
-  for (std::size_t i = 0; i < size; ++i) {
-    x ^= x >> 29;
-    x *= 0xBF58476D1CE4E5B9ULL;
-    data[i] = static_cast<char>(x >> 56);
-  }
-  return data;
-}
 
 // make_data(version, size) for the versions used here, made once (the fuzzer runs
 // each input in well under a millisecond; generating data would dominate).

@@ -14,28 +14,17 @@
 #include <vector>
 
 #include "shm/shm_test_util.h"
+#include "support/session_data.h"
 
 namespace clustered {
 namespace {
 
+using clustered::testing::make_data;
 using clustered::testing::SharedMapping;
 using clustered::testing::wait_for;
 using namespace std::string_literals;
 
 constexpr std::int64_t kNow = 1700000000;
-
-// Session bytes derived from the version, so a read that mixes two writes (or
-// reads freed memory) is detected: every byte depends on the version.
-std::string make_data(std::uint64_t version, std::size_t size) {
-  std::string data(size, '\0');
-  std::uint64_t x = version * 0x9E3779B97F4A7C15ULL + 1;
-  for (std::size_t i = 0; i < size; ++i) {
-    x ^= x >> 29;
-    x *= 0xBF58476D1CE4E5B9ULL;
-    data[i] = static_cast<char>(x >> 56);
-  }
-  return data;
-}
 
 bool intact(const CachedSession& session) {
   return session.data == make_data(session.version, session.data.size());

@@ -76,6 +76,24 @@ bool wait_open_connections(const FakeMemcached& fake, std::size_t count) {
 
 class FakeMemcachedNodeTest : public ::testing::Test {
  protected:
+  // "get k", answered with what the test pushed: a node failure without a value,
+  // within the deadline.
+  void expect_get_fails_within_deadline() {
+    const auto start = Clock::now();
+    NodeOutcome got = node_.get("k");
+    EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+    EXPECT_FALSE(got.value.has_value());
+    EXPECT_LT(seconds_since(start), kDeadline);
+  }
+
+  // The node is usable again: a healthy "get k" afterwards is a hit.
+  void expect_next_get_is_a_hit() {
+    fake_.put("k", "good");
+    NodeOutcome next = node_.get("k");
+    ASSERT_EQ(next.reply, Reply::kOk) << next.message;
+    EXPECT_EQ(*next.value, "good");
+  }
+
   FakeMemcached fake_;
   MemcachedNode node_{fake_.address("n1"), test_timeouts()};
 };
@@ -182,10 +200,7 @@ TEST_F(FakeMemcachedNodeTest, GarbageOnAReusedConnectionIsRetriedOnceThenFails) 
   EXPECT_EQ(fake_.item_commands().size(), 3u);  // warm-up, first try, one retry
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 
-  fake_.put("k", "good");
-  NodeOutcome next = node_.get("k");
-  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
-  EXPECT_EQ(*next.value, "good");
+  expect_next_get_is_a_hit();
 }
 
 // ------------------------------------------------------------ another key's value
@@ -251,38 +266,20 @@ TEST_F(FakeMemcachedNodeTest, LateReplyNeverAnswersTheNextRequest) {
 
 TEST_F(FakeMemcachedNodeTest, TruncatedValueThenCloseFails) {
   fake_.push(Action::reply_then_close("VALUE k 0 100\r\nonly ten b"));
-  const auto start = Clock::now();
-  NodeOutcome got = node_.get("k");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
-  EXPECT_FALSE(got.value.has_value());
-  EXPECT_LT(seconds_since(start), kDeadline);
-  fake_.put("k", "good");
-  NodeOutcome next = node_.get("k");
-  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
-  EXPECT_EQ(*next.value, "good");
+  expect_get_fails_within_deadline();
+  expect_next_get_is_a_hit();
 }
 
 TEST_F(FakeMemcachedNodeTest, TruncatedValueThenSilenceFailsWithinTheIoTimeout) {
   fake_.push(Action::reply("VALUE k 0 100\r\nonly ten b"));
-  const auto start = Clock::now();
-  NodeOutcome got = node_.get("k");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
-  EXPECT_FALSE(got.value.has_value());
-  EXPECT_LT(seconds_since(start), kDeadline);
-  fake_.put("k", "good");
-  NodeOutcome next = node_.get("k");
-  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
-  EXPECT_EQ(*next.value, "good");
+  expect_get_fails_within_deadline();
+  expect_next_get_is_a_hit();
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 }
 
 TEST_F(FakeMemcachedNodeTest, CompleteValueWithoutEndIsNotTrusted) {
   fake_.push(Action::reply("VALUE k 0 5\r\nhello\r\n"));  // no END, then silence
-  const auto start = Clock::now();
-  NodeOutcome got = node_.get("k");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
-  EXPECT_FALSE(got.value.has_value());
-  EXPECT_LT(seconds_since(start), kDeadline);
+  expect_get_fails_within_deadline();
 }
 
 TEST_F(FakeMemcachedNodeTest, ConnectionClosedWithoutAReplyFails) {
@@ -318,10 +315,7 @@ TEST_F(FakeMemcachedNodeTest, HangingReplyFailsEveryOperationWithinTheIoTimeout)
   // One new connection per failure; every hung one was dropped by the client.
   EXPECT_TRUE(wait_open_connections(fake_, 0));
   EXPECT_EQ(fake_.connections_accepted(), operations.size());
-  fake_.put("k", "good");
-  NodeOutcome next = node_.get("k");
-  ASSERT_EQ(next.reply, Reply::kOk) << next.message;
-  EXPECT_EQ(*next.value, "good");
+  expect_next_get_is_a_hit();
 }
 
 TEST_F(FakeMemcachedNodeTest, HangOnAReusedConnectionIsNotRetried) {

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/memcached_server.h"
+
 namespace clustered::testing {
 namespace {
 
@@ -82,13 +84,7 @@ FakeMemcached::~FakeMemcached() {
   close(wake_pipe_[1]);
 }
 
-NodeAddress FakeMemcached::address(const std::string& id) const {
-  NodeAddress node;
-  node.id = id;
-  node.host = kLoopback;
-  node.port = port_;
-  return node;
-}
+NodeAddress FakeMemcached::address(const std::string& id) const { return loopback_node(id, port_); }
 
 void FakeMemcached::push(Action action) {
   std::lock_guard lock(mutex_);

@@ -142,12 +142,16 @@ MemcachedServer::MemcachedServer(Options options) : options_(std::move(options))
 
 MemcachedServer::~MemcachedServer() { stop(); }
 
-NodeAddress MemcachedServer::address(const std::string& id) const {
+NodeAddress loopback_node(const std::string& id, std::uint16_t port) {
   NodeAddress node;
   node.id = id;
   node.host = kLoopback;
-  node.port = port_;
+  node.port = port;
   return node;
+}
+
+NodeAddress MemcachedServer::address(const std::string& id) const {
+  return loopback_node(id, port_);
 }
 
 std::string MemcachedServer::endpoint() const {

@@ -21,6 +21,9 @@ namespace clustered::testing {
 // back, close). Also used for "a node with nothing listening".
 std::uint16_t free_port();
 
+// save_path node `id` at 127.0.0.1:port (the real and the fake memcached both listen there).
+NodeAddress loopback_node(const std::string& id, std::uint16_t port);
+
 class MemcachedServer {
  public:
   struct Options {
