@@ -43,6 +43,32 @@ std::uint64_t checksum_words(std::uint64_t hash, const void* data, std::size_t s
   return fnv1a(hash, bytes + offset, size - offset);
 }
 
+constexpr std::size_t kStoreBytes = 24;
+
+// What an entry's checksum covers besides its data: key, version, length, store
+// (zero-padded to its field's size).
+std::uint64_t checksum_head(std::string_view key, std::uint64_t version, std::uint32_t data_length,
+                            const char (&store)[kStoreBytes]) {
+  std::uint64_t sum = fnv1a(kFnvBasis, key.data(), key.size());
+  sum = fnv1a(sum, &version, sizeof version);
+  sum = fnv1a(sum, &data_length, sizeof data_length);
+  return fnv1a(sum, store, kStoreBytes);
+}
+
+// The checksum an entry holding this session will have. put() computes it before
+// taking the lock, from the caller's copy: the data goes in chunk-sized parts, as
+// checksum(Entry) reads it back from the chunks.
+std::uint64_t checksum_of(std::string_view key, const CachedSession& session,
+                          const char (&store)[kStoreBytes]) {
+  const auto length = static_cast<std::uint32_t>(session.data.size());
+  std::uint64_t sum = checksum_head(key, session.version, length, store);
+  for (std::size_t offset = 0; offset < session.data.size(); offset += kChunkPayload) {
+    sum = checksum_words(sum, session.data.data() + offset,
+                         std::min(session.data.size() - offset, kChunkPayload));
+  }
+  return sum;
+}
+
 std::size_t align_up(std::size_t value, std::size_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
@@ -83,7 +109,7 @@ struct SessionCache::Entry {
   std::uint32_t first_chunk;
   std::uint32_t key_length;
   std::uint32_t flags;
-  char store[24];
+  char store[kStoreBytes];
   char key[kMaxCacheKey];
 };
 
@@ -238,10 +264,8 @@ bool SessionCache::make_room(std::size_t chunks_needed, std::int64_t now) {
 }
 
 std::uint64_t SessionCache::checksum(const Entry& entry) {
-  std::uint64_t sum = fnv1a(kFnvBasis, entry.key, entry.key_length);
-  sum = fnv1a(sum, &entry.version, sizeof entry.version);
-  sum = fnv1a(sum, &entry.data_length, sizeof entry.data_length);
-  sum = fnv1a(sum, entry.store, sizeof entry.store);
+  std::uint64_t sum = checksum_head(std::string_view(entry.key, entry.key_length), entry.version,
+                                    entry.data_length, entry.store);
   std::uint32_t current = entry.first_chunk;
   std::size_t left = entry.data_length;
   while (left > 0 && current != kNone && current <= header()->chunk_count) {
@@ -255,8 +279,8 @@ std::uint64_t SessionCache::checksum(const Entry& entry) {
 
 std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_t now,
                                                bool copy_data) {
+  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
   return locked([&]() -> std::optional<CachedSession> {
-    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
     std::uint32_t previous = kNone;
     const std::uint32_t index = find(key, hash, &previous);
     if (index == kNone) return std::nullopt;
@@ -288,9 +312,14 @@ std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_
 bool SessionCache::put(std::string_view key, const CachedSession& session, std::int64_t now) {
   if (key.size() > kMaxCacheKey || session.store.size() >= sizeof(Entry::store)) return false;
   if (session.data.size() > UINT32_MAX) return false;
+  // Everything that needs only the caller's copy is done before taking the lock,
+  // which every process of the node shares.
+  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+  char store[kStoreBytes] = {};
+  std::memcpy(store, session.store.data(), session.store.size());
+  const std::uint64_t sum = checksum_of(key, session, store);
   return locked([&]() -> bool {
     Header* h = header();
-    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
     std::uint32_t previous = kNone;
     if (const std::uint32_t old = find(key, hash, &previous); old != kNone) {
       unlink_and_free(old, previous);
@@ -326,10 +355,9 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     entry.first_chunk = first;
     entry.key_length = static_cast<std::uint32_t>(key.size());
     entry.flags = (session.unsynced ? kFlagUnsynced : 0) | (session.forward ? kFlagForward : 0);
-    std::memset(entry.store, 0, sizeof entry.store);
-    std::memcpy(entry.store, session.store.data(), session.store.size());
+    std::memcpy(entry.store, store, sizeof store);
     std::memcpy(entry.key, key.data(), key.size());
-    entry.checksum = checksum(entry);
+    entry.checksum = sum;
     entry.state = kEntryLive;
     std::uint32_t& bucket = buckets()[hash & (h->bucket_count - 1)];
     entry.hash_next = bucket;
@@ -342,8 +370,8 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
 bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
                            std::int64_t remote_touched_at,
                            std::optional<std::uint64_t> synced_version) {
+  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
   return locked([&]() -> bool {
-    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
     const std::uint32_t index = find(key, hash, nullptr);
     if (index == kNone) return false;
     Entry& entry = entries()[index - 1];
@@ -356,8 +384,8 @@ bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
 }
 
 void SessionCache::remove(std::string_view key) {
+  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
   locked([&] {
-    const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
     std::uint32_t previous = kNone;
     if (const std::uint32_t index = find(key, hash, &previous); index != kNone) {
       unlink_and_free(index, previous);
