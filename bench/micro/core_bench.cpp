@@ -1,10 +1,15 @@
 // Google Benchmark suite for the core's hot paths: the shared cache (get/put of a
-// 4 KB session, 1 and 2 threads on one process-shared segment), the session-ID
-// codec and the value header.
+// 4 KB session; 1 and 2 threads on one process-shared segment, and 1 process
+// measured while a forked sibling works on the same segment, as two Apache prefork
+// children do), the session-ID codec and the value header.
 //   build-cmake/core_bench [--benchmark_filter=Cache]
 #include <benchmark/benchmark.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <new>
 #include <string>
 
 #include "shm/session_cache.h"
@@ -70,6 +75,74 @@ void BM_CacheRefresh(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(cache->refresh(key, kNow + 1440, kNow));
 }
 BENCHMARK(BM_CacheRefresh)->Threads(1)->Threads(2)->UseRealTime();
+
+// A forked process doing `work` in a loop on the same shared segment while the
+// benchmark measures this one: the two-process case of a prefork node. The child
+// inherits the mapping made before fork(), like Apache children inherit MINIT's.
+class BusySibling {
+ public:
+  template <typename Work>
+  explicit BusySibling(Work work) : flags_(make_flags()) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      flags_->ready.store(true);
+      while (!flags_->stop.load(std::memory_order_relaxed)) work();
+      _exit(0);
+    }
+    while (pid_ > 0 && !flags_->ready.load()) {
+    }
+  }
+  BusySibling(const BusySibling&) = delete;
+  BusySibling& operator=(const BusySibling&) = delete;
+  ~BusySibling() {
+    flags_->stop.store(true);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    munmap(flags_, sizeof(Flags));
+  }
+  bool running() const { return pid_ > 0; }
+
+ private:
+  struct Flags {
+    std::atomic<bool> ready{false};
+    std::atomic<bool> stop{false};
+  };
+  static Flags* make_flags() {
+    void* memory =
+        mmap(nullptr, sizeof(Flags), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return new (memory) Flags;
+  }
+  Flags* flags_;
+  pid_t pid_ = -1;
+};
+
+void BM_CacheGet4K_SiblingProcess(benchmark::State& state) {
+  SessionCache* cache = shared_cache();
+  const std::string key = key_for_thread(0);
+  const std::string sibling_key = key_for_thread(1);
+  cache->put(key, four_kb_session(), kNow);
+  cache->put(sibling_key, four_kb_session(), kNow);
+  const BusySibling sibling([&] { benchmark::DoNotOptimize(cache->get(sibling_key, kNow)); });
+  if (!sibling.running()) state.SkipWithError("fork failed");
+  for (auto _ : state) {
+    auto hit = cache->get(key, kNow);
+    benchmark::DoNotOptimize(hit);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kSessionBytes));
+}
+BENCHMARK(BM_CacheGet4K_SiblingProcess)->UseRealTime();
+
+void BM_CachePut4K_SiblingProcess(benchmark::State& state) {
+  SessionCache* cache = shared_cache();
+  const std::string key = key_for_thread(0);
+  const std::string sibling_key = key_for_thread(1);
+  const CachedSession session = four_kb_session();
+  const BusySibling sibling(
+      [&] { benchmark::DoNotOptimize(cache->put(sibling_key, session, kNow)); });
+  if (!sibling.running()) state.SkipWithError("fork failed");
+  for (auto _ : state) benchmark::DoNotOptimize(cache->put(key, session, kNow));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kSessionBytes));
+}
+BENCHMARK(BM_CachePut4K_SiblingProcess)->UseRealTime();
 
 void BM_ParseSessionId(benchmark::State& state) {
   const std::string id = "6ho1q1v5o7i0ah8tq4nsmcgp1v-n1.web1";
