@@ -21,6 +21,7 @@ class RobustMutex {
  public:
   // Initialises the mutex in place; call once, in the process that creates the segment.
   void init();
+  // For short critical sections: retries for a few microseconds before it blocks.
   LockOutcome lock();
   LockOutcome lock_for(std::chrono::milliseconds timeout);
   LockOutcome try_lock();
