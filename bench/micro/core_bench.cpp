@@ -99,7 +99,7 @@ class BusySibling {
     if (pid_ > 0) waitpid(pid_, nullptr, 0);
     munmap(flags_, sizeof(Flags));
   }
-  bool running() const { return pid_ > 0; }
+  [[nodiscard]] bool running() const { return pid_ > 0; }
 
  private:
   struct Flags {

@@ -316,7 +316,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
   // which every process of the node shares.
   const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
   char store[kStoreBytes] = {};
-  std::memcpy(store, session.store.data(), session.store.size());
+  session.store.copy(store, session.store.size());  // shorter than store: checked above
   const std::uint64_t sum = checksum_of(key, session, store);
   return locked([&]() -> bool {
     Header* h = header();

@@ -16,7 +16,7 @@ using clustered::testing::wait_for;
 
 // The mutex and a few words the processes share.
 struct Shared {
-  RobustMutex mutex;
+  RobustMutex mutex{};              // init() makes it a robust, process-shared mutex
   std::uint64_t guarded_count = 0;  // plain on purpose: only the mutex protects it
   std::atomic<int> holding{0};
   std::atomic<int> released{0};
