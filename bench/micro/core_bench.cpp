@@ -4,7 +4,9 @@
 // children do), the session-ID codec and the value header.
 //   build-cmake/core_bench [--benchmark_filter=Cache]
 #include <benchmark/benchmark.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +87,7 @@ class BusySibling {
   explicit BusySibling(Work work) : flags_(make_flags()) {
     pid_ = fork();
     if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive an interrupted benchmark
       flags_->ready.store(true);
       while (!flags_->stop.load(std::memory_order_relaxed)) work();
       _exit(0);
