@@ -45,12 +45,14 @@ std::uint64_t checksum_words(std::uint64_t hash, const void* data, std::size_t s
 
 constexpr std::size_t kStoreBytes = 24;
 
-// What an entry's checksum covers besides its data: key, version, length, store
-// (zero-padded to its field's size).
-std::uint64_t checksum_head(std::string_view key, std::uint64_t version, std::uint32_t data_length,
-                            const char (&store)[kStoreBytes]) {
-  std::uint64_t sum = fnv1a(kFnvBasis, key.data(), key.size());
-  sum = fnv1a(sum, &version, sizeof version);
+// The bucket hash of a key; an entry's checksum starts from it too.
+std::uint64_t key_hash(std::string_view key) { return fnv1a(kFnvBasis, key.data(), key.size()); }
+
+// What an entry's checksum covers besides its data: key (by its hash), version,
+// length, store (zero-padded to its field's size).
+std::uint64_t checksum_head(std::uint64_t hashed_key, std::uint64_t version,
+                            std::uint32_t data_length, const char (&store)[kStoreBytes]) {
+  std::uint64_t sum = fnv1a(hashed_key, &version, sizeof version);
   sum = fnv1a(sum, &data_length, sizeof data_length);
   return fnv1a(sum, store, kStoreBytes);
 }
@@ -58,10 +60,10 @@ std::uint64_t checksum_head(std::string_view key, std::uint64_t version, std::ui
 // The checksum an entry holding this session will have. put() computes it before
 // taking the lock, from the caller's copy: the data goes in chunk-sized parts, as
 // checksum(Entry) reads it back from the chunks.
-std::uint64_t checksum_of(std::string_view key, const CachedSession& session,
+std::uint64_t checksum_of(std::uint64_t hashed_key, const CachedSession& session,
                           const char (&store)[kStoreBytes]) {
   const auto length = static_cast<std::uint32_t>(session.data.size());
-  std::uint64_t sum = checksum_head(key, session.version, length, store);
+  std::uint64_t sum = checksum_head(hashed_key, session.version, length, store);
   for (std::size_t offset = 0; offset < session.data.size(); offset += kChunkPayload) {
     sum = checksum_words(sum, session.data.data() + offset,
                          std::min(session.data.size() - offset, kChunkPayload));
@@ -264,8 +266,9 @@ bool SessionCache::make_room(std::size_t chunks_needed, std::int64_t now) {
 }
 
 std::uint64_t SessionCache::checksum(const Entry& entry) {
-  std::uint64_t sum = checksum_head(std::string_view(entry.key, entry.key_length), entry.version,
-                                    entry.data_length, entry.store);
+  // From the key's bytes, not entry.hash: repair must not trust what it verifies.
+  std::uint64_t sum = checksum_head(key_hash(std::string_view(entry.key, entry.key_length)),
+                                    entry.version, entry.data_length, entry.store);
   std::uint32_t current = entry.first_chunk;
   std::size_t left = entry.data_length;
   while (left > 0 && current != kNone && current <= header()->chunk_count) {
@@ -279,7 +282,7 @@ std::uint64_t SessionCache::checksum(const Entry& entry) {
 
 std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_t now,
                                                bool copy_data) {
-  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+  const std::uint64_t hash = key_hash(key);
   return locked([&]() -> std::optional<CachedSession> {
     std::uint32_t previous = kNone;
     const std::uint32_t index = find(key, hash, &previous);
@@ -314,10 +317,10 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
   if (session.data.size() > UINT32_MAX) return false;
   // Everything that needs only the caller's copy is done before taking the lock,
   // which every process of the node shares.
-  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+  const std::uint64_t hash = key_hash(key);
   char store[kStoreBytes] = {};
   session.store.copy(store, session.store.size());  // shorter than store: checked above
-  const std::uint64_t sum = checksum_of(key, session, store);
+  const std::uint64_t sum = checksum_of(hash, session, store);
   return locked([&]() -> bool {
     Header* h = header();
     std::uint32_t previous = kNone;
@@ -370,7 +373,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
 bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
                            std::int64_t remote_touched_at,
                            std::optional<std::uint64_t> synced_version) {
-  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+  const std::uint64_t hash = key_hash(key);
   return locked([&]() -> bool {
     const std::uint32_t index = find(key, hash, nullptr);
     if (index == kNone) return false;
@@ -384,7 +387,7 @@ bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
 }
 
 void SessionCache::remove(std::string_view key) {
-  const std::uint64_t hash = fnv1a(kFnvBasis, key.data(), key.size());
+  const std::uint64_t hash = key_hash(key);
   locked([&] {
     std::uint32_t previous = kNone;
     if (const std::uint32_t index = find(key, hash, &previous); index != kNone) {
