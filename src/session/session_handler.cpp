@@ -379,11 +379,7 @@ Result<std::string_view> SessionHandler::read(std::string_view id) {
     loaded_->id = std::move(prefetched_->id);
     loaded_->store_index = prefetched_->store_index;
     loaded_->owned = prefetched_->owned;
-    loaded_->data = std::move(prefetched_->data);
-    loaded_->version = prefetched_->version;
-    if (loaded_->owned) loaded_->synced_touched_at = prefetched_->synced_touched_at;
-    prefetched_.reset();
-    return std::string_view(loaded_->data);
+    return take_prefetched();
   }
   if (!is_key_safe_session_id(id, kMaxIdLength)) {
     return Error{"session ID of " + std::to_string(id.size()) +
@@ -408,8 +404,8 @@ Result<std::string_view> SessionHandler::read(std::string_view id) {
     loaded_->store_index = carried_->target_store;
     loaded_->data = carried_->data;
     loaded_->version = carried_->version;
-    return std::string_view(
-        loaded_->data);  // keeps holding the lock of the old ID: the new one is ours alone
+    // Keeps holding the lock of the old ID: the new one is ours alone.
+    return std::string_view(loaded_->data);
   }
   // validate_sid() could not take the lock (timed out) or read the session: say
   // so now, rather than wait for the lock a second time.
@@ -424,13 +420,12 @@ Result<std::string_view> SessionHandler::read(std::string_view id) {
   if (!already_locked && config_.locking) prefetched_.reset();
 
   if (prefetched_ && prefetched_->id == id) {
-    Prefetched found = std::move(*prefetched_);
-    prefetched_.reset();
-    if (found.kind == Prefetched::Kind::kFailed) return Error{found.error};
-    loaded_->data = std::move(found.data);
-    loaded_->version = found.version;
-    if (loaded_->owned) loaded_->synced_touched_at = found.synced_touched_at;
-    return std::string_view(loaded_->data);
+    if (prefetched_->kind == Prefetched::Kind::kFailed) {
+      const std::string error = std::move(prefetched_->error);
+      prefetched_.reset();
+      return Error{error};
+    }
+    return take_prefetched();
   }
 
   if (created_ids_.count(id) != 0) return std::string_view(loaded_->data);  // brand new: empty
@@ -456,6 +451,14 @@ Result<std::string_view> SessionHandler::read(std::string_view id) {
     if (loaded_->owned) cache_fetched(key, fetched.value, loaded_->store_index);
   }
   return std::string_view(loaded_->data);
+}
+
+std::string_view SessionHandler::take_prefetched() {
+  loaded_->data = std::move(prefetched_->data);
+  loaded_->version = prefetched_->version;
+  if (loaded_->owned) loaded_->synced_touched_at = prefetched_->synced_touched_at;
+  prefetched_.reset();
+  return loaded_->data;
 }
 
 void SessionHandler::cache_fetched(const std::string& key, const StoredValue& value,

@@ -80,6 +80,8 @@ class SessionHandler {
   // True when this request may work on `id` now: its lock is ours, or none is needed.
   bool lock_held_for(std::string_view id) const;
   Status write_through(std::string_view id, std::string_view data);
+  // Moves what validate_sid() found for loaded_'s ID into loaded_; returns its data.
+  std::string_view take_prefetched();
   // Keeps an owned session just read from memcached in the local cache.
   void cache_fetched(const std::string& key, const StoredValue& value, std::size_t store);
   Status finish_carry(std::string_view id, std::string_view data);
