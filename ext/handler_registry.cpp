@@ -102,6 +102,7 @@ HandlerConfig current_config() {
   config.io_timeout = std::chrono::milliseconds(CSG(io_timeout));
   config.retry_interval_ms = CSG(retry_interval) * 1000;
   config.touch_interval_s = CSG(touch_interval);
+  config.takeover_check_interval_s = CSG(takeover_check_interval);
   config.apply(request_settings());
   return config;
 }

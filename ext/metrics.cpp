@@ -26,6 +26,10 @@ constexpr CounterHelp kCounters[] = {
     {"relocations", "Sessions moved to another memcached node (store rewritten)."},
     {"lock_waits", "Session lock acquisitions that had to wait."},
     {"lock_timeouts", "Session lock waits that ran into lock_timeout."},
+    {"takeover_checks",
+     "Reads of this node's takeover notices (at most one per takeover_check_interval)."},
+    {"takeover_notices",
+     "Cached sessions dropped because another node took them over (or everything, after a gap)."},
     {"errors", "Failed memcached operations and other handler errors."},
 };
 

@@ -21,6 +21,7 @@ zend_long connect_timeout;
 zend_long io_timeout;
 zend_long retry_interval;
 zend_long touch_interval;
+zend_long takeover_check_interval;
 char* prefix;
 ZEND_END_MODULE_GLOBALS(clustered_session)
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "php_clustered_session.h"
+#include "session/takeover_notices.h"
 #include "sid/node_id.h"
 
 ZEND_DECLARE_MODULE_GLOBALS(clustered_session)
@@ -43,6 +44,8 @@ CLUSTERED_RANGED(OnUpdateConnectTimeout, 1, 60000, "expected 1 to 60000 ms")
 CLUSTERED_RANGED(OnUpdateIoTimeout, 1, 60000, "expected 1 to 60000 ms")
 CLUSTERED_RANGED(OnUpdateRetryInterval, 0, 3600, "expected 0 to 3600 seconds")
 CLUSTERED_RANGED(OnUpdateTouchInterval, 0, 86400, "expected 0 to 86400 seconds")
+CLUSTERED_RANGED(OnUpdateTakeoverCheckInterval, 1, clustered::kMaxCheckIntervalSeconds,
+                 "expected 1 to 30 seconds")
 
 ZEND_INI_MH(OnUpdateRoute) {
   const std::string_view route(ZSTR_VAL(new_value), ZSTR_LEN(new_value));
@@ -76,6 +79,7 @@ PHP_INI_BEGIN()
   STD_PHP_INI_ENTRY("clustered_session.io_timeout", "250", PHP_INI_SYSTEM, OnUpdateIoTimeout, io_timeout, zend_clustered_session_globals, clustered_session_globals)
   STD_PHP_INI_ENTRY("clustered_session.retry_interval", "2", PHP_INI_SYSTEM, OnUpdateRetryInterval, retry_interval, zend_clustered_session_globals, clustered_session_globals)
   STD_PHP_INI_ENTRY("clustered_session.touch_interval", "60", PHP_INI_SYSTEM, OnUpdateTouchInterval, touch_interval, zend_clustered_session_globals, clustered_session_globals)
+  STD_PHP_INI_ENTRY("clustered_session.takeover_check_interval", "1", PHP_INI_SYSTEM, OnUpdateTakeoverCheckInterval, takeover_check_interval, zend_clustered_session_globals, clustered_session_globals)
   STD_PHP_INI_ENTRY("clustered_session.prefix", "sess.", PHP_INI_ALL, OnUpdatePrefix, prefix, zend_clustered_session_globals, clustered_session_globals)
 PHP_INI_END()
 // clang-format on

@@ -1,40 +1,47 @@
 --TEST--
 after another node took a session over, the former owner does not serve its stale local copy to a request still carrying the old ID
 --DESCRIPTION--
-web1 owns S (local copy). web2 takes it over (new ID N, changed data) and
-leaves a forward under S's key. A request that still carries S (a parallel
-request of the page, started before the new cookie arrived) reaches web1 again:
-web1 finds S in its local cache and, trusting its own route, serves the old
-data and keeps writing under S, so the session forks. DESIGN.md says a node
-never serves a copy someone else has since changed, even after failover and
-failback. Local hits are never checked against memcached (that is what makes
-them free), so a fix needs a cheap signal (e.g. a forward check only for IDs
-this node wrote before a takeover could have happened, or a short local TTL).
-Remove --XFAIL-- once the design answers this.
---XFAIL--
-src/session/session_handler.cpp validate_sid(): a local hit for an owned ID is trusted even after a takeover elsewhere
+web1 owns S (local copy) and has served it. web2 takes it over (new ID N,
+changed data), leaves a forward under S's key and appends S's key to web1's
+takeover notices. A request that still carries S (a parallel request of the
+page, started before the new cookie arrived) reaches web1 again after web1's
+next notice check (clustered_session.takeover_check_interval, 1 s): web1 drops
+its copy, follows the forward and takes the session back under a web1 ID with
+web2's data. Before that check (within the interval) web1 would still serve its
+copy: that window is the price of zero-round-trip reads (README, Failover).
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
 session.use_cookies=0
 session.cache_limiter=
 clustered_session.route=web1
+clustered_session.takeover_check_interval=1
 --FILE--
 <?php
 require __DIR__ . '/include/helper.inc';
 ini_set('session.save_path', cs_save_path());
 $old = cs_session(null, function () { $_SESSION = ['n' => 1]; });
+sleep(1);  // one check interval after start: web1's first notice check
+cs_session($old, function () { });
+$checks = clustered_session_stats()['takeover_checks'];
 putenv("CS_ID=$old");
 $r = cs_php('echo cs_session(getenv("CS_ID"), function () { $_SESSION["n"] = 2; });',
-            ['session.save_path' => cs_save_path(), 'clustered_session.route' => 'web2']);
+            ['session.save_path' => cs_save_path(), 'clustered_session.route' => 'web2',
+             'clustered_session.takeover_check_interval' => '1']);
 $new = trim($r['out']);
 echo "taken over by web2: ", var_export(cs_split_id($new)['route'] ?? null, true), "\n";
 
+sleep(1);  // past web1's next check
 session_id($old);
 session_start();
-echo "web1 with the old ID: ", session_id() === $old ? 'old ID' : 'moved', ", n=", $_SESSION['n'], "\n";
+$now = session_id();
+echo "web1 with the old ID: ", $now === $old ? 'old ID' : 'moved', ", route ",
+     cs_split_id($now)['route'], ", n=", $_SESSION['n'], "\n";
 session_abort();
+$stats = clustered_session_stats();
+echo "checks: ", $stats['takeover_checks'] - $checks, ", dropped: ", $stats['takeover_notices'], "\n";
 ?>
 --EXPECT--
 taken over by web2: 'web2'
-web1 with the old ID: moved, n=2
+web1 with the old ID: moved, route web1, n=2
+checks: 1, dropped: 1

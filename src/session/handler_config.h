@@ -31,6 +31,8 @@ struct HandlerConfig {
   std::chrono::milliseconds io_timeout{250};
   std::int64_t retry_interval_ms = 2000;
   std::int64_t touch_interval_s = 60;
+  // How often (s) the node reads its takeover notices (session/takeover_notices.h).
+  std::int64_t takeover_check_interval_s = 1;
   std::string prefix = "sess.";
   std::size_t sid_length = 32;
   int sid_bits_per_character = 4;

@@ -82,7 +82,10 @@ SessionHandler::SessionHandler(HandlerConfig config, std::vector<NodeAddress> no
       counters_(shared != nullptr ? &shared->counters() : private_counters_.get()),
       cache_(shared != nullptr ? shared->cache() : nullptr),
       remote_(std::move(nodes), remote_options(config_),
-              shared != nullptr ? &shared->health() : nullptr, counters_) {}
+              shared != nullptr ? &shared->health() : nullptr, counters_),
+      private_watch_(shared == nullptr ? std::make_unique<TakeoverWatch>() : nullptr),
+      takeovers_(remote_, cache_, shared != nullptr ? shared->takeover_watch() : *private_watch_,
+                 *counters_) {}
 
 SessionHandler::~SessionHandler() { release_lock(); }
 
@@ -121,7 +124,8 @@ std::int64_t SessionHandler::local_expiry(std::int64_t now) const {
 
 bool SessionHandler::owned_here(const std::optional<SessionIdView>& parsed) const {
   return config_.trusts_local_copy() && cache_ != nullptr && parsed &&
-         parsed->route == config_.route && remote_.index_of(parsed->store).has_value();
+         parsed->route == config_.route && remote_.index_of(parsed->store).has_value() &&
+         takeovers_.recently_checked(unix_now());
 }
 
 std::size_t SessionHandler::store_index_for(std::string_view id,
@@ -198,7 +202,11 @@ bool SessionHandler::validate_sid(std::string_view id) {
   if (id_key.size() > kMaxMemcachedKey) return false;
   const std::optional<SessionIdView> parsed = parse_session_id_view(id);
   if (!parsed || !remote_.index_of(parsed->store)) return false;
-  const bool trusted = config_.trusts_local_copy() && cache_ != nullptr;
+  // Reads this node's takeover notices first when they are due, so that a copy
+  // another node has taken over since is not served from here.
+  const bool trusted = config_.trusts_local_copy() && cache_ != nullptr &&
+                       takeovers_.trust_local_copies(config_.route, config_.prefix,
+                                                     config_.takeover_check_interval_s, unix_now());
 
   prefetched_ = std::make_unique<Prefetched>();
   prefetched_->id = id;
@@ -544,7 +552,22 @@ Status SessionHandler::finish_carry(std::string_view id, std::string_view data) 
   }
   remote_.write_forward(carried.from_store, old_key, id, next_version(carried.version),
                         remote_ttl());
+  // The old owner may still hold the session in its cache: tell it, now that the
+  // forward is in place (the other way round it could fetch the old data again).
+  if (carried.kind == CarryKind::kMigration) announce_takeover(carried.from_id, old_key, now);
   return success();
+}
+
+void SessionHandler::announce_takeover(std::string_view old_id, std::string_view old_key,
+                                       std::int64_t now) {
+  const std::optional<SessionIdView> old = parse_session_id_view(old_id);
+  if (!old) return;  // only IDs with a route are taken over
+  const std::string missed = takeovers_.announce(old->route, old_key, config_.prefix, now);
+  if (!missed.empty()) {
+    warn("session taken over from " + std::string(old->route) + ", but the notice to it " +
+         "could not be written (" + missed + "); it may serve its old copy of " +
+         std::string(old_id) + " until it next finds a node that has the notice");
+  }
 }
 
 Status SessionHandler::write(std::string_view id, std::string_view data) {
@@ -606,6 +629,9 @@ Status SessionHandler::destroy(std::string_view id) {
       if (cache_ != nullptr) cache_->remove(old_key);
       std::string ignored;
       remote_.remove(carried_->from_store, old_key, &ignored);
+      if (carried_->kind == CarryKind::kMigration) {
+        announce_takeover(carried_->from_id, old_key, unix_now());
+      }
     }
     carried_.reset();
   }

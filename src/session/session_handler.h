@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "session/handler_config.h"
+#include "session/takeovers.h"
 #include "shm/shared_segment.h"
 #include "sid/session_id.h"
 #include "store/remote_store.h"
@@ -85,6 +86,7 @@ class SessionHandler {
   // Keeps an owned session just read from memcached in the local cache.
   void cache_fetched(const std::string& key, const StoredValue& value, std::size_t store);
   Status finish_carry(std::string_view id, std::string_view data);
+  void announce_takeover(std::string_view old_id, std::string_view old_key, std::int64_t now);
   std::uint32_t remote_ttl() const;
   std::int64_t local_expiry(std::int64_t now) const;
   void warn(std::string message);
@@ -96,6 +98,8 @@ class SessionHandler {
   Counters* counters_;
   SessionCache* cache_;
   RemoteStore remote_;
+  std::unique_ptr<TakeoverWatch> private_watch_;  // without shared memory
+  Takeovers takeovers_;
 
   std::unique_ptr<Loaded> loaded_;
   std::unique_ptr<Carried> carried_;

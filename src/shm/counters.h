@@ -19,6 +19,8 @@ namespace clustered {
   X(relocations)              \
   X(lock_waits)               \
   X(lock_timeouts)            \
+  X(takeover_checks)          \
+  X(takeover_notices)         \
   X(errors)
 
 struct Counters {

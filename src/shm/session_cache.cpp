@@ -396,22 +396,21 @@ void SessionCache::remove(std::string_view key) {
   });
 }
 
-std::size_t SessionCache::sweep(std::int64_t now) {
-  // PHP runs gc inside a request: the whole table is swept, but in slices with the
-  // lock released in between, so other processes never wait for all of it.
-  constexpr std::uint32_t kSweepSlice = 1024;
+template <class Doomed>
+std::size_t SessionCache::remove_where(Doomed doomed) {
+  // Runs inside a request (gc, a takeover check): the whole table is walked, but
+  // in slices with the lock released in between, so other processes never wait
+  // for all of it.
+  constexpr std::uint32_t kSlice = 1024;
   std::size_t removed = 0;
   const std::uint32_t entry_count = header()->entry_count;
-  for (std::uint32_t first = 0; first < entry_count; first += kSweepSlice) {
+  for (std::uint32_t first = 0; first < entry_count; first += kSlice) {
     removed += locked([&]() -> std::size_t {
       std::size_t removed_here = 0;
-      const std::uint32_t last = std::min(first + kSweepSlice, header()->entry_count);
+      const std::uint32_t last = std::min(first + kSlice, header()->entry_count);
       for (std::uint32_t i = first; i < last; ++i) {
         const Entry& entry = entries()[i];
-        if (entry.state != kEntryLive || entry.expires_at > now ||
-            (entry.flags & kFlagUnsynced) != 0) {
-          continue;
-        }
+        if (entry.state != kEntryLive || !doomed(entry)) continue;
         std::uint32_t previous = kNone;
         const std::uint32_t found =
             find(std::string_view(entry.key, entry.key_length), entry.hash, &previous);
@@ -425,6 +424,38 @@ std::size_t SessionCache::sweep(std::int64_t now) {
   }
   return removed;
 }
+
+std::size_t SessionCache::sweep(std::int64_t now) {
+  return remove_where([now](const Entry& entry) {
+    return entry.expires_at <= now && (entry.flags & kFlagUnsynced) == 0;
+  });
+}
+
+std::size_t SessionCache::drop_synced() {
+  return remove_where([](const Entry& entry) { return (entry.flags & kFlagUnsynced) == 0; });
+}
+
+std::size_t SessionCache::remove_hashed(std::uint64_t hash) {
+  return locked([&]() -> std::size_t {
+    Header* h = header();
+    std::size_t removed = 0;
+    std::uint32_t prior = kNone;
+    std::uint32_t current = buckets()[hash & (h->bucket_count - 1)];
+    for (std::uint32_t steps = 0; current != kNone && steps <= h->entry_count; ++steps) {
+      const std::uint32_t next = entries()[current - 1].hash_next;
+      if (entries()[current - 1].hash == hash) {
+        unlink_and_free(current, prior);
+        ++removed;
+      } else {
+        prior = current;
+      }
+      current = next;
+    }
+    return removed;
+  });
+}
+
+std::uint64_t SessionCache::hash_of(std::string_view key) { return key_hash(key); }
 
 CacheStats SessionCache::stats() {
   return locked([&] {

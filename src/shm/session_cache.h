@@ -65,6 +65,14 @@ class SessionCache {
   void remove(std::string_view key);
   // Drops expired entries, 1024 entries per hold of the lock; returns how many.
   std::size_t sweep(std::int64_t now);
+  // Drops every entry except unsynced ones (the only copy of their data), in the
+  // same slices: what a node does when it may have missed takeover notices.
+  std::size_t drop_synced();
+  // Drops the entries whose key has this hash (hash_of()): a takeover notice
+  // names keys by hash; another key with the same hash only costs a remote read.
+  std::size_t remove_hashed(std::uint64_t hash);
+  // The key hash the index uses: the same on every node and build (FNV-1a 64).
+  static std::uint64_t hash_of(std::string_view key);
   CacheStats stats();
   // Verifies every entry (checksums, chains, index). Used by tests after kills.
   bool check_consistency(std::string* problem);
@@ -89,6 +97,8 @@ class SessionCache {
   auto locked(Body body);
 
   std::uint32_t find(std::string_view key, std::uint64_t hash, std::uint32_t* previous);
+  template <class Doomed>
+  std::size_t remove_where(Doomed doomed);
   void unlink_and_free(std::uint32_t entry, std::uint32_t previous);
   bool make_room(std::size_t chunks_needed, std::int64_t now);
   bool evict_one(std::int64_t now);

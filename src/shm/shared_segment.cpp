@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <new>
 
 namespace clustered {
@@ -18,8 +19,9 @@ constexpr std::uint64_t kSegmentMagic = 0x636c737365676d31ULL;  // "clssegm1"
 // (a graceful restart may load a newer build): bump the number when a structure
 // in the segment changes; the sizes catch most changes by themselves.
 constexpr std::uint32_t kSegmentLayout =
-    3 + static_cast<std::uint32_t>(
-            (sizeof(Counters) + sizeof(NodeHealthTable) * 3 + sizeof(LockTable) * 7) % 100000) *
+    4 + static_cast<std::uint32_t>((sizeof(Counters) + sizeof(NodeHealthTable) * 3 +
+                                    sizeof(LockTable) * 7 + sizeof(TakeoverWatch) * 11) %
+                                   100000) *
             100;
 // The parent records its live segment here: environment variables survive the
 // unloading and reloading of the module during a graceful restart.
@@ -40,6 +42,7 @@ struct SharedSegment::Header {
   std::size_t counters_offset;
   std::size_t health_offset;
   std::size_t locks_offset;
+  std::size_t watch_offset;
   std::size_t cache_offset;  // 0 when there is no cache
   std::uint32_t generation;  // how many times the owner reattached
   bool reattached;
@@ -59,6 +62,9 @@ NodeHealthTable& SharedSegment::health() {
 }
 LockTable& SharedSegment::locks() {
   return *reinterpret_cast<LockTable*>(reinterpret_cast<char*>(this) + header()->locks_offset);
+}
+TakeoverWatch& SharedSegment::takeover_watch() {
+  return *reinterpret_cast<TakeoverWatch*>(reinterpret_cast<char*>(this) + header()->watch_offset);
 }
 SessionCache* SharedSegment::cache() {
   if (header()->cache_offset == 0) return nullptr;
@@ -111,7 +117,9 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size)
   const std::size_t health_offset = offset;
   offset = align_up(offset + sizeof(NodeHealthTable), 64);
   const std::size_t locks_offset = offset;
-  offset = align_up(offset + sizeof(LockTable), 4096);
+  offset = align_up(offset + sizeof(LockTable), 64);
+  const std::size_t watch_offset = offset;
+  offset = align_up(offset + sizeof(TakeoverWatch), 4096);
   const std::size_t cache_offset = cache_size > 0 ? offset : 0;
   if (cache_size > 0) offset += SessionCache::bytes_needed(cache_size);
   const std::size_t total = align_up(offset, 4096);
@@ -130,11 +138,14 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size)
   header->counters_offset = counters_offset;
   header->health_offset = health_offset;
   header->locks_offset = locks_offset;
+  header->watch_offset = watch_offset;
   header->cache_offset = cache_offset;
   auto* segment = static_cast<SharedSegment*>(memory);
   new (&segment->counters()) Counters{};
   new (&segment->health()) NodeHealthTable{};
   segment->locks().init();
+  new (&segment->takeover_watch()) TakeoverWatch{};
+  segment->takeover_watch().start(static_cast<std::int64_t>(std::time(nullptr)));
   if (cache_size > 0) {
     SessionCache::create(static_cast<char*>(memory) + cache_offset,
                          SessionCache::bytes_needed(cache_size));

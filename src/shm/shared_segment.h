@@ -5,6 +5,7 @@
 //   Counters        shared statistics
 //   NodeHealthTable memcached up/down state
 //   LockTable       per-session locks
+//   TakeoverWatch   when the node last read its takeover notices
 //   SessionCache    the node-local session cache (absent when cache_size = 0)
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "shm/counters.h"
 #include "shm/lock_table.h"
 #include "shm/session_cache.h"
+#include "shm/takeover_watch.h"
 #include "store/node_health.h"
 #include "util/result.h"
 
@@ -34,6 +36,7 @@ class SharedSegment {
   Counters& counters();
   NodeHealthTable& health();
   LockTable& locks();
+  TakeoverWatch& takeover_watch();
   SessionCache* cache();  // nullptr when cache_size = 0
   std::size_t mapped_bytes() const;
   bool reattached() const;

@@ -266,6 +266,28 @@ NodeOutcome MemcachedNode::remove(std::string_view key) {
   });
 }
 
+NodeOutcome MemcachedNode::append_line(std::string_view key, std::string_view line,
+                                       std::string_view when_full, std::uint32_t ttl_seconds) {
+  const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
+  return with_reconnect([&] {
+    // NOT_STORED is an ordinary answer here (append: no such key; add: it exists
+    // now, another node created it meanwhile), so it is retried, not failed.
+    memcached_return_t rc = MEMCACHED_NOTSTORED;
+    for (int attempt = 0; attempt < 2 && rc == MEMCACHED_NOTSTORED; ++attempt) {
+      rc = memcached_append(handle_, key.data(), key.size(), line.data(), line.size(), 0, 0);
+      if (rc != MEMCACHED_NOTSTORED) break;
+      rc = memcached_add(handle_, key.data(), key.size(), line.data(), line.size(), expiry, 0);
+      if (rc == MEMCACHED_DATA_EXISTS) rc = MEMCACHED_NOTSTORED;
+    }
+    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_E2BIG || rc == MEMCACHED_SERVER_ERROR) {
+      // The key exists and refuses to grow: the node's item size limit.
+      rc = memcached_set(handle_, key.data(), key.size(), when_full.data(), when_full.size(),
+                         expiry, 0);
+    }
+    return outcome(rc, {MEMCACHED_SUCCESS, MEMCACHED_STORED});
+  });
+}
+
 NodeOutcome MemcachedNode::ensure_connected() {
   if (connected_) return {};
   return outcome(memcached_version(handle_), {MEMCACHED_SUCCESS});

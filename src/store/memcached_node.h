@@ -49,6 +49,12 @@ class MemcachedNode {
   NodeOutcome set(std::string_view key, std::string_view value, std::uint32_t ttl_seconds);
   NodeOutcome touch(std::string_view key, std::uint32_t ttl_seconds);
   NodeOutcome remove(std::string_view key);
+  // Appends `line` to the value under `key`, creating it with `ttl_seconds` when it
+  // is missing (an append keeps the item's first expiry). When the value cannot
+  // grow (item size limit), it is replaced by `when_full`, a line that stands for
+  // everything the lost lines could have said.
+  NodeOutcome append_line(std::string_view key, std::string_view line, std::string_view when_full,
+                          std::uint32_t ttl_seconds);
   // Opens the connection if it is not open (one "version" exchange, no item op).
   NodeOutcome ensure_connected();
 

@@ -183,4 +183,16 @@ bool RemoteStore::remove(std::size_t primary, std::string_view key, std::string*
   return ok;
 }
 
+NodeOutcome RemoteStore::get_plain(std::size_t index, std::string_view key) {
+  return on_node(index, [&](MemcachedNode& node) { return node.get(key); });
+}
+
+NodeOutcome RemoteStore::append_plain(std::size_t index, std::string_view key,
+                                      std::string_view line, std::string_view when_full,
+                                      std::uint32_t ttl_seconds) {
+  return on_node(index, [&](MemcachedNode& node) {
+    return node.append_line(key, line, when_full, ttl_seconds);
+  });
+}
+
 }  // namespace clustered

@@ -71,6 +71,12 @@ class RemoteStore {
   // Delete from the primary and the replicas; a missing key is not an error.
   bool remove(std::size_t primary, std::string_view key, std::string* error);
 
+  // Plain items on one node, without the value header (the takeover notices):
+  // a get, and an append that creates the item when it is missing.
+  NodeOutcome get_plain(std::size_t index, std::string_view key);
+  NodeOutcome append_plain(std::size_t index, std::string_view key, std::string_view line,
+                           std::string_view when_full, std::uint32_t ttl_seconds);
+
  private:
   struct Node {
     std::unique_ptr<MemcachedNode> client;

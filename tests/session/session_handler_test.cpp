@@ -1,4 +1,5 @@
 #include "session/session_handler.h"
+#include "session/takeover_notices.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -7,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <set>
@@ -81,6 +83,12 @@ std::uint64_t used(const std::map<std::string, std::uint64_t>& before,
   return server.stat(name) - before.at(name);
 }
 
+// A takeover check reads two notice lists from every live node: gets of the app
+// node, not of the request (at most one check per takeover_check_interval).
+std::uint64_t check_gets_per_node(SessionHandler& handler, std::uint64_t checks_before) {
+  return 2 * (handler.counters().takeover_checks.load() - checks_before);
+}
+
 // One app node: its shared segment (as made in MINIT) and a handler on it.
 struct AppNode {
   SharedSegment* segment = nullptr;
@@ -101,6 +109,9 @@ class SessionHandlerTest : public ::testing::Test {
     config.strict_mode = true;
     config.lock_timeout = 2s;
     config.retry_interval_ms = 500;
+    // The first check 30 s after the segment is made: none within a test, so
+    // counts stay exact. Tests of the checks themselves set their own interval.
+    config.takeover_check_interval_s = kMaxCheckIntervalSeconds;
     return config;
   }
 
@@ -213,12 +224,14 @@ TEST_F(SessionHandlerTest, OwnedSessionIsReadLocally) {
   AppNode web1 = make_node(config("web1"));
   const std::string id = new_session(*web1.handler, "count|i:1;");
   const auto before = round_trips(server_of(id));
+  const std::uint64_t checks = web1.handler->counters().takeover_checks.load();
   const Started next = session_start(*web1.handler, id);
   ASSERT_TRUE(next.ok) << next.error;
   EXPECT_EQ(next.id, id);  // no new cookie
   EXPECT_EQ(next.data, "count|i:1;");
   ASSERT_TRUE(session_write_close(*web1.handler, next, "count|i:2;").ok());
-  EXPECT_EQ(used(before, server_of(id), "cmd_get"), 0u);
+  EXPECT_EQ(used(before, server_of(id), "cmd_get") - check_gets_per_node(*web1.handler, checks),
+            0u);
   EXPECT_EQ(used(before, server_of(id), "cmd_set"), 1u);
   EXPECT_EQ(stored_payload(id), "count|i:2;");
   EXPECT_GE(web1.handler->counters().local_hits.load(), 1u);
@@ -229,6 +242,7 @@ TEST_F(SessionHandlerTest, OwnedHitUnchangedCostsNoGetAndAtMostOneTouch) {
   const std::string id = new_session(*web1.handler, "user|s:5:\"alice\";");
   const auto before1 = round_trips(n1_);
   const auto before2 = round_trips(n2_);
+  const std::uint64_t checks = web1.handler->counters().takeover_checks.load();
   for (int i = 0; i < 1000; ++i) {
     const Started started = session_start(*web1.handler, id);
     ASSERT_TRUE(started.ok) << started.error;
@@ -236,7 +250,9 @@ TEST_F(SessionHandlerTest, OwnedHitUnchangedCostsNoGetAndAtMostOneTouch) {
     ASSERT_EQ(started.data, "user|s:5:\"alice\";");
     ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
   }
-  EXPECT_EQ(used(before1, n1_, "cmd_get") + used(before2, n2_, "cmd_get"), 0u);
+  EXPECT_EQ(used(before1, n1_, "cmd_get") + used(before2, n2_, "cmd_get") -
+                2 * check_gets_per_node(*web1.handler, checks),
+            0u);
   EXPECT_LE(used(before1, n1_, "cmd_touch") + used(before2, n2_, "cmd_touch"), 1u);
   EXPECT_EQ(used(before1, n1_, "cmd_set") + used(before2, n2_, "cmd_set"), 0u);
   EXPECT_GE(web1.handler->counters().touches_skipped.load(), 999u);
@@ -257,12 +273,14 @@ TEST_F(SessionHandlerTest, SkippedTouchesStillKeepTheSessionGcMaxlifetimeAfterIt
   ASSERT_TRUE(session_write_close(*web1.handler, unchanged, unchanged.data).ok());
   EXPECT_GE(web1.handler->counters().touches_skipped.load(), 1u);
   const auto before = round_trips(server_of(id));
+  const std::uint64_t checks = web1.handler->counters().takeover_checks.load();
   std::this_thread::sleep_for(1500ms);  // 1.5 s after the last request, 2.7 s after the write
   const Started later = session_start(*web1.handler, id);
   ASSERT_TRUE(later.ok) << later.error;
   EXPECT_EQ(later.id, id);
   EXPECT_EQ(later.data, "n|i:1;");
-  EXPECT_EQ(used(before, server_of(id), "cmd_get"), 0u) << "the local copy had expired";
+  EXPECT_EQ(used(before, server_of(id), "cmd_get") - check_gets_per_node(*web1.handler, checks), 0u)
+      << "the local copy had expired";
   (void)web1.handler->close();
 }
 
@@ -271,6 +289,7 @@ TEST_F(SessionHandlerTest, OwnedHitChangedCostsExactlyOneSetEach) {
   const std::string id = new_session(*web1.handler, "n|i:0;");
   const auto before1 = round_trips(n1_);
   const auto before2 = round_trips(n2_);
+  const std::uint64_t checks = web1.handler->counters().takeover_checks.load();
   std::string expected = "n|i:0;";
   for (int i = 1; i <= 1000; ++i) {
     const Started started = session_start(*web1.handler, id);
@@ -280,7 +299,9 @@ TEST_F(SessionHandlerTest, OwnedHitChangedCostsExactlyOneSetEach) {
     ASSERT_TRUE(session_write_close(*web1.handler, started, expected).ok());
   }
   EXPECT_EQ(used(before1, n1_, "cmd_set") + used(before2, n2_, "cmd_set"), 1000u);
-  EXPECT_EQ(used(before1, n1_, "cmd_get") + used(before2, n2_, "cmd_get"), 0u);
+  EXPECT_EQ(used(before1, n1_, "cmd_get") + used(before2, n2_, "cmd_get") -
+                2 * check_gets_per_node(*web1.handler, checks),
+            0u);
   EXPECT_EQ(stored_payload(id), "n|i:1000;");
 }
 
@@ -400,21 +421,127 @@ TEST_F(SessionHandlerTest, FailbackNeverServesTheOldOwnersStaleCopy) {
 
 // A late or parallel request that still carries the old cookie, on the old owner,
 // after the session moved on: the old owner's cache must not answer with its copy.
-// DISABLED: fails today. validate_sid() trusts the owner's local entry for id1 and
-// never sees the forward web2 left in memcached, so web1 serves (and on write,
-// overwrites the forward with) a stale session: the session splits in two.
-TEST_F(SessionHandlerTest, DISABLED_OldOwnerDoesNotServeAMovedSessionFromItsCache) {
-  AppNode web1 = make_node(config("web1"));
+// web1 served the session (so its first takeover check is behind it), web2 took it
+// over, and web1's next check, at most takeover_check_interval later, drops its copy:
+// the request follows the forward to the new ID.
+TEST_F(SessionHandlerTest, OldOwnerDoesNotServeAMovedSessionFromItsCache) {
+  HandlerConfig checking = config("web1");
+  checking.takeover_check_interval_s = 1;
+  AppNode web1 = make_node(checking);
   AppNode web2 = make_node(config("web2"));
   const std::string id1 = new_session(*web1.handler, "v|i:1;");
+  const Started served = session_start(*web1.handler, id1);
+  ASSERT_TRUE(served.ok) << served.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, served, served.data).ok());
+
   const Started on_web2 = session_start(*web2.handler, id1);
   ASSERT_TRUE(on_web2.ok) << on_web2.error;
   ASSERT_TRUE(session_write_close(*web2.handler, on_web2, "v|i:2;").ok());
 
+  std::this_thread::sleep_for(1100ms);  // past web1's next check (whole seconds)
   const Started late = session_start(*web1.handler, id1);
   ASSERT_TRUE(late.ok) << late.error;
   EXPECT_EQ(late.data, "v|i:2;") << "web1 served its stale copy of a session web2 changed";
+  // It followed the forward to web2's ID and, being on web1, took it back over.
+  EXPECT_NE(late.id, id1);
+  EXPECT_EQ(parse_session_id(late.id)->route, "web1");
+  EXPECT_EQ(web1.handler->counters().takeover_notices.load(), 1u);
   (void)web1.handler->close();
+}
+
+// Logout on the node that took the session over: the old cookie, replayed to the
+// old owner, must not bring the logged-in session back from its cache.
+TEST_F(SessionHandlerTest, LogoutAfterTakeoverAlsoEndsTheOldOwnersCachedCopy) {
+  HandlerConfig checking = config("web1");
+  checking.takeover_check_interval_s = 1;
+  AppNode web1 = make_node(checking);
+  AppNode web2 = make_node(config("web2"));
+  const std::string id1 = new_session(*web1.handler, "user|s:5:\"alice\";");
+  const Started served = session_start(*web1.handler, id1);
+  ASSERT_TRUE(served.ok) << served.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, served, served.data).ok());
+
+  const Started on_web2 = session_start(*web2.handler, id1);
+  ASSERT_TRUE(on_web2.ok) << on_web2.error;
+  ASSERT_TRUE(web2.handler->destroy(on_web2.id).ok());
+  ASSERT_TRUE(web2.handler->close().ok());
+
+  std::this_thread::sleep_for(1100ms);
+  const Started replayed = session_start(*web1.handler, id1);
+  ASSERT_TRUE(replayed.ok) << replayed.error;
+  EXPECT_EQ(replayed.data, "") << "the old cookie still opens the logged-out session on web1";
+  EXPECT_NE(replayed.id, id1);
+  (void)web1.handler->close();
+}
+
+// One check per interval for the whole node, two notice lists per memcached node.
+TEST_F(SessionHandlerTest, TakeoverCheckReadsTwoListsFromEachNodeOncePerInterval) {
+  AppNode web1 = make_node(config("web1"));  // interval 30 s: one check in this test
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  // The last check was one interval ago (a new segment counts as checked when made).
+  web1.segment->takeover_watch().checked_at = std::time(nullptr) - kMaxCheckIntervalSeconds;
+  const auto before1 = round_trips(n1_);
+  const auto before2 = round_trips(n2_);
+  for (int i = 0; i < 100; ++i) {
+    const Started started = session_start(*web1.handler, id);
+    ASSERT_TRUE(started.ok) << started.error;
+    ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
+  }
+  EXPECT_EQ(web1.handler->counters().takeover_checks.load(), 1u);
+  EXPECT_EQ(used(before1, n1_, "cmd_get"), 2u);
+  EXPECT_EQ(used(before2, n2_, "cmd_get"), 2u);
+  // A second handler on the same segment (another Apache child) does not check again.
+  auto sibling = std::make_unique<SessionHandler>(config("web1"), nodes(), web1.segment);
+  const Started on_sibling = session_start(*sibling, id);
+  ASSERT_TRUE(on_sibling.ok) << on_sibling.error;
+  (void)sibling->close();
+  EXPECT_EQ(web1.handler->counters().takeover_checks.load(), 1u);
+  EXPECT_EQ(used(before1, n1_, "cmd_get") + used(before2, n2_, "cmd_get"), 4u);
+}
+
+// A node that has not completed a check for longer than kNoticeGapSeconds (cut off
+// from memcached, or idle) may have missed notices that have expired since: it
+// serves nothing from its cache until a check completes, and that check drops
+// every synced entry, so each session is read again once.
+TEST_F(SessionHandlerTest, NodeThatMissedChecksTrustsNothingUntilItHasCheckedAgain) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  Started started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
+
+  TakeoverWatch& watch = web1.segment->takeover_watch();
+  const std::int64_t now = std::time(nullptr);
+  watch.checked_at = now - kNoticeGapSeconds - 1;
+  watch.next_check_at = now + 3600;  // and no check is due: another child has claimed it
+  const std::uint64_t hits = web1.handler->counters().local_hits.load();
+  auto before = round_trips(server_of(id));
+  started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.id, id);
+  EXPECT_EQ(started.data, "n|i:1;");
+  ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
+  EXPECT_EQ(web1.handler->counters().local_hits.load(), hits) << "served from an unchecked cache";
+  EXPECT_EQ(used(before, server_of(id), "cmd_get"), 1u);
+
+  watch.next_check_at = 0;  // the check is due now
+  started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
+  EXPECT_GE(web1.handler->counters().takeover_notices.load(), 1u) << "synced entries kept";
+  EXPECT_GE(watch.checked_at.load(), now);
+
+  // Read once more from memcached, then local again.
+  before = round_trips(server_of(id));
+  const std::uint64_t checks = web1.handler->counters().takeover_checks.load();
+  for (int i = 0; i < 3; ++i) {
+    started = session_start(*web1.handler, id);
+    ASSERT_TRUE(started.ok) << started.error;
+    ASSERT_EQ(started.data, "n|i:1;");
+    ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
+  }
+  EXPECT_EQ(web1.handler->counters().takeover_checks.load(), checks);
+  EXPECT_EQ(used(before, server_of(id), "cmd_get"), 0u);
 }
 
 // session_destroy() (logout) in the very request that took the session over:

@@ -135,6 +135,50 @@ TEST_F(SessionCacheTest, Remove) {
   expect_consistent();
 }
 
+// Takeover notices name keys by this hash across nodes and builds: it must be
+// FNV-1a 64 exactly (published test vectors).
+TEST(SessionCacheHash, IsFnv1a64) {
+  EXPECT_EQ(SessionCache::hash_of(""), 0xcbf29ce484222325ULL);
+  EXPECT_EQ(SessionCache::hash_of("a"), 0xaf63dc4c8601ec8cULL);
+  EXPECT_EQ(SessionCache::hash_of("foobar"), 0x85944171f73967e8ULL);
+}
+
+// Room for thousands of small sessions, so none is evicted while the test fills it.
+class RoomySessionCacheTest : public SessionCacheTest {
+ protected:
+  RoomySessionCacheTest() : SessionCacheTest(16 << 20) {}
+};
+
+TEST_F(RoomySessionCacheTest, RemoveHashedDropsThatKeyOnly) {
+  for (int i = 0; i < 500; ++i) {  // enough for bucket chains
+    ASSERT_TRUE(cache_->put("sess." + std::to_string(i), session_of(i + 1, 10, kNow + 100), kNow));
+  }
+  ASSERT_EQ(cache_->stats().entries, 500u);
+  EXPECT_EQ(cache_->remove_hashed(SessionCache::hash_of("sess.123")), 1u);
+  EXPECT_EQ(cache_->remove_hashed(SessionCache::hash_of("sess.123")), 0u);
+  EXPECT_EQ(cache_->remove_hashed(SessionCache::hash_of("sess.none")), 0u);
+  EXPECT_FALSE(cache_->get("sess.123", kNow).has_value());
+  for (int i = 0; i < 500; ++i) {
+    if (i != 123) EXPECT_TRUE(cache_->get("sess." + std::to_string(i), kNow).has_value()) << i;
+  }
+  EXPECT_EQ(cache_->stats().entries, 499u);
+  expect_consistent();
+}
+
+TEST_F(RoomySessionCacheTest, DropSyncedKeepsOnlyUnsyncedEntries) {
+  for (int i = 0; i < 2000; ++i) {  // more than one slice of the walk
+    const bool unsynced = i % 100 == 0;
+    ASSERT_TRUE(cache_->put("sess." + std::to_string(i),
+                            session_of(i + 1, 10, kNow + 100, unsynced), kNow));
+  }
+  ASSERT_EQ(cache_->stats().entries, 2000u);
+  EXPECT_EQ(cache_->drop_synced(), 1980u);
+  EXPECT_EQ(cache_->stats().entries, 20u);
+  EXPECT_TRUE(cache_->get("sess.0", kNow).has_value()) << "the only copy of unsynced data went";
+  EXPECT_FALSE(cache_->get("sess.1", kNow).has_value());
+  expect_consistent();
+}
+
 TEST_F(SessionCacheTest, RefreshUpdatesMetadataOnly) {
   ASSERT_TRUE(cache_->put("sess.a", session_of(5, 2000, kNow + 100, true), kNow));
   EXPECT_TRUE(cache_->refresh("sess.a", kNow + 500, kNow + 7));

@@ -161,6 +161,20 @@ TEST_F(MemcachedNodeTest, OneGetIsOneRoundTrip) {
   EXPECT_EQ(server_.stat("cmd_touch"), touches + 1);
 }
 
+TEST_F(MemcachedNodeTest, AppendLineCreatesThenAppendsKeepingTheFirstTtl) {
+  ASSERT_EQ(node_.append_line("list", "a\n", "*\n", 100).reply, Reply::kOk);
+  ASSERT_EQ(node_.append_line("list", "b\n", "*\n", 5000).reply, Reply::kOk);
+  EXPECT_EQ(server_.get("list"), "a\nb\n");
+  const auto ttl = server_.ttl_left("list");
+  ASSERT_TRUE(ttl.has_value());
+  EXPECT_LE(*ttl, 100) << "an append must not extend the list's life";
+  EXPECT_GT(*ttl, 90);
+  // Two round trips only when the list is new (append misses, add creates).
+  const std::uint64_t sets = server_.stat("cmd_set");
+  ASSERT_EQ(node_.append_line("list", "c\n", "*\n", 100).reply, Reply::kOk);
+  EXPECT_EQ(server_.stat("cmd_set") - sets, 1u);
+}
+
 TEST(MemcachedNodeFailure, NothingListeningFailsQuickly) {
   MemcachedNode node(dead_address(), test_timeouts());
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -268,6 +282,19 @@ TEST_F(MemcachedNodeSmallItemsTest, JustUnderTheLimitIsStored) {
   const std::string value(900 * 1024, 'y');
   ASSERT_EQ(node_.set("k", value, 60).reply, Reply::kOk);
   EXPECT_EQ(server_.get("k"), value);
+}
+
+// A list that would outgrow the node's item size limit is replaced by the line
+// that stands for everything, never left short of what was appended.
+TEST_F(MemcachedNodeSmallItemsTest, AppendLineThatCannotFitLeavesTheEverythingLine) {
+  const std::string key = "list";
+  const std::string almost_full(1024 * 1024 - 64 - key.size() - 4, 'x');
+  ASSERT_EQ(node_.set(key, almost_full, 60).reply, Reply::kOk);
+  NodeOutcome appended = node_.append_line(key, "0123456789abcdef\n", "*\n", 60);
+  ASSERT_EQ(appended.reply, Reply::kOk) << appended.message;
+  EXPECT_EQ(server_.get(key), "*\n");
+  ASSERT_EQ(node_.append_line(key, "0123456789abcdef\n", "*\n", 60).reply, Reply::kOk);
+  EXPECT_EQ(server_.get(key), "*\n0123456789abcdef\n");
 }
 
 }  // namespace

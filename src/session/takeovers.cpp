@@ -1,0 +1,76 @@
+#include "session/takeovers.h"
+
+#include <vector>
+
+#include "session/takeover_notices.h"
+
+namespace clustered {
+
+bool Takeovers::recently_checked(std::int64_t now) const {
+  return now - watch_.checked_at.load(std::memory_order_relaxed) <= kNoticeGapSeconds;
+}
+
+bool Takeovers::trust_local_copies(std::string_view route, std::string_view prefix,
+                                   std::int64_t interval_s, std::int64_t now) {
+  if (watch_.due(now, interval_s) && watch_.claim(now, interval_s)) check(route, prefix, now);
+  return recently_checked(now);
+}
+
+void Takeovers::check(std::string_view route, std::string_view prefix, std::int64_t now) {
+  Counters::add(counters_.takeover_checks);
+  // After a gap the lists that named some of our entries may have expired unread.
+  bool everything = !recently_checked(now);
+  bool complete = true;
+  std::vector<std::uint64_t> taken_over;
+  const std::int64_t bucket = notice_bucket(now);
+  for (std::size_t node = 0; node < remote_.node_count(); ++node) {
+    // A node believed down cannot be read; writers skip it too.
+    if (!remote_.is_up(node)) continue;
+    for (const std::int64_t listed : {bucket - 1, bucket}) {
+      const NodeOutcome got = remote_.get_plain(node, notice_key(prefix, route, listed));
+      if (got.reply == Reply::kNodeFailed || got.reply == Reply::kRefused) {
+        complete = false;
+        break;
+      }
+      if (got.reply != Reply::kOk || !got.value) continue;
+      Notices notices = parse_notices(*got.value);
+      everything = everything || notices.everything;
+      taken_over.insert(taken_over.end(), notices.key_hashes.begin(), notices.key_hashes.end());
+    }
+  }
+  if (cache_ != nullptr) {
+    std::size_t dropped = 0;
+    if (everything) {
+      dropped = cache_->drop_synced();
+    } else {
+      for (const std::uint64_t hash : taken_over) dropped += cache_->remove_hashed(hash);
+    }
+    Counters::add(counters_.takeover_notices, dropped);
+  }
+  if (complete) watch_.completed(now);
+}
+
+std::string Takeovers::announce(std::string_view old_route, std::string_view old_key,
+                                std::string_view prefix, std::int64_t now) {
+  const std::string key = notice_key(prefix, old_route, notice_bucket(now));
+  const std::string line = notice_line(SessionCache::hash_of(old_key));
+  // The old owner reads every node it can reach: one copy it can read is enough,
+  // so a node that fails here only matters when no node has the notice.
+  bool written = false;
+  std::string missed;
+  for (std::size_t node = 0; node < remote_.node_count(); ++node) {
+    if (!remote_.is_up(node)) continue;
+    const NodeOutcome appended =
+        remote_.append_plain(node, key, line, kNoticeEverything, kNoticeTtlSeconds);
+    if (appended.reply == Reply::kOk) {
+      written = true;
+      continue;
+    }
+    if (!missed.empty()) missed += "; ";
+    missed += remote_.address(node).id + ": " + appended.message;
+  }
+  if (written) return {};
+  return missed.empty() ? "no memcached node is up" : missed;
+}
+
+}  // namespace clustered

@@ -1,0 +1,44 @@
+// Both ends of the takeover notices (session/takeover_notices.h): the node that
+// takes a session over announces it to the old owner's route, and every node
+// checks its own route's notices before it trusts its cache.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "shm/counters.h"
+#include "shm/session_cache.h"
+#include "shm/takeover_watch.h"
+#include "store/remote_store.h"
+
+namespace clustered {
+
+class Takeovers {
+ public:
+  Takeovers(RemoteStore& remote, SessionCache* cache, TakeoverWatch& watch, Counters& counters)
+      : remote_(remote), cache_(cache), watch_(watch), counters_(counters) {}
+
+  // Whether this node's cached copies may be served: reads the notices first when
+  // a check is due and no other process of the node has claimed it. False while
+  // no check has completed for kNoticeGapSeconds (notices may have expired unread).
+  bool trust_local_copies(std::string_view route, std::string_view prefix, std::int64_t interval_s,
+                          std::int64_t now);
+  // The same decision without starting a check (for paths that never check).
+  bool recently_checked(std::int64_t now) const;
+
+  // Tells `old_route` that the session under `old_key` lives elsewhere now. Written
+  // to every node believed up; empty when at least one has it, else why none has.
+  std::string announce(std::string_view old_route, std::string_view old_key,
+                       std::string_view prefix, std::int64_t now);
+
+ private:
+  void check(std::string_view route, std::string_view prefix, std::int64_t now);
+
+  RemoteStore& remote_;
+  SessionCache* cache_;
+  TakeoverWatch& watch_;
+  Counters& counters_;
+};
+
+}  // namespace clustered

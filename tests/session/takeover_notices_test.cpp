@@ -1,0 +1,68 @@
+#include "session/takeover_notices.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "sid/session_id.h"
+
+namespace clustered {
+namespace {
+
+TEST(TakeoverNotices, KeyNamesPrefixRouteAndBucket) {
+  EXPECT_EQ(notice_key("sess.", "web1", 29612345), "sess.moved:web1:29612345");
+  EXPECT_EQ(notice_bucket(0), 0);
+  EXPECT_EQ(notice_bucket(kNoticeBucketSeconds - 1), 0);
+  EXPECT_EQ(notice_bucket(kNoticeBucketSeconds), 1);
+}
+
+TEST(TakeoverNotices, KeysCanNeverBeSessionKeys) {
+  // A client without strict mode may send any key-safe ID; none can reach a list.
+  const std::string key = notice_key("", "web1", 7);
+  EXPECT_FALSE(is_key_safe_session_id(key, 300)) << key;
+}
+
+TEST(TakeoverNotices, LinesRoundTrip) {
+  const std::uint64_t hashes[] = {0, 1, 0xfedcba9876543210ULL, UINT64_MAX};
+  std::string list;
+  for (const std::uint64_t hash : hashes) list += notice_line(hash);
+  EXPECT_EQ(notice_line(0xfedcba9876543210ULL), "fedcba9876543210\n");
+  const Notices parsed = parse_notices(list);
+  EXPECT_FALSE(parsed.everything);
+  ASSERT_EQ(parsed.key_hashes.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(parsed.key_hashes[i], hashes[i]);
+}
+
+TEST(TakeoverNotices, EmptyListSaysNothing) {
+  const Notices parsed = parse_notices("");
+  EXPECT_FALSE(parsed.everything);
+  EXPECT_TRUE(parsed.key_hashes.empty());
+}
+
+TEST(TakeoverNotices, OverflowMarkerMeansEverything) {
+  const Notices parsed = parse_notices(std::string(kNoticeEverything) + notice_line(5));
+  EXPECT_TRUE(parsed.everything);
+  ASSERT_EQ(parsed.key_hashes.size(), 1u);
+  EXPECT_EQ(parsed.key_hashes[0], 5u);
+}
+
+TEST(TakeoverNotices, AnythingUnreadableMeansEverything) {
+  // What we cannot read could have named any of our entries: distrust them all.
+  for (const std::string list :
+       {std::string("0123456789abcdef"), std::string("0123456789ABCDEF\n"),
+        std::string("0123456789abcde\n"), std::string("0123456789abcdef0\n"),
+        std::string("garbage\n"), std::string("\n"), std::string("\x00\n", 2)}) {
+    EXPECT_TRUE(parse_notices(list).everything) << list;
+  }
+}
+
+TEST(TakeoverNotices, ReadersCheckOftenEnoughForTwoBucketsToCoverEveryNotice) {
+  static_assert(kMaxCheckIntervalSeconds <= kNoticeGapSeconds);
+  static_assert(2 * kNoticeGapSeconds <= kNoticeBucketSeconds);
+  static_assert(kNoticeTtlSeconds >= 2 * kNoticeBucketSeconds + kNoticeGapSeconds);
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace clustered
