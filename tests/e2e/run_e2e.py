@@ -206,6 +206,32 @@ def scenario_failback():
         return f"{hops} moves between web1 and web2, 2 increments each: always the latest data"
 
 
+def scenario_old_cookie_on_old_owner():
+    """web2 takes a session over while web1 is alive (nginx failed over, web1 kept its
+    cache); a late request with the old cookie on web1 gets web2's data, not web1's
+    cached copy (takeover notices, at most takeover_check_interval = 1 s later)."""
+    with new_cluster("old-cookie") as cluster:
+        answer, old_cookie = incr(cluster.node_url(0), None)
+        for _ in range(2):
+            answer, old_cookie = incr(cluster.node_url(0), old_cookie)
+        cached = answer["counter"]
+        answer, new_cookie = incr(cluster.node_url(1), old_cookie)
+        check(answer["route"] == "web2" and new_cookie != old_cookie, "web2 did not take over")
+        check(answer["counter"] == cached + 1, f"web2 read {answer['counter'] - 1}, not {cached}")
+        time.sleep(1.5)
+        late, cookie = read(cluster.node_url(0), old_cookie)
+        check(late["counter"] == cached + 1,
+              f"web1 answered the old cookie with counter {late['counter']} (its stale copy), "
+              f"web2 has {cached + 1}")
+        check(late["route"] == "web1" and cookie not in (old_cookie, new_cookie),
+              "web1 did not take the session back under a new ID")
+        web1 = stats(cluster, 0)
+        check(web1["takeover_notices"] >= 1, f"web1 dropped {web1['takeover_notices']} entries")
+        return (f"old cookie on web1 1.5 s after web2's takeover: counter {late['counter']} "
+                f"(web1 had cached {cached}); web1: {web1['takeover_checks']} notice checks, "
+                f"{web1['takeover_notices']} entry dropped")
+
+
 def scenario_round_robin():
     """A balancer that is not route-aware: every response still correct."""
     with new_cluster("round-robin", round_robin=True) as cluster:
@@ -396,6 +422,7 @@ SCENARIOS = {
     "memcached-killed-r0": lambda: scenario_memcached_killed(0),
     "memcached-killed-r1": lambda: scenario_memcached_killed(1),
     "failback": scenario_failback,
+    "old-cookie-on-old-owner": scenario_old_cookie_on_old_owner,
     "round-robin": scenario_round_robin,
     "ajax-burst": scenario_ajax_burst,
     "burst-after-failover": scenario_burst_after_failover,
