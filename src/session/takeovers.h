@@ -22,15 +22,15 @@ class Takeovers {
   // Whether this node's cached copies may be served: reads the notices first when
   // a check is due and no other process of the node has claimed it. False while
   // no check has completed for kNoticeGapSeconds (notices may have expired unread).
-  bool trust_local_copies(std::string_view route, std::string_view prefix, std::int64_t interval_s,
-                          std::int64_t now);
+  [[nodiscard]] bool trust_local_copies(std::string_view route, std::string_view prefix,
+                                        std::int64_t interval_s, std::int64_t now);
   // The same decision without starting a check (for paths that never check).
-  bool recently_checked(std::int64_t now) const;
+  [[nodiscard]] bool recently_checked(std::int64_t now) const;
 
   // Tells `old_route` that the session under `old_key` lives elsewhere now. Written
   // to every node believed up; empty when at least one has it, else why none has.
-  std::string announce(std::string_view old_route, std::string_view old_key,
-                       std::string_view prefix, std::int64_t now);
+  [[nodiscard]] std::string announce(std::string_view old_route, std::string_view old_key,
+                                     std::string_view prefix, std::int64_t now);
 
  private:
   void check(std::string_view route, std::string_view prefix, std::int64_t now);

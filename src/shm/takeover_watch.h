@@ -20,7 +20,7 @@ struct TakeoverWatch {
     next_check_at.store(0, std::memory_order_relaxed);
   }
 
-  bool due(std::int64_t now, std::int64_t interval) const {
+  [[nodiscard]] bool due(std::int64_t now, std::int64_t interval) const {
     return now >= next_check_at.load(std::memory_order_relaxed) &&
            now >= checked_at.load(std::memory_order_relaxed) + interval;
   }
@@ -28,9 +28,8 @@ struct TakeoverWatch {
   // One process per interval wins the right to check; the others go on.
   bool claim(std::int64_t now, std::int64_t interval) {
     std::int64_t expected = next_check_at.load(std::memory_order_relaxed);
-    return due(now, interval) &&
-           next_check_at.compare_exchange_strong(expected, now + interval,
-                                                 std::memory_order_relaxed);
+    return due(now, interval) && next_check_at.compare_exchange_strong(expected, now + interval,
+                                                                       std::memory_order_relaxed);
   }
 
   void completed(std::int64_t now) { checked_at.store(now, std::memory_order_relaxed); }
