@@ -44,8 +44,8 @@ CLUSTERED_RANGED(OnUpdateConnectTimeout, 1, 60000, "expected 1 to 60000 ms")
 CLUSTERED_RANGED(OnUpdateIoTimeout, 1, 60000, "expected 1 to 60000 ms")
 CLUSTERED_RANGED(OnUpdateRetryInterval, 0, 3600, "expected 0 to 3600 seconds")
 CLUSTERED_RANGED(OnUpdateTouchInterval, 0, 86400, "expected 0 to 86400 seconds")
-CLUSTERED_RANGED(OnUpdateTakeoverCheckInterval, 1, clustered::kMaxCheckIntervalSeconds,
-                 "expected 1 to 30 seconds")
+CLUSTERED_RANGED(OnUpdateTakeoverCheckInterval, 0, clustered::kMaxCheckIntervalSeconds,
+                 "expected 0 (off) or 1 to 20 seconds")
 
 ZEND_INI_MH(OnUpdateRoute) {
   const std::string_view route(ZSTR_VAL(new_value), ZSTR_LEN(new_value));

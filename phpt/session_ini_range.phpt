@@ -18,6 +18,7 @@ $refused = [
     'clustered_session.io_timeout' => ['0', '60001', '1s'],
     'clustered_session.retry_interval' => ['-1', '3601'],
     'clustered_session.touch_interval' => ['-1', '86401'],
+    'clustered_session.takeover_check_interval' => ['-1', '21', '1m'],
     'clustered_session.prefix' => ['a b', str_repeat('p', 65), "caf\xc3\xa9."],
 ];
 $defaults = [];
@@ -49,6 +50,7 @@ $accepted = [
     'clustered_session.io_timeout' => ['1', '60000'],
     'clustered_session.retry_interval' => ['0'],
     'clustered_session.touch_interval' => ['0', '86400'],
+    'clustered_session.takeover_check_interval' => ['0', '1', '20'],
     'clustered_session.prefix' => ['""', 'app1:sess:'],
 ];
 foreach ($accepted as $name => $values) {
@@ -97,6 +99,9 @@ clustered_session.retry_interval=-1: refused, expected 0 to 3600 seconds
 clustered_session.retry_interval=3601: refused, expected 0 to 3600 seconds
 clustered_session.touch_interval=-1: refused, expected 0 to 86400 seconds
 clustered_session.touch_interval=86401: refused, expected 0 to 86400 seconds
+clustered_session.takeover_check_interval=-1: refused, expected 0 (off) or 1 to 20 seconds
+clustered_session.takeover_check_interval=21: refused, expected 0 (off) or 1 to 20 seconds
+clustered_session.takeover_check_interval=1m: refused, expected 0 (off) or 1 to 20 seconds
 clustered_session.prefix=a b: refused, expected printable ASCII without spaces (memcached keys)
 clustered_session.prefix=pppppppp...: refused, expected at most 64 bytes
 clustered_session.prefix=café.: refused, expected printable ASCII without spaces (memcached keys)
@@ -109,6 +114,7 @@ clustered_session.connect_timeout: '100'
 clustered_session.io_timeout: '250'
 clustered_session.retry_interval: '2'
 clustered_session.touch_interval: '60'
+clustered_session.takeover_check_interval: '1'
 clustered_session.prefix: 'sess.'
 --- accepted
 clustered_session.cache_size=64M: 64M
@@ -126,6 +132,9 @@ clustered_session.io_timeout=60000: 60000
 clustered_session.retry_interval=0: 0
 clustered_session.touch_interval=0: 0
 clustered_session.touch_interval=86400: 86400
+clustered_session.takeover_check_interval=0: 0
+clustered_session.takeover_check_interval=1: 1
+clustered_session.takeover_check_interval=20: 20
 clustered_session.prefix="": 
 clustered_session.prefix=app1:sess:: app1:sess:
 cache_size=64M: about 64M, trusted true

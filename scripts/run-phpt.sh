@@ -88,7 +88,7 @@ tests=("$@")
 
 # -n: no php.ini of this machine, for run-tests.php itself and for every test
 # process; only what is passed here is loaded. posix and sockets are not needed.
-# takeover_check_interval=30: as CS_BASE_INI in phpt/include/helper.inc says, so
+# takeover_check_interval=0: as CS_BASE_INI in phpt/include/helper.inc says, so
 # that only the tests about takeover checks (which set it back to 1) see them.
 log=$CS_RUN_DIR/run-tests.log
 set +e
@@ -96,7 +96,7 @@ NO_INTERACTION=1 REPORT_EXIT_STATUS=1 TEST_PHP_EXECUTABLE=$php_bin \
   "$php_bin" -n "$run_tests" -n -q --show-diff \
   -p "$php_bin" \
   -d "extension=$extension" \
-  -d clustered_session.takeover_check_interval=30 \
+  -d clustered_session.takeover_check_interval=0 \
   "${tests[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e

@@ -31,7 +31,8 @@ struct HandlerConfig {
   std::chrono::milliseconds io_timeout{250};
   std::int64_t retry_interval_ms = 2000;
   std::int64_t touch_interval_s = 60;
-  // How often (s) the node reads its takeover notices (session/takeover_notices.h).
+  // How often (s) the node reads its takeover notices (session/takeover_notices.h);
+  // 0 = never.
   std::int64_t takeover_check_interval_s = 1;
   std::string prefix = "sess.";
   std::size_t sid_length = 32;

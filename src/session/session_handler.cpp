@@ -122,10 +122,12 @@ std::int64_t SessionHandler::local_expiry(std::int64_t now) const {
   return now + static_cast<std::int64_t>(remote_ttl());
 }
 
-bool SessionHandler::owned_here(const std::optional<SessionIdView>& parsed) const {
+bool SessionHandler::owned_here(const std::optional<SessionIdView>& parsed) {
+  // A node that serves only new sessions still checks its notices here.
   return config_.trusts_local_copy() && cache_ != nullptr && parsed &&
          parsed->route == config_.route && remote_.index_of(parsed->store).has_value() &&
-         takeovers_.recently_checked(unix_now());
+         takeovers_.trust_local_copies(config_.route, config_.takeover_check_interval_s,
+                                       unix_now());
 }
 
 std::size_t SessionHandler::store_index_for(std::string_view id,
@@ -204,9 +206,9 @@ bool SessionHandler::validate_sid(std::string_view id) {
   if (!parsed || !remote_.index_of(parsed->store)) return false;
   // Reads this node's takeover notices first when they are due, so that a copy
   // another node has taken over since is not served from here.
-  const bool trusted = config_.trusts_local_copy() && cache_ != nullptr &&
-                       takeovers_.trust_local_copies(config_.route, config_.prefix,
-                                                     config_.takeover_check_interval_s, unix_now());
+  const bool trusted =
+      config_.trusts_local_copy() && cache_ != nullptr &&
+      takeovers_.trust_local_copies(config_.route, config_.takeover_check_interval_s, unix_now());
 
   prefetched_ = std::make_unique<Prefetched>();
   prefetched_->id = id;
@@ -562,7 +564,7 @@ void SessionHandler::announce_takeover(std::string_view old_id, std::string_view
                                        std::int64_t now) {
   const std::optional<SessionIdView> old = parse_session_id_view(old_id);
   if (!old) return;  // only IDs with a route are taken over
-  const std::string missed = takeovers_.announce(old->route, old_key, config_.prefix, now);
+  const std::string missed = takeovers_.announce(old->route, old_key, now);
   if (!missed.empty()) {
     warn("session taken over from " + std::string(old->route) + ", but the notice to it " +
          "could not be written (" + missed + "); it may serve its old copy of " +

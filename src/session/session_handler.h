@@ -74,7 +74,7 @@ class SessionHandler {
   void follow_to(std::string_view target);
   std::string key_for(std::string_view id) const;
   std::size_t store_index_for(std::string_view id, const std::optional<SessionIdView>& parsed);
-  bool owned_here(const std::optional<SessionIdView>& parsed) const;
+  bool owned_here(const std::optional<SessionIdView>& parsed);
   // `key` is key_for(id), which every caller already has.
   Status acquire_lock(std::string_view id, std::string_view key);
   void release_lock();

@@ -18,9 +18,9 @@ std::int64_t notice_bucket(std::int64_t unix_seconds) {
   return unix_seconds / kNoticeBucketSeconds;
 }
 
-std::string notice_key(std::string_view prefix, std::string_view route, std::int64_t bucket) {
-  std::string key(prefix);
-  key.append("moved:").append(route).append(":").append(std::to_string(bucket));
+std::string notice_key(std::string_view route, std::int64_t bucket) {
+  std::string key("clustered_session.moved:");
+  key.append(route).append(":").append(std::to_string(bucket));
   return key;
 }
 

@@ -10,13 +10,14 @@ bool Takeovers::recently_checked(std::int64_t now) const {
   return now - watch_.checked_at.load(std::memory_order_relaxed) <= kNoticeGapSeconds;
 }
 
-bool Takeovers::trust_local_copies(std::string_view route, std::string_view prefix,
-                                   std::int64_t interval_s, std::int64_t now) {
-  if (watch_.due(now, interval_s) && watch_.claim(now, interval_s)) check(route, prefix, now);
+bool Takeovers::trust_local_copies(std::string_view route, std::int64_t interval_s,
+                                   std::int64_t now) {
+  if (interval_s <= 0) return true;
+  if (watch_.due(now, interval_s) && watch_.claim(now, interval_s)) check(route, now);
   return recently_checked(now);
 }
 
-void Takeovers::check(std::string_view route, std::string_view prefix, std::int64_t now) {
+void Takeovers::check(std::string_view route, std::int64_t now) {
   Counters::add(counters_.takeover_checks);
   // After a gap the lists that named some of our entries may have expired unread.
   bool everything = !recently_checked(now);
@@ -27,7 +28,7 @@ void Takeovers::check(std::string_view route, std::string_view prefix, std::int6
     // A node believed down cannot be read; writers skip it too.
     if (!remote_.is_up(node)) continue;
     for (const std::int64_t listed : {bucket - 1, bucket}) {
-      const NodeOutcome got = remote_.get_plain(node, notice_key(prefix, route, listed));
+      const NodeOutcome got = remote_.get_plain(node, notice_key(route, listed));
       if (got.reply == Reply::kNodeFailed || got.reply == Reply::kRefused) {
         complete = false;
         break;
@@ -51,8 +52,8 @@ void Takeovers::check(std::string_view route, std::string_view prefix, std::int6
 }
 
 std::string Takeovers::announce(std::string_view old_route, std::string_view old_key,
-                                std::string_view prefix, std::int64_t now) {
-  const std::string key = notice_key(prefix, old_route, notice_bucket(now));
+                                std::int64_t now) {
+  const std::string key = notice_key(old_route, notice_bucket(now));
   const std::string line = notice_line(SessionCache::hash_of(old_key));
   // The old owner reads every node it can reach: one copy it can read is enough,
   // so a node that fails here only matters when no node has the notice.

@@ -22,18 +22,19 @@ class Takeovers {
   // Whether this node's cached copies may be served: reads the notices first when
   // a check is due and no other process of the node has claimed it. False while
   // no check has completed for kNoticeGapSeconds (notices may have expired unread).
-  [[nodiscard]] bool trust_local_copies(std::string_view route, std::string_view prefix,
-                                        std::int64_t interval_s, std::int64_t now);
-  // The same decision without starting a check (for paths that never check).
-  [[nodiscard]] bool recently_checked(std::int64_t now) const;
+  // interval_s = 0 turns notices off: always true, nothing read (the old owner may
+  // then serve its copy of a taken-over session until it expires there).
+  [[nodiscard]] bool trust_local_copies(std::string_view route, std::int64_t interval_s,
+                                        std::int64_t now);
 
   // Tells `old_route` that the session under `old_key` lives elsewhere now. Written
   // to every node believed up; empty when at least one has it, else why none has.
   [[nodiscard]] std::string announce(std::string_view old_route, std::string_view old_key,
-                                     std::string_view prefix, std::int64_t now);
+                                     std::int64_t now);
 
  private:
-  void check(std::string_view route, std::string_view prefix, std::int64_t now);
+  void check(std::string_view route, std::int64_t now);
+  [[nodiscard]] bool recently_checked(std::int64_t now) const;
 
   RemoteStore& remote_;
   SessionCache* cache_;

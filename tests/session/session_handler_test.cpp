@@ -109,9 +109,9 @@ class SessionHandlerTest : public ::testing::Test {
     config.strict_mode = true;
     config.lock_timeout = 2s;
     config.retry_interval_ms = 500;
-    // The first check 30 s after the segment is made: none within a test, so
-    // counts stay exact. Tests of the checks themselves set their own interval.
-    config.takeover_check_interval_s = kMaxCheckIntervalSeconds;
+    // No takeover checks, so a request's counts stay exact whatever the test's
+    // duration. Tests of the checks themselves set an interval.
+    config.takeover_check_interval_s = 0;
     return config;
   }
 
@@ -474,9 +474,38 @@ TEST_F(SessionHandlerTest, LogoutAfterTakeoverAlsoEndsTheOldOwnersCachedCopy) {
   (void)web1.handler->close();
 }
 
+// clustered_session.prefix may differ between the apps of one node (PHP_INI_ALL);
+// the node's one check per interval must still see every app's notices.
+TEST_F(SessionHandlerTest, TakeoverCheckOfOneAppCoversTheOtherAppsOnTheNode) {
+  HandlerConfig shop = config("web1");
+  shop.takeover_check_interval_s = 1;
+  AppNode web1 = make_node(shop);
+  AppNode web2 = make_node(config("web2"));
+  const std::string id1 = new_session(*web1.handler, "cart|i:1;");
+  const Started on_web2 = session_start(*web2.handler, id1);
+  ASSERT_TRUE(on_web2.ok) << on_web2.error;
+  ASSERT_TRUE(session_write_close(*web2.handler, on_web2, "cart|i:2;").ok());
+  ASSERT_TRUE(web1.segment->cache()->get("sess." + id1, std::time(nullptr)).has_value());
+
+  // The next request on web1 is the blog's, another app with another prefix.
+  HandlerConfig blog = shop;
+  blog.prefix = "blog.";
+  SessionHandler blog_handler(blog, nodes(), web1.segment);
+  std::this_thread::sleep_for(1100ms);
+  const std::string blog_id = new_session(blog_handler, "post|i:7;");
+  const Started blog_request = session_start(blog_handler, blog_id);
+  ASSERT_TRUE(blog_request.ok) << blog_request.error;
+  (void)blog_handler.close();
+  EXPECT_GE(web1.handler->counters().takeover_checks.load(), 1u);
+  EXPECT_FALSE(web1.segment->cache()->get("sess." + id1, std::time(nullptr)).has_value())
+      << "the shop's taken-over session is still in web1's cache";
+}
+
 // One check per interval for the whole node, two notice lists per memcached node.
 TEST_F(SessionHandlerTest, TakeoverCheckReadsTwoListsFromEachNodeOncePerInterval) {
-  AppNode web1 = make_node(config("web1"));  // interval 30 s: one check in this test
+  HandlerConfig checking = config("web1");
+  checking.takeover_check_interval_s = kMaxCheckIntervalSeconds;  // one check in this test
+  AppNode web1 = make_node(checking);
   const std::string id = new_session(*web1.handler, "n|i:1;");
   // The last check was one interval ago (a new segment counts as checked when made).
   web1.segment->takeover_watch().checked_at = std::time(nullptr) - kMaxCheckIntervalSeconds;
@@ -491,7 +520,7 @@ TEST_F(SessionHandlerTest, TakeoverCheckReadsTwoListsFromEachNodeOncePerInterval
   EXPECT_EQ(used(before1, n1_, "cmd_get"), 2u);
   EXPECT_EQ(used(before2, n2_, "cmd_get"), 2u);
   // A second handler on the same segment (another Apache child) does not check again.
-  auto sibling = std::make_unique<SessionHandler>(config("web1"), nodes(), web1.segment);
+  auto sibling = std::make_unique<SessionHandler>(checking, nodes(), web1.segment);
   const Started on_sibling = session_start(*sibling, id);
   ASSERT_TRUE(on_sibling.ok) << on_sibling.error;
   (void)sibling->close();
@@ -504,7 +533,9 @@ TEST_F(SessionHandlerTest, TakeoverCheckReadsTwoListsFromEachNodeOncePerInterval
 // serves nothing from its cache until a check completes, and that check drops
 // every synced entry, so each session is read again once.
 TEST_F(SessionHandlerTest, NodeThatMissedChecksTrustsNothingUntilItHasCheckedAgain) {
-  AppNode web1 = make_node(config("web1"));
+  HandlerConfig checking = config("web1");
+  checking.takeover_check_interval_s = kMaxCheckIntervalSeconds;
+  AppNode web1 = make_node(checking);
   const std::string id = new_session(*web1.handler, "n|i:1;");
   Started started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;

@@ -10,8 +10,8 @@
 namespace clustered {
 namespace {
 
-TEST(TakeoverNotices, KeyNamesPrefixRouteAndBucket) {
-  EXPECT_EQ(notice_key("sess.", "web1", 29612345), "sess.moved:web1:29612345");
+TEST(TakeoverNotices, KeyNamesRouteAndBucket) {
+  EXPECT_EQ(notice_key("web1", 29612345), "clustered_session.moved:web1:29612345");
   EXPECT_EQ(notice_bucket(0), 0);
   EXPECT_EQ(notice_bucket(kNoticeBucketSeconds - 1), 0);
   EXPECT_EQ(notice_bucket(kNoticeBucketSeconds), 1);
@@ -19,7 +19,7 @@ TEST(TakeoverNotices, KeyNamesPrefixRouteAndBucket) {
 
 TEST(TakeoverNotices, KeysCanNeverBeSessionKeys) {
   // A client without strict mode may send any key-safe ID; none can reach a list.
-  const std::string key = notice_key("", "web1", 7);
+  const std::string key = notice_key("web1", 7);
   EXPECT_FALSE(is_key_safe_session_id(key, 300)) << key;
 }
 
@@ -58,7 +58,7 @@ TEST(TakeoverNotices, AnythingUnreadableMeansEverything) {
 }
 
 TEST(TakeoverNotices, ReadersCheckOftenEnoughForTwoBucketsToCoverEveryNotice) {
-  static_assert(kMaxCheckIntervalSeconds <= kNoticeGapSeconds);
+  static_assert(kMaxCheckIntervalSeconds < kNoticeGapSeconds);
   static_assert(2 * kNoticeGapSeconds <= kNoticeBucketSeconds);
   static_assert(kNoticeTtlSeconds >= 2 * kNoticeBucketSeconds + kNoticeGapSeconds);
   SUCCEED();
