@@ -44,7 +44,7 @@ void Takeovers::check(std::string_view route, std::int64_t now) {
     if (everything) {
       dropped = cache_->drop_synced();
     } else {
-      for (const std::uint64_t hash : taken_over) dropped += cache_->remove_hashed(hash);
+      dropped = cache_->remove_hashed(taken_over);
     }
     Counters::add(counters_.takeover_notices, dropped);
   }

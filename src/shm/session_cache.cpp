@@ -435,24 +435,34 @@ std::size_t SessionCache::drop_synced() {
   return remove_where([](const Entry& entry) { return (entry.flags & kFlagUnsynced) == 0; });
 }
 
-std::size_t SessionCache::remove_hashed(std::uint64_t hash) {
-  return locked([&]() -> std::size_t {
-    Header* h = header();
-    std::size_t removed = 0;
-    std::uint32_t prior = kNone;
-    std::uint32_t current = buckets()[hash & (h->bucket_count - 1)];
-    for (std::uint32_t steps = 0; current != kNone && steps <= h->entry_count; ++steps) {
-      const std::uint32_t next = entries()[current - 1].hash_next;
-      if (entries()[current - 1].hash == hash) {
-        unlink_and_free(current, prior);
-        ++removed;
-      } else {
-        prior = current;
+std::size_t SessionCache::remove_hashed(std::span<const std::uint64_t> hashes) {
+  // A takeover check may name thousands of keys: a slice of them per hold of the
+  // lock, so other processes wait for one slice at most.
+  constexpr std::size_t kSlice = 256;
+  std::size_t removed = 0;
+  for (std::size_t first = 0; first < hashes.size(); first += kSlice) {
+    const auto slice = hashes.subspan(first, std::min(kSlice, hashes.size() - first));
+    removed += locked([&]() -> std::size_t {
+      Header* h = header();
+      std::size_t removed_here = 0;
+      for (const std::uint64_t hash : slice) {
+        std::uint32_t prior = kNone;
+        std::uint32_t current = buckets()[hash & (h->bucket_count - 1)];
+        for (std::uint32_t steps = 0; current != kNone && steps <= h->entry_count; ++steps) {
+          const std::uint32_t next = entries()[current - 1].hash_next;
+          if (entries()[current - 1].hash == hash) {
+            unlink_and_free(current, prior);
+            ++removed_here;
+          } else {
+            prior = current;
+          }
+          current = next;
+        }
       }
-      current = next;
-    }
-    return removed;
-  });
+      return removed_here;
+    });
+  }
+  return removed;
 }
 
 std::uint64_t SessionCache::hash_of(std::string_view key) { return key_hash(key); }

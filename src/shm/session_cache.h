@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -68,9 +69,10 @@ class SessionCache {
   // Drops every entry except unsynced ones (the only copy of their data), in the
   // same slices: what a node does when it may have missed takeover notices.
   std::size_t drop_synced();
-  // Drops the entries whose key has this hash (hash_of()): a takeover notice
-  // names keys by hash; another key with the same hash only costs a remote read.
-  std::size_t remove_hashed(std::uint64_t hash);
+  // Drops the entries whose key has one of these hashes (hash_of()): takeover
+  // notices name keys by hash; another key with the same hash only costs a
+  // remote read. Returns how many entries went.
+  std::size_t remove_hashed(std::span<const std::uint64_t> hashes);
   // The key hash the index uses: the same on every node and build (FNV-1a 64).
   static std::uint64_t hash_of(std::string_view key);
   CacheStats stats();

@@ -154,14 +154,26 @@ TEST_F(RoomySessionCacheTest, RemoveHashedDropsThatKeyOnly) {
     ASSERT_TRUE(cache_->put("sess." + std::to_string(i), session_of(i + 1, 10, kNow + 100), kNow));
   }
   ASSERT_EQ(cache_->stats().entries, 500u);
-  EXPECT_EQ(cache_->remove_hashed(SessionCache::hash_of("sess.123")), 1u);
-  EXPECT_EQ(cache_->remove_hashed(SessionCache::hash_of("sess.123")), 0u);
-  EXPECT_EQ(cache_->remove_hashed(SessionCache::hash_of("sess.none")), 0u);
+  const std::uint64_t one[] = {SessionCache::hash_of("sess.123")};
+  EXPECT_EQ(cache_->remove_hashed(one), 1u);
+  EXPECT_EQ(cache_->remove_hashed(one), 0u);
+  const std::uint64_t none[] = {SessionCache::hash_of("sess.none")};
+  EXPECT_EQ(cache_->remove_hashed(none), 0u);
   EXPECT_FALSE(cache_->get("sess.123", kNow).has_value());
   for (int i = 0; i < 500; ++i) {
     if (i != 123) EXPECT_TRUE(cache_->get("sess." + std::to_string(i), kNow).has_value()) << i;
   }
   EXPECT_EQ(cache_->stats().entries, 499u);
+  // Many at once, more than one slice of the lock: every third key, and unknown ones.
+  std::vector<std::uint64_t> many;
+  for (int i = 0; i < 500; i += 3) {
+    many.push_back(SessionCache::hash_of("sess." + std::to_string(i)));
+    many.push_back(SessionCache::hash_of("gone." + std::to_string(i)));
+  }
+  EXPECT_EQ(cache_->remove_hashed(many), 166u);  // 167 multiples of 3 below 500, minus 123
+  EXPECT_EQ(cache_->stats().entries, 333u);
+  EXPECT_FALSE(cache_->get("sess.3", kNow).has_value());
+  EXPECT_TRUE(cache_->get("sess.4", kNow).has_value());
   expect_consistent();
 }
 
