@@ -1,0 +1,53 @@
+// Fuzz target: the takeover notice lists (src/session/takeover_notices.h), which a
+// node reads from memcached, where anything may have been written under their keys.
+//
+//   - parse_notices() never crashes on any bytes;
+//   - when it trusts a list (not "everything"), the list is exactly the lines of the
+//     hashes it returned, in order: nothing is skipped silently;
+//   - it distrusts everything exactly when a plain reference says a line is "*" or
+//     unreadable, or the list is cut short;
+//   - notice_line() output always reads back as its hash.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.h"
+#include "session/takeover_notices.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace clustered;
+  const std::string_view list(reinterpret_cast<const char*>(data), size);
+  const Notices notices = parse_notices(list);
+
+  // A plain reference: distrust exactly when a line is "*", is not 16 lowercase hex
+  // digits, or the list does not end with a newline.
+  bool reference_everything = !list.empty() && list.back() != '\n';
+  std::size_t start = 0;
+  while (start < list.size()) {
+    const std::size_t end = list.find('\n', start);
+    if (end == std::string_view::npos) break;
+    const std::string_view line = list.substr(start, end - start);
+    bool hex = line.size() == 16;
+    for (const char c : line) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+    if (!hex) reference_everything = true;
+    start = end + 1;
+  }
+  FUZZ_REQUIRE(notices.everything == reference_everything, "distrust differs from the reference");
+
+  if (!notices.everything) {
+    std::string rebuilt;
+    for (const std::uint64_t hash : notices.key_hashes) rebuilt += notice_line(hash);
+    FUZZ_REQUIRE(rebuilt == list, "a trusted list is not exactly its lines");
+  }
+
+  if (size >= sizeof(std::uint64_t)) {
+    std::uint64_t hash = 0;
+    std::memcpy(&hash, data, sizeof hash);
+    const Notices one = parse_notices(notice_line(hash));
+    FUZZ_REQUIRE(!one.everything && one.key_hashes.size() == 1 && one.key_hashes[0] == hash,
+                 "notice_line does not read back");
+  }
+  return 0;
+}
