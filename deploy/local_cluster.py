@@ -127,8 +127,15 @@ def tour(step_by_step=False):
     say(f"   user 1 direct to web1: {describe(answer)}  "
         f"{'latest data, taken over by web1' if fresh else 'STALE DATA'}")
     time.sleep(2.5)  # nginx retries a failed server after fail_timeout=2s
-    answer, _ = click(cluster, user)
-    say(f"   user 1 through nginx:  {describe(answer)}  (nginx follows the route in the cookie)")
+    route = user["cookie"].rsplit(".", 1)[-1]
+    answer, fresh = click(cluster, user)
+    if not fresh:
+        note = "STALE DATA"
+    elif answer["node"] == route:
+        note = "(nginx follows the route in the cookie)"
+    else:
+        note = f"(nginx still had {route} marked failed: {answer['node']} took it over, latest data)"
+    say(f"   user 1 through nginx:  {describe(answer)}  {note}")
     for number, other in enumerate(users[1:], 2):
         answer, ok = click(cluster, other)
         say(f"   user {number}: {describe(answer)}  {'ok' if ok else 'WRONG'}")
