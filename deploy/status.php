@@ -98,6 +98,8 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
   <div class="box">relocations<b id="relocations"><?= $h($stats['relocations']) ?></b></div>
   <div class="box">lock waits<b id="lock_waits"><?= $h($stats['lock_waits']) ?></b></div>
   <div class="box">lock timeouts<b id="lock_timeouts"><?= $h($stats['lock_timeouts']) ?></b></div>
+  <div class="box">takeover checks<b id="takeover_checks"><?= $h($stats['takeover_checks']) ?></b></div>
+  <div class="box">dropped by notices<b id="takeover_notices"><?= $h($stats['takeover_notices']) ?></b></div>
   <div class="box">errors<b id="errors"><?= $h($stats['errors']) ?></b></div>
 </div>
 
@@ -161,7 +163,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
   function update(s) {
     for (const k of ['local_hits', 'local_misses', 'migrations', 'relocations', 'lock_waits',
                      'lock_timeouts', 'errors', 'remote_reads', 'remote_writes', 'writes_skipped',
-                     'touches', 'touches_skipped']) set(k, s[k]);
+                     'touches', 'touches_skipped', 'takeover_checks', 'takeover_notices']) set(k, s[k]);
     set('mode', s.mode);
     const reads = s.local_hits + s.local_misses;
     set('hit_ratio', reads ? (100 * s.local_hits / reads).toFixed(1) + '%' : '–');
