@@ -155,6 +155,22 @@ class SessionHandlerTest : public ::testing::Test {
   }
 
   // A first request that creates a session holding `data`; returns its ID.
+  // A node that reads its takeover notices every second (the default in php.ini).
+  HandlerConfig checking_config(const std::string& route) {
+    HandlerConfig checking = config(route);
+    checking.takeover_check_interval_s = 1;
+    return checking;
+  }
+
+  // A new session, then one request that the node serves from its cache.
+  std::string served_session(SessionHandler& handler, const std::string& data) {
+    const std::string id = new_session(handler, data);
+    const Started served = session_start(handler, id);
+    EXPECT_TRUE(served.ok) << served.error;
+    EXPECT_TRUE(session_write_close(handler, served, served.data).ok());
+    return id;
+  }
+
   std::string new_session(SessionHandler& handler, const std::string& data) {
     const Started started = session_start(handler, "");
     EXPECT_TRUE(started.ok) << started.error;
@@ -425,14 +441,9 @@ TEST_F(SessionHandlerTest, FailbackNeverServesTheOldOwnersStaleCopy) {
 // over, and web1's next check, at most takeover_check_interval later, drops its copy:
 // the request follows the forward to the new ID.
 TEST_F(SessionHandlerTest, OldOwnerDoesNotServeAMovedSessionFromItsCache) {
-  HandlerConfig checking = config("web1");
-  checking.takeover_check_interval_s = 1;
-  AppNode web1 = make_node(checking);
+  AppNode web1 = make_node(checking_config("web1"));
   AppNode web2 = make_node(config("web2"));
-  const std::string id1 = new_session(*web1.handler, "v|i:1;");
-  const Started served = session_start(*web1.handler, id1);
-  ASSERT_TRUE(served.ok) << served.error;
-  ASSERT_TRUE(session_write_close(*web1.handler, served, served.data).ok());
+  const std::string id1 = served_session(*web1.handler, "v|i:1;");
 
   const Started on_web2 = session_start(*web2.handler, id1);
   ASSERT_TRUE(on_web2.ok) << on_web2.error;
@@ -452,14 +463,9 @@ TEST_F(SessionHandlerTest, OldOwnerDoesNotServeAMovedSessionFromItsCache) {
 // Logout on the node that took the session over: the old cookie, replayed to the
 // old owner, must not bring the logged-in session back from its cache.
 TEST_F(SessionHandlerTest, LogoutAfterTakeoverAlsoEndsTheOldOwnersCachedCopy) {
-  HandlerConfig checking = config("web1");
-  checking.takeover_check_interval_s = 1;
-  AppNode web1 = make_node(checking);
+  AppNode web1 = make_node(checking_config("web1"));
   AppNode web2 = make_node(config("web2"));
-  const std::string id1 = new_session(*web1.handler, "user|s:5:\"alice\";");
-  const Started served = session_start(*web1.handler, id1);
-  ASSERT_TRUE(served.ok) << served.error;
-  ASSERT_TRUE(session_write_close(*web1.handler, served, served.data).ok());
+  const std::string id1 = served_session(*web1.handler, "user|s:5:\"alice\";");
 
   const Started on_web2 = session_start(*web2.handler, id1);
   ASSERT_TRUE(on_web2.ok) << on_web2.error;
@@ -477,8 +483,7 @@ TEST_F(SessionHandlerTest, LogoutAfterTakeoverAlsoEndsTheOldOwnersCachedCopy) {
 // clustered_session.prefix may differ between the apps of one node (PHP_INI_ALL);
 // the node's one check per interval must still see every app's notices.
 TEST_F(SessionHandlerTest, TakeoverCheckOfOneAppCoversTheOtherAppsOnTheNode) {
-  HandlerConfig shop = config("web1");
-  shop.takeover_check_interval_s = 1;
+  const HandlerConfig shop = checking_config("web1");
   AppNode web1 = make_node(shop);
   AppNode web2 = make_node(config("web2"));
   const std::string id1 = new_session(*web1.handler, "cart|i:1;");
