@@ -35,7 +35,7 @@ if test "$PHP_CLUSTERED_SESSION" != "no"; then
   PHP_NEW_EXTENSION(clustered_session, $EXT_SOURCES $CORE_SOURCES, $ext_shared,,
     [-std=c++20 -I@ext_srcdir@/src -Wall -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1], cxx)
   PHP_ADD_EXTENSION_DEP(clustered_session, session)
-  for dir in ext src/sid src/shm src/store src/session src/util; do
+  for dir in ext `cd $srcdir && ls -d src/*/`; do
     PHP_ADD_BUILD_DIR([$ext_builddir/$dir], 1)
   done
 fi

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "session/session_handler.h"
-#include "shm/shared_segment.h"
+#include "node/shared_segment.h"
 
 namespace clustered::ext {
 

@@ -154,7 +154,7 @@ void BM_ParseSessionId(benchmark::State& state) {
 BENCHMARK(BM_ParseSessionId);
 
 void BM_MakeRandomPart(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(make_random_part(26, 5));
+  for (auto _ : state) benchmark::DoNotOptimize(make_random_part(26, 5, system_entropy()));
 }
 BENCHMARK(BM_MakeRandomPart);
 

@@ -355,7 +355,7 @@ Result<std::string> SessionHandler::create_sid() {
     carried_->id_issued = true;
     return carried_->target_id;  // the ID the session already moved to
   }
-  auto random = make_random_part(config_.sid_length, config_.sid_bits_per_character);
+  auto random = make_random_part(config_.sid_length, config_.sid_bits_per_character, system_entropy());
   if (!random) return Error{random.error()};
   const bool carrying = carried_ && !carried_->id_issued;
   std::optional<std::size_t> store;

@@ -19,7 +19,7 @@
 
 #include "session/handler_config.h"
 #include "session/takeovers.h"
-#include "shm/shared_segment.h"
+#include "node/shared_segment.h"
 #include "sid/session_id.h"
 #include "store/remote_store.h"
 #include "util/result.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "shm/counters.h"
+#include "stats/counters.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
 #include "store/remote_store.h"

@@ -11,12 +11,11 @@
 #include <string_view>
 
 #include "shm/robust_mutex.h"
+#include "shm/session_locks.h"
 
 namespace clustered {
 
 inline constexpr std::size_t kLockStripes = 4096;
-
-enum class SessionLockResult { kAcquired, kAcquiredAfterWait, kTimedOut, kFailed };
 
 class LockTable {
  public:
@@ -27,6 +26,21 @@ class LockTable {
 
  private:
   RobustMutex stripes_[kLockStripes];
+};
+
+// SessionLocks on a LockTable in the shared segment. Lives in process memory
+// (the table itself has no vtable: it is mapped at other addresses after a
+// reload). A process holds at most one lock at a time.
+class StripedLocks final : public SessionLocks {
+ public:
+  explicit StripedLocks(LockTable& table) : table_(table) {}
+  SessionLockResult lock(std::string_view key, std::chrono::milliseconds timeout) override {
+    return table_.lock(LockTable::stripe_for(key), timeout);
+  }
+  void unlock(std::string_view key) override { table_.unlock(LockTable::stripe_for(key)); }
+
+ private:
+  LockTable& table_;
 };
 
 }  // namespace clustered

@@ -1,11 +1,7 @@
 #include "sid/session_id.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "sid/node_id.h"
@@ -34,19 +30,6 @@ bool all_in_class(std::string_view text, unsigned char char_class) {
   unsigned char seen = char_class;
   for (char c : text) seen &= kCharClasses[static_cast<unsigned char>(c)];
   return seen != 0;
-}
-
-Status fill_random(unsigned char* out, std::size_t size) {
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t got = getrandom(out + done, size - done, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Error{std::string("getrandom failed: ") + std::strerror(errno)};
-    }
-    done += static_cast<std::size_t>(got);
-  }
-  return success();
 }
 
 }  // namespace
@@ -91,7 +74,8 @@ std::size_t effective_random_length(std::size_t length, int bits_per_character) 
   return result;
 }
 
-Result<std::string> make_random_part(std::size_t length, int bits_per_character) {
+Result<std::string> make_random_part(std::size_t length, int bits_per_character,
+                                     Entropy& entropy) {
   if (bits_per_character < 4 || bits_per_character > 6) {
     return Error{"sid_bits_per_character must be 4, 5 or 6, got " +
                  std::to_string(bits_per_character)};
@@ -99,7 +83,7 @@ Result<std::string> make_random_part(std::size_t length, int bits_per_character)
   length = effective_random_length(length, bits_per_character);
   // Like PHP: read as many random bytes as characters (more than enough bits).
   std::vector<unsigned char> bytes(length);
-  if (auto filled = fill_random(bytes.data(), bytes.size()); !filled) return Error{filled.error()};
+  if (auto filled = entropy.fill(bytes.data(), bytes.size()); !filled) return Error{filled.error()};
 
   std::string out;
   out.reserve(length);

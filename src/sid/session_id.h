@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/entropy.h"
 #include "util/result.h"
 
 namespace clustered {
@@ -43,9 +44,10 @@ std::optional<SessionId> parse_session_id(std::string_view text);
 bool is_key_safe_session_id(std::string_view text, std::size_t max_length);
 
 // The random part, made the way PHP's php_session_create_id() does it: random
-// bytes from getrandom() turned into `bits_per_character`-bit characters. The
+// bytes from `entropy` (getrandom() in production) turned into `bits_per_character`-bit characters. The
 // length is raised when needed so the part carries at least kMinRandomBits.
-Result<std::string> make_random_part(std::size_t length, int bits_per_character);
+Result<std::string> make_random_part(std::size_t length, int bits_per_character,
+                                     Entropy& entropy);
 
 // Length make_random_part() really produces for these settings.
 std::size_t effective_random_length(std::size_t length, int bits_per_character);

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "shm/counters.h"
+#include "stats/counters.h"
 #include "store/memcached_node.h"
 #include "store/node_health.h"
 #include "store/value_header.h"

@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_REQUIRE(effective >= kMinRandomLength && effective <= kMaxRandomLength,
                  "effective_random_length outside PHP's limits");
     if (data[3] == 'R') {  // getrandom() per input would slow the rest down
-      auto made = make_random_part(length, bits);
+      auto made = make_random_part(length, bits, system_entropy());
       FUZZ_REQUIRE(made.ok() == (bits >= 4 && bits <= 6), "make_random_part bits check");
       if (made.ok()) {
         FUZZ_REQUIRE(made->size() == effective, "make_random_part length");

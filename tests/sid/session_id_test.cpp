@@ -198,7 +198,7 @@ std::string alphabet_for(int bits) {
 TEST(MakeRandomPart, LengthIsAsAskedWhenItCarriesEnoughBits) {
   for (int bits : {4, 5, 6}) {
     for (std::size_t length : {32u, 48u, 100u, 256u}) {
-      auto part = make_random_part(length, bits);
+      auto part = make_random_part(length, bits, system_entropy());
       ASSERT_TRUE(part.ok()) << part.error();
       EXPECT_EQ(part->size(), length) << "bits " << bits;
       EXPECT_EQ(effective_random_length(length, bits), length);
@@ -224,17 +224,17 @@ TEST(MakeRandomPart, AtLeast128BitsAreEnforced) {
       }
     }
   }
-  auto part = make_random_part(22, 4);
+  auto part = make_random_part(22, 4, system_entropy());
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(part->size(), 32u);
-  part = make_random_part(22, 5);
+  part = make_random_part(22, 5, system_entropy());
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(part->size(), 26u);
 }
 
 TEST(MakeRandomPart, LengthIsCappedAtPhpMaximum) {
   EXPECT_EQ(effective_random_length(1000, 4), kMaxRandomLength);
-  auto part = make_random_part(1000, 6);
+  auto part = make_random_part(1000, 6, system_entropy());
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(part->size(), kMaxRandomLength);
 }
@@ -246,7 +246,7 @@ TEST(MakeRandomPart, AlphabetPerBitsAndEveryCharacterUsed) {
     std::map<char, int> seen;
     int total = 0;
     while (total < 64 * 1000) {
-      auto part = make_random_part(256, bits);
+      auto part = make_random_part(256, bits, system_entropy());
       ASSERT_TRUE(part.ok()) << part.error();
       for (char c : *part) {
         ASSERT_NE(alphabet.find(c), std::string::npos) << "'" << c << "' outside the alphabet";
@@ -267,19 +267,19 @@ TEST(MakeRandomPart, AlphabetPerBitsAndEveryCharacterUsed) {
 
 TEST(MakeRandomPart, TwoCallsDiffer) {
   for (int bits : {4, 5, 6}) {
-    auto a = make_random_part(32, bits);
-    auto b = make_random_part(32, bits);
+    auto a = make_random_part(32, bits, system_entropy());
+    auto b = make_random_part(32, bits, system_entropy());
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_NE(*a, *b);
   }
   std::set<std::string> many;
-  for (int i = 0; i < 1000; ++i) many.insert(*make_random_part(22, 6));
+  for (int i = 0; i < 1000; ++i) many.insert(*make_random_part(22, 6, system_entropy()));
   EXPECT_EQ(many.size(), 1000u);
 }
 
 TEST(MakeRandomPart, BadBitsAreRefused) {
   for (int bits : {-1, 0, 1, 3, 7, 8, 64}) {
-    auto part = make_random_part(32, bits);
+    auto part = make_random_part(32, bits, system_entropy());
     ASSERT_FALSE(part.ok()) << bits;
     EXPECT_NE(part.error().find("sid_bits_per_character"), std::string::npos) << part.error();
     EXPECT_NE(part.error().find(std::to_string(bits)), std::string::npos) << part.error();
@@ -300,7 +300,7 @@ TEST(MakeRandomPart, EffectiveLengthSurvivesBadBits) {
 TEST(MakeRandomPart, ResultParsesAsPartOfAnId) {
   for (int bits : {4, 5, 6}) {
     for (int i = 0; i < 200; ++i) {
-      auto part = make_random_part(32, bits);
+      auto part = make_random_part(32, bits, system_entropy());
       ASSERT_TRUE(part.ok());
       const auto id = parse_session_id(id_with(*part, "n1", "web1"));
       ASSERT_TRUE(id.has_value()) << *part;

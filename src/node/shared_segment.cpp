@@ -1,4 +1,4 @@
-#include "shm/shared_segment.h"
+#include "node/shared_segment.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-#include "shm/counters.h"
+#include "stats/counters.h"
 #include "shm/lock_table.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"

@@ -1,4 +1,4 @@
-#include "shm/shared_segment.h"
+#include "node/shared_segment.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

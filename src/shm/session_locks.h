@@ -1,0 +1,23 @@
+// The per-session lock as the handler sees it: taken in validate_sid()/read(),
+// held to close(). Production locks live in the shared segment (LockTable,
+// robust process-shared mutexes); the cluster simulator parks a request whose
+// lock is taken until its holder releases it, instead of blocking a thread.
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+namespace clustered {
+
+enum class SessionLockResult { kAcquired, kAcquiredAfterWait, kTimedOut, kFailed };
+
+class SessionLocks {
+ public:
+  virtual ~SessionLocks() = default;
+  // Takes the lock of the session stored under `key`, waiting up to `timeout`.
+  virtual SessionLockResult lock(std::string_view key, std::chrono::milliseconds timeout) = 0;
+  // Releases the lock this process holds for `key`.
+  virtual void unlock(std::string_view key) = 0;
+};
+
+}  // namespace clustered

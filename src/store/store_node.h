@@ -1,0 +1,80 @@
+// What the handler needs of one memcached node: memcached's item commands with
+// replies that tell apart every way they can end. MemcachedNode (libmemcached)
+// implements it for production; an in-memory model (tests/support/memcached_model.h)
+// implements it for the tests and the cluster simulator. One StoreNode stands for
+// one node as one app process sees it: it never picks or ejects servers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sid/save_path.h"
+
+namespace clustered {
+
+enum class StoreCode : std::uint8_t {
+  kOk,
+  kNotFound,     // get, touch, delete, cas of a missing key
+  kNotStored,    // add of a key that exists; append to a missing one
+  kExists,       // cas: the item changed since it was read
+  kTooLarge,     // over the node's item size limit (memcached -I)
+  kOutOfMemory,  // "SERVER_ERROR out of memory storing object": memcached unlinked the item
+  kRefused,      // another error reply for this item (CLIENT_ERROR, SERVER_ERROR ...)
+  kDown,         // no connection: refused, reset, closed
+  kTimeout,      // no answer within io_timeout
+  kBadReply,     // a reply that does not fit the request; the connection was dropped
+};
+
+// The node itself is suspect (not just this item): it is marked down for the
+// retry interval.
+constexpr bool node_failed(StoreCode code) {
+  return code == StoreCode::kDown || code == StoreCode::kTimeout || code == StoreCode::kBadReply;
+}
+
+// A short name for messages and counters ("too large", "out of memory", ...).
+std::string_view describe(StoreCode code);
+
+struct StoreReply {
+  StoreCode code = StoreCode::kOk;
+  std::string message;               // the node's (or libmemcached's) own words when not kOk
+  std::optional<std::string> value;  // get: the item's bytes
+  std::uint64_t cas = 0;             // get: the item's CAS token
+
+  bool ok() const { return code == StoreCode::kOk; }
+  static StoreReply with(StoreCode code, std::string message = {}) {
+    StoreReply reply;
+    reply.code = code;
+    reply.message = std::move(message);
+    return reply;
+  }
+};
+
+// TTLs are relative seconds; an implementation turns one over 30 days into the
+// absolute Unix time memcached expects (memcached_expiry()).
+class StoreNode {
+ public:
+  virtual ~StoreNode() = default;
+
+  virtual const NodeAddress& address() const = 0;
+
+  virtual StoreReply get(std::string_view key) = 0;
+  virtual StoreReply set(std::string_view key, std::string_view value, std::uint32_t ttl) = 0;
+  virtual StoreReply add(std::string_view key, std::string_view value, std::uint32_t ttl) = 0;
+  // Stores only when the item still has the CAS token `cas` (kExists when it
+  // changed, kNotFound when it is gone).
+  virtual StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
+                         std::uint64_t cas) = 0;
+  // Appends to an existing item (its expiry is kept); kNotStored when missing.
+  virtual StoreReply append(std::string_view key, std::string_view value) = 0;
+  virtual StoreReply touch(std::string_view key, std::uint32_t ttl) = 0;
+  virtual StoreReply remove(std::string_view key) = 0;
+  // Opens the connection when it is not open; no item is read or written.
+  virtual StoreReply ping() = 0;
+};
+
+// memcached reads an expiry over 30 days as an absolute Unix time.
+std::uint32_t memcached_expiry(std::uint32_t ttl_seconds, std::int64_t unix_now);
+
+}  // namespace clustered
