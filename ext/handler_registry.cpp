@@ -119,7 +119,7 @@ SessionHandler* handler_for(const char* save_path, std::string* error) {
       *error = nodes.error();
       return nullptr;
     }
-    g_handler = std::make_unique<SessionHandler>(current_config(), std::move(*nodes), g_segment);
+    g_handler = make_memcached_handler(current_config(), std::move(*nodes), g_segment);
     g_handler_save_path = path;
     g_handler_pid = current_pid();
   }

@@ -28,13 +28,13 @@ void Takeovers::check(std::string_view route, std::int64_t now) {
     // A node believed down cannot be read; writers skip it too.
     if (!remote_.is_up(node)) continue;
     for (const std::int64_t listed : {bucket - 1, bucket}) {
-      const NodeOutcome got = remote_.get_plain(node, notice_key(route, listed));
-      if (got.reply == Reply::kNodeFailed || got.reply == Reply::kRefused) {
+      const auto got = remote_.get_plain(node, notice_key(route, listed));
+      if (!got) {
         complete = false;
         break;
       }
-      if (got.reply != Reply::kOk || !got.value) continue;
-      Notices notices = parse_notices(*got.value);
+      if (!*got) continue;
+      Notices notices = parse_notices(**got);
       everything = everything || notices.everything;
       taken_over.insert(taken_over.end(), notices.key_hashes.begin(), notices.key_hashes.end());
     }
@@ -61,14 +61,14 @@ std::string Takeovers::announce(std::string_view old_route, std::string_view old
   std::string missed;
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
     if (!remote_.is_up(node)) continue;
-    const NodeOutcome appended =
-        remote_.append_plain(node, key, line, kNoticeEverything, kNoticeTtlSeconds);
-    if (appended.reply == Reply::kOk) {
+    const auto appended =
+        remote_.append_line(node, key, line, kNoticeEverything, kNoticeTtlSeconds);
+    if (appended) {
       written = true;
       continue;
     }
     if (!missed.empty()) missed += "; ";
-    missed += remote_.address(node).id + ": " + appended.message;
+    missed += appended.error();
   }
   if (written) return {};
   return missed.empty() ? "no memcached node is up" : missed;

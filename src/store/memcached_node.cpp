@@ -11,7 +11,6 @@
 namespace clustered {
 namespace {
 
-constexpr std::uint32_t kRelativeExpiryLimit = 60 * 60 * 24 * 30;
 // memcached stores an item of ~59 bytes of header + key + 1 + value + 2 (CRLF) and
 // refuses it when that exceeds item_size_max, whose smallest allowed value is 1k.
 constexpr std::uint64_t kItemOverhead = 64;
@@ -34,13 +33,8 @@ memcached_return_t read_item_size_max(const memcached_instance_st*, const char* 
 
 }  // namespace
 
-std::uint32_t memcached_expiry(std::uint32_t ttl_seconds, std::int64_t unix_now) {
-  if (ttl_seconds <= kRelativeExpiryLimit) return ttl_seconds;
-  return static_cast<std::uint32_t>(unix_now + ttl_seconds);
-}
-
-MemcachedNode::MemcachedNode(NodeAddress address, Timeouts timeouts)
-    : address_(std::move(address)), handle_(memcached_create(nullptr)) {
+MemcachedNode::MemcachedNode(NodeAddress address, Timeouts timeouts, const Clock& clock)
+    : address_(std::move(address)), clock_(clock), handle_(memcached_create(nullptr)) {
   if (address_.is_unix()) {
     memcached_server_add_unix_socket(handle_, address_.socket_path.c_str());
   } else {
@@ -50,6 +44,8 @@ MemcachedNode::MemcachedNode(NodeAddress address, Timeouts timeouts)
   const auto io_ms = static_cast<uint64_t>(timeouts.io.count());
   memcached_behavior_set(handle_, MEMCACHED_BEHAVIOR_NO_BLOCK, 1);
   memcached_behavior_set(handle_, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
+  // "gets": every read brings the item's CAS token (conditional writes).
+  memcached_behavior_set(handle_, MEMCACHED_BEHAVIOR_SUPPORT_CAS, 1);
   memcached_behavior_set(handle_, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, connect_ms);
   memcached_behavior_set(handle_, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, io_ms);
   memcached_behavior_set(handle_, MEMCACHED_BEHAVIOR_SND_TIMEOUT, io_ms * 1000);
@@ -73,16 +69,13 @@ void MemcachedNode::drop_connection() {
   item_size_max_ = 0;  // the node may come back restarted with another -I
 }
 
-NodeOutcome MemcachedNode::unexpected_reply(std::string message) {
+StoreReply MemcachedNode::unexpected_reply(std::string message) {
   last_was_timeout_ = false;
-  NodeOutcome result;
-  result.reply = Reply::kNodeFailed;
-  result.message = std::move(message);
   drop_connection();
-  return result;
+  return StoreReply::with(StoreCode::kBadReply, std::move(message));
 }
 
-NodeOutcome MemcachedNode::outcome(int code, std::initializer_list<int> success_codes) {
+StoreReply MemcachedNode::outcome(int code, std::initializer_list<int> success_codes) {
   const auto rc = static_cast<memcached_return_t>(code);
   last_was_timeout_ = rc == MEMCACHED_TIMEOUT;
   // libmemcached returns the code of whatever line came back: "DELETED" to a
@@ -101,56 +94,62 @@ NodeOutcome MemcachedNode::outcome(int code, std::initializer_list<int> success_
       return unexpected_reply("memcached sent more than the one reply asked for");
     }
   }
-  NodeOutcome result;
+  const auto failed = [&](StoreCode code) {
+    StoreReply result = StoreReply::with(code, memcached_last_error_message(handle_));
+    // The node answered, but the stream may be out of step after an error reply.
+    drop_connection();
+    return result;
+  };
   switch (rc) {
     case MEMCACHED_SUCCESS:
     case MEMCACHED_STORED:
     case MEMCACHED_DELETED:
     case MEMCACHED_END:
       connected_ = true;
-      result.reply = Reply::kOk;
-      return result;
+      return {};
     case MEMCACHED_NOTFOUND:
       connected_ = true;
-      result.reply = Reply::kNotFound;
-      return result;
-    case MEMCACHED_E2BIG:
+      return StoreReply::with(StoreCode::kNotFound);
+    // Ordinary answers about the item, on a stream that stays in step.
     case MEMCACHED_NOTSTORED:
+      connected_ = true;
+      return StoreReply::with(StoreCode::kNotStored, memcached_last_error_message(handle_));
     case MEMCACHED_DATA_EXISTS:
+      connected_ = true;
+      return StoreReply::with(StoreCode::kExists, memcached_last_error_message(handle_));
+    case MEMCACHED_E2BIG:
+      return failed(StoreCode::kTooLarge);
+    // "SERVER_ERROR out of memory storing object": memcached unlinked the item.
+    case MEMCACHED_SERVER_MEMORY_ALLOCATION_FAILURE:
+      return failed(StoreCode::kOutOfMemory);
     case MEMCACHED_SERVER_ERROR:
     case MEMCACHED_CLIENT_ERROR:
     case MEMCACHED_BAD_KEY_PROVIDED:
     case MEMCACHED_MEMORY_ALLOCATION_FAILURE:
-    case MEMCACHED_SERVER_MEMORY_ALLOCATION_FAILURE:
-      result.reply = Reply::kRefused;
-      result.message = memcached_last_error_message(handle_);
-      // The node answered, but the stream may be out of step after an error reply.
-      drop_connection();
-      return result;
+      return failed(StoreCode::kRefused);
+    case MEMCACHED_TIMEOUT:
+      return failed(StoreCode::kTimeout);
     default:
-      result.reply = Reply::kNodeFailed;
-      result.message = memcached_last_error_message(handle_);
-      drop_connection();
-      return result;
+      return failed(StoreCode::kDown);
   }
 }
 
 template <class Call>
-NodeOutcome MemcachedNode::with_reconnect(Call call) {
+StoreReply MemcachedNode::with_reconnect(Call call) {
   const bool reused = connected_;
-  NodeOutcome result = call();
+  StoreReply result = call();
   // A kept-alive connection that the node closed (it restarted) fails at once:
   // one fresh connection is tried before the node counts as failed. Never after
   // a timeout, which would double the wait on a frozen node.
-  if (result.reply == Reply::kNodeFailed && reused && !last_was_timeout_) result = call();
+  if (node_failed(result.code) && reused && !last_was_timeout_) result = call();
   return result;
 }
 
-NodeOutcome MemcachedNode::get(std::string_view key) {
+StoreReply MemcachedNode::get(std::string_view key) {
   return with_reconnect([&] { return get_once(key); });
 }
 
-NodeOutcome MemcachedNode::get_once(std::string_view key) {
+StoreReply MemcachedNode::get_once(std::string_view key) {
   // Not memcached_get(): it turns every error reply (garbage, "ERROR",
   // "SERVER_ERROR out of memory ...") into "not found", which would start an
   // empty session over the real one, and it returns a value for whatever key the
@@ -188,6 +187,7 @@ NodeOutcome MemcachedNode::get_once(std::string_view key) {
   const std::string_view got_key(memcached_result_key_value(found),
                                  memcached_result_key_length(found));
   const std::size_t length = memcached_result_length(found);
+  const std::uint64_t cas = memcached_result_cas(found);
   if (got_key != key) {
     return unexpected_reply("memcached answered a get of one key with another key's value");
   }
@@ -203,94 +203,112 @@ NodeOutcome MemcachedNode::get_once(std::string_view key) {
   }
   reply.result = nullptr;  // freed by libmemcached
   if (rc != MEMCACHED_END) {
-    NodeOutcome failed = outcome(rc, {});
-    if (failed.reply == Reply::kNodeFailed || failed.reply == Reply::kRefused) return failed;
+    StoreReply failed = outcome(rc, {});
+    if (!failed.ok() && failed.code != StoreCode::kNotFound) return failed;
     return unexpected_reply("memcached did not end the value with END");
   }
   connected_ = true;
   last_was_timeout_ = false;
-  NodeOutcome result;
+  StoreReply result;
   result.value = std::move(value);
+  result.cas = cas;
   return result;
 }
 
-NodeOutcome MemcachedNode::learn_item_size_max() {
+StoreReply MemcachedNode::learn_item_size_max() {
   std::uint64_t limit = 0;
-  NodeOutcome result =
+  StoreReply result =
       outcome(memcached_stat_execute(handle_, "settings", read_item_size_max, &limit),
               {MEMCACHED_SUCCESS, MEMCACHED_END});
-  if (result.reply == Reply::kNodeFailed) return result;
+  if (node_failed(result.code)) return result;
   // A node that does not say (or refuses "stats settings") is simply not checked.
-  item_size_max_ = result.reply == Reply::kOk && limit > 0 ? limit : kNoKnownLimit;
+  item_size_max_ = result.ok() && limit > 0 ? limit : kNoKnownLimit;
   return {};
 }
 
-NodeOutcome MemcachedNode::set(std::string_view key, std::string_view value,
-                               std::uint32_t ttl_seconds) {
-  // memcached answers a set that is too large by unlinking the stored item, so
-  // the valid copy would be lost; such values are refused here, before sending.
+time_t MemcachedNode::expiry(std::uint32_t ttl) const {
+  return static_cast<time_t>(memcached_expiry(ttl, clock_.wall_s()));
+}
+
+StoreReply MemcachedNode::check_item_size(std::string_view key, std::string_view value) {
   const std::uint64_t item_size = key.size() + value.size() + kItemOverhead;
-  if (item_size > kSmallestItemSizeMax) {
-    if (item_size_max_ == 0) {
-      NodeOutcome learned = with_reconnect([&] { return learn_item_size_max(); });
-      if (learned.reply != Reply::kOk) return learned;
-    }
-    if (item_size > item_size_max_) {
-      NodeOutcome refused;
-      refused.reply = Reply::kRefused;
-      refused.message = "item of " + std::to_string(value.size()) +
-                        " bytes is larger than the node's item size limit of " +
-                        std::to_string(item_size_max_) + " bytes (memcached -I)";
-      return refused;
-    }
+  if (item_size <= kSmallestItemSizeMax) return {};
+  if (item_size_max_ == 0) {
+    StoreReply learned = with_reconnect([&] { return learn_item_size_max(); });
+    if (!learned.ok()) return learned;
   }
-  const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
+  if (item_size <= item_size_max_) return {};
+  return StoreReply::with(StoreCode::kTooLarge,
+                          "item of " + std::to_string(value.size()) +
+                              " bytes is larger than the node's item size limit of " +
+                              std::to_string(item_size_max_) + " bytes (memcached -I)");
+}
+
+StoreReply MemcachedNode::set(std::string_view key, std::string_view value, std::uint32_t ttl) {
+  if (StoreReply checked = check_item_size(key, value); !checked.ok()) return checked;
   return with_reconnect([&] {
     return outcome(
-        memcached_set(handle_, key.data(), key.size(), value.data(), value.size(), expiry, 0),
+        memcached_set(handle_, key.data(), key.size(), value.data(), value.size(), expiry(ttl), 0),
         {MEMCACHED_SUCCESS, MEMCACHED_STORED});
   });
 }
 
-NodeOutcome MemcachedNode::touch(std::string_view key, std::uint32_t ttl_seconds) {
-  const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
+StoreReply MemcachedNode::add(std::string_view key, std::string_view value, std::uint32_t ttl) {
+  if (StoreReply checked = check_item_size(key, value); !checked.ok()) return checked;
   return with_reconnect([&] {
-    return outcome(memcached_touch(handle_, key.data(), key.size(), expiry), {MEMCACHED_SUCCESS});
+    const memcached_return_t rc =
+        memcached_add(handle_, key.data(), key.size(), value.data(), value.size(), expiry(ttl), 0);
+    // libmemcached reports an add of an existing key as DATA_EXISTS; memcached
+    // itself says NOT_STORED, which is what the interface promises.
+    return outcome(rc == MEMCACHED_DATA_EXISTS ? MEMCACHED_NOTSTORED : rc,
+                   {MEMCACHED_SUCCESS, MEMCACHED_STORED});
   });
 }
 
-NodeOutcome MemcachedNode::remove(std::string_view key) {
+StoreReply MemcachedNode::cas(std::string_view key, std::string_view value, std::uint32_t ttl,
+                              std::uint64_t cas) {
+  if (StoreReply checked = check_item_size(key, value); !checked.ok()) return checked;
+  // Never retried on a fresh connection: the first attempt may have stored.
+  return outcome(memcached_cas(handle_, key.data(), key.size(), value.data(), value.size(),
+                               expiry(ttl), 0, cas),
+                 {MEMCACHED_SUCCESS, MEMCACHED_STORED});
+}
+
+StoreReply MemcachedNode::append(std::string_view key, std::string_view value) {
+  return with_reconnect([&] {
+    return outcome(
+        memcached_append(handle_, key.data(), key.size(), value.data(), value.size(), 0, 0),
+        {MEMCACHED_SUCCESS, MEMCACHED_STORED});
+  });
+}
+
+StoreReply MemcachedNode::touch(std::string_view key, std::uint32_t ttl) {
+  return with_reconnect([&] {
+    return outcome(memcached_touch(handle_, key.data(), key.size(), expiry(ttl)),
+                   {MEMCACHED_SUCCESS});
+  });
+}
+
+StoreReply MemcachedNode::remove(std::string_view key) {
   return with_reconnect([&] {
     return outcome(memcached_delete(handle_, key.data(), key.size(), 0),
                    {MEMCACHED_SUCCESS, MEMCACHED_DELETED});
   });
 }
 
-NodeOutcome MemcachedNode::append_line(std::string_view key, std::string_view line,
-                                       std::string_view when_full, std::uint32_t ttl_seconds) {
-  const auto expiry = static_cast<time_t>(memcached_expiry(ttl_seconds, std::time(nullptr)));
-  return with_reconnect([&] {
-    // NOT_STORED is an ordinary answer here (append: no such key; add: it exists
-    // now, another node created it meanwhile), so it is retried, not failed.
-    memcached_return_t rc = MEMCACHED_NOTSTORED;
-    for (int attempt = 0; attempt < 2 && rc == MEMCACHED_NOTSTORED; ++attempt) {
-      rc = memcached_append(handle_, key.data(), key.size(), line.data(), line.size(), 0, 0);
-      if (rc != MEMCACHED_NOTSTORED) break;
-      rc = memcached_add(handle_, key.data(), key.size(), line.data(), line.size(), expiry, 0);
-      if (rc == MEMCACHED_DATA_EXISTS) rc = MEMCACHED_NOTSTORED;
-    }
-    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_E2BIG || rc == MEMCACHED_SERVER_ERROR) {
-      // The key exists and refuses to grow: the node's item size limit.
-      rc = memcached_set(handle_, key.data(), key.size(), when_full.data(), when_full.size(),
-                         expiry, 0);
-    }
-    return outcome(rc, {MEMCACHED_SUCCESS, MEMCACHED_STORED});
-  });
-}
-
-NodeOutcome MemcachedNode::ensure_connected() {
+StoreReply MemcachedNode::ping() {
   if (connected_) return {};
   return outcome(memcached_version(handle_), {MEMCACHED_SUCCESS});
+}
+
+std::vector<std::unique_ptr<StoreNode>> memcached_nodes(std::vector<NodeAddress> addresses,
+                                                        Timeouts timeouts, const Clock& clock) {
+  std::vector<std::unique_ptr<StoreNode>> nodes;
+  nodes.reserve(addresses.size());
+  for (auto& address : addresses) {
+    nodes.push_back(std::make_unique<MemcachedNode>(std::move(address), timeouts, clock));
+  }
+  return nodes;
 }
 
 }  // namespace clustered

@@ -1,17 +1,19 @@
 #include "store/remote_store.h"
 
-#include <sys/random.h>
-
-#include <functional>
+#include "util/fnv1a.h"
 
 namespace clustered {
 
-RemoteStore::RemoteStore(std::vector<NodeAddress> nodes, RemoteOptions options,
-                         NodeHealthTable* health, Counters* counters)
-    : options_(options), counters_(counters) {
-  for (auto& address : nodes) {
-    health_.push_back(health != nullptr ? health->slot_for(address.endpoint()) : nullptr);
-    nodes_.push_back(std::make_unique<MemcachedNode>(std::move(address), options.timeouts));
+RemoteStore::RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOptions options,
+                         NodeHealthTable* health, Counters& counters, const Clock& clock,
+                         Entropy& entropy)
+    : nodes_(std::move(nodes)),
+      options_(options),
+      counters_(counters),
+      clock_(clock),
+      entropy_(entropy) {
+  for (const auto& node : nodes_) {
+    health_.push_back(health != nullptr ? health->slot_for(node->address().endpoint()) : nullptr);
   }
 }
 
@@ -23,31 +25,35 @@ std::optional<std::size_t> RemoteStore::index_of(std::string_view node_id) const
 }
 
 bool RemoteStore::is_up(std::size_t index) const {
-  return NodeHealthTable::is_up(health_[index], monotonic_ms());
+  return NodeHealthTable::is_up(health_[index], clock_.monotonic_ms());
 }
 
 std::uint64_t RemoteStore::failures(std::size_t index) const {
   return health_[index] != nullptr ? health_[index]->failures.load() : 0;
 }
 
-std::string RemoteStore::describe(std::size_t index, const std::string& message) const {
+std::string RemoteStore::describe(std::size_t index, const StoreReply& reply) const {
   const NodeAddress& address = nodes_[index]->address();
-  return "memcached node " + address.id + " (" + address.endpoint() + "): " + message;
+  std::string text = "memcached node " + address.id + " (" + address.endpoint() + "): ";
+  text += reply.message.empty() ? std::string(clustered::describe(reply.code)) : reply.message;
+  return text;
+}
+
+StoreError RemoteStore::failure(std::size_t index, const StoreReply& reply) const {
+  return StoreError{reply.code, describe(index, reply)};
 }
 
 template <class Operation>
-NodeOutcome RemoteStore::on_node(std::size_t index, Operation operation) {
+StoreReply RemoteStore::on_node(std::size_t index, Operation operation) {
   NodeHealthSlot* health = health_[index];
-  if (!NodeHealthTable::may_try(health, monotonic_ms())) {
-    NodeOutcome skipped;
-    skipped.reply = Reply::kNodeFailed;
-    skipped.message = "marked down after a recent failure, retried within " +
-                      std::to_string(options_.retry_interval_ms / 1000) + " s";
-    return skipped;
+  if (!NodeHealthTable::may_try(health, clock_.monotonic_ms())) {
+    return StoreReply::with(StoreCode::kDown,
+                            "marked down after a recent failure, retried within " +
+                                std::to_string(options_.retry_interval_ms / 1000) + " s");
   }
-  NodeOutcome result = operation(*nodes_[index]);
-  if (result.reply == Reply::kNodeFailed) {
-    NodeHealthTable::report_failure(health, monotonic_ms(), options_.retry_interval_ms);
+  StoreReply result = operation(*nodes_[index]);
+  if (node_failed(result.code)) {
+    NodeHealthTable::report_failure(health, clock_.monotonic_ms(), options_.retry_interval_ms);
   } else {
     NodeHealthTable::report_success(health);
   }
@@ -56,26 +62,24 @@ NodeOutcome RemoteStore::on_node(std::size_t index, Operation operation) {
 
 std::optional<std::size_t> RemoteStore::pick_live_node(std::optional<std::size_t> avoid) {
   std::uint32_t seed = 0;
-  if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = 0;
+  if (!entropy_.fill(&seed, sizeof seed)) seed = 0;
   const std::size_t count = nodes_.size();
   for (std::size_t step = 0; step < count; ++step) {
     const std::size_t index = (seed + step) % count;
     if (avoid && *avoid == index) continue;
-    const NodeOutcome connected =
-        on_node(index, [](MemcachedNode& node) { return node.ensure_connected(); });
-    if (connected.reply != Reply::kNodeFailed) return index;
+    const StoreReply connected = on_node(index, [](StoreNode& node) { return node.ping(); });
+    if (!node_failed(connected.code)) return index;
   }
   return std::nullopt;
 }
 
 std::size_t RemoteStore::rendezvous_node(std::string_view session_id) const {
   std::size_t best = 0;
-  std::size_t best_score = 0;
+  std::uint64_t best_score = 0;
+  const std::uint64_t id_hash = fnv1a(session_id);
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    std::string mixed(session_id);
-    mixed += '\0';
-    mixed += nodes_[i]->address().id;
-    const std::size_t score = std::hash<std::string>{}(mixed);
+    // The separator keeps ("ab", "c") and ("a", "bc") apart.
+    const std::uint64_t score = fnv1a(nodes_[i]->address().id, fnv1a("\n", id_hash));
     if (i == 0 || score > best_score) {
       best = i;
       best_score = score;
@@ -91,108 +95,138 @@ std::vector<std::size_t> RemoteStore::copy_nodes(std::size_t primary) const {
   return result;
 }
 
-RemoteRead RemoteStore::read(std::size_t primary, std::string_view key) {
+StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
+                                                         std::string_view key) {
   // The primary is read first; replicas only when it has no usable copy (it is
   // down, or was restarted empty), and then every replica is read and the highest
   // version wins: one of them may have missed a write the others received.
-  RemoteRead result;
-  bool primary_failed = false;
+  std::optional<RemoteCopy> best;
+  std::optional<StoreError> primary_failure;
   std::string errors;
   for (std::size_t index : copy_nodes(primary)) {
-    if (result.kind == RemoteRead::Kind::kFound && result.source_node == primary) break;
-    Counters::add(counters_->remote_reads);
-    const NodeOutcome got = on_node(index, [&](MemcachedNode& node) { return node.get(key); });
-    std::string problem;
-    if (got.reply == Reply::kNodeFailed || got.reply == Reply::kRefused) {
-      problem = got.message;
-    } else if (got.reply == Reply::kOk) {
+    if (best && best->node == primary) break;
+    Counters::add(counters_.remote_reads);
+    StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
+    if (got.ok()) {
       auto decoded = decode_value(*got.value);
-      if (decoded &&
-          (result.kind != RemoteRead::Kind::kFound || decoded->version > result.value.version)) {
-        result.kind = RemoteRead::Kind::kFound;
-        result.value = std::move(*decoded);
-        result.source_node = index;
-      } else if (!decoded) {
-        problem = decoded.error();
+      if (decoded) {
+        if (!best || decoded->version > best->value.version) {
+          best = RemoteCopy{std::move(*decoded), index};
+        }
+        continue;
       }
+      got = StoreReply::with(StoreCode::kRefused, decoded.error());
     }
-    if (!problem.empty()) {
-      if (index == primary) primary_failed = true;
-      if (!errors.empty()) errors += "; ";
-      errors += describe(index, problem);
-    }
+    if (got.code == StoreCode::kNotFound) continue;
+    if (!errors.empty()) errors += "; ";
+    errors += describe(index, got);
+    if (index == primary) primary_failure = failure(index, got);
   }
-  if (result.kind != RemoteRead::Kind::kFound && primary_failed) {
-    result.kind = RemoteRead::Kind::kFailed;
-    result.error = errors;
-  }
-  return result;
+  if (!best && primary_failure) return StoreError{primary_failure->code, errors};
+  return best;
 }
 
-RemoteWrite RemoteStore::write(std::size_t primary, std::string_view key, std::uint64_t version,
-                               std::string_view payload, std::uint32_t ttl_seconds) {
+StoreResult<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
+                                            std::uint64_t version, std::string_view payload,
+                                            std::uint32_t ttl_seconds) {
   const std::string bytes = encode_value(version, payload);
-  RemoteWrite result;
+  WriteReport report;
+  std::optional<StoreError> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
-    Counters::add(counters_->remote_writes);
-    const NodeOutcome put =
-        on_node(index, [&](MemcachedNode& node) { return node.set(key, bytes, ttl_seconds); });
-    if (put.reply == Reply::kOk) {
-      if (index == primary) result.stored = true;
+    Counters::add(counters_.remote_writes);
+    const StoreReply put =
+        on_node(index, [&](StoreNode& node) { return node.set(key, bytes, ttl_seconds); });
+    if (put.ok()) continue;
+    if (index == primary) {
+      primary_failure = failure(index, put);
       continue;
     }
-    if (put.reply == Reply::kRefused && index == primary) result.refused_too_large = true;
-    if (!result.error.empty()) result.error += "; ";
-    result.error += describe(index, put.message);
+    if (!report.replica_errors.empty()) report.replica_errors += "; ";
+    report.replica_errors += describe(index, put);
   }
-  return result;
+  if (primary_failure) return *primary_failure;
+  return report;
 }
 
-void RemoteStore::write_forward(std::size_t primary, std::string_view key, std::string_view new_id,
-                                std::uint64_t version, std::uint32_t ttl_seconds) {
+StoreResult<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_view key,
+                                                    std::string_view new_id,
+                                                    std::uint64_t version,
+                                                    std::uint32_t ttl_seconds) {
   const std::string bytes = encode_value(version, new_id, kValueFlagForward);
+  WriteReport report;
+  std::optional<StoreError> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
-    on_node(index, [&](MemcachedNode& node) { return node.set(key, bytes, ttl_seconds); });
-  }
-}
-
-Reply RemoteStore::touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds,
-                         std::string* error) {
-  Reply primary_reply = Reply::kOk;
-  for (std::size_t index : copy_nodes(primary)) {
-    const NodeOutcome touched =
-        on_node(index, [&](MemcachedNode& node) { return node.touch(key, ttl_seconds); });
-    if (index == primary) primary_reply = touched.reply;
-    if (touched.reply == Reply::kNotFound && index != primary) primary_reply = Reply::kNotFound;
-    if (touched.reply == Reply::kNodeFailed && error != nullptr) {
-      *error = describe(index, touched.message);
+    const StoreReply put =
+        on_node(index, [&](StoreNode& node) { return node.set(key, bytes, ttl_seconds); });
+    if (put.ok()) continue;
+    if (index == primary) {
+      primary_failure = failure(index, put);
+      continue;
     }
+    if (!report.replica_errors.empty()) report.replica_errors += "; ";
+    report.replica_errors += describe(index, put);
   }
-  return primary_reply;
+  if (primary_failure) return *primary_failure;
+  return report;
 }
 
-bool RemoteStore::remove(std::size_t primary, std::string_view key, std::string* error) {
-  bool ok = true;
+StoreResult<bool> RemoteStore::touch(std::size_t primary, std::string_view key,
+                                     std::uint32_t ttl_seconds) {
+  bool everywhere = true;
+  std::optional<StoreError> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
-    const NodeOutcome removed =
-        on_node(index, [&](MemcachedNode& node) { return node.remove(key); });
-    if (removed.reply == Reply::kOk || removed.reply == Reply::kNotFound) continue;
-    ok = false;
-    if (error != nullptr) *error = describe(index, removed.message);
+    const StoreReply touched =
+        on_node(index, [&](StoreNode& node) { return node.touch(key, ttl_seconds); });
+    if (touched.ok()) continue;
+    // Gone (or refused) on any node that should hold a copy: write it in full.
+    if (!node_failed(touched.code)) everywhere = false;
+    if (index == primary && node_failed(touched.code)) primary_failure = failure(index, touched);
   }
-  return ok;
+  if (primary_failure && everywhere) return *primary_failure;
+  return everywhere;
 }
 
-NodeOutcome RemoteStore::get_plain(std::size_t index, std::string_view key) {
-  return on_node(index, [&](MemcachedNode& node) { return node.get(key); });
+StoreStatus RemoteStore::remove(std::size_t primary, std::string_view key) {
+  std::optional<StoreError> first_failure;
+  for (std::size_t index : copy_nodes(primary)) {
+    const StoreReply removed = on_node(index, [&](StoreNode& node) { return node.remove(key); });
+    if (removed.ok() || removed.code == StoreCode::kNotFound) continue;
+    if (!first_failure) first_failure = failure(index, removed);
+  }
+  if (first_failure) return *first_failure;
+  return Done{};
 }
 
-NodeOutcome RemoteStore::append_plain(std::size_t index, std::string_view key,
-                                      std::string_view line, std::string_view when_full,
-                                      std::uint32_t ttl_seconds) {
-  return on_node(index, [&](MemcachedNode& node) {
-    return node.append_line(key, line, when_full, ttl_seconds);
+StoreResult<std::optional<std::string>> RemoteStore::get_plain(std::size_t index,
+                                                               std::string_view key) {
+  StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
+  if (got.ok()) return std::move(got.value);
+  if (got.code == StoreCode::kNotFound) return std::optional<std::string>();
+  return failure(index, got);
+}
+
+StoreStatus RemoteStore::append_line(std::size_t index, std::string_view key,
+                                     std::string_view line, std::string_view when_full,
+                                     std::uint32_t ttl_seconds) {
+  const StoreReply result = on_node(index, [&](StoreNode& node) {
+    // NOT_STORED is an ordinary answer here (append: no such key; add: it exists
+    // now, another node created it meanwhile), so it is retried, not failed.
+    StoreReply reply = StoreReply::with(StoreCode::kNotStored);
+    for (int attempt = 0; attempt < 2 && reply.code == StoreCode::kNotStored; ++attempt) {
+      reply = node.append(key, line);
+      if (reply.code != StoreCode::kNotStored) break;
+      reply = node.add(key, line, ttl_seconds);
+    }
+    // The key exists and refuses to grow (the node's item size limit, which
+    // memcached reports for an append as too large or out of memory).
+    if (reply.code == StoreCode::kNotStored || reply.code == StoreCode::kTooLarge ||
+        reply.code == StoreCode::kOutOfMemory || reply.code == StoreCode::kRefused) {
+      reply = node.set(key, when_full, ttl_seconds);
+    }
+    return reply;
   });
+  if (result.ok()) return Done{};
+  return failure(index, result);
 }
 
 }  // namespace clustered

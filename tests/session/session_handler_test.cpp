@@ -122,7 +122,7 @@ class SessionHandlerTest : public ::testing::Test {
     auto segment = SharedSegment::create_or_reattach(cache_size);
     EXPECT_TRUE(segment.ok()) << segment.error();
     node.segment = *segment;
-    node.handler = std::make_unique<SessionHandler>(config, nodes(), node.segment);
+    node.handler = make_memcached_handler(config, nodes(), node.segment);
     return node;
   }
 
@@ -495,7 +495,8 @@ TEST_F(SessionHandlerTest, TakeoverCheckOfOneAppCoversTheOtherAppsOnTheNode) {
   // The next request on web1 is the blog's, another app with another prefix.
   HandlerConfig blog = shop;
   blog.prefix = "blog.";
-  SessionHandler blog_handler(blog, nodes(), web1.segment);
+  auto blog_handler_owner = make_memcached_handler(blog, nodes(), web1.segment);
+    SessionHandler& blog_handler = *blog_handler_owner;
   std::this_thread::sleep_for(1100ms);
   const std::string blog_id = new_session(blog_handler, "post|i:7;");
   const Started blog_request = session_start(blog_handler, blog_id);
@@ -525,7 +526,7 @@ TEST_F(SessionHandlerTest, TakeoverCheckReadsTwoListsFromEachNodeOncePerInterval
   EXPECT_EQ(used(before1, n1_, "cmd_get"), 2u);
   EXPECT_EQ(used(before2, n2_, "cmd_get"), 2u);
   // A second handler on the same segment (another Apache child) does not check again.
-  auto sibling = std::make_unique<SessionHandler>(checking, nodes(), web1.segment);
+  auto sibling = make_memcached_handler(checking, nodes(), web1.segment);
   const Started on_sibling = session_start(*sibling, id);
   ASSERT_TRUE(on_sibling.ok) << on_sibling.error;
   (void)sibling->close();
@@ -810,7 +811,8 @@ TEST_F(SessionHandlerTest, LockTimesOutWhileAnotherRequestHoldsTheSession) {
   short_wait.lock_timeout = 300ms;
   AppNode web1 = make_node(short_wait);
   // A second "child" of the same app node: same segment, its own handler.
-  SessionHandler other(short_wait, nodes(), web1.segment);
+  auto other_owner = make_memcached_handler(short_wait, nodes(), web1.segment);
+    SessionHandler& other = *other_owner;
   const std::string id = new_session(*web1.handler, "v|i:1;");
 
   const Started holder = session_start(*web1.handler, id);
@@ -849,7 +851,8 @@ TEST_F(SessionHandlerTest, ParallelRequestWaitsForCloseAndSeesItsWrite) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     // A child opens its own memcached connections, like an Apache child.
-    SessionHandler handler(config("web1"), nodes(), web1.segment);
+    auto handler_owner = make_memcached_handler(config("web1"), nodes(), web1.segment);
+    SessionHandler& handler = *handler_owner;
     const Started started = session_start(handler, id);
     if (!started.ok || started.data != "n|i:1;") _exit(1);
     flags->holding.store(1);

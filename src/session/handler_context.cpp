@@ -1,0 +1,134 @@
+#include "session/handler_context.h"
+
+#include <algorithm>
+
+#include "sid/node_id.h"
+
+namespace clustered {
+namespace {
+
+RemoteOptions remote_options(const HandlerConfig& config) {
+  RemoteOptions options;
+  options.retry_interval_ms = config.retry_interval_ms;
+  options.replicas = config.replicas;
+  return options;
+}
+
+}  // namespace
+
+std::size_t max_session_id_length() { return kMaxRandomLength + 2 + 2 * kMaxNodeIdLength; }
+
+HandlerContext::HandlerContext(HandlerConfig handler_config,
+                               std::vector<std::unique_ptr<StoreNode>> nodes,
+                               HandlerServices services)
+    : config(std::move(handler_config)),
+      private_counters_(services.shared == nullptr ? std::make_unique<Counters>() : nullptr),
+      private_watch_(services.shared == nullptr ? std::make_unique<TakeoverWatch>() : nullptr),
+      segment_locks_(services.shared != nullptr && services.locks == nullptr
+                         ? std::make_unique<StripedLocks>(services.shared->locks())
+                         : nullptr),
+      counters(services.shared != nullptr ? services.shared->counters() : *private_counters_),
+      cache(services.shared != nullptr ? services.shared->cache() : nullptr),
+      clock(services.clock),
+      entropy(services.entropy),
+      locks(services.locks != nullptr ? services.locks : segment_locks_.get()),
+      remote(std::move(nodes), remote_options(config),
+             services.shared != nullptr ? &services.shared->health() : nullptr, counters, clock,
+             entropy),
+      takeovers(remote, cache,
+                services.shared != nullptr ? services.shared->takeover_watch() : *private_watch_,
+                counters) {}
+
+HandlerContext::~HandlerContext() { unlock(); }
+
+std::string HandlerContext::key_for(std::string_view id) const {
+  std::string key = config.prefix;
+  key.append(id);
+  return key;
+}
+
+std::optional<ResolvedId> HandlerContext::resolve(std::string_view id, bool trusted) const {
+  if (!is_key_safe_session_id(id, max_session_id_length())) return std::nullopt;
+  ResolvedId resolved;
+  resolved.id = id;
+  resolved.key = key_for(id);
+  const std::optional<SessionIdView> parts = parse_session_id_view(id);
+  const std::optional<std::size_t> store = parts ? remote.index_of(parts->store) : std::nullopt;
+  if (store) {
+    resolved.store_index = *store;
+    resolved.known_store = true;
+    resolved.routed_here = parts->route == config.route;
+  } else {
+    resolved.store_index = remote.rendezvous_node(id);
+  }
+  resolved.owned = trusted && resolved.routed_here;
+  return resolved;
+}
+
+bool HandlerContext::trusts_local_copies() {
+  // A node that serves only new sessions still checks its notices here.
+  return config.trusts_local_copy() && cache != nullptr &&
+         takeovers.trust_local_copies(config.route, config.takeover_check_interval_s, now_s());
+}
+
+std::uint64_t HandlerContext::next_version(std::uint64_t previous) const {
+  return std::max<std::uint64_t>(previous + 1, static_cast<std::uint64_t>(clock.wall_us()));
+}
+
+std::uint32_t HandlerContext::remote_ttl() const {
+  return static_cast<std::uint32_t>(
+      std::max<std::int64_t>(1, config.gc_maxlifetime_s + config.touch_interval_s));
+}
+
+// Both copies are extended at most once per touch_interval, and the extra interval
+// keeps a session alive at least gc_maxlifetime after its last request.
+std::int64_t HandlerContext::local_expiry(std::int64_t now) const {
+  return now + static_cast<std::int64_t>(remote_ttl());
+}
+
+Status HandlerContext::lock(const ResolvedId& at) {
+  if (!locking()) return success();
+  if (locked_key_ && locked_id_ == at.id) return success();
+  unlock();
+  switch (locks->lock(at.key, config.lock_timeout)) {
+    case SessionLockResult::kAcquiredAfterWait:
+      Counters::add(counters.lock_waits);
+      [[fallthrough]];
+    case SessionLockResult::kAcquired:
+      locked_key_ = at.key;
+      locked_id_ = at.id;
+      return success();
+    case SessionLockResult::kTimedOut:
+      Counters::add(counters.lock_waits);
+      Counters::add(counters.lock_timeouts);
+      return Error{"timed out after " + std::to_string(config.lock_timeout.count() / 1000) +
+                   " s (clustered_session.lock_timeout) waiting for the lock of session " +
+                   at.id};
+    case SessionLockResult::kFailed:
+      break;
+  }
+  return Error{"cannot take the lock of session " + at.id};
+}
+
+void HandlerContext::unlock() {
+  if (locked_key_ && locks != nullptr) locks->unlock(*locked_key_);
+  locked_key_.reset();
+  locked_id_.clear();
+}
+
+bool HandlerContext::holds_lock_for(std::string_view id) const {
+  return !locking() || (locked_key_ && locked_id_ == id);
+}
+
+void HandlerContext::warn(std::string message) {
+  Counters::add(counters.errors);
+  warnings_.push_back(std::move(message));
+}
+
+std::vector<std::string> HandlerContext::take_warnings() {
+  std::vector<std::string> taken;
+  taken.swap(warnings_);
+  return taken;
+}
+
+}  // namespace clustered

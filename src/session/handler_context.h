@@ -1,0 +1,98 @@
+// What the handler's flows (read path, write path, ID moves) share: the node's
+// configuration and services, the request's phase and its lock, and the small
+// rules every flow applies the same way (keys, TTLs, versions, trust).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/shared_segment.h"
+#include "session/handler_config.h"
+#include "session/request_state.h"
+#include "session/takeovers.h"
+#include "shm/lock_table.h"
+#include "store/remote_store.h"
+#include "util/clock.h"
+#include "util/entropy.h"
+#include "util/result.h"
+
+namespace clustered {
+
+// The seams: everything the handler reads of the world comes through here, so
+// tests and the cluster simulator (tests/sim/) own time, randomness and the store.
+struct HandlerServices {
+  const Clock& clock = system_clock();
+  Entropy& entropy = system_entropy();
+  // Counters, node health, takeover watch, cache and locks of this app node;
+  // null = none (counters and health stay private, nothing is cached or locked).
+  SharedSegment* shared = nullptr;
+  // Overrides the segment's locks (the simulator parks requests instead of blocking).
+  SessionLocks* locks = nullptr;
+};
+
+// Longest ID the handler will look at: PHP's 256-character limit plus our suffix.
+std::size_t max_session_id_length();
+
+class HandlerContext {
+ public:
+  HandlerContext(HandlerConfig config, std::vector<std::unique_ptr<StoreNode>> nodes,
+                 HandlerServices services);
+  ~HandlerContext();
+  HandlerContext(const HandlerContext&) = delete;
+  HandlerContext& operator=(const HandlerContext&) = delete;
+
+  HandlerConfig config;
+
+ private:
+  // Declared before what uses them.
+  std::unique_ptr<Counters> private_counters_;
+  std::unique_ptr<TakeoverWatch> private_watch_;
+  std::unique_ptr<StripedLocks> segment_locks_;
+
+ public:
+  Counters& counters;
+  SessionCache* const cache;
+  const Clock& clock;
+  Entropy& entropy;
+  SessionLocks* const locks;  // null: no locking possible
+  RemoteStore remote;
+  Takeovers takeovers;
+
+  RequestPhase phase;
+
+  std::string key_for(std::string_view id) const;
+  // nullopt for IDs that can never be a key: bytes outside the ID alphabet, or too long.
+  std::optional<ResolvedId> resolve(std::string_view id, bool trusted) const;
+  // Whether cached copies may be served now: the mode allows it and the takeover
+  // notices are read (a check runs first when one is due).
+  bool trusts_local_copies();
+
+  std::int64_t now_s() const { return clock.wall_s(); }
+  // Versions grow with every write of a session and roughly follow wall time, so of
+  // two copies written on different nodes the later write also has the higher one.
+  std::uint64_t next_version(std::uint64_t previous) const;
+  std::uint32_t remote_ttl() const;
+  // The local copy lives as long as the remote one (gc_maxlifetime + touch_interval).
+  std::int64_t local_expiry(std::int64_t now) const;
+
+  // The session lock, held from validate_sid()/read() to close(); at most one.
+  Status lock(const ResolvedId& at);
+  void unlock();
+  // True when this request may work on `id` now: its lock is ours, or none is needed.
+  bool holds_lock_for(std::string_view id) const;
+  bool locking() const { return config.locking && locks != nullptr; }
+
+  void warn(std::string message);
+  std::vector<std::string> take_warnings();
+
+ private:
+  std::optional<std::string> locked_key_;
+  std::string locked_id_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace clustered

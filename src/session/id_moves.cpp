@@ -1,0 +1,121 @@
+#include "session/id_moves.h"
+
+namespace clustered {
+
+Result<std::string> IdMoves::create_sid() {
+  if (auto* following = std::get_if<phase::Following>(&c_.phase)) {
+    std::string target = std::move(following->target);
+    c_.phase = phase::Idle{};
+    return target;  // the ID the session already moved to: read like any other
+  }
+  auto random =
+      make_random_part(c_.config.sid_length, c_.config.sid_bits_per_character, c_.entropy);
+  if (!random) return Error{random.error()};
+
+  // What moves to the new ID: a session validate_sid() found (or one already
+  // issued an ID in this request, when PHP asks again).
+  std::optional<Move> move;
+  SessionCopy copy;
+  if (auto* moving = std::get_if<phase::Moving>(&c_.phase)) {
+    move = std::move(moving->move);
+    copy = std::move(moving->copy);
+  } else if (auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->move) {
+    move = std::move(issued->move);
+    copy = std::move(issued->copy);
+  }
+  std::optional<std::size_t> store;
+  if (move && !move->avoid_store && c_.remote.is_up(move->from.store_index)) {
+    store = move->from.store_index;  // migration: keep the store node that has the copy
+  }
+  if (!store) store = c_.remote.pick_live_node(move ? move->avoid_store : std::nullopt);
+  if (!store) {
+    // Every node is down: the session still gets an ID (and is kept locally until
+    // a node answers); which node does not matter while none does.
+    store = c_.remote.rendezvous_node(*random);
+  }
+  std::string text = SessionId{*random, c_.remote.address(*store).id, c_.config.route}.str();
+  std::optional<ResolvedId> at = c_.resolve(text, c_.trusts_local_copies());
+  c_.phase = phase::Issued{std::move(*at), std::move(move), std::move(copy)};
+  return text;
+}
+
+bool IdMoves::pending_for(std::string_view id) const {
+  const auto* loaded = std::get_if<phase::Loaded>(&c_.phase);
+  return loaded != nullptr && loaded->move && loaded->at.id == id;
+}
+
+Status IdMoves::complete(std::string_view id, std::string_view data) {
+  Status written = writes_.write_through(id, data);
+  if (!written) return written;
+  auto& loaded = std::get<phase::Loaded>(c_.phase);
+  const Move move = std::move(*loaded.move);
+  loaded.move.reset();
+  Counters::add(move.kind == MoveKind::kMigration ? c_.counters.migrations
+                                                  : c_.counters.relocations);
+  // Only now that the data is safe under the new ID, the old key becomes a
+  // forward to it, here and on its store node (a dead store node is skipped).
+  const std::int64_t now = c_.now_s();
+  if (c_.cache != nullptr) {
+    CachedSession forward{std::string(id), 0, c_.local_expiry(now), now, false, "", true};
+    if (!c_.cache->put(move.from.key, forward, now)) c_.cache->remove(move.from.key);
+  }
+  auto forwarded = c_.remote.write_forward(move.from.store_index, move.from.key, id,
+                                           c_.next_version(loaded.copy.version), c_.remote_ttl());
+  if (!forwarded) {
+    c_.warn("session " + move.from.id + " moved to " + std::string(id) +
+            ", but the forward under its old ID could not be written (" + forwarded.error() +
+            "); a late request with the old ID will not find the new one");
+  }
+  // The old owner may still hold the session in its cache: tell it, now that the
+  // forward is in place (the other way round it could fetch the old data again).
+  if (move.kind == MoveKind::kMigration) announce_takeover(move.from, now);
+  return success();
+}
+
+Status IdMoves::complete_on_close() {
+  const auto* loaded = std::get_if<phase::Loaded>(&c_.phase);
+  if (loaded == nullptr || !loaded->move) return success();
+  const std::string id = loaded->at.id;
+  const std::string data = loaded->copy.data;
+  return complete(id, data);
+}
+
+void IdMoves::announce_takeover(const ResolvedId& from, std::int64_t now) {
+  const std::optional<SessionIdView> old = from.parts();
+  if (!old) return;  // only IDs with a route are taken over
+  const std::string missed = c_.takeovers.announce(old->route, from.key, now);
+  if (!missed.empty()) {
+    c_.warn("session taken over from " + std::string(old->route) + ", but the notice to it " +
+            "could not be written (" + missed + "); it may serve its old copy of " + from.id +
+            " until it next finds a node that has the notice");
+  }
+}
+
+Status IdMoves::destroy(std::string_view id) {
+  std::optional<ResolvedId> at = c_.resolve(id, false);
+  if (!at) return success();  // can never have been stored
+  if (c_.cache != nullptr) c_.cache->remove(at->key);
+  std::optional<Move>* pending = nullptr;
+  if (auto* loaded = std::get_if<phase::Loaded>(&c_.phase); loaded && loaded->at.id == id) {
+    loaded->copy.version = 0;
+    pending = &loaded->move;
+  } else if (auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->at.id == id) {
+    pending = &issued->move;
+  }
+  if (pending != nullptr && *pending) {
+    // Destroyed before the move was written: the old key still holds the session
+    // and must go too, or the old cookie would bring it back.
+    const Move& move = **pending;
+    if (c_.cache != nullptr) c_.cache->remove(move.from.key);
+    (void)c_.remote.remove(move.from.store_index, move.from.key);
+    if (move.kind == MoveKind::kMigration) announce_takeover(move.from, c_.now_s());
+    pending->reset();
+  }
+  if (auto removed = c_.remote.remove(at->store_index, at->key); !removed) {
+    Counters::add(c_.counters.errors);
+    return Error{"cannot destroy session: " + removed.error()};
+  }
+  return success();
+}
+
+}  // namespace clustered

@@ -1,0 +1,210 @@
+#include "session/read_path.h"
+
+#include <utility>
+
+namespace clustered {
+namespace {
+
+// How many forwards validate_sid() follows before giving up on an ID.
+constexpr int kMaxForwardHops = 4;
+
+}  // namespace
+
+bool ReadPath::validate_sid(std::string_view id) {
+  if (const auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->at.id == id) {
+    return false;  // made by this request: it does not exist yet
+  }
+  // Well-formed but too long for a memcached key (a random part of 238..256
+  // characters): refused like any unknown ID, so the client gets a fresh one
+  // instead of a failed session_start() on every request.
+  std::optional<ResolvedId> start = c_.resolve(id, false);
+  if (!start || start->key.size() > kMaxMemcachedKey || !start->known_store) return false;
+  // Reads this node's takeover notices first when they are due, so that a copy
+  // another node has taken over since is not served from here.
+  const bool trusted = c_.trusts_local_copies();
+  start->owned = trusted && start->routed_here;
+  if (auto locked = c_.lock(*start); !locked) {
+    c_.phase = phase::Unreadable{std::move(*start), locked.error()};
+    return true;  // read() reports the failure; a new ID would hide it
+  }
+
+  // A session that moved (taken over or relocated) leaves a forward under its old
+  // key, so requests still carrying the old ID (parallel requests of one page, a
+  // late response) follow it instead of starting empty.
+  std::string target;  // the ID the last forward pointed to
+  ResolvedId followed;
+  for (int hop = 0; hop <= kMaxForwardHops; ++hop) {
+    if (hop > 0) {
+      std::optional<ResolvedId> next = c_.resolve(target, trusted);
+      if (!next || !next->known_store) return false;
+      followed = std::move(*next);
+    }
+    const ResolvedId& at = hop == 0 ? *start : followed;
+
+    if (trusted) {
+      if (auto hit = c_.cache->get(at.key, c_.now_s())) {
+        if (hit->forward) {
+          target = std::move(hit->data);
+          continue;
+        }
+        if (at.owned) {
+          Counters::add(c_.counters.local_hits);
+          if (!take_cached(at, std::move(*hit))) return false;
+          if (hop == 0) return true;
+          c_.phase = phase::Following{at.id};
+          return false;
+        }
+      } else if (at.owned) {
+        Counters::add(c_.counters.local_misses);
+      }
+    }
+
+    auto fetched = c_.remote.read(at.store_index, at.key);
+    if (!fetched) {
+      c_.phase = phase::Unreadable{std::move(*start), "cannot read session: " + fetched.error()};
+      return true;
+    }
+    if (!*fetched) return false;  // missing: a new ID
+    RemoteCopy& copy = **fetched;
+    if (copy.value.forward) {
+      target = std::move(copy.value.payload);
+      continue;
+    }
+    const bool from_replica = copy.node != at.store_index;
+    if (trusted && (!at.owned || from_replica)) {
+      Move move{at.owned ? MoveKind::kRelocation : MoveKind::kMigration, at,
+                from_replica ? std::optional<std::size_t>(at.store_index) : std::nullopt};
+      c_.phase = phase::Moving{std::move(move),
+                               SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
+      return false;
+    }
+    if (hop > 0) {
+      c_.phase = phase::Following{at.id};
+      return false;
+    }
+    // Ours, but not in the cache (this node restarted, or evicted it): kept there
+    // so the next requests are served locally again. Stored under this ID's lock,
+    // so no newer local write can be overwritten.
+    if (at.owned) cache_fetched(at, copy.value);
+    c_.phase = phase::Prefetched{std::move(*start),
+                                 SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
+    return true;
+  }
+  return false;  // a chain of forwards this long is not ours
+}
+
+bool ReadPath::take_cached(const ResolvedId& at, CachedSession hit) {
+  bool store_ok = c_.remote.is_up(at.store_index);
+  SessionCopy copy{std::move(hit.data), hit.version, std::nullopt};
+  if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
+  if (hit.unsynced && store_ok) {
+    // The last write-through failed: retry it now, before serving.
+    store_ok = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl()).ok();
+    if (store_ok) {
+      const std::int64_t now = c_.now_s();
+      c_.cache->refresh(at.key, c_.local_expiry(now), now, hit.version);
+      copy.synced_touched_at = now;
+    }
+  }
+  // Moving the session needs another node believed up; with none (a one-node
+  // save_path, or all down) a new ID would only name a dead node again: the
+  // session stays here, unsynced, and is written when its node is back.
+  bool another_up = false;
+  for (std::size_t i = 0; i < c_.remote.node_count(); ++i) {
+    if (i != at.store_index && c_.remote.is_up(i)) another_up = true;
+  }
+  if (store_ok || !another_up) {
+    c_.phase = phase::Prefetched{at, std::move(copy)};
+    return true;
+  }
+  // The store node is down: this node's copy goes to another node, under a new ID.
+  c_.phase = phase::Moving{Move{MoveKind::kRelocation, at, at.store_index}, std::move(copy)};
+  return false;
+}
+
+Result<std::string_view> ReadPath::read(std::string_view id) {
+  // The common case: validate_sid() found this very ID under this ID's lock (or
+  // with locking off). What it checked (key-safe, fits a key, names a node)
+  // holds, and what it found is still current.
+  if (auto* found = std::get_if<phase::Prefetched>(&c_.phase);
+      found && found->at.id == id && c_.holds_lock_for(id)) {
+    phase::Prefetched taken = std::move(*found);
+    return load(std::move(taken.at), std::move(taken.copy));
+  }
+  // The ID this request made: new and empty, or the destination of a move. A
+  // move keeps holding the lock of the old ID: the new one is ours alone.
+  if (auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->at.id == id) {
+    phase::Issued taken = std::move(*issued);
+    if (!taken.move) {
+      if (auto locked = c_.lock(taken.at); !locked) return Error{locked.error()};
+    }
+    return load(std::move(taken.at), std::move(taken.copy), std::move(taken.move));
+  }
+  // validate_sid() could not take the lock or read the session: say so now,
+  // rather than wait for the lock a second time.
+  if (auto* failed = std::get_if<phase::Unreadable>(&c_.phase); failed && failed->at.id == id) {
+    std::string error = std::move(failed->error);
+    c_.phase = phase::Idle{};
+    return Error{std::move(error)};
+  }
+
+  std::optional<ResolvedId> at = c_.resolve(id, false);
+  if (!at) {
+    return Error{"session ID of " + std::to_string(id.size()) +
+                 " bytes has characters outside [0-9a-zA-Z,-.] or is too long; refused"};
+  }
+  if (at->key.size() > kMaxMemcachedKey) {
+    return Error{"memcached key for this session ID would be " + std::to_string(at->key.size()) +
+                 " bytes, over memcached's 250; shorten clustered_session.prefix or "
+                 "session.sid_length"};
+  }
+  at->owned = at->routed_here && c_.trusts_local_copies();
+  if (auto locked = c_.lock(*at); !locked) return Error{locked.error()};
+
+  if (at->owned) {
+    if (auto hit = c_.cache->get(at->key, c_.now_s()); hit && !hit->forward) {
+      Counters::add(c_.counters.local_hits);
+      SessionCopy copy{std::move(hit->data), hit->version, std::nullopt};
+      if (!hit->unsynced) copy.synced_touched_at = hit->remote_touched_at;
+      return load(std::move(*at), std::move(copy));
+    }
+    Counters::add(c_.counters.local_misses);
+  }
+
+  auto fetched = c_.remote.read(at->store_index, at->key);
+  if (!fetched) return Error{"cannot read session: " + fetched.error()};
+  SessionCopy copy;
+  if (*fetched) {
+    StoredValue& value = (*fetched)->value;
+    // Without strict mode the ID cannot follow a forward to the session's new ID,
+    // and the forward's bytes are no session data: fail rather than start empty.
+    if (value.forward) {
+      return Error{"session " + std::string(id) + " moved to another ID; following it needs " +
+                   "session.use_strict_mode=1"};
+    }
+    if (at->owned) cache_fetched(*at, value);
+    copy.data = std::move(value.payload);
+    copy.version = value.version;
+  }
+  return load(std::move(*at), std::move(copy));
+}
+
+void ReadPath::cache_fetched(const ResolvedId& at, const StoredValue& value) {
+  // When the remote TTL was last refreshed is unknown (remote_touched_at stays 0):
+  // the next unchanged request touches it.
+  const std::int64_t now = c_.now_s();
+  CachedSession entry;
+  entry.data = value.payload;
+  entry.version = value.version;
+  entry.expires_at = c_.local_expiry(now);
+  entry.store = c_.remote.address(at.store_index).id;
+  c_.cache->put(at.key, entry, now);
+}
+
+std::string_view ReadPath::load(ResolvedId at, SessionCopy copy, std::optional<Move> move) {
+  if (!at.owned) copy.synced_touched_at.reset();
+  c_.phase = phase::Loaded{std::move(at), std::move(copy), std::move(move)};
+  return std::get<phase::Loaded>(c_.phase).copy.data;
+}
+
+}  // namespace clustered

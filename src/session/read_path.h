@@ -1,0 +1,38 @@
+// The read path: validate_sid() (strict mode) and read(). An owned session is
+// served from the node's cache; any other is fetched through its <store> node,
+// forwards left by moved sessions are followed, and a session that must move
+// (taken over, or its store node down) leaves validate_sid() in phase Moving.
+#pragma once
+
+#include <string_view>
+
+#include "session/handler_context.h"
+#include "shm/session_cache.h"
+#include "store/value_header.h"
+
+namespace clustered {
+
+class ReadPath {
+ public:
+  explicit ReadPath(HandlerContext& context) : c_(context) {}
+
+  // True when the ID may be used as it is: it parses, names a known node and the
+  // session exists and is owned here (or, untrusted, exists). False makes PHP ask
+  // for a new ID (create_sid), which is also how sessions move.
+  bool validate_sid(std::string_view id);
+  // A missing session is an empty string; a store that cannot answer is an error.
+  // The data stays valid until the next call on the handler.
+  Result<std::string_view> read(std::string_view id);
+
+ private:
+  // An owned session found in the cache: retries an unsynced write, and moves the
+  // session when its store node is down and another one is up. True: Prefetched.
+  bool take_cached(const ResolvedId& at, CachedSession hit);
+  // Keeps an owned session just read from memcached in the local cache.
+  void cache_fetched(const ResolvedId& at, const StoredValue& value);
+  std::string_view load(ResolvedId at, SessionCopy copy, std::optional<Move> move = {});
+
+  HandlerContext& c_;
+};
+
+}  // namespace clustered

@@ -1,0 +1,104 @@
+#include "session/write_path.h"
+
+namespace clustered {
+
+phase::Loaded* WritePath::loaded_for(std::string_view id) {
+  auto* loaded = std::get_if<phase::Loaded>(&c_.phase);
+  return loaded != nullptr && loaded->at.id == id ? loaded : nullptr;
+}
+
+Status WritePath::write(std::string_view id, std::string_view data) {
+  const phase::Loaded* loaded = loaded_for(id);
+  if (loaded != nullptr && loaded->copy.version != 0 && loaded->copy.data == data) {
+    Counters::add(c_.counters.writes_skipped);
+    return update_timestamp(id, data);
+  }
+  return write_through(id, data);
+}
+
+Status WritePath::update_timestamp(std::string_view id, std::string_view data) {
+  phase::Loaded* loaded = loaded_for(id);
+  if (loaded == nullptr || loaded->copy.version == 0) return write_through(id, data);
+  const ResolvedId& at = loaded->at;
+  const std::int64_t now = c_.now_s();
+  // The common case, decided without touching the cache: what read() found is
+  // synced and memcached's TTL was refreshed within touch_interval. The local
+  // expiry was set then too, to at least gc_maxlifetime from now (local_expiry()).
+  if (at.owned && loaded->copy.synced_touched_at &&
+      now - *loaded->copy.synced_touched_at < c_.config.touch_interval_s) {
+    Counters::add(c_.counters.touches_skipped);
+    return success();
+  }
+  if (at.owned) {
+    const auto entry = c_.cache->get(at.key, now, /*copy_data=*/false);  // metadata is enough
+    if (entry && entry->version == loaded->copy.version && !entry->unsynced &&
+        now - entry->remote_touched_at < c_.config.touch_interval_s) {
+      Counters::add(c_.counters.touches_skipped);
+      c_.cache->refresh(at.key, c_.local_expiry(now), entry->remote_touched_at);
+      return success();
+    }
+  }
+  Counters::add(c_.counters.touches);
+  auto touched = c_.remote.touch(at.store_index, at.key, c_.remote_ttl());
+  if (touched && *touched) {
+    if (at.owned) c_.cache->refresh(at.key, c_.local_expiry(now), now);
+    return success();
+  }
+  // The remote copy is gone (memcached restarted or evicted it) or its node
+  // failed: re-seed it, or keep it here unsynced.
+  return write_through(id, data);
+}
+
+Status WritePath::write_through(std::string_view id, std::string_view data) {
+  phase::Loaded* loaded = loaded_for(id);
+  std::optional<ResolvedId> resolved;
+  if (loaded == nullptr) {
+    resolved = c_.resolve(id, c_.trusts_local_copies());
+    if (!resolved) return Error{"session ID has characters outside [0-9a-zA-Z,-.]; not written"};
+  }
+  const ResolvedId& at = loaded != nullptr ? loaded->at : *resolved;
+  const std::uint64_t version = c_.next_version(loaded != nullptr ? loaded->copy.version : 0);
+  const std::int64_t now = c_.now_s();
+  const auto remember = [&](std::optional<std::int64_t> synced_at) {
+    if (loaded == nullptr) return;
+    if (loaded->copy.data.data() != data.data()) loaded->copy.data = data;
+    loaded->copy.version = version;
+    loaded->copy.synced_touched_at = synced_at;
+  };
+
+  // The local copy goes first, marked unsynced: whatever happens next, this node
+  // never serves an older copy than the one it just tried to store.
+  bool cached = false;
+  if (at.owned) {
+    CachedSession entry{std::string(data), version, c_.local_expiry(now), now, true,
+                        c_.remote.address(at.store_index).id};
+    cached = c_.cache->put(at.key, entry, now);
+  }
+  auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl());
+  if (written) {
+    if (cached) c_.cache->refresh(at.key, c_.local_expiry(now), now, version);
+    remember(cached ? std::optional<std::int64_t>(now) : std::nullopt);
+    if (!written->replica_errors.empty()) {
+      c_.warn("session written, but a replica write failed: " + written->replica_errors);
+    }
+    return success();
+  }
+  if (written.failure().code == StoreCode::kTooLarge) {
+    if (cached) c_.cache->remove(at.key);  // the stored copy stays the valid one
+    Counters::add(c_.counters.errors);
+    return Error{"session data of " + std::to_string(data.size()) +
+                 " bytes was refused (larger than the node's item size limit?); the "
+                 "previously stored session is unchanged: " +
+                 written.error()};
+  }
+  if (cached) {
+    c_.warn("cannot write session " + std::string(id) + " through to memcached (" +
+            written.error() + "); kept on this node and retried on its next request");
+    remember(std::nullopt);
+    return success();
+  }
+  Counters::add(c_.counters.errors);
+  return Error{"cannot write session: " + written.error()};
+}
+
+}  // namespace clustered

@@ -1,0 +1,30 @@
+// The write path: write(), update_timestamp() and the write-through both end in.
+// The local copy is written first (marked unsynced), then memcached; a failed
+// remote write keeps the session here and is retried on its next request.
+#pragma once
+
+#include <string_view>
+
+#include "session/handler_context.h"
+
+namespace clustered {
+
+class WritePath {
+ public:
+  explicit WritePath(HandlerContext& context) : c_(context) {}
+
+  // Unchanged data (PHP without lazy_write) goes the update_timestamp() way.
+  Status write(std::string_view id, std::string_view data);
+  // lazy_write, data unchanged: refreshes the TTL, remotely at most once per
+  // touch_interval; a copy memcached lost is written in full again.
+  Status update_timestamp(std::string_view id, std::string_view data);
+  // Stores the data under `id`: cache (when owned) and memcached.
+  Status write_through(std::string_view id, std::string_view data);
+
+ private:
+  phase::Loaded* loaded_for(std::string_view id);
+
+  HandlerContext& c_;
+};
+
+}  // namespace clustered
