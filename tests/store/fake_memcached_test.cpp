@@ -18,17 +18,20 @@
 #include <vector>
 
 #include "session/session_handler.h"
+#include "stats/counters.h"
 #include "store/memcached_node.h"
 #include "store/remote_store.h"
 #include "store/value_header.h"
 #include "support/fake_memcached.h"
+#include "util/clock.h"
+#include "util/entropy.h"
 
 namespace clustered {
 namespace {
 
 using clustered::testing::FakeMemcached;
 using Action = FakeMemcached::Action;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr auto kIoTimeout = 250ms;
@@ -42,28 +45,22 @@ Timeouts test_timeouts() {
   return timeouts;
 }
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
 constexpr double kDeadline =
     std::chrono::duration<double>(kIoTimeout + kMargin).count();  // seconds
 
-const char* name_of(Reply reply) {
-  switch (reply) {
-    case Reply::kOk:
-      return "kOk";
-    case Reply::kNotFound:
-      return "kNotFound";
-    case Reply::kRefused:
-      return "kRefused";
-    case Reply::kNodeFailed:
-      return "kNodeFailed";
-  }
-  return "?";
-}
+std::string name_of(StoreCode code) { return std::string(describe(code)); }
 
-bool is_failure(Reply reply) { return reply == Reply::kNodeFailed || reply == Reply::kRefused; }
+// An error: the node failed, or it refused this item. Not one of the ordinary
+// answers about an item (ok, not found, not stored, exists), which a reply that
+// does not fit the request must never be read as.
+bool is_failure(StoreCode code) {
+  return node_failed(code) || code == StoreCode::kRefused || code == StoreCode::kTooLarge ||
+         code == StoreCode::kOutOfMemory;
+}
 
 // Waits until exactly `count` connections to the fake are open (the client closed the others).
 bool wait_open_connections(const FakeMemcached& fake, std::size_t count) {
@@ -76,12 +73,13 @@ bool wait_open_connections(const FakeMemcached& fake, std::size_t count) {
 
 class FakeMemcachedNodeTest : public ::testing::Test {
  protected:
-  // "get k", answered with what the test pushed: a node failure without a value,
-  // within the deadline.
-  void expect_get_fails_within_deadline() {
-    const auto start = Clock::now();
-    NodeOutcome got = node_.get("k");
-    EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  // "get k", answered with what the test pushed: a node failure (`expected`:
+  // closed, silent or out of step) without a value, within the deadline.
+  void expect_get_fails_within_deadline(StoreCode expected) {
+    const auto start = SteadyClock::now();
+    StoreReply got = node_.get("k");
+    EXPECT_TRUE(node_failed(got.code)) << name_of(got.code);
+    EXPECT_EQ(got.code, expected) << name_of(got.code) << ": " << got.message;
     EXPECT_FALSE(got.value.has_value());
     EXPECT_LT(seconds_since(start), kDeadline);
   }
@@ -89,8 +87,8 @@ class FakeMemcachedNodeTest : public ::testing::Test {
   // The node is usable again: a healthy "get k" afterwards is a hit.
   void expect_next_get_is_a_hit() {
     fake_.put("k", "good");
-    NodeOutcome next = node_.get("k");
-    ASSERT_EQ(next.reply, Reply::kOk) << next.message;
+    StoreReply next = node_.get("k");
+    ASSERT_EQ(next.code, StoreCode::kOk) << next.message;
     EXPECT_EQ(*next.value, "good");
   }
 
@@ -101,23 +99,23 @@ class FakeMemcachedNodeTest : public ::testing::Test {
 // ------------------------------------------------------------ the fake itself
 
 TEST_F(FakeMemcachedNodeTest, HealthyFakeAnswersLikeMemcached) {
-  EXPECT_EQ(node_.get("k").reply, Reply::kNotFound);
-  ASSERT_EQ(node_.set("k", "value", 60).reply, Reply::kOk);
-  NodeOutcome got = node_.get("k");
-  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  EXPECT_EQ(node_.get("k").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_.set("k", "value", 60).code, StoreCode::kOk);
+  StoreReply got = node_.get("k");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
   EXPECT_EQ(*got.value, "value");
-  EXPECT_EQ(node_.touch("k", 60).reply, Reply::kOk);
-  EXPECT_EQ(node_.remove("k").reply, Reply::kOk);
-  EXPECT_EQ(node_.remove("k").reply, Reply::kNotFound);
-  EXPECT_EQ(node_.touch("k", 60).reply, Reply::kNotFound);
+  EXPECT_EQ(node_.touch("k", 60).code, StoreCode::kOk);
+  EXPECT_EQ(node_.remove("k").code, StoreCode::kOk);
+  EXPECT_EQ(node_.remove("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_.touch("k", 60).code, StoreCode::kNotFound);
   EXPECT_EQ(fake_.connections_accepted(), 1u);  // one connection, kept across operations
   EXPECT_EQ(fake_.item_commands().size(), 7u);
 }
 
 TEST_F(FakeMemcachedNodeTest, EmptyValueIsAHitNotAMiss) {
   fake_.put("k", "");
-  NodeOutcome got = node_.get("k");
-  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  StoreReply got = node_.get("k");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
   EXPECT_EQ(*got.value, "");
 }
 
@@ -166,10 +164,10 @@ TEST_P(GarbageReplyToGet, IsAFailureThenAFreshConnectionWorks) {
   FakeMemcached fake;
   MemcachedNode node(fake.address("n1"), test_timeouts());
   fake.push(Action::reply(GetParam().bytes));
-  const auto start = Clock::now();
-  NodeOutcome got = node.get("k");
+  const auto start = SteadyClock::now();
+  StoreReply got = node.get("k");
   const double took = seconds_since(start);
-  EXPECT_TRUE(is_failure(got.reply)) << GetParam().name << ": " << name_of(got.reply);
+  EXPECT_TRUE(is_failure(got.code)) << GetParam().name << ": " << name_of(got.code);
   EXPECT_FALSE(got.value.has_value());
   EXPECT_FALSE(got.message.empty());
   EXPECT_LT(took, kDeadline);
@@ -179,8 +177,8 @@ TEST_P(GarbageReplyToGet, IsAFailureThenAFreshConnectionWorks) {
   // reply) works on a new one.
   EXPECT_TRUE(wait_open_connections(fake, 0)) << "connection kept after " << GetParam().name;
   fake.put("k", "good");
-  NodeOutcome next = node.get("k");
-  ASSERT_EQ(next.reply, Reply::kOk) << GetParam().name << ": " << next.message;
+  StoreReply next = node.get("k");
+  ASSERT_EQ(next.code, StoreCode::kOk) << GetParam().name << ": " << next.message;
   EXPECT_EQ(*next.value, "good");
   EXPECT_EQ(fake.connections_accepted(), 2u);
 }
@@ -192,11 +190,12 @@ INSTANTIATE_TEST_SUITE_P(FakeMemcached, GarbageReplyToGet,
 // A kept-alive connection that carries garbage is retried once on a fresh
 // connection (as after a restart); garbage there too is a failure.
 TEST_F(FakeMemcachedNodeTest, GarbageOnAReusedConnectionIsRetriedOnceThenFails) {
-  ASSERT_EQ(node_.get("warm").reply, Reply::kNotFound);
+  ASSERT_EQ(node_.get("warm").code, StoreCode::kNotFound);
   fake_.push(Action::reply("HELLO GARBAGE\r\n"));
   fake_.push(Action::reply("ERROR\r\n"));
-  NodeOutcome got = node_.get("k");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  StoreReply got = node_.get("k");
+  EXPECT_TRUE(node_failed(got.code)) << name_of(got.code);
+  EXPECT_EQ(got.code, StoreCode::kDown) << name_of(got.code) << ": " << got.message;
   EXPECT_EQ(fake_.item_commands().size(), 3u);  // warm-up, first try, one retry
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 
@@ -207,46 +206,48 @@ TEST_F(FakeMemcachedNodeTest, GarbageOnAReusedConnectionIsRetriedOnceThenFails) 
 
 TEST_F(FakeMemcachedNodeTest, ValueForAnotherKeyIsNeverReturned) {
   fake_.push(Action::reply("VALUE sess.victim 0 6\r\nsecret\r\nEND\r\n"));
-  NodeOutcome got = node_.get("sess.mine");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed) << name_of(got.reply);
+  StoreReply got = node_.get("sess.mine");
+  // The stream is out of step: a bad reply (the connection is dropped).
+  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code);
+  EXPECT_TRUE(node_failed(got.code));
   EXPECT_FALSE(got.value.has_value());
   EXPECT_NE(got.message.find("another key"), std::string::npos) << got.message;
 }
 
 TEST_F(FakeMemcachedNodeTest, ValueForAnotherKeyOnAReusedConnectionIsRetriedNeverReturned) {
-  ASSERT_EQ(node_.get("warm").reply, Reply::kNotFound);
+  ASSERT_EQ(node_.get("warm").code, StoreCode::kNotFound);
   fake_.push(Action::reply("VALUE sess.victim 0 6\r\nsecret\r\nEND\r\n"));
-  NodeOutcome got = node_.get("sess.mine");
+  StoreReply got = node_.get("sess.mine");
   // The retry on a fresh connection gets the healthy answer: not there.
-  EXPECT_EQ(got.reply, Reply::kNotFound) << name_of(got.reply) << " " << got.message;
+  EXPECT_EQ(got.code, StoreCode::kNotFound) << name_of(got.code) << " " << got.message;
   EXPECT_FALSE(got.value.has_value());
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 }
 
 TEST_F(FakeMemcachedNodeTest, KeyThatOnlyStartsLikeOursIsAnotherKey) {
   fake_.push(Action::reply("VALUE sess.mine2 0 6\r\nsecret\r\nEND\r\n"));
-  NodeOutcome got = node_.get("sess.mine");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  StoreReply got = node_.get("sess.mine");
+  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
   EXPECT_FALSE(got.value.has_value());
   fake_.push(Action::reply("VALUE sess.min 0 6\r\nsecret\r\nEND\r\n"));
   got = node_.get("sess.mine");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
   EXPECT_FALSE(got.value.has_value());
 }
 
 TEST_F(FakeMemcachedNodeTest, AnotherKeyBeforeOursIsRefusedAsAWhole) {
   fake_.push(
       Action::reply("VALUE sess.victim 0 6\r\nsecret\r\nVALUE sess.mine 0 4\r\nmine\r\nEND\r\n"));
-  NodeOutcome got = node_.get("sess.mine");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  StoreReply got = node_.get("sess.mine");
+  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
   EXPECT_FALSE(got.value.has_value());
 }
 
 TEST_F(FakeMemcachedNodeTest, AnotherKeyAfterOursIsRefusedAsAWhole) {
   fake_.push(
       Action::reply("VALUE sess.mine 0 4\r\nmine\r\nVALUE sess.victim 0 6\r\nsecret\r\nEND\r\n"));
-  NodeOutcome got = node_.get("sess.mine");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  StoreReply got = node_.get("sess.mine");
+  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
   EXPECT_FALSE(got.value.has_value());
 }
 
@@ -254,11 +255,11 @@ TEST_F(FakeMemcachedNodeTest, AnotherKeyAfterOursIsRefusedAsAWhole) {
 // it comes on was dropped, so it never answers the next request.
 TEST_F(FakeMemcachedNodeTest, LateReplyNeverAnswersTheNextRequest) {
   fake_.push(Action::delayed("VALUE second 0 5\r\nstale\r\nEND\r\n", kIoTimeout + 150ms));
-  EXPECT_EQ(node_.get("first").reply, Reply::kNodeFailed);
+  EXPECT_EQ(node_.get("first").code, StoreCode::kTimeout);
   std::this_thread::sleep_for(300ms);  // the late reply has been sent by now
   fake_.put("second", "fresh");
-  NodeOutcome got = node_.get("second");
-  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  StoreReply got = node_.get("second");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
   EXPECT_EQ(*got.value, "fresh");
 }
 
@@ -266,28 +267,28 @@ TEST_F(FakeMemcachedNodeTest, LateReplyNeverAnswersTheNextRequest) {
 
 TEST_F(FakeMemcachedNodeTest, TruncatedValueThenCloseFails) {
   fake_.push(Action::reply_then_close("VALUE k 0 100\r\nonly ten b"));
-  expect_get_fails_within_deadline();
+  expect_get_fails_within_deadline(StoreCode::kDown);
   expect_next_get_is_a_hit();
 }
 
 TEST_F(FakeMemcachedNodeTest, TruncatedValueThenSilenceFailsWithinTheIoTimeout) {
   fake_.push(Action::reply("VALUE k 0 100\r\nonly ten b"));
-  expect_get_fails_within_deadline();
+  expect_get_fails_within_deadline(StoreCode::kTimeout);
   expect_next_get_is_a_hit();
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 }
 
 TEST_F(FakeMemcachedNodeTest, CompleteValueWithoutEndIsNotTrusted) {
   fake_.push(Action::reply("VALUE k 0 5\r\nhello\r\n"));  // no END, then silence
-  expect_get_fails_within_deadline();
+  expect_get_fails_within_deadline(StoreCode::kTimeout);
 }
 
 TEST_F(FakeMemcachedNodeTest, ConnectionClosedWithoutAReplyFails) {
   fake_.push(Action::close());
-  NodeOutcome got = node_.get("k");
-  EXPECT_EQ(got.reply, Reply::kNodeFailed);
+  StoreReply got = node_.get("k");
+  EXPECT_EQ(got.code, StoreCode::kDown) << name_of(got.code) << ": " << got.message;
   fake_.put("k", "good");
-  EXPECT_EQ(node_.get("k").reply, Reply::kOk);
+  EXPECT_EQ(node_.get("k").code, StoreCode::kOk);
 }
 
 // ------------------------------------------------------------ no reply at all
@@ -295,20 +296,23 @@ TEST_F(FakeMemcachedNodeTest, ConnectionClosedWithoutAReplyFails) {
 TEST_F(FakeMemcachedNodeTest, HangingReplyFailsEveryOperationWithinTheIoTimeout) {
   struct Operation {
     const char* name;
-    std::function<NodeOutcome()> run;
+    std::function<StoreReply()> run;
   };
   const std::vector<Operation> operations = {
       {"get", [&] { return node_.get("k"); }},
       {"set", [&] { return node_.set("k", "v", 60); }},
       {"touch", [&] { return node_.touch("k", 60); }},
       {"delete", [&] { return node_.remove("k"); }},
+      {"add", [&] { return node_.add("k", "v", 60); }},
+      {"cas", [&] { return node_.cas("k", "v", 60, 1); }},
+      {"append", [&] { return node_.append("k", "v"); }},
   };
   for (const auto& operation : operations) {
     fake_.push(Action::hang());
-    const auto start = Clock::now();
-    NodeOutcome result = operation.run();
+    const auto start = SteadyClock::now();
+    StoreReply result = operation.run();
     const double took = seconds_since(start);
-    EXPECT_EQ(result.reply, Reply::kNodeFailed) << operation.name << ": " << name_of(result.reply);
+    EXPECT_EQ(result.code, StoreCode::kTimeout) << operation.name << ": " << name_of(result.code);
     EXPECT_LT(took, kDeadline) << operation.name;
     EXPECT_GT(took, 0.1) << operation.name << " did not wait for the reply at all";
   }
@@ -319,11 +323,11 @@ TEST_F(FakeMemcachedNodeTest, HangingReplyFailsEveryOperationWithinTheIoTimeout)
 }
 
 TEST_F(FakeMemcachedNodeTest, HangOnAReusedConnectionIsNotRetried) {
-  ASSERT_EQ(node_.get("warm").reply, Reply::kNotFound);
+  ASSERT_EQ(node_.get("warm").code, StoreCode::kNotFound);
   fake_.push(Action::hang());
   fake_.push(Action::hang());
-  const auto start = Clock::now();
-  EXPECT_EQ(node_.get("k").reply, Reply::kNodeFailed);
+  const auto start = SteadyClock::now();
+  EXPECT_EQ(node_.get("k").code, StoreCode::kTimeout);
   EXPECT_LT(seconds_since(start), kDeadline);  // one io_timeout, not two
   EXPECT_EQ(fake_.item_commands().size(), 2u);
 }
@@ -334,18 +338,32 @@ TEST_F(FakeMemcachedNodeTest, WrongRepliesToSetAreNeverStored) {
   // (Replies libmemcached itself parses as success codes other than STORED --
   // DELETED, OK, VALUE ... -- abort the process inside libmemcached; see the
   // DISABLED_ test below.)
-  for (const char* reply :
-       {"HELLO GARBAGE\r\n", "ERROR\r\n", "SERVER_ERROR out of memory\r\n",
-        "CLIENT_ERROR bad data chunk\r\n", "NOT_STORED\r\n", "EXISTS\r\n", "NOT_FOUND\r\n"}) {
+  // Each reply as the item commands read it (StoreCode).
+  const std::vector<std::pair<const char*, StoreCode>> replies = {
+      {"HELLO GARBAGE\r\n", StoreCode::kDown},
+      {"ERROR\r\n", StoreCode::kDown},
+      {"SERVER_ERROR out of memory storing object\r\n", StoreCode::kOutOfMemory},
+      {"SERVER_ERROR object too large for cache\r\n", StoreCode::kTooLarge},
+      {"SERVER_ERROR busy\r\n", StoreCode::kRefused},
+      {"CLIENT_ERROR bad data chunk\r\n", StoreCode::kRefused},
+      {"NOT_STORED\r\n", StoreCode::kNotStored},
+      {"EXISTS\r\n", StoreCode::kExists},
+      {"NOT_FOUND\r\n", StoreCode::kNotFound},
+  };
+  for (const auto& [reply, expected] : replies) {
     fake_.push(Action::reply(reply));
-    NodeOutcome set = node_.set("k", "v", 60);
-    EXPECT_NE(set.reply, Reply::kOk) << "set answered with " << reply;
+    StoreReply set = node_.set("k", "v", 60);
+    EXPECT_NE(set.code, StoreCode::kOk) << "set answered with " << reply;
+    EXPECT_EQ(set.code, expected) << "set answered with " << reply << ": " << name_of(set.code)
+                                  << " (" << set.message << ")";
   }
   // Cut short: the kept-alive connection is retried once, on a fresh one.
   fake_.push(Action::reply_then_close("STO"));
   fake_.push(Action::reply_then_close("STO"));
-  EXPECT_EQ(node_.set("k", "v", 60).reply, Reply::kNodeFailed);
-  EXPECT_EQ(node_.set("k", "v", 60).reply, Reply::kOk);  // healthy again
+  const StoreReply cut = node_.set("k", "v", 60);
+  EXPECT_TRUE(node_failed(cut.code)) << name_of(cut.code);
+  EXPECT_EQ(cut.code, StoreCode::kDown) << name_of(cut.code) << ": " << cut.message;
+  EXPECT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);  // healthy again
 }
 
 TEST_F(FakeMemcachedNodeTest, WrongRepliesToTouchAreNotSuccess) {
@@ -353,24 +371,24 @@ TEST_F(FakeMemcachedNodeTest, WrongRepliesToTouchAreNotSuccess) {
        {"HELLO GARBAGE\r\n", "ERROR\r\n", "STORED\r\n", "DELETED\r\n", "END\r\n",
         "VALUE k 0 5\r\nhello\r\nEND\r\n", "SERVER_ERROR out of memory\r\n"}) {
     fake_.push(Action::reply(reply));
-    NodeOutcome touched = node_.touch("k", 60);
-    EXPECT_TRUE(is_failure(touched.reply))
-        << "touch answered with " << reply << ": " << name_of(touched.reply);
+    StoreReply touched = node_.touch("k", 60);
+    EXPECT_TRUE(is_failure(touched.code))
+        << "touch answered with " << reply << ": " << name_of(touched.code);
   }
   fake_.put("k", "v");
-  EXPECT_EQ(node_.touch("k", 60).reply, Reply::kOk);
+  EXPECT_EQ(node_.touch("k", 60).code, StoreCode::kOk);
 }
 
 TEST_F(FakeMemcachedNodeTest, WrongRepliesToDeleteAreNotSuccess) {
   for (const char* reply : {"HELLO GARBAGE\r\n", "ERROR\r\n", "STORED\r\n", "END\r\n",
                             "VALUE k 0 5\r\nhello\r\nEND\r\n", "SERVER_ERROR busy\r\n"}) {
     fake_.push(Action::reply(reply));
-    NodeOutcome removed = node_.remove("k");
-    EXPECT_TRUE(is_failure(removed.reply))
-        << "delete answered with " << reply << ": " << name_of(removed.reply);
+    StoreReply removed = node_.remove("k");
+    EXPECT_TRUE(is_failure(removed.code))
+        << "delete answered with " << reply << ": " << name_of(removed.code);
   }
   fake_.put("k", "v");
-  EXPECT_EQ(node_.remove("k").reply, Reply::kOk);
+  EXPECT_EQ(node_.remove("k").code, StoreCode::kOk);
 }
 
 // ------------------------------------------------------------ RemoteStore
@@ -385,10 +403,11 @@ class FakeRemoteStoreTest : public ::testing::Test {
       nodes.push_back(fakes_[i]->address("n" + std::to_string(i + 1)));
     }
     RemoteOptions options;
-    options.timeouts = test_timeouts();
     options.retry_interval_ms = retry_ms;
     options.replicas = replicas;
-    return std::make_unique<RemoteStore>(std::move(nodes), options, &health_, &counters_);
+    return std::make_unique<RemoteStore>(memcached_nodes(std::move(nodes), test_timeouts()),
+                                         options, &health_, counters_, system_clock(),
+                                         system_entropy());
   }
   FakeMemcached& fake(std::size_t index) { return *fakes_[index]; }
 
@@ -404,9 +423,11 @@ TEST_F(FakeRemoteStoreTest, ErrorRepliesAreAFailedReadNeverAMiss) {
         "STORED\r\n", "VALUE sess.k 0 3\r\nabc\r\n"}) {
     std::this_thread::sleep_for(5ms);  // past the 1 ms retry interval
     fake(0).push(Action::reply(reply));
-    const RemoteRead read = store->read(0, "sess.k");
-    EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed) << "read answered with " << reply;
-    EXPECT_NE(read.error.find("memcached node n1"), std::string::npos) << read.error;
+    const auto read = store->read(0, "sess.k");
+    ASSERT_FALSE(read.ok()) << "read answered with " << reply << " as "
+                            << (read->has_value() ? "a copy" : "missing");
+    EXPECT_NE(read.failure().code, StoreCode::kNotFound) << "read answered with " << reply;
+    EXPECT_NE(read.error().find("memcached node n1"), std::string::npos) << read.error();
   }
 }
 
@@ -415,9 +436,10 @@ TEST_F(FakeRemoteStoreTest, AnotherKeysValueIsAFailedReadNotThatSession) {
   const std::string victim = encode_value(7, "user|s:5:\"alice\";");
   fake(0).push(Action::reply("VALUE sess.victim 0 " + std::to_string(victim.size()) + "\r\n" +
                              victim + "\r\nEND\r\n"));
-  const RemoteRead read = store->read(0, "sess.mine");
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
-  EXPECT_EQ(read.value.payload.find("alice"), std::string::npos);
+  const auto read = store->read(0, "sess.mine");
+  ASSERT_FALSE(read.ok()) << (read->has_value() ? (*read)->value.payload : "missing");
+  EXPECT_EQ(read.failure().code, StoreCode::kBadReply) << read.error();
+  EXPECT_EQ(read.error().find("alice"), std::string::npos) << read.error();
   EXPECT_FALSE(store->is_up(0));  // a node that answers for other keys is not trusted
 }
 
@@ -425,26 +447,30 @@ TEST_F(FakeRemoteStoreTest, HangingNodeFailsWithinTheIoTimeoutAndIsSkippedUntilR
   auto store = make_store(1, 0, /*retry_ms=*/300);
   fake(0).put("sess.k", encode_value(3, "data"));
   fake(0).push(Action::hang());
-  auto start = Clock::now();
-  RemoteRead read = store->read(0, "sess.k");
+  auto start = SteadyClock::now();
+  auto read = store->read(0, "sess.k");
   EXPECT_LT(seconds_since(start), kDeadline);
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.failure().code, StoreCode::kTimeout) << read.error();
   EXPECT_FALSE(store->is_up(0));
   EXPECT_EQ(store->failures(0), 1u);
 
   // Marked down: the next read does not even ask the node.
   const std::size_t asked = fake(0).item_commands().size();
-  start = Clock::now();
+  start = SteadyClock::now();
   read = store->read(0, "sess.k");
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.failure().code, StoreCode::kDown) << read.error();
+  EXPECT_NE(read.error().find("marked down"), std::string::npos) << read.error();
   EXPECT_LT(seconds_since(start), 0.05);
   EXPECT_EQ(fake(0).item_commands().size(), asked);
 
   // After the retry interval: a fresh connection, a healthy answer.
   std::this_thread::sleep_for(350ms);
   read = store->read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.payload, "data");
+  ASSERT_TRUE(read.ok()) << read.error();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->value.payload, "data");
   EXPECT_TRUE(store->is_up(0));
   EXPECT_EQ(fake(0).connections_accepted(), 2u);
 }
@@ -453,10 +479,11 @@ TEST_F(FakeRemoteStoreTest, GarbageOnThePrimaryFallsBackToTheReplica) {
   auto store = make_store(2, /*replicas=*/1);
   fake(1).put("sess.k", encode_value(5, "from the replica"));
   fake(0).push(Action::reply("HELLO GARBAGE\r\n"));
-  const RemoteRead read = store->read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.payload, "from the replica");
-  EXPECT_EQ(read.source_node, 1u);
+  const auto read = store->read(0, "sess.k");
+  ASSERT_TRUE(read.ok()) << read.error();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->value.payload, "from the replica");
+  EXPECT_EQ((*read)->node, 1u);
 }
 
 TEST_F(FakeRemoteStoreTest, AnotherKeyOnThePrimaryNeverBeatsTheReplica) {
@@ -465,28 +492,33 @@ TEST_F(FakeRemoteStoreTest, AnotherKeyOnThePrimaryNeverBeatsTheReplica) {
   fake(0).push(Action::reply("VALUE sess.victim 0 " + std::to_string(victim.size()) + "\r\n" +
                              victim + "\r\nEND\r\n"));
   fake(1).put("sess.k", encode_value(5, "mine"));
-  const RemoteRead read = store->read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.payload, "mine");
+  const auto read = store->read(0, "sess.k");
+  ASSERT_TRUE(read.ok()) << read.error();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->value.payload, "mine");
+  EXPECT_EQ((*read)->node, 1u);
 }
 
 TEST_F(FakeRemoteStoreTest, WriteToAHangingNodeIsNotStoredAndReturnsInTime) {
   auto store = make_store(1);
   fake(0).push(Action::hang());
-  const auto start = Clock::now();
-  const RemoteWrite written = store->write(0, "sess.k", 1, "data", 60);
+  const auto start = SteadyClock::now();
+  const auto written = store->write(0, "sess.k", 1, "data", 60);
   EXPECT_LT(seconds_since(start), kDeadline);
-  EXPECT_FALSE(written.stored);
-  EXPECT_FALSE(written.refused_too_large);
-  EXPECT_FALSE(written.error.empty());
+  ASSERT_FALSE(written.ok());
+  // A timeout, not "too large": the caller must not give up on the value.
+  EXPECT_EQ(written.failure().code, StoreCode::kTimeout) << written.error();
+  EXPECT_FALSE(written.error().empty());
 }
 
 TEST_F(FakeRemoteStoreTest, TouchAnsweredWithGarbageIsAFailure) {
   auto store = make_store(1);
   fake(0).push(Action::reply("HELLO GARBAGE\r\n"));
-  std::string error;
-  EXPECT_EQ(store->touch(0, "sess.k", 60, &error), Reply::kNodeFailed);
-  EXPECT_FALSE(error.empty());
+  const auto touched = store->touch(0, "sess.k", 60);
+  ASSERT_FALSE(touched.ok()) << "touch answered with garbage read as "
+                             << (*touched ? "touched" : "gone");
+  EXPECT_TRUE(node_failed(touched.failure().code)) << touched.error();
+  EXPECT_FALSE(touched.error().empty());
 }
 
 // ------------------------------------------------------------ SessionHandler
@@ -505,7 +537,8 @@ TEST_P(FakeSessionHandlerTest, ErrorReplyFailsTheReadInsteadOfStartingEmpty) {
   config.strict_mode = strict;
   config.io_timeout = kIoTimeout;
   config.retry_interval_ms = 100;
-  SessionHandler handler(config, {fake.address("n1")}, nullptr);
+  auto made = make_memcached_handler(config, {fake.address("n1")}, nullptr);
+  SessionHandler& handler = *made;
   const std::string id = "0123456789abcdef0123456789abcdef-n1.web1";
   for (const char* reply :
        {"SERVER_ERROR out of memory writing get response\r\n", "HELLO GARBAGE\r\n"}) {
@@ -534,7 +567,8 @@ TEST(FakeSessionHandler, IdTooLongForAKeyIsRefusedWithoutAGet) {
   HandlerConfig config;
   config.route = "web1";
   config.strict_mode = true;
-  SessionHandler handler(config, {fake.address("n1")}, nullptr);
+  auto made = make_memcached_handler(config, {fake.address("n1")}, nullptr);
+  SessionHandler& handler = *made;
   ASSERT_TRUE(handler.open().ok());
   for (std::size_t length : {238u, 240u, 256u}) {
     const std::string id = std::string(length, 'a') + "-n1.web1";

@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::string_literals;
 using clustered::testing::MemcachedServer;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::uint32_t kThirtyDays = 60 * 60 * 24 * 30;
 
@@ -33,8 +33,8 @@ NodeAddress dead_address() {
   return address;
 }
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
 TEST(MemcachedExpiry, RelativeUpToThirtyDaysAbsoluteAbove) {
@@ -55,43 +55,43 @@ class MemcachedNodeTest : public ::testing::Test {
 
 TEST_F(MemcachedNodeTest, SetGetTouchRemove) {
   EXPECT_EQ(node_.address().id, "n1");
-  NodeOutcome set = node_.set("k1", "hello", 60);
-  ASSERT_EQ(set.reply, Reply::kOk) << set.message;
+  StoreReply set = node_.set("k1", "hello", 60);
+  ASSERT_EQ(set.code, StoreCode::kOk) << set.message;
   EXPECT_EQ(server_.get("k1"), "hello");
 
-  NodeOutcome got = node_.get("k1");
-  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  StoreReply got = node_.get("k1");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
   ASSERT_TRUE(got.value.has_value());
   EXPECT_EQ(*got.value, "hello");
 
-  EXPECT_EQ(node_.touch("k1", 120).reply, Reply::kOk);
+  EXPECT_EQ(node_.touch("k1", 120).code, StoreCode::kOk);
   const auto ttl = server_.ttl_left("k1");
   ASSERT_TRUE(ttl.has_value());
   EXPECT_GT(*ttl, 100);
   EXPECT_LE(*ttl, 120);
 
-  EXPECT_EQ(node_.remove("k1").reply, Reply::kOk);
+  EXPECT_EQ(node_.remove("k1").code, StoreCode::kOk);
   EXPECT_EQ(server_.get("k1"), std::nullopt);
-  EXPECT_EQ(node_.get("k1").reply, Reply::kNotFound);
+  EXPECT_EQ(node_.get("k1").code, StoreCode::kNotFound);
 }
 
 TEST_F(MemcachedNodeTest, MissingKeyIsNotFoundForEveryOperation) {
-  NodeOutcome got = node_.get("missing");
-  EXPECT_EQ(got.reply, Reply::kNotFound);
+  StoreReply got = node_.get("missing");
+  EXPECT_EQ(got.code, StoreCode::kNotFound);
   EXPECT_FALSE(got.value.has_value());
-  EXPECT_EQ(node_.touch("missing", 60).reply, Reply::kNotFound);
-  EXPECT_EQ(node_.remove("missing").reply, Reply::kNotFound);
+  EXPECT_EQ(node_.touch("missing", 60).code, StoreCode::kNotFound);
+  EXPECT_EQ(node_.remove("missing").code, StoreCode::kNotFound);
   // A miss is an answer: the connection stays usable.
-  ASSERT_EQ(node_.set("missing", "now here", 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("missing", "now here", 60).code, StoreCode::kOk);
   EXPECT_EQ(node_.get("missing").value.value_or("<missing>"), "now here");
 }
 
 TEST_F(MemcachedNodeTest, BinaryValuesSurvive) {
   const std::string value = "\0\r\nEND\r\nVALUE x 0 1\r\n\xff\x80"s + std::string(100000, '\0');
-  ASSERT_EQ(node_.set("bin", value, 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("bin", value, 60).code, StoreCode::kOk);
   EXPECT_EQ(server_.get("bin"), value);
-  NodeOutcome got = node_.get("bin");
-  ASSERT_EQ(got.reply, Reply::kOk);
+  StoreReply got = node_.get("bin");
+  ASSERT_EQ(got.code, StoreCode::kOk);
   EXPECT_EQ(*got.value, value);
 }
 
@@ -99,20 +99,20 @@ TEST_F(MemcachedNodeTest, BinaryValuesSurvive) {
 // null pointer with MEMCACHED_SUCCESS for it).
 TEST_F(MemcachedNodeTest, EmptyValueIsAHit) {
   ASSERT_TRUE(server_.set("empty", ""));
-  NodeOutcome got = node_.get("empty");
-  EXPECT_EQ(got.reply, Reply::kOk) << got.message;
+  StoreReply got = node_.get("empty");
+  EXPECT_EQ(got.code, StoreCode::kOk) << got.message;
   ASSERT_TRUE(got.value.has_value());
   EXPECT_EQ(*got.value, "");
 }
 
 TEST_F(MemcachedNodeTest, OverwriteReplacesValue) {
-  ASSERT_EQ(node_.set("k", "one", 60).reply, Reply::kOk);
-  ASSERT_EQ(node_.set("k", "two", 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("k", "one", 60).code, StoreCode::kOk);
+  ASSERT_EQ(node_.set("k", "two", 60).code, StoreCode::kOk);
   EXPECT_EQ(node_.get("k").value.value_or("<missing>"), "two");
 }
 
 TEST_F(MemcachedNodeTest, TtlIsSentAsGiven) {
-  ASSERT_EQ(node_.set("ttl", "v", 100).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("ttl", "v", 100).code, StoreCode::kOk);
   const auto ttl = server_.ttl_left("ttl");
   ASSERT_TRUE(ttl.has_value());
   EXPECT_GE(*ttl, 95);
@@ -123,15 +123,15 @@ TEST_F(MemcachedNodeTest, TtlIsSentAsGiven) {
 // a date in 1970 and the item would vanish at once.
 TEST_F(MemcachedNodeTest, TtlOverThirtyDaysIsConvertedToAbsolute) {
   const std::uint32_t forty_days = 60 * 60 * 24 * 40;
-  ASSERT_EQ(node_.set("long", "v", forty_days).reply, Reply::kOk);
-  NodeOutcome got = node_.get("long");
-  ASSERT_EQ(got.reply, Reply::kOk) << "item expired at once: the TTL was sent as a 1970 date";
+  ASSERT_EQ(node_.set("long", "v", forty_days).code, StoreCode::kOk);
+  StoreReply got = node_.get("long");
+  ASSERT_EQ(got.code, StoreCode::kOk) << "item expired at once: the TTL was sent as a 1970 date";
   auto ttl = server_.ttl_left("long");
   ASSERT_TRUE(ttl.has_value());
   EXPECT_GT(*ttl, forty_days - 10);
   EXPECT_LE(*ttl, forty_days + 1);
 
-  ASSERT_EQ(node_.touch("long", forty_days + 100).reply, Reply::kOk);
+  ASSERT_EQ(node_.touch("long", forty_days + 100).code, StoreCode::kOk);
   ttl = server_.ttl_left("long");
   ASSERT_TRUE(ttl.has_value());
   EXPECT_GT(*ttl, forty_days + 90);
@@ -139,8 +139,8 @@ TEST_F(MemcachedNodeTest, TtlOverThirtyDaysIsConvertedToAbsolute) {
 
 TEST_F(MemcachedNodeTest, EnsureConnectedCostsNoItemOperation) {
   const auto before = server_.stats();
-  ASSERT_EQ(node_.ensure_connected().reply, Reply::kOk);
-  ASSERT_EQ(node_.ensure_connected().reply, Reply::kOk);
+  ASSERT_EQ(node_.ping().code, StoreCode::kOk);
+  ASSERT_EQ(node_.ping().code, StoreCode::kOk);
   const auto after = server_.stats();
   for (const char* stat : {"cmd_get", "cmd_set", "cmd_touch", "delete_misses", "delete_hits"}) {
     EXPECT_EQ(before.at(stat), after.at(stat)) << stat;
@@ -148,98 +148,163 @@ TEST_F(MemcachedNodeTest, EnsureConnectedCostsNoItemOperation) {
 }
 
 TEST_F(MemcachedNodeTest, OneGetIsOneRoundTrip) {
-  ASSERT_EQ(node_.set("k", "v", 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
   const std::uint64_t gets = server_.stat("cmd_get");
   const std::uint64_t sets = server_.stat("cmd_set");
   const std::uint64_t touches = server_.stat("cmd_touch");
-  ASSERT_EQ(node_.get("k").reply, Reply::kOk);
-  ASSERT_EQ(node_.get("nope").reply, Reply::kNotFound);
-  ASSERT_EQ(node_.set("k", "w", 60).reply, Reply::kOk);
-  ASSERT_EQ(node_.touch("k", 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.get("k").code, StoreCode::kOk);
+  ASSERT_EQ(node_.get("nope").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_.set("k", "w", 60).code, StoreCode::kOk);
+  ASSERT_EQ(node_.touch("k", 60).code, StoreCode::kOk);
   EXPECT_EQ(server_.stat("cmd_get"), gets + 2);
   EXPECT_EQ(server_.stat("cmd_set"), sets + 1);
   EXPECT_EQ(server_.stat("cmd_touch"), touches + 1);
 }
 
-TEST_F(MemcachedNodeTest, AppendLineCreatesThenAppendsKeepingTheFirstTtl) {
-  ASSERT_EQ(node_.append_line("list", "a\n", "*\n", 100).reply, Reply::kOk);
-  ASSERT_EQ(node_.append_line("list", "b\n", "*\n", 5000).reply, Reply::kOk);
+// The item commands beyond set/get: add, cas, append (RemoteStore builds the
+// takeover notices and conditional writes on them).
+TEST_F(MemcachedNodeTest, GetBringsTheCasToken) {
+  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
+  StoreReply got = node_.get("k");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
+  EXPECT_NE(got.cas, 0u);
+  // The token changes with the item.
+  ASSERT_EQ(node_.set("k", "w", 60).code, StoreCode::kOk);
+  StoreReply again = node_.get("k");
+  ASSERT_EQ(again.code, StoreCode::kOk) << again.message;
+  EXPECT_NE(again.cas, 0u);
+  EXPECT_NE(again.cas, got.cas);
+}
+
+TEST_F(MemcachedNodeTest, AddCreatesAMissingKeyAndIsNotStoredForAnExistingOne) {
+  StoreReply added = node_.add("k", "first", 60);
+  ASSERT_EQ(added.code, StoreCode::kOk) << added.message;
+  EXPECT_EQ(server_.get("k"), "first");
+  StoreReply again = node_.add("k", "second", 60);
+  EXPECT_EQ(again.code, StoreCode::kNotStored) << again.message;
+  EXPECT_FALSE(node_failed(again.code));
+  EXPECT_EQ(server_.get("k"), "first");
+  // An answer about the item: the connection stays usable.
+  EXPECT_EQ(node_.get("k").value.value_or("<missing>"), "first");
+}
+
+TEST_F(MemcachedNodeTest, CasStoresWithTheTokenFromGetAndRefusesAStaleOne) {
+  ASSERT_EQ(node_.set("k", "one", 60).code, StoreCode::kOk);
+  StoreReply read = node_.get("k");
+  ASSERT_EQ(read.code, StoreCode::kOk) << read.message;
+  const std::uint64_t token = read.cas;
+  ASSERT_NE(token, 0u);
+
+  // Someone else writes in between: the token read before is stale.
+  ASSERT_TRUE(server_.set("k", "changed"));
+  StoreReply stale = node_.cas("k", "two", 60, token);
+  EXPECT_EQ(stale.code, StoreCode::kExists) << stale.message;
+  EXPECT_FALSE(node_failed(stale.code));
+  EXPECT_EQ(server_.get("k"), "changed");
+
+  StoreReply fresh = node_.get("k");
+  ASSERT_EQ(fresh.code, StoreCode::kOk) << fresh.message;
+  StoreReply stored = node_.cas("k", "two", 60, fresh.cas);
+  EXPECT_EQ(stored.code, StoreCode::kOk) << stored.message;
+  EXPECT_EQ(server_.get("k"), "two");
+  // The token is used up by the write.
+  EXPECT_EQ(node_.cas("k", "three", 60, fresh.cas).code, StoreCode::kExists);
+  EXPECT_EQ(server_.get("k"), "two");
+}
+
+TEST_F(MemcachedNodeTest, CasOfAMissingKeyIsNotFound) {
+  EXPECT_EQ(node_.cas("missing", "v", 60, 12345).code, StoreCode::kNotFound);
+  EXPECT_EQ(server_.get("missing"), std::nullopt);
+}
+
+TEST_F(MemcachedNodeTest, AppendToAMissingKeyIsNotStoredAndToAnExistingOneAppends) {
+  StoreReply missing = node_.append("list", "a\n");
+  EXPECT_EQ(missing.code, StoreCode::kNotStored) << missing.message;
+  EXPECT_FALSE(node_failed(missing.code));
+  EXPECT_EQ(server_.get("list"), std::nullopt);
+
+  ASSERT_EQ(node_.set("list", "a\n", 100).code, StoreCode::kOk);
+  StoreReply appended = node_.append("list", "b\n");
+  ASSERT_EQ(appended.code, StoreCode::kOk) << appended.message;
   EXPECT_EQ(server_.get("list"), "a\nb\n");
+  // An append keeps the item's expiry.
   const auto ttl = server_.ttl_left("list");
   ASSERT_TRUE(ttl.has_value());
-  EXPECT_LE(*ttl, 100) << "an append must not extend the list's life";
+  EXPECT_LE(*ttl, 100);
   EXPECT_GT(*ttl, 90);
-  // Two round trips only when the list is new (append misses, add creates).
-  const std::uint64_t sets = server_.stat("cmd_set");
-  ASSERT_EQ(node_.append_line("list", "c\n", "*\n", 100).reply, Reply::kOk);
-  EXPECT_EQ(server_.stat("cmd_set") - sets, 1u);
 }
 
 TEST(MemcachedNodeFailure, NothingListeningFailsQuickly) {
   MemcachedNode node(dead_address(), test_timeouts());
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const auto start = Clock::now();
-    NodeOutcome got = node.get("k");
-    EXPECT_EQ(got.reply, Reply::kNodeFailed);
+    const auto start = SteadyClock::now();
+    StoreReply got = node.get("k");
+    // Connection refused: down, not a timeout.
+    EXPECT_EQ(got.code, StoreCode::kDown) << got.message;
+    EXPECT_TRUE(node_failed(got.code));
     EXPECT_FALSE(got.message.empty());
     EXPECT_LT(seconds_since(start), 2.0);  // connect timeout is 100 ms; refused is instant
-    EXPECT_EQ(node.set("k", "v", 60).reply, Reply::kNodeFailed);
-    EXPECT_EQ(node.touch("k", 60).reply, Reply::kNodeFailed);
-    EXPECT_EQ(node.remove("k").reply, Reply::kNodeFailed);
-    EXPECT_EQ(node.ensure_connected().reply, Reply::kNodeFailed);
+    EXPECT_EQ(node.set("k", "v", 60).code, StoreCode::kDown);
+    EXPECT_EQ(node.add("k", "v", 60).code, StoreCode::kDown);
+    EXPECT_EQ(node.cas("k", "v", 60, 1).code, StoreCode::kDown);
+    EXPECT_EQ(node.append("k", "v").code, StoreCode::kDown);
+    EXPECT_EQ(node.touch("k", 60).code, StoreCode::kDown);
+    EXPECT_EQ(node.remove("k").code, StoreCode::kDown);
+    EXPECT_EQ(node.ping().code, StoreCode::kDown);
   }
 }
 
 TEST_F(MemcachedNodeTest, FrozenNodeFailsWithinIoTimeout) {
-  ASSERT_EQ(node_.set("k", "v", 60).reply, Reply::kOk);  // connection is open
+  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);  // connection is open
   server_.freeze();
-  const auto start = Clock::now();
-  NodeOutcome got = node_.get("k");
+  const auto start = SteadyClock::now();
+  StoreReply got = node_.get("k");
   const double took = seconds_since(start);
   server_.thaw();
-  EXPECT_EQ(got.reply, Reply::kNodeFailed) << got.message;
+  EXPECT_EQ(got.code, StoreCode::kTimeout) << got.message;
+  EXPECT_TRUE(node_failed(got.code));
   EXPECT_FALSE(got.message.empty());
   EXPECT_LT(took, 3.0);  // io timeout is 250 ms; generous for a noisy machine
 }
 
 TEST_F(MemcachedNodeTest, FrozenNodeFailsOnFreshConnectionToo) {
   server_.freeze();  // the kernel still accepts the TCP connection, nobody answers
-  const auto start = Clock::now();
-  NodeOutcome set = node_.set("k", "v", 60);
+  const auto start = SteadyClock::now();
+  StoreReply set = node_.set("k", "v", 60);
   const double took = seconds_since(start);
   server_.thaw();
-  EXPECT_EQ(set.reply, Reply::kNodeFailed) << set.message;
+  EXPECT_EQ(set.code, StoreCode::kTimeout) << set.message;
   EXPECT_LT(took, 3.0);
 }
 
 // After a timeout the late reply must never be read as the answer to the next
 // request (the connection is dropped and reopened).
 TEST_F(MemcachedNodeTest, LateReplyIsNeverTakenForTheNextAnswer) {
-  ASSERT_EQ(node_.set("first", "value of first", 60).reply, Reply::kOk);
-  ASSERT_EQ(node_.set("second", "value of second", 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("first", "value of first", 60).code, StoreCode::kOk);
+  ASSERT_EQ(node_.set("second", "value of second", 60).code, StoreCode::kOk);
   server_.freeze();
-  EXPECT_EQ(node_.get("first").reply, Reply::kNodeFailed);
+  EXPECT_EQ(node_.get("first").code, StoreCode::kTimeout);
   server_.thaw();
   // memcached now answers the queued "get first"; our next question is "second".
-  NodeOutcome got;
+  StoreReply got;
   for (int attempt = 0; attempt < 30; ++attempt) {  // libmemcached may hold off ~1 s
     got = node_.get("second");
-    if (got.reply != Reply::kNodeFailed) break;
+    if (!node_failed(got.code)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
   EXPECT_EQ(*got.value, "value of second");
 }
 
 TEST_F(MemcachedNodeTest, ReconnectsAfterServerRestart) {
-  ASSERT_EQ(node_.set("k", "v", 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
   server_.restart();  // same port, empty
-  Reply reply = Reply::kNodeFailed;
-  for (int attempt = 0; attempt < 30 && reply == Reply::kNodeFailed; ++attempt) {
-    reply = node_.set("k", "after restart", 60).reply;
-    if (reply == Reply::kNodeFailed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  StoreReply set = StoreReply::with(StoreCode::kDown);
+  for (int attempt = 0; attempt < 30 && node_failed(set.code); ++attempt) {
+    set = node_.set("k", "after restart", 60);
+    if (node_failed(set.code)) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_EQ(reply, Reply::kOk);
+  ASSERT_EQ(set.code, StoreCode::kOk) << set.message;
   EXPECT_EQ(server_.get("k"), "after restart");
 }
 
@@ -250,17 +315,18 @@ class MemcachedNodeSmallItemsTest : public ::testing::Test {
 };
 
 TEST_F(MemcachedNodeSmallItemsTest, OversizeValueIsRefusedAndOldValueStays) {
-  ASSERT_EQ(node_.set("k", "small and valid", 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("k", "small and valid", 60).code, StoreCode::kOk);
   const std::string big(2 * 1024 * 1024, 'x');
-  NodeOutcome set = node_.set("k", big, 60);
-  EXPECT_EQ(set.reply, Reply::kRefused) << set.message;
+  StoreReply set = node_.set("k", big, 60);
+  EXPECT_EQ(set.code, StoreCode::kTooLarge) << set.message;
+  EXPECT_FALSE(node_failed(set.code));
   EXPECT_FALSE(set.message.empty());
   // The stored copy is intact, and the node is fine for the next request.
   EXPECT_EQ(server_.get("k"), "small and valid");
-  NodeOutcome got = node_.get("k");
-  ASSERT_EQ(got.reply, Reply::kOk) << got.message;
+  StoreReply got = node_.get("k");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
   EXPECT_EQ(*got.value, "small and valid");
-  EXPECT_EQ(node_.set("other", "fits", 60).reply, Reply::kOk);
+  EXPECT_EQ(node_.set("other", "fits", 60).code, StoreCode::kOk);
 }
 
 // The node's own limit (memcached -I, read from "stats settings") decides, with
@@ -268,33 +334,32 @@ TEST_F(MemcachedNodeSmallItemsTest, OversizeValueIsRefusedAndOldValueStays) {
 TEST_F(MemcachedNodeSmallItemsTest, LimitIsTheNodesOwn) {
   const std::string key = "k";
   const std::size_t largest = 1024 * 1024 - 64 - key.size();
-  ASSERT_EQ(node_.set(key, "previous", 60).reply, Reply::kOk);
-  NodeOutcome over = node_.set(key, std::string(largest + 1, 'o'), 60);
-  EXPECT_EQ(over.reply, Reply::kRefused) << over.message;
+  ASSERT_EQ(node_.set(key, "previous", 60).code, StoreCode::kOk);
+  StoreReply over = node_.set(key, std::string(largest + 1, 'o'), 60);
+  EXPECT_EQ(over.code, StoreCode::kTooLarge) << over.message;
   EXPECT_NE(over.message.find("limit"), std::string::npos) << over.message;
   EXPECT_EQ(server_.get(key), "previous");
-  NodeOutcome fits = node_.set(key, std::string(largest, 'f'), 60);
-  ASSERT_EQ(fits.reply, Reply::kOk) << fits.message;
+  StoreReply fits = node_.set(key, std::string(largest, 'f'), 60);
+  ASSERT_EQ(fits.code, StoreCode::kOk) << fits.message;
   EXPECT_EQ(server_.get(key).value_or("").size(), largest);
 }
 
 TEST_F(MemcachedNodeSmallItemsTest, JustUnderTheLimitIsStored) {
   const std::string value(900 * 1024, 'y');
-  ASSERT_EQ(node_.set("k", value, 60).reply, Reply::kOk);
+  ASSERT_EQ(node_.set("k", value, 60).code, StoreCode::kOk);
   EXPECT_EQ(server_.get("k"), value);
 }
 
-// A list that would outgrow the node's item size limit is replaced by the line
-// that stands for everything, never left short of what was appended.
-TEST_F(MemcachedNodeSmallItemsTest, AppendLineThatCannotFitLeavesTheEverythingLine) {
-  const std::string key = "list";
-  const std::string almost_full(1024 * 1024 - 64 - key.size() - 4, 'x');
-  ASSERT_EQ(node_.set(key, almost_full, 60).reply, Reply::kOk);
-  NodeOutcome appended = node_.append_line(key, "0123456789abcdef\n", "*\n", 60);
-  ASSERT_EQ(appended.reply, Reply::kOk) << appended.message;
-  EXPECT_EQ(server_.get(key), "*\n");
-  ASSERT_EQ(node_.append_line(key, "0123456789abcdef\n", "*\n", 60).reply, Reply::kOk);
-  EXPECT_EQ(server_.get(key), "*\n0123456789abcdef\n");
+// An add or cas over the limit is refused before it is sent, like a set.
+TEST_F(MemcachedNodeSmallItemsTest, OversizeAddAndCasAreTooLarge) {
+  const std::string big(2 * 1024 * 1024, 'x');
+  EXPECT_EQ(node_.add("new", big, 60).code, StoreCode::kTooLarge);
+  EXPECT_EQ(server_.get("new"), std::nullopt);
+  ASSERT_EQ(node_.set("k", "small", 60).code, StoreCode::kOk);
+  StoreReply got = node_.get("k");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
+  EXPECT_EQ(node_.cas("k", big, 60, got.cas).code, StoreCode::kTooLarge);
+  EXPECT_EQ(server_.get("k"), "small");
 }
 
 }  // namespace

@@ -9,13 +9,23 @@
 #include <string>
 #include <thread>
 
+#include "store/memcached_node.h"
 #include "support/memcached_server.h"
+#include "util/clock.h"
+#include "util/entropy.h"
 
 namespace clustered {
 namespace {
 
 using clustered::testing::MemcachedServer;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
+
+Timeouts test_timeouts() {
+  Timeouts timeouts;
+  timeouts.connect = std::chrono::milliseconds(100);
+  timeouts.io = std::chrono::milliseconds(250);
+  return timeouts;
+}
 
 NodeAddress dead_address(const std::string& id) {
   NodeAddress address;
@@ -43,6 +53,32 @@ std::string payload_on(const MemcachedServer& server, const std::string& key) {
 std::uint64_t version_on(const MemcachedServer& server, const std::string& key) {
   const auto copy = stored_on(server, key);
   return copy ? copy->version : 0;
+}
+
+using ReadResult = StoreResult<std::optional<RemoteCopy>>;
+
+// A read that found a copy; otherwise says what it got instead.
+::testing::AssertionResult found(const ReadResult& read) {
+  if (!read.ok()) return ::testing::AssertionFailure() << "failed: " << read.error();
+  if (!read->has_value()) return ::testing::AssertionFailure() << "missing";
+  return ::testing::AssertionSuccess();
+}
+
+// A read that answered "no copy anywhere" (not a failure).
+::testing::AssertionResult missing(const ReadResult& read) {
+  if (!read.ok()) return ::testing::AssertionFailure() << "failed: " << read.error();
+  if (read->has_value()) return ::testing::AssertionFailure() << "found a copy";
+  return ::testing::AssertionSuccess();
+}
+
+// A read that failed with `code`.
+::testing::AssertionResult failed_with(const ReadResult& read, StoreCode code) {
+  if (read.ok()) return ::testing::AssertionFailure() << (read->has_value() ? "found" : "missing");
+  if (read.failure().code != code) {
+    return ::testing::AssertionFailure() << "failed with " << describe(read.failure().code)
+                                         << ", not " << describe(code) << ": " << read.error();
+  }
+  return ::testing::AssertionSuccess();
 }
 
 std::map<std::string, std::uint64_t> round_trips(const MemcachedServer& server) {
@@ -78,12 +114,11 @@ class RemoteStoreTest : public ::testing::Test {
                                               std::int64_t retry_ms,
                                               NodeHealthTable* health = nullptr) {
     RemoteOptions options;
-    options.timeouts.connect = std::chrono::milliseconds(100);
-    options.timeouts.io = std::chrono::milliseconds(250);
     options.retry_interval_ms = retry_ms;
     options.replicas = replicas;
-    return std::make_unique<RemoteStore>(std::move(nodes), options,
-                                         health != nullptr ? health : health_.get(), &counters_);
+    return std::make_unique<RemoteStore>(memcached_nodes(std::move(nodes), test_timeouts()),
+                                         options, health != nullptr ? health : health_.get(),
+                                         counters_, system_clock(), system_entropy());
   }
 
   MemcachedServer& server(std::size_t index) { return *servers_[index]; }
@@ -111,10 +146,9 @@ TEST_F(RemoteStoreTest, WritePutsVersionedCopyOnExactlyTheNamedNode) {
     SCOPED_TRACE(primary);
     const std::string key = "sess.key" + std::to_string(primary);
     const std::string payload("pay\0load", 8);
-    const RemoteWrite written = store->write(primary, key, 7 + primary, payload, 60);
-    ASSERT_TRUE(written.stored) << written.error;
-    EXPECT_FALSE(written.refused_too_large);
-    EXPECT_EQ(written.error, "");
+    const auto written = store->write(primary, key, 7 + primary, payload, 60);
+    ASSERT_TRUE(written.ok()) << written.error();
+    EXPECT_EQ(written->replica_errors, "");
     const auto copy = stored_on(server(primary), key);
     ASSERT_TRUE(copy.has_value());
     EXPECT_EQ(copy->version, 7 + primary);
@@ -126,17 +160,17 @@ TEST_F(RemoteStoreTest, WritePutsVersionedCopyOnExactlyTheNamedNode) {
 TEST_F(RemoteStoreTest, PayloadIsOpaqueBytes) {
   auto store = make_store(1);
   const std::string payload = std::string("a\0b\r\nEND\r\n", 10) + std::string(300000, '\xff');
-  ASSERT_TRUE(store->write(0, "sess.bin", 1, payload, 60).stored);
-  const RemoteRead read = store->read(0, "sess.bin");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.payload, payload);
+  ASSERT_TRUE(store->write(0, "sess.bin", 1, payload, 60).ok());
+  const auto read = store->read(0, "sess.bin");
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.payload, payload);
 }
 
 TEST_F(RemoteStoreTest, OneWriteIsOneSetPerCopy) {
   auto store = make_store(2);
   const auto before0 = round_trips(server(0));
   const auto before1 = round_trips(server(1));
-  ASSERT_TRUE(store->write(1, "sess.k", 1, "v", 60).stored);
+  ASSERT_TRUE(store->write(1, "sess.k", 1, "v", 60).ok());
   EXPECT_EQ(delta(before0, round_trips(server(0)))["cmd_set"], 0u);
   const auto on_primary = delta(before1, round_trips(server(1)));
   EXPECT_EQ(on_primary.at("cmd_set"), 1u);
@@ -149,13 +183,13 @@ TEST_F(RemoteStoreTest, ReplicaGoesToTheNextNodeInRingOrder) {
   EXPECT_EQ(store->copy_nodes(0), (std::vector<std::size_t>{0, 1}));
   EXPECT_EQ(store->copy_nodes(2), (std::vector<std::size_t>{2, 0}));
 
-  ASSERT_TRUE(store->write(1, "sess.a", 5, "A", 60).stored);
+  ASSERT_TRUE(store->write(1, "sess.a", 5, "A", 60).ok());
   EXPECT_EQ(server(0).get("sess.a"), std::nullopt);
   EXPECT_EQ(payload_on(server(1), "sess.a"), "A");
   EXPECT_EQ(payload_on(server(2), "sess.a"), "A");
   EXPECT_EQ(version_on(server(2), "sess.a"), 5u);
 
-  ASSERT_TRUE(store->write(2, "sess.b", 6, "B", 60).stored);  // wraps around
+  ASSERT_TRUE(store->write(2, "sess.b", 6, "B", 60).ok());  // wraps around
   EXPECT_EQ(payload_on(server(2), "sess.b"), "B");
   EXPECT_EQ(payload_on(server(0), "sess.b"), "B");
   EXPECT_EQ(server(1).get("sess.b"), std::nullopt);
@@ -170,16 +204,16 @@ TEST_F(RemoteStoreTest, ReplicasAreCappedByTheNodeCount) {
 
 TEST_F(RemoteStoreTest, OneReadIsExactlyOneGet) {
   auto store = make_store(2, /*replicas=*/1);
-  ASSERT_TRUE(store->write(0, "sess.k", 42, "data", 60).stored);
+  ASSERT_TRUE(store->write(0, "sess.k", 42, "data", 60).ok());
   const auto before0 = round_trips(server(0));
   const auto before1 = round_trips(server(1));
   const std::uint64_t reads_before = counters_.remote_reads.load();
 
-  const RemoteRead read = store->read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.version, 42u);
-  EXPECT_EQ(read.value.payload, "data");
-  EXPECT_EQ(read.source_node, 0u);
+  const auto read = store->read(0, "sess.k");
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.version, 42u);
+  EXPECT_EQ((*read)->value.payload, "data");
+  EXPECT_EQ((*read)->node, 0u);
   // The primary's copy is enough: the replica is not asked.
   EXPECT_EQ(delta(before0, round_trips(server(0)))["cmd_get"], 1u);
   EXPECT_EQ(delta(before1, round_trips(server(1)))["cmd_get"], 0u);
@@ -188,39 +222,38 @@ TEST_F(RemoteStoreTest, OneReadIsExactlyOneGet) {
 
 TEST_F(RemoteStoreTest, MissingEverywhereIsMissingNotFailed) {
   auto store = make_store(2, /*replicas=*/1);
-  const RemoteRead read = store->read(1, "sess.none");
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kMissing);
-  EXPECT_EQ(read.error, "");
+  const auto read = store->read(1, "sess.none");
+  EXPECT_TRUE(missing(read));
   auto plain = make_store(2);
-  EXPECT_EQ(plain->read(0, "sess.none").kind, RemoteRead::Kind::kMissing);
+  EXPECT_TRUE(missing(plain->read(0, "sess.none")));
 }
 
 TEST_F(RemoteStoreTest, ReadFallsBackToTheReplicaWhenThePrimaryIsStopped) {
   auto store = make_store(2, /*replicas=*/1);
-  ASSERT_TRUE(store->write(0, "sess.k", 3, "safe", 60).stored);
+  ASSERT_TRUE(store->write(0, "sess.k", 3, "safe", 60).ok());
   server(0).stop();
-  const RemoteRead read = store->read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.payload, "safe");
-  EXPECT_EQ(read.value.version, 3u);
-  EXPECT_EQ(read.source_node, 1u);
+  const auto read = store->read(0, "sess.k");
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.payload, "safe");
+  EXPECT_EQ((*read)->value.version, 3u);
+  EXPECT_EQ((*read)->node, 1u);
   EXPECT_FALSE(store->is_up(0));
 }
 
 TEST_F(RemoteStoreTest, ReadFallsBackWhenThePrimaryWasRestartedEmpty) {
   auto store = make_store(2, /*replicas=*/1);
-  ASSERT_TRUE(store->write(1, "sess.k", 3, "safe", 60).stored);
+  ASSERT_TRUE(store->write(1, "sess.k", 3, "safe", 60).ok());
   server(1).restart();
-  RemoteRead read = store->read(1, "sess.k");
-  for (int attempt = 0; attempt < 30 && read.kind == RemoteRead::Kind::kFailed; ++attempt) {
+  auto read = store->read(1, "sess.k");
+  for (int attempt = 0; attempt < 30 && !read.ok(); ++attempt) {
     // The old connection died with the restart; the node is retried after 2 s at
     // most, and the replica already answers meanwhile.
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     read = store->read(1, "sess.k");
   }
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.payload, "safe");
-  EXPECT_EQ(read.source_node, 0u);
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.payload, "safe");
+  EXPECT_EQ((*read)->node, 0u);
 }
 
 // Of two copies the higher version wins, whichever replica holds it. Regression:
@@ -233,69 +266,72 @@ TEST_F(RemoteStoreTest, HigherVersionWinsWhenThePrimaryIsDown) {
   ASSERT_TRUE(server(2).set("sess.j", encode_value(4, "older")));
   server(0).stop();
 
-  RemoteRead read = store->read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.version, 9u);
-  EXPECT_EQ(read.value.payload, "newer");
-  EXPECT_EQ(read.source_node, 2u);
+  auto read = store->read(0, "sess.k");
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.version, 9u);
+  EXPECT_EQ((*read)->value.payload, "newer");
+  EXPECT_EQ((*read)->node, 2u);
 
   read = store->read(0, "sess.j");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.version, 12u);
-  EXPECT_EQ(read.value.payload, "newer");
-  EXPECT_EQ(read.source_node, 1u);
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.version, 12u);
+  EXPECT_EQ((*read)->value.payload, "newer");
+  EXPECT_EQ((*read)->node, 1u);
 }
 
 TEST_F(RemoteStoreTest, HigherVersionWinsWhenThePrimaryHasNoCopy) {
   auto store = make_store(3, /*replicas=*/2);
   ASSERT_TRUE(server(1).set("sess.k", encode_value(3, "older")));
   ASSERT_TRUE(server(2).set("sess.k", encode_value(9, "newer")));
-  const RemoteRead read = store->read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.version, 9u);
+  const auto read = store->read(0, "sess.k");
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.version, 9u);
 }
 
 TEST_F(RemoteStoreTest, PrimaryDownAndNoCopyElsewhereIsAFailureNotAMiss) {
   auto store = make_store(2, /*replicas=*/1);
   server(0).stop();
-  const RemoteRead read = store->read(0, "sess.none");
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
-  EXPECT_NE(read.error.find("n1"), std::string::npos) << read.error;
-  EXPECT_NE(read.error.find(server(0).endpoint()), std::string::npos) << read.error;
+  const auto read = store->read(0, "sess.none");
+  // Stopped: the connection is refused, the node is down (not a timeout).
+  ASSERT_TRUE(failed_with(read, StoreCode::kDown));
+  EXPECT_NE(read.error().find("n1"), std::string::npos) << read.error();
+  EXPECT_NE(read.error().find(server(0).endpoint()), std::string::npos) << read.error();
 
   auto plain = make_store(2);
-  const RemoteRead alone = plain->read(0, "sess.none");
-  EXPECT_EQ(alone.kind, RemoteRead::Kind::kFailed);
-  EXPECT_FALSE(alone.error.empty());
+  const auto alone = plain->read(0, "sess.none");
+  ASSERT_TRUE(failed_with(alone, StoreCode::kDown));
+  EXPECT_FALSE(alone.error().empty());
 }
 
 TEST_F(RemoteStoreTest, ForeignBytesOnThePrimaryAreNotASession) {
   auto store = make_store(1);
   ASSERT_TRUE(server(0).set("sess.k", "user|s:5:\"alice\";"));
-  const RemoteRead read = store->read(0, "sess.k");
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
-  EXPECT_NE(read.error.find("header"), std::string::npos) << read.error;
+  const auto read = store->read(0, "sess.k");
+  // The node answered; the item is not ours to read: refused, not a node failure.
+  ASSERT_TRUE(failed_with(read, StoreCode::kRefused));
+  EXPECT_NE(read.error().find("header"), std::string::npos) << read.error();
+  EXPECT_TRUE(store->is_up(0));
 }
 
 TEST_F(RemoteStoreTest, WriteWithThePrimaryDownIsNotStoredButReachesTheReplica) {
   auto store = make_store(2, /*replicas=*/1);
   server(0).stop();
-  const RemoteWrite written = store->write(0, "sess.k", 1, "v", 60);
-  EXPECT_FALSE(written.stored);
-  EXPECT_FALSE(written.refused_too_large);
-  EXPECT_NE(written.error.find("n1"), std::string::npos) << written.error;
+  const auto written = store->write(0, "sess.k", 1, "v", 60);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.failure().code, StoreCode::kDown) << written.error();
+  EXPECT_NE(written.error().find("n1"), std::string::npos) << written.error();
   EXPECT_EQ(payload_on(server(1), "sess.k"), "v");
 }
 
 TEST_F(RemoteStoreTest, RemoveDeletesEveryCopyAndAMissingKeyIsFine) {
   auto store = make_store(2, /*replicas=*/1);
-  std::string error;
-  EXPECT_TRUE(store->remove(0, "sess.none", &error)) << error;
-  EXPECT_EQ(error, "");
+  const StoreStatus none = store->remove(0, "sess.none");
+  EXPECT_TRUE(none.ok()) << none.error();
 
-  ASSERT_TRUE(store->write(1, "sess.k", 1, "v", 60).stored);
+  ASSERT_TRUE(store->write(1, "sess.k", 1, "v", 60).ok());
   ASSERT_TRUE(server(0).get("sess.k").has_value());
-  EXPECT_TRUE(store->remove(1, "sess.k", &error)) << error;
+  const StoreStatus removed = store->remove(1, "sess.k");
+  EXPECT_TRUE(removed.ok()) << removed.error();
   EXPECT_EQ(server(0).get("sess.k"), std::nullopt);
   EXPECT_EQ(server(1).get("sess.k"), std::nullopt);
 }
@@ -303,58 +339,68 @@ TEST_F(RemoteStoreTest, RemoveDeletesEveryCopyAndAMissingKeyIsFine) {
 TEST_F(RemoteStoreTest, RemoveOnADeadNodeFails) {
   auto store = make_store(1);
   server(0).stop();
-  std::string error;
-  EXPECT_FALSE(store->remove(0, "sess.k", &error));
-  EXPECT_NE(error.find("n1"), std::string::npos) << error;
+  const StoreStatus removed = store->remove(0, "sess.k");
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.failure().code, StoreCode::kDown) << removed.error();
+  EXPECT_NE(removed.error().find("n1"), std::string::npos) << removed.error();
 }
 
 TEST_F(RemoteStoreTest, Touch) {
   auto store = make_store(2, /*replicas=*/1);
-  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).stored);
+  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).ok());
   const auto before = round_trips(server(0));
-  std::string error;
-  EXPECT_EQ(store->touch(0, "sess.k", 600, &error), Reply::kOk) << error;
+  const auto touched = store->touch(0, "sess.k", 600);
+  ASSERT_TRUE(touched.ok()) << touched.error();
+  EXPECT_TRUE(*touched);
   EXPECT_EQ(delta(before, round_trips(server(0)))["cmd_touch"], 1u);
   EXPECT_GT(server(0).ttl_left("sess.k").value_or(-1), 500);
   EXPECT_GT(server(1).ttl_left("sess.k").value_or(-1), 500);
 
-  EXPECT_EQ(store->touch(0, "sess.none", 600, &error), Reply::kNotFound);
+  // Gone: not a failure, the caller writes it in full.
+  const auto gone = store->touch(0, "sess.none", 600);
+  ASSERT_TRUE(gone.ok()) << gone.error();
+  EXPECT_FALSE(*gone);
 
   // The replica lost its copy: the caller must write in full.
   ASSERT_TRUE(server(0).set("sess.only", encode_value(1, "v")));
-  EXPECT_EQ(store->touch(0, "sess.only", 600, &error), Reply::kNotFound);
+  const auto replica_gone = store->touch(0, "sess.only", 600);
+  ASSERT_TRUE(replica_gone.ok()) << replica_gone.error();
+  EXPECT_FALSE(*replica_gone);
 
   server(0).stop();
-  error.clear();
-  EXPECT_EQ(store->touch(0, "sess.k", 600, &error), Reply::kNodeFailed);
-  EXPECT_NE(error.find("n1"), std::string::npos) << error;
+  // The primary failed and the replica still had its copy: a failure, not "gone".
+  const auto down = store->touch(0, "sess.k", 600);
+  ASSERT_FALSE(down.ok());
+  EXPECT_TRUE(node_failed(down.failure().code));
+  EXPECT_EQ(down.failure().code, StoreCode::kDown) << down.error();
+  EXPECT_NE(down.error().find("n1"), std::string::npos) << down.error();
 }
 
 TEST_F(RemoteStoreTest, FailedNodeIsSkippedUntilTheRetryIntervalPasses) {
   auto store = make_store(1, 0, /*retry_ms=*/400);
-  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).stored);
+  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).ok());
   server(0).stop();
-  EXPECT_EQ(store->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
+  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), StoreCode::kDown));
   EXPECT_FALSE(store->is_up(0));
   EXPECT_EQ(store->failures(0), 1u);
 
   // The node is back, but this retry interval it is not even tried.
   server(0).restart();
   ASSERT_TRUE(server(0).set("sess.k", encode_value(2, "back")));
-  const RemoteRead skipped = store->read(0, "sess.k");
-  EXPECT_EQ(skipped.kind, RemoteRead::Kind::kFailed);
-  EXPECT_NE(skipped.error.find("marked down"), std::string::npos) << skipped.error;
+  const auto skipped = store->read(0, "sess.k");
+  ASSERT_TRUE(failed_with(skipped, StoreCode::kDown));
+  EXPECT_NE(skipped.error().find("marked down"), std::string::npos) << skipped.error();
   EXPECT_EQ(store->failures(0), 1u);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
   EXPECT_TRUE(store->is_up(0));
-  RemoteRead read = store->read(0, "sess.k");
-  for (int attempt = 0; attempt < 20 && read.kind == RemoteRead::Kind::kFailed; ++attempt) {
+  auto read = store->read(0, "sess.k");
+  for (int attempt = 0; attempt < 20 && !read.ok(); ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(450));  // libmemcached backoff
     read = store->read(0, "sess.k");
   }
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound) << read.error;
-  EXPECT_EQ(read.value.payload, "back");
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.payload, "back");
   EXPECT_TRUE(store->is_up(0));
 }
 
@@ -363,48 +409,50 @@ TEST_F(RemoteStoreTest, FailedNodeIsSkippedUntilTheRetryIntervalPasses) {
 TEST_F(RemoteStoreTest, HealthIsSharedBetweenStoresOfOneNode) {
   auto first = make_store(2, 0, /*retry_ms=*/60000);
   auto second = make_store(2, 0, /*retry_ms=*/60000);
-  ASSERT_TRUE(second->write(0, "sess.k", 1, "v", 60).stored);
+  ASSERT_TRUE(second->write(0, "sess.k", 1, "v", 60).ok());
   server(0).stop();
-  EXPECT_EQ(first->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
+  EXPECT_TRUE(failed_with(first->read(0, "sess.k"), StoreCode::kDown));
   server(0).restart();
   ASSERT_TRUE(server(0).set("sess.k", encode_value(1, "v")));
 
   EXPECT_FALSE(second->is_up(0));
   const auto before = round_trips(server(0));
-  const RemoteRead read = second->read(0, "sess.k");
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
-  EXPECT_NE(read.error.find("marked down"), std::string::npos) << read.error;
+  const auto read = second->read(0, "sess.k");
+  ASSERT_TRUE(failed_with(read, StoreCode::kDown));
+  EXPECT_NE(read.error().find("marked down"), std::string::npos) << read.error();
   EXPECT_EQ(delta(before, round_trips(server(0)))["cmd_get"], 0u);
   // The other node is unaffected.
   EXPECT_TRUE(second->is_up(1));
-  EXPECT_TRUE(second->write(1, "sess.k", 1, "v", 60).stored);
+  EXPECT_TRUE(second->write(1, "sess.k", 1, "v", 60).ok());
 
   // A store with its own table (another app node) does try.
   NodeHealthTable other_table;
   auto other = make_store(2, 0, 60000, &other_table);
-  EXPECT_EQ(other->read(0, "sess.k").kind, RemoteRead::Kind::kFound);
+  EXPECT_TRUE(found(other->read(0, "sess.k")));
 }
 
 TEST_F(RemoteStoreTest, NothingListeningFailsAndIsMarkedDown) {
   std::vector<NodeAddress> nodes{dead_address("n1")};
   auto store = make_store_for(nodes, 0, 2000);
-  const auto start = Clock::now();
-  EXPECT_EQ(store->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
-  EXPECT_FALSE(store->write(0, "sess.k", 1, "v", 60).stored);
-  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 3.0);
+  const auto start = SteadyClock::now();
+  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), StoreCode::kDown));
+  const auto written = store->write(0, "sess.k", 1, "v", 60);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.failure().code, StoreCode::kDown) << written.error();
+  EXPECT_LT(std::chrono::duration<double>(SteadyClock::now() - start).count(), 3.0);
   EXPECT_FALSE(store->is_up(0));
   EXPECT_EQ(store->failures(0), 1u);  // the write was skipped, not tried again
 }
 
 TEST_F(RemoteStoreTest, FrozenNodeFailsWithinTheIoTimeout) {
   auto store = make_store(1);
-  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).stored);
+  ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).ok());
   server(0).freeze();
-  const auto start = Clock::now();
-  const RemoteRead read = store->read(0, "sess.k");
-  const double took = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto start = SteadyClock::now();
+  const auto read = store->read(0, "sess.k");
+  const double took = std::chrono::duration<double>(SteadyClock::now() - start).count();
   server(0).thaw();
-  EXPECT_EQ(read.kind, RemoteRead::Kind::kFailed);
+  EXPECT_TRUE(failed_with(read, StoreCode::kTimeout));
   EXPECT_LT(took, 3.0);
   EXPECT_FALSE(store->is_up(0));
 }
@@ -422,7 +470,7 @@ TEST_F(RemoteStoreTest, PickLiveNodeSkipsDeadNodes) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(fresh->pick_live_node(), 1u);
   EXPECT_FALSE(fresh->is_up(0));
   // One whose connection was open learns it from the first failure (shared).
-  EXPECT_EQ(store->read(0, "sess.k").kind, RemoteRead::Kind::kFailed);
+  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), StoreCode::kDown));
   for (int i = 0; i < 20; ++i) EXPECT_EQ(store->pick_live_node(), 1u);
   server(1).stop();
   NodeHealthTable another_table;
@@ -462,30 +510,99 @@ TEST_F(RemoteStoreTest, RendezvousIsStableAndSpreadsAndMovesLittle) {
   EXPECT_LT(moved, 1400);
 }
 
+// ------------------------------------------------------------ plain items (takeover notices)
+
+TEST_F(RemoteStoreTest, GetPlainReadsRawBytesAndAMissingKeyIsNullopt) {
+  auto store = make_store(1);
+  const auto none = store->get_plain(0, "notices");
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_EQ(*none, std::nullopt);
+  ASSERT_TRUE(server(0).set("notices", "a\nb\n"));
+  const auto got = store->get_plain(0, "notices");
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_EQ(*got, std::optional<std::string>("a\nb\n"));
+  server(0).stop();
+  const auto down = store->get_plain(0, "notices");
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.failure().code, StoreCode::kDown) << down.error();
+  EXPECT_NE(down.error().find("n1"), std::string::npos) << down.error();
+}
+
+TEST_F(RemoteStoreTest, AppendLineCreatesThenAppendsKeepingTheFirstTtl) {
+  auto store = make_store(1);
+  StoreStatus appended = store->append_line(0, "list", "a\n", "*\n", 100);
+  ASSERT_TRUE(appended.ok()) << appended.error();
+  appended = store->append_line(0, "list", "b\n", "*\n", 5000);
+  ASSERT_TRUE(appended.ok()) << appended.error();
+  EXPECT_EQ(server(0).get("list"), "a\nb\n");
+  const auto ttl = server(0).ttl_left("list");
+  ASSERT_TRUE(ttl.has_value());
+  EXPECT_LE(*ttl, 100) << "an append must not extend the list's life";
+  EXPECT_GT(*ttl, 90);
+  // Two round trips only when the list is new (append misses, add creates).
+  const std::uint64_t sets = server(0).stat("cmd_set");
+  appended = store->append_line(0, "list", "c\n", "*\n", 100);
+  ASSERT_TRUE(appended.ok()) << appended.error();
+  EXPECT_EQ(server(0).stat("cmd_set") - sets, 1u);
+  EXPECT_EQ(server(0).get("list"), "a\nb\nc\n");
+}
+
+TEST_F(RemoteStoreTest, AppendLineOnADeadNodeFailsAndMarksItDown) {
+  auto store = make_store(1);
+  server(0).stop();
+  const StoreStatus appended = store->append_line(0, "list", "a\n", "*\n", 100);
+  ASSERT_FALSE(appended.ok());
+  EXPECT_EQ(appended.failure().code, StoreCode::kDown) << appended.error();
+  EXPECT_NE(appended.error().find("n1"), std::string::npos) << appended.error();
+  EXPECT_FALSE(store->is_up(0));
+}
+
 class RemoteStoreSmallItemsTest : public ::testing::Test {
  protected:
+  RemoteStore make_store() {
+    return RemoteStore(memcached_nodes({server_.address("n1")}, test_timeouts()), RemoteOptions{},
+                       &health_, counters_, system_clock(), system_entropy());
+  }
+
   MemcachedServer server_{MemcachedServer::Options{"1m", {}}};
   NodeHealthTable health_;
   Counters counters_;
 };
 
 TEST_F(RemoteStoreSmallItemsTest, OversizeWriteIsRefusedAndTheStoredCopyStays) {
-  RemoteOptions options;
-  RemoteStore store({server_.address("n1")}, options, &health_, &counters_);
-  ASSERT_TRUE(store.write(0, "sess.k", 1, "small", 60).stored);
-  const RemoteWrite big = store.write(0, "sess.k", 2, std::string(2 << 20, 'x'), 60);
-  EXPECT_FALSE(big.stored);
-  EXPECT_TRUE(big.refused_too_large);
-  EXPECT_NE(big.error.find("n1"), std::string::npos) << big.error;
+  RemoteStore store = make_store();
+  ASSERT_TRUE(store.write(0, "sess.k", 1, "small", 60).ok());
+  const auto big = store.write(0, "sess.k", 2, std::string(2 << 20, 'x'), 60);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.failure().code, StoreCode::kTooLarge) << big.error();
+  EXPECT_NE(big.error().find("n1"), std::string::npos) << big.error();
   // Refused is an answer, not a node failure.
   EXPECT_TRUE(store.is_up(0));
   EXPECT_EQ(store.failures(0), 0u);
   const auto raw = server_.get("sess.k");
   ASSERT_TRUE(raw.has_value()) << "memcached dropped the stored copy";
   EXPECT_EQ(decode_value(*raw)->payload, "small");
-  const RemoteRead read = store.read(0, "sess.k");
-  ASSERT_EQ(read.kind, RemoteRead::Kind::kFound);
-  EXPECT_EQ(read.value.version, 1u);
+  const auto read = store.read(0, "sess.k");
+  ASSERT_TRUE(found(read));
+  EXPECT_EQ((*read)->value.version, 1u);
+}
+
+// A list that would outgrow the node's item size limit is replaced by the line
+// that stands for everything, never left short of what was appended.
+TEST_F(RemoteStoreSmallItemsTest, AppendLineThatCannotFitLeavesTheEverythingLine) {
+  RemoteStore store = make_store();
+  const std::string key = "list";
+  const std::string almost_full(1024 * 1024 - 64 - key.size() - 4, 'x');
+  ASSERT_TRUE(server_.set(key, almost_full, 60));
+  StoreStatus appended = store.append_line(0, key, "0123456789abcdef\n", "*\n", 60);
+  ASSERT_TRUE(appended.ok()) << appended.error();
+  EXPECT_EQ(server_.get(key), "*\n");
+  appended = store.append_line(0, key, "0123456789abcdef\n", "*\n", 60);
+  ASSERT_TRUE(appended.ok()) << appended.error();
+  EXPECT_EQ(server_.get(key), "*\n0123456789abcdef\n");
+  // The item's refusal to grow is an answer: the node stays up.
+  EXPECT_TRUE(store.is_up(0));
+  EXPECT_EQ(store.failures(0), 0u);
 }
 
 }  // namespace
