@@ -149,6 +149,20 @@ StoreReply MemcachedNode::get(std::string_view key) {
   return with_reconnect([&] { return get_once(key); });
 }
 
+StoreReply MemcachedNode::failed_get(int rc) {
+  const auto code = static_cast<memcached_return_t>(rc);
+  // A storage command's answer (NOT_STORED, EXISTS) does not fit a get: the
+  // stream is out of step.
+  if (code == MEMCACHED_NOTSTORED || code == MEMCACHED_DATA_EXISTS) {
+    return unexpected_reply(std::string("memcached answered a get with \"") +
+                            memcached_strerror(handle_, code) + "\"");
+  }
+  StoreReply failed = outcome(rc, {});
+  // "out of memory" to a get concerns the reply, not a stored item.
+  if (failed.code == StoreCode::kOutOfMemory) failed.code = StoreCode::kRefused;
+  return failed;
+}
+
 StoreReply MemcachedNode::get_once(std::string_view key) {
   // Not memcached_get(): it turns every error reply (garbage, "ERROR",
   // "SERVER_ERROR out of memory ...") into "not found", which would start an
@@ -182,7 +196,7 @@ StoreReply MemcachedNode::get_once(std::string_view key) {
     reply.result = nullptr;  // freed by libmemcached
     // END (or NOT_FOUND) is a miss; anything else failed or is out of step.
     return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? outcome(MEMCACHED_NOTFOUND, {})
-                                                           : outcome(rc, {});
+                                                           : failed_get(rc);
   }
   const std::string_view got_key(memcached_result_key_value(found),
                                  memcached_result_key_length(found));
@@ -203,7 +217,7 @@ StoreReply MemcachedNode::get_once(std::string_view key) {
   }
   reply.result = nullptr;  // freed by libmemcached
   if (rc != MEMCACHED_END) {
-    StoreReply failed = outcome(rc, {});
+    StoreReply failed = failed_get(rc);
     if (!failed.ok() && failed.code != StoreCode::kNotFound) return failed;
     return unexpected_reply("memcached did not end the value with END");
   }

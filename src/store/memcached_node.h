@@ -56,6 +56,8 @@ class MemcachedNode final : public StoreNode {
   template <class Call>
   StoreReply with_reconnect(Call call);
   StoreReply get_once(std::string_view key);
+  // How a get that ended with `rc` (not END) reads.
+  StoreReply failed_get(int rc);
   void drop_connection();
   // Reads the node's item size limit ("stats settings" item_size_max) once per
   // connection, so that over-size values are refused before they are sent.
