@@ -1,0 +1,579 @@
+#include "sim/cluster.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+
+namespace clustered::sim {
+
+const char* op_name(Op op) {
+  switch (op) {
+    case Op::kRead:
+      return "read";
+    case Op::kIncrement:
+      return "increment";
+    case Op::kLogout:
+      return "logout";
+    case Op::kRegenerate:
+      return "regenerate";
+  }
+  return "?";
+}
+
+namespace {
+
+// The memcached servers' own clock: the world's true time.
+class WorldClock final : public Clock {
+ public:
+  explicit WorldClock(const WorldTime& world) : world_(world) {}
+  std::int64_t wall_us() const override { return world_.wall_us; }
+  std::int64_t monotonic_ms() const override { return world_.mono_ms; }
+
+ private:
+  const WorldTime& world_;
+};
+
+// How far a step moves the world on: the time a hook (or the app's own work) takes.
+constexpr std::int64_t kMaxStepMs = 30;
+
+}  // namespace
+
+struct Cluster::AppNode {
+  AppNode(const WorldTime& world, std::string route_name)
+      : route(std::move(route_name)), clock(world) {}
+
+  struct Process {
+    std::unique_ptr<SimLocks> locks;
+    std::unique_ptr<SessionHandler> handler;
+    int generation = 0;  // of the node's configuration it was made with
+    bool busy = false;
+  };
+
+  std::string route;
+  bool up = true;
+  SharedSegment* segment = nullptr;
+  NodeClock clock;
+  std::unique_ptr<SimLockTable> locks;
+  std::vector<Process> processes;
+  std::vector<int> save_path;  // indices of the memcached models, in save_path order
+  std::vector<bool> partitioned;
+  int generation = 0;
+};
+
+struct Cluster::Request {
+  RequestOutcome outcome;
+  Op op = Op::kRead;
+  bool replay = false;
+  int process = -1;
+  std::uint64_t faults_at_start = 0;
+  bool clean_start = false;
+  Oracle::Snapshot start;
+  std::unique_ptr<Fiber> fiber;
+};
+
+// The network between one app process and one memcached node: every call is a
+// point where the simulator may run another request first, and a partition
+// makes it time out.
+class Cluster::Link final : public StoreNode {
+ public:
+  Link(Cluster& cluster, int app, int memcached)
+      : cluster_(cluster), app_(app), memcached_(memcached),
+        client_(cluster.memcached_[memcached]->client(cluster.apps_[app]->clock)) {}
+
+  const NodeAddress& address() const override { return client_->address(); }
+  StoreReply get(std::string_view key) override {
+    return call([&] { return client_->get(key); });
+  }
+  StoreReply set(std::string_view key, std::string_view value, std::uint32_t ttl) override {
+    return call([&] { return client_->set(key, value, ttl); });
+  }
+  StoreReply add(std::string_view key, std::string_view value, std::uint32_t ttl) override {
+    return call([&] { return client_->add(key, value, ttl); });
+  }
+  StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
+                 std::uint64_t token) override {
+    return call([&] { return client_->cas(key, value, ttl, token); });
+  }
+  StoreReply append(std::string_view key, std::string_view value) override {
+    return call([&] { return client_->append(key, value); });
+  }
+  StoreReply touch(std::string_view key, std::uint32_t ttl) override {
+    return call([&] { return client_->touch(key, ttl); });
+  }
+  StoreReply remove(std::string_view key) override {
+    return call([&] { return client_->remove(key); });
+  }
+  StoreReply ping() override {
+    return call([&] { return client_->ping(); });
+  }
+
+ private:
+  template <class Call>
+  StoreReply call(Call store_call) {
+    Fiber::yield();
+    if (cluster_.apps_[app_]->partitioned[memcached_]) {
+      cluster_.advance_ms(cluster_.options_.io_timeout_ms);
+      return StoreReply::with(StoreCode::kTimeout, "timed out (partitioned from this app node)");
+    }
+    return store_call();
+  }
+
+  Cluster& cluster_;
+  int app_;
+  int memcached_;
+  std::unique_ptr<StoreNode> client_;
+};
+
+Cluster::Cluster(std::uint64_t seed, ClusterOptions options)
+    : options_(options),
+      random_(seed),
+      entropy_(seed),
+      memcached_clock_(std::make_unique<WorldClock>(world_)),
+      // A takeover check is due each interval, in whole seconds, so an old owner
+      // may answer an old cookie for up to two intervals and a step after a move.
+      oracle_(2 * options.takeover_check_interval_s * 1000 + 1000) {
+  for (int i = 0; i < options_.memcached_nodes; ++i) {
+    NodeAddress address;
+    address.id = "n" + std::to_string(i + 1);
+    address.host = "model";
+    address.port = static_cast<std::uint16_t>(11211 + i);
+    memcached_.push_back(
+        std::make_unique<testing::MemcachedModel>(address, *memcached_clock_, options_.limits));
+    memcached_.back()->on_timeout = [this] { advance_ms(options_.io_timeout_ms); };
+  }
+  memcached_state_.assign(memcached_.size(), McState::kUp);
+  for (int i = 0; i < options_.app_nodes; ++i) {
+    apps_.push_back(std::make_unique<AppNode>(world_, "web" + std::to_string(i + 1)));
+    AppNode& app = *apps_.back();
+    app.clock.monotonic_base_ms = 1000000 * (i + 1);  // each machine counts from its own boot
+    for (int m = 0; m < options_.memcached_nodes; ++m) app.save_path.push_back(m);
+    app.partitioned.assign(options_.memcached_nodes, false);
+    boot(app);
+  }
+}
+
+Cluster::~Cluster() {
+  for (auto& request : requests_) {
+    if (request->fiber) request->fiber->kill();
+  }
+  for (auto& app : apps_) {
+    app->processes.clear();
+    SharedSegment::release(app->segment, false);
+  }
+}
+
+void Cluster::boot(AppNode& app) {
+  auto segment = SharedSegment::create_or_reattach(options_.cache_size);
+  if (!segment) {
+    std::fprintf(stderr, "simulator: %s\n", segment.error().c_str());
+    std::abort();
+  }
+  app.segment = *segment;
+  app.segment->takeover_watch().start(app.clock.wall_s());
+  app.locks = std::make_unique<SimLockTable>();
+  app.up = true;
+  make_processes(app);
+}
+
+void Cluster::make_processes(AppNode& app) {
+  app.processes.clear();
+  app.processes.resize(static_cast<std::size_t>(options_.processes_per_node));
+  for (std::size_t p = 0; p < app.processes.size(); ++p) {
+    app.processes[p].generation = -1;  // made on first use
+  }
+}
+
+void Cluster::kill_processes(int index) {
+  AppNode& app = *apps_[index];
+  for (auto& request : requests_) {
+    if (request->outcome.done || request->outcome.node != index) continue;
+    if (request->process >= 0) app.locks->release_all(request->process);
+    request->fiber->kill();
+    request->outcome.done = true;
+    request->outcome.killed = true;
+    request->outcome.error = "killed with its app node";
+  }
+  app.processes.clear();
+  app.locks = std::make_unique<SimLockTable>();
+  make_processes(app);
+}
+
+void Cluster::heal_everything() {
+  note("heal everything");
+  for (int i = 0; i < app_node_count(); ++i) {
+    AppNode& app = *apps_[i];
+    if (!app.up) boot(app);
+    app.clock.skew_us = 0;
+    app.partitioned.assign(memcached_.size(), false);
+    std::vector<int> all;
+    for (int m = 0; m < memcached_count(); ++m) all.push_back(m);
+    if (app.save_path != all) {
+      app.save_path = all;
+      ++app.generation;
+    }
+  }
+  for (int m = 0; m < memcached_count(); ++m) {
+    if (memcached_state_[m] == McState::kFrozen) memcached_[m]->thaw();
+    if (memcached_state_[m] == McState::kStopped) memcached_[m]->start();
+    memcached_state_[m] = McState::kUp;
+  }
+  ++faults_;
+  fault_free_since_ms_ = LLONG_MAX;
+}
+
+int Cluster::acknowledged_count() const {
+  return static_cast<int>(std::count_if(requests_.begin(), requests_.end(),
+                                        [](const auto& r) { return r->outcome.ok; }));
+}
+
+int Cluster::add_user() { return oracle_.add_user(); }
+
+const std::string& Cluster::route(int node) const { return apps_[node]->route; }
+bool Cluster::app_up(int node) const { return apps_[node]->up; }
+const Counters& Cluster::counters(int node) const { return apps_[node]->segment->counters(); }
+const RequestOutcome& Cluster::outcome(int request) const { return requests_[request]->outcome; }
+
+void Cluster::note(std::string line) {
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "%8.3f ", static_cast<double>(world_.mono_ms - 1000) / 1000);
+  trace_.push_back(stamp + line);
+}
+
+void Cluster::advance_ms(std::int64_t ms) {
+  world_.advance_ms(ms);
+  for (auto& app : apps_) app->locks->expire(world_.mono_ms);
+}
+
+bool Cluster::faults_active() const {
+  for (const auto& app : apps_) {
+    if (!app->up || app->clock.skew_us != 0) return true;
+    for (bool cut : app->partitioned) {
+      if (cut) return true;
+    }
+    if (app->save_path != apps_.front()->save_path) return true;
+  }
+  return std::any_of(memcached_state_.begin(), memcached_state_.end(),
+                     [](McState state) { return state != McState::kUp; });
+}
+
+void Cluster::fault(const std::string& what) {
+  ++faults_;
+  fault_free_since_ms_ = LLONG_MAX;
+  note("FAULT " + what);
+}
+
+void Cluster::kill_app_node(int node) {
+  AppNode& app = *apps_[node];
+  fault("kill app node " + app.route);
+  kill_processes(node);
+  app.processes.clear();
+  SharedSegment::release(app.segment, false);
+  app.segment = nullptr;
+  app.up = false;
+}
+
+void Cluster::restart_app_node(int node) {
+  AppNode& app = *apps_[node];
+  fault("restart app node " + app.route + (app.up ? " (cache kept)" : " (empty)"));
+  if (!app.up) {
+    boot(app);
+    return;
+  }
+  kill_processes(node);
+}
+
+void Cluster::restart_memcached(int node) {
+  fault("memcached " + memcached_[node]->address().id + " restarted empty");
+  memcached_[node]->restart();
+  memcached_state_[node] = McState::kUp;
+}
+void Cluster::freeze_memcached(int node) {
+  fault("memcached " + memcached_[node]->address().id + " frozen");
+  memcached_[node]->freeze();
+  memcached_state_[node] = McState::kFrozen;
+}
+void Cluster::thaw_memcached(int node) {
+  fault("memcached " + memcached_[node]->address().id + " thawed");
+  memcached_[node]->thaw();
+  memcached_state_[node] = McState::kUp;
+}
+void Cluster::stop_memcached(int node) {
+  fault("memcached " + memcached_[node]->address().id + " stopped");
+  memcached_[node]->stop();
+  memcached_state_[node] = McState::kStopped;
+}
+void Cluster::start_memcached(int node) {
+  fault("memcached " + memcached_[node]->address().id + " started (empty)");
+  memcached_[node]->start();
+  memcached_state_[node] = McState::kUp;
+}
+
+void Cluster::partition(int app, int memcached, bool cut) {
+  fault(apps_[app]->route + (cut ? " cut off from " : " reconnected to ") +
+        memcached_[memcached]->address().id);
+  apps_[app]->partitioned[memcached] = cut;
+}
+
+void Cluster::skew_clock(int node, std::int64_t ms) {
+  fault("clock of " + apps_[node]->route + " steps " + std::to_string(ms) + " ms");
+  apps_[node]->clock.skew_us += ms * 1000;
+}
+
+void Cluster::set_save_path(int node, std::vector<int> memcached_nodes) {
+  std::string list;
+  for (int m : memcached_nodes) list += (list.empty() ? "" : ",") + memcached_[m]->address().id;
+  fault("save_path of " + apps_[node]->route + " = " + list);
+  apps_[node]->save_path = std::move(memcached_nodes);
+  ++apps_[node]->generation;
+}
+
+int Cluster::pick_node(const std::string& cookie) {
+  std::vector<int> up;
+  for (int i = 0; i < app_node_count(); ++i) {
+    if (apps_[i]->up) up.push_back(i);
+  }
+  if (up.empty()) return -1;
+  if (options_.balancer == Balancer::kRouteAware) {
+    const auto parts = parse_session_id_view(cookie);
+    for (int i : up) {
+      if (parts && parts->route == apps_[i]->route) return i;
+    }
+    return up[random_.below(up.size())];  // nginx: another node when that one is down
+  }
+  return up[static_cast<std::size_t>(next_round_robin_++) % up.size()];
+}
+
+int Cluster::start_request(int user, Op op, std::optional<int> node,
+                           std::optional<std::string> replay_cookie) {
+  auto request = std::make_unique<Request>();
+  const int number = static_cast<int>(requests_.size());
+  request->op = op;
+  request->replay = replay_cookie.has_value();
+  request->outcome.request = number;
+  request->outcome.user = user;
+  request->outcome.cookie = replay_cookie ? *replay_cookie : oracle_.cookie(user);
+  request->outcome.node = node ? *node : pick_node(request->outcome.cookie);
+  request->start = oracle_.snapshot(user);
+  request->faults_at_start = faults_;
+  request->clean_start = !faults_active() && fault_free_since_ms_ != LLONG_MAX &&
+                         world_.mono_ms - fault_free_since_ms_ >= kSettleMs;
+  Request* raw = request.get();
+  requests_.push_back(std::move(request));
+  note("r" + std::to_string(number) + " u" + std::to_string(user) + " " + op_name(op) +
+       (raw->replay ? " (old cookie)" : "") + " cookie=" +
+       (raw->outcome.cookie.empty() ? "-" : raw->outcome.cookie) + " -> " +
+       (raw->outcome.node >= 0 ? apps_[raw->outcome.node]->route : "no node up"));
+  if (raw->outcome.node < 0 || !apps_[raw->outcome.node]->up) {
+    raw->outcome.done = true;
+    raw->outcome.error = "no app node up";
+    oracle_.on_failure(user, false, raw->outcome.error, true, "r" + std::to_string(number));
+    return number;
+  }
+  raw->fiber = std::make_unique<Fiber>([this, raw] { run_request(*raw); });
+  return number;
+}
+
+bool Cluster::runnable(const Request& request) const {
+  if (request.outcome.done || !request.fiber || request.fiber->finished()) return false;
+  const AppNode& app = *apps_[request.outcome.node];
+  if (request.process < 0) {
+    return std::any_of(app.processes.begin(), app.processes.end(),
+                       [](const auto& p) { return !p.busy; });
+  }
+  const SimLocks* locks = app.processes[request.process].locks.get();
+  if (locks == nullptr || locks->parked_on == nullptr) return true;
+  return locks->parked_on->granted || locks->parked_on->timed_out;
+}
+
+int Cluster::in_flight(int user, bool exclusive_only) const {
+  return static_cast<int>(std::count_if(requests_.begin(), requests_.end(), [&](const auto& r) {
+    return r->outcome.user == user && !r->outcome.done && !r->replay &&
+           (!exclusive_only || r->op == Op::kLogout || r->op == Op::kRegenerate);
+  }));
+}
+
+bool Cluster::idle() const {
+  return std::all_of(requests_.begin(), requests_.end(),
+                     [](const auto& request) { return request->outcome.done; });
+}
+
+bool Cluster::step(std::optional<int> only) {
+  std::vector<Request*> ready;
+  for (auto& request : requests_) {
+    if (only && request->outcome.request != *only) continue;
+    if (runnable(*request)) ready.push_back(request.get());
+  }
+  if (ready.empty()) {
+    // Everything left waits for a lock: let time run to the first deadline.
+    std::int64_t earliest = LLONG_MAX;
+    for (auto& app : apps_) {
+      if (app->locks) earliest = std::min(earliest, app->locks->earliest_deadline());
+    }
+    if (earliest == LLONG_MAX) return false;
+    advance_ms(std::max<std::int64_t>(1, earliest - world_.mono_ms));
+    return true;
+  }
+  Request& request = *ready[random_.below(ready.size())];
+  AppNode& app = *apps_[request.outcome.node];
+  if (request.process < 0) {
+    for (std::size_t p = 0; p < app.processes.size(); ++p) {
+      auto& process = app.processes[p];
+      if (process.busy) continue;
+      process.busy = true;
+      request.process = static_cast<int>(p);
+      if (process.generation != app.generation) {
+        // A new child (or one made after a save_path change): its own handler and
+        // connections, on the node's segment.
+        process.handler.reset();
+        process.locks = std::make_unique<SimLocks>(*app.locks, request.process, world_.mono_ms);
+        const int app_index = request.outcome.node;
+        std::vector<std::unique_ptr<StoreNode>> links;
+        for (int m : app.save_path) links.push_back(std::make_unique<Link>(*this, app_index, m));
+        HandlerConfig config;
+        config.route = app.route;
+        config.strict_mode = true;
+        config.replicas = options_.replicas;
+        config.io_timeout = std::chrono::milliseconds(options_.io_timeout_ms);
+        config.lock_timeout = std::chrono::milliseconds(options_.lock_timeout_ms);
+        config.takeover_check_interval_s = options_.takeover_check_interval_s;
+        HandlerServices services{app.clock, entropy_, app.segment, process.locks.get()};
+        process.handler =
+            std::make_unique<SessionHandler>(std::move(config), std::move(links), services);
+        process.generation = app.generation;
+      }
+      break;
+    }
+  }
+  request.fiber->resume();
+  advance_ms(static_cast<std::int64_t>(random_.below(kMaxStepMs)));
+  if (request.fiber->finished() && !request.outcome.done) finish(request);
+  if (fault_free_since_ms_ == LLONG_MAX && !faults_active()) fault_free_since_ms_ = world_.mono_ms;
+  return true;
+}
+
+void Cluster::run_until_idle() {
+  while (!idle() && step()) {
+  }
+}
+
+const RequestOutcome& Cluster::request(int user, Op op, std::optional<int> node) {
+  const int number = start_request(user, op, node);
+  while (!requests_[number]->outcome.done && step(number)) {
+  }
+  return requests_[number]->outcome;
+}
+
+void Cluster::run_request(Request& request) {
+  AppNode& app = *apps_[request.outcome.node];
+  SessionHandler& handler = *app.processes[request.process].handler;
+  RequestOutcome& out = request.outcome;
+  const std::string who = "r" + std::to_string(out.request) + "@" + app.route;
+  const auto hook = [&](const std::string& what) { note(who + " " + what); };
+  const auto failed = [&](const std::string& where, const std::string& error) {
+    out.error = where + ": " + error;
+    hook(out.error);
+    for (const auto& warning : handler.take_warnings()) hook("warning: " + warning);
+    (void)handler.close();  // php_session_abort()
+  };
+
+  // session_start(): open, validate_sid (strict mode) or create_sid, read.
+  (void)handler.open();
+  std::string id = out.cookie;
+  if (!id.empty()) {
+    const bool valid = handler.validate_sid(id);
+    hook("validate_sid(" + id + ") = " + (valid ? "true" : "false"));
+    if (!valid) id.clear();
+    Fiber::yield();
+  }
+  if (id.empty()) {
+    auto made = handler.create_sid();
+    if (!made) return failed("create_sid", made.error());
+    id = *made;
+    hook("create_sid() = " + id);
+  }
+  auto read = handler.read(id);
+  if (!read) return failed("read(" + id + ")", read.error());
+  std::string data(*read);
+  hook("read(" + id + ") = \"" + data + "\"");
+  out.read = data;
+  oracle_.on_read(out.user, request.start, data, request.replay, world_.mono_ms, who);
+  Fiber::yield();
+
+  // The page.
+  bool garbled = false;
+  SessionValue value = decode_session(data, &garbled).value_or(SessionValue{request.start.epoch, 0});
+  std::string session = data;
+  std::string read_for_id = data;
+  switch (request.op) {
+    case Op::kRead:
+      break;
+    case Op::kIncrement:
+      ++value.count;
+      session = encode_session(value);
+      break;
+    case Op::kLogout: {
+      Status destroyed = handler.destroy(id);
+      hook(std::string("destroy(") + id + ") = " + (destroyed ? "ok" : destroyed.error()));
+      Status closed = handler.close();
+      if (!destroyed) return failed("destroy", destroyed.error());
+      if (!closed) return failed("close", closed.error());
+      out.ok = true;
+      out.id.clear();
+      return;
+    }
+    case Op::kRegenerate: {
+      // session_regenerate_id(true): destroy, close, open, create_sid, read.
+      if (data.empty()) session = encode_session(value);
+      Status destroyed = handler.destroy(id);
+      if (!destroyed) return failed("destroy", destroyed.error());
+      Status closed = handler.close();
+      if (!closed) return failed("close", closed.error());
+      Fiber::yield();
+      (void)handler.open();
+      auto made = handler.create_sid();
+      if (!made) return failed("create_sid", made.error());
+      id = *made;
+      (void)handler.validate_sid(id);
+      auto fresh = handler.read(id);
+      if (!fresh) return failed("read(" + id + ")", fresh.error());
+      read_for_id = std::string(*fresh);
+      hook("regenerated to " + id);
+      break;
+    }
+  }
+  Fiber::yield();
+
+  // session_write_close(): write, or update_timestamp when unchanged (lazy_write).
+  const bool unchanged = session == read_for_id;
+  Status saved = unchanged ? handler.update_timestamp(id, session) : handler.write(id, session);
+  hook(std::string(unchanged ? "update_timestamp" : "write") + "(" + id + ") = " +
+       (saved ? "ok" : saved.error()));
+  Status closed = handler.close();
+  for (const auto& warning : handler.take_warnings()) hook("warning: " + warning);
+  if (!saved) return failed("write", saved.error());
+  if (!closed) return failed("close", closed.error());
+  out.ok = true;
+  out.id = id;
+  out.written = session;
+}
+
+void Cluster::finish(Request& request) {
+  RequestOutcome& out = request.outcome;
+  out.done = true;
+  AppNode& app = *apps_[out.node];
+  if (request.process >= 0 && request.process < static_cast<int>(app.processes.size())) {
+    app.processes[request.process].busy = false;
+  }
+  const std::string who = "r" + std::to_string(out.request);
+  if (!out.ok) {
+    const bool clean = request.clean_start && request.faults_at_start == faults_ && !faults_active();
+    oracle_.on_failure(out.user, request.op == Op::kLogout || request.op == Op::kRegenerate,
+                       out.error, !clean, who);
+    return;
+  }
+  oracle_.on_ack(out.user, request.op == Op::kLogout, request.op == Op::kIncrement,
+                 out.cookie.empty(), out.id,
+                 out.written, request.replay, world_.mono_ms, who);
+}
+
+}  // namespace clustered::sim

@@ -1,0 +1,161 @@
+// The simulated cluster: app nodes (each with its own shared segment, handler
+// processes, session locks and clock), memcached models, users with cookie jars
+// behind a balancer, and the oracle that checks every request against what was
+// acknowledged before it started. Driven step by step by a History (history.h)
+// or by a test directly; every choice comes from one seeded SimRandom.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/shared_segment.h"
+#include "session/session_handler.h"
+#include "sim/fiber.h"
+#include "sim/oracle.h"
+#include "sim/request_outcome.h"
+#include "sim/sim_locks.h"
+#include "sim/sim_random.h"
+#include "support/memcached_model.h"
+
+namespace clustered::sim {
+
+// Time of the simulated world; each node's clock is derived from it.
+struct WorldTime {
+  std::int64_t wall_us = 1767225600LL * 1000000;  // 2026-01-01T00:00:00Z
+  std::int64_t mono_ms = 1000;
+  void advance_ms(std::int64_t ms) {
+    wall_us += ms * 1000;
+    mono_ms += ms;
+  }
+};
+
+// An app node's clocks: the world's, with a wall-clock skew that faults set and step.
+class NodeClock final : public Clock {
+ public:
+  explicit NodeClock(const WorldTime& world) : world_(world) {}
+  std::int64_t wall_us() const override { return world_.wall_us + skew_us; }
+  std::int64_t monotonic_ms() const override { return world_.mono_ms + monotonic_base_ms; }
+  std::int64_t skew_us = 0;
+  std::int64_t monotonic_base_ms = 0;
+
+ private:
+  const WorldTime& world_;
+};
+
+enum class Op { kRead, kIncrement, kLogout, kRegenerate };
+const char* op_name(Op op);
+
+enum class Balancer { kRouteAware, kRoundRobin };
+
+struct ClusterOptions {
+  int app_nodes = 2;
+  int processes_per_node = 3;
+  int memcached_nodes = 2;
+  std::size_t cache_size = 1 << 20;
+  unsigned replicas = 0;
+  std::int64_t takeover_check_interval_s = 1;
+  std::int64_t io_timeout_ms = 250;
+  std::int64_t lock_timeout_ms = 30000;
+  testing::MemcachedModel::Limits limits;
+  Balancer balancer = Balancer::kRouteAware;
+};
+
+class Cluster {
+ public:
+  Cluster(std::uint64_t seed, ClusterOptions options);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  // ---- users and requests
+  int add_user();
+  // Starts a request of `user` with the jar's cookie (or `cookie`, a replay that
+  // does not share the jar); `node` forces the app node, else the balancer picks.
+  int start_request(int user, Op op, std::optional<int> node = std::nullopt,
+                    std::optional<std::string> replay_cookie = std::nullopt);
+  // Runs one step of one runnable request (chosen by the PRNG, or `request`).
+  // False when nothing can run.
+  bool step(std::optional<int> request = std::nullopt);
+  // Runs until every request has ended.
+  void run_until_idle();
+  // Starts a request and runs it alone to its end; returns its outcome.
+  const RequestOutcome& request(int user, Op op, std::optional<int> node = std::nullopt);
+  bool idle() const;
+  // Requests of `user` not ended yet (all, or only logouts and regenerations).
+  int in_flight(int user, bool exclusive_only = false) const;
+
+  // ---- faults
+  void kill_app_node(int node);     // SIGKILL of everything: segment and cache gone
+  void restart_app_node(int node);  // processes die, segment (cache) kept; or start a dead node
+  void restart_memcached(int node);  // empty, new pid
+  void freeze_memcached(int node);   // every call times out after io_timeout
+  void thaw_memcached(int node);
+  void stop_memcached(int node);  // connection refused
+  void start_memcached(int node);  // empty
+  void partition(int app, int memcached, bool cut);
+  void skew_clock(int node, std::int64_t ms);  // wall clock steps by ms (either way)
+  // Replaces an app node's save_path (indices into the memcached models).
+  void set_save_path(int node, std::vector<int> memcached_nodes);
+  void set_balancer(Balancer balancer) { options_.balancer = balancer; }
+  // Every fault ends: dead app nodes start (empty), memcached nodes start or
+  // thaw, partitions heal, clocks are right again, save_paths agree.
+  void heal_everything();
+  // Any fault in force now (a node down, frozen, cut off, skewed, a differing save_path).
+  bool faults_active() const;
+  void advance_ms(std::int64_t ms);
+
+  // ---- inspection
+  WorldTime& time() { return world_; }
+  SimRandom& random() { return random_; }
+  testing::MemcachedModel& memcached(int node) { return *memcached_[node]; }
+  const Counters& counters(int node) const;
+  Oracle& oracle() { return oracle_; }
+  const std::vector<std::string>& trace() const { return trace_; }
+  const std::string& route(int node) const;
+  bool app_up(int node) const;
+  int app_node_count() const { return static_cast<int>(apps_.size()); }
+  int memcached_count() const { return static_cast<int>(memcached_.size()); }
+  const RequestOutcome& outcome(int request) const;
+  int request_count() const { return static_cast<int>(requests_.size()); }
+  int acknowledged_count() const;
+  void note(std::string line);  // adds a line to the trace
+
+ private:
+  struct AppNode;
+  struct Request;
+  class Link;
+  // A request may only fail when a fault was in force during it, or shortly
+  // before it (a node marked down stays skipped for retry_interval).
+  static constexpr std::int64_t kSettleMs = 5000;
+
+  void boot(AppNode& app);
+  void make_processes(AppNode& app);
+  void kill_processes(int node);
+  void fault(const std::string& what);
+  int pick_node(const std::string& cookie);
+  bool runnable(const Request& request) const;
+  void run_request(Request& request);
+  void finish(Request& request);
+
+  ClusterOptions options_;
+  WorldTime world_;
+  SimRandom random_;
+  SimEntropy entropy_;
+  std::unique_ptr<Clock> memcached_clock_;
+  std::vector<std::unique_ptr<testing::MemcachedModel>> memcached_;
+  enum class McState { kUp, kStopped, kFrozen };
+  std::vector<McState> memcached_state_;
+  std::vector<std::unique_ptr<AppNode>> apps_;
+  std::vector<std::unique_ptr<Request>> requests_;
+  Oracle oracle_;
+  std::vector<std::string> trace_;
+  int next_round_robin_ = 0;
+  std::uint64_t faults_ = 0;
+  std::int64_t fault_free_since_ms_ = 0;
+};
+
+}  // namespace clustered::sim

@@ -1,0 +1,112 @@
+// Histories: what users and faults do to a simulated cluster, one action a line,
+// readable and replayable. A seed makes one (swarm style: each seed draws its own
+// fault mix), run_history() plays it against a fresh Cluster with the oracle
+// checking every request, and shrink() cuts a failing one down to the lines that
+// still make it fail.
+//
+//   options apps=2 memcached=2 replicas=0 balancer=route
+//   seed 42                   the scheduler's and the handler's randomness
+//   request u0 increment      a request starts (the balancer picks the node)
+//   request u0 read @web2     ... on a given app node
+//   burst u1 increment 3      parallel requests of one user (one cookie)
+//   replay u0                 an old cookie of u0, from another client
+//   run 40                    40 scheduler steps (hooks of running requests)
+//   drain                     run until every request has ended
+//   kill web1 | restart web1  SIGKILL (cache gone) | processes only (cache kept)
+//   memcached restart|freeze|thaw|stop|start n1
+//   cut web1 n1 | heal web1 n1  partition an app node from one memcached node
+//   skew web1 -180000         step web1's wall clock by ms
+//   save_path web1 n1,n2      change one app node's save_path
+//   balancer route|round-robin
+//   advance 5000              let ms of simulated time pass
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/cluster.h"
+
+namespace clustered::sim {
+
+struct Action {
+  enum class Kind {
+    kRequest,
+    kBurst,
+    kReplay,
+    kRun,
+    kDrain,
+    kKillApp,
+    kRestartApp,
+    kMemcached,
+    kCut,
+    kHeal,
+    kSkew,
+    kSavePath,
+    kBalancer,
+    kAdvance,
+  };
+  Kind kind = Kind::kRun;
+  int user = 0;
+  Op op = Op::kRead;
+  std::optional<int> node;  // app node (requests, kill, restart, cut, skew, save_path)
+  int count = 1;            // burst size, run steps
+  std::string verb;         // memcached: restart, freeze, thaw, stop, start
+  int memcached = 0;
+  std::int64_t ms = 0;      // skew, advance
+  std::vector<int> list;    // save_path
+  Balancer balancer = Balancer::kRouteAware;
+
+  std::string str() const;
+};
+
+struct History {
+  std::uint64_t seed = 1;
+  ClusterOptions options;
+  int users = 1;
+  std::vector<Action> actions;
+
+  std::string str() const;
+  // Reads what str() wrote (or a test's own lines); nullopt on a line it cannot read.
+  static std::optional<History> parse(const std::string& text, std::string* error);
+};
+
+// Which faults a generated history may contain (swarm testing draws a mix per seed).
+struct FaultMix {
+  bool app_kills = true;
+  bool app_restarts = true;
+  bool memcached_stops = true;  // stop/start with replicas (a copy survives)
+  bool memcached_freezes = true;
+  bool memcached_restarts = false;  // restarted empty (issue 14: loses sessions)
+  bool partitions = true;
+  bool clock_skew = false;        // issue 14: notices keyed by wall-clock minute
+  bool save_path_changes = false;  // issue 14: adding/removing nodes
+  bool round_robin = false;       // issue 14: parallel requests on two nodes
+  bool bursts = true;
+  bool replays = true;
+  bool logouts = true;
+};
+
+History generate_history(std::uint64_t seed, const FaultMix& mix, int length = 120);
+
+struct HistoryResult {
+  std::vector<Violation> violations;
+  std::vector<std::string> trace;
+  int requests = 0;
+  int acknowledged = 0;
+  bool clean() const { return violations.empty(); }
+  // The first violation and the trace around it, for a failure message.
+  std::string report() const;
+};
+
+// Plays the history, then heals every fault, drains, and reads every user's
+// session once more (nothing acknowledged may be missing at the end).
+HistoryResult run_history(const History& history);
+
+// Delta debugging: drops actions while `still_fails` holds; returns the shortest
+// history found.
+History shrink(const History& history, const std::function<bool(const HistoryResult&)>& still_fails,
+               int max_runs = 400);
+
+}  // namespace clustered::sim

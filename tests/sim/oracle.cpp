@@ -1,0 +1,129 @@
+#include "sim/oracle.h"
+
+#include <cstdio>
+
+namespace clustered::sim {
+
+std::string encode_session(SessionValue value) {
+  return "e|i:" + std::to_string(value.epoch) + ";n|i:" + std::to_string(value.count) + ";";
+}
+
+std::optional<SessionValue> decode_session(const std::string& data, bool* garbled) {
+  *garbled = false;
+  if (data.empty()) return std::nullopt;
+  SessionValue value;
+  char end = 0;
+  if (std::sscanf(data.c_str(), "e|i:%d;n|i:%d%c", &value.epoch, &value.count, &end) != 3 ||
+      end != ';' || encode_session(value) != data) {
+    *garbled = true;
+    return std::nullopt;
+  }
+  return value;
+}
+
+int Oracle::add_user() {
+  users_.emplace_back();
+  return static_cast<int>(users_.size()) - 1;
+}
+
+Oracle::Snapshot Oracle::snapshot(int user) const {
+  return Snapshot{users_[user].epoch, users_[user].acked_count};
+}
+
+void Oracle::violate(std::string kind, std::string detail) {
+  violations_.push_back(Violation{std::move(kind), std::move(detail)});
+}
+
+void Oracle::on_read(int user, const Snapshot& start, const std::string& data, bool replay,
+                     std::int64_t now_ms, const std::string& where) {
+  bool garbled = false;
+  const std::optional<SessionValue> value = decode_session(data, &garbled);
+  if (garbled) {
+    violate("garbled", where + " read \"" + data + "\", which no request wrote");
+    return;
+  }
+  const User& u = users_[user];
+  const bool in_window = now_ms - u.moved_at_ms <= stale_window_ms_;
+  if (replay) {
+    // An old cookie: it may open nothing, or the current session; within the
+    // window after the session moved, the old owner may still serve its copy.
+    if (!value || in_window) return;
+    if (value->epoch < u.epoch) {
+      violate("resurrected", where + " (old cookie) read epoch " + std::to_string(value->epoch) +
+                                 " after logout to epoch " + std::to_string(u.epoch));
+    } else if (value->epoch == u.epoch && value->count < u.acked_count) {
+      violate("stale", where + " (old cookie) read count " + std::to_string(value->count) +
+                           ", " + std::to_string(u.acked_count) + " acknowledged");
+    }
+    return;
+  }
+  if (!value) {
+    if (start.acked_count > 0 && !u.maybe_ended) {
+      violate("lost", where + " started empty; count " + std::to_string(start.acked_count) +
+                          " of epoch " + std::to_string(start.epoch) + " was acknowledged");
+    }
+    return;
+  }
+  if (value->epoch < start.epoch) {
+    violate("resurrected", where + " read epoch " + std::to_string(value->epoch) +
+                               " after logout to epoch " + std::to_string(start.epoch));
+  } else if (value->epoch == start.epoch && value->count < start.acked_count) {
+    violate("lost", where + " read count " + std::to_string(value->count) + ", " +
+                        std::to_string(start.acked_count) + " was acknowledged before it started");
+  }
+}
+
+void Oracle::on_ack(int user, bool logout, bool increment, bool fresh, const std::string& id,
+                    const std::string& written, bool replay, std::int64_t now_ms,
+                    const std::string& where) {
+  if (replay) return;  // another client's response: the user's jar is not touched
+  User& u = users_[user];
+  if (u.maybe_ended) {
+    // The failed logout did take effect when this request found nothing.
+    u.maybe_ended = false;
+    bool empty_garbled = false;
+    if (!decode_session(written, &empty_garbled) || (increment && written == encode_session({u.epoch, 1}))) {
+      u.acked_count = 0;
+      u.acked_counts.clear();
+    }
+  }
+  bool garbled = false;
+  const std::optional<SessionValue> value = decode_session(written, &garbled);
+  if (fresh && !u.cookie.empty() && !logout) {
+    u.old_cookies.push_back(u.cookie);
+    u.cookie = id;
+    u.moved_at_ms = now_ms;
+    u.acked_counts.clear();
+    u.acked_count = value && value->epoch == u.epoch ? value->count : 0;
+    if (value && value->epoch == u.epoch) u.acked_counts.insert(value->count);
+    return;
+  }
+  if (id != u.cookie) {
+    if (!u.cookie.empty()) u.old_cookies.push_back(u.cookie);
+    u.cookie = id;
+    u.moved_at_ms = now_ms;
+  }
+  if (logout) {
+    if (!u.cookie.empty()) u.old_cookies.push_back(u.cookie);
+    u.cookie.clear();
+    ++u.epoch;
+    u.acked_count = 0;
+    u.acked_counts.clear();
+    u.moved_at_ms = now_ms;
+    return;
+  }
+  if (!increment || !value || value->epoch != u.epoch) return;
+  if (!u.acked_counts.insert(value->count).second) {
+    violate("lost update", where + " acknowledged count " + std::to_string(value->count) +
+                               " a second time: one of two acknowledged increments was lost");
+  }
+  if (value->count > u.acked_count) u.acked_count = value->count;
+}
+
+void Oracle::on_failure(int user, bool ending, const std::string& error, bool faults_active,
+                        const std::string& where) {
+  if (ending && user >= 0) users_[user].maybe_ended = true;
+  if (!faults_active) violate("liveness", where + " failed with no fault active: " + error);
+}
+
+}  // namespace clustered::sim

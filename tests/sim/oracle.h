@@ -1,0 +1,87 @@
+// The oracle: per user, what was acknowledged, checked against what every
+// request read (SIMULATION.md, "The oracle"; docs/design.md, "Invariants").
+//
+// A session holds "e|i:<epoch>;n|i:<count>;": the epoch grows with every
+// acknowledged logout, the count with every acknowledged increment.
+//   lost        a request read less than what was acknowledged before it started
+//   lost update two acknowledged increments produced the same count (a fork, or
+//               a write over another's)
+//   resurrected a request read data of an epoch its user had logged out of
+//   stale       a replayed old cookie read an older count than acknowledged,
+//               later than the stale window after the session last moved
+//   liveness    a request failed while no fault was active
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace clustered::sim {
+
+struct SessionValue {
+  int epoch = 0;
+  int count = 0;
+};
+std::string encode_session(SessionValue value);
+// nullopt for an empty (new) session; a value that is neither is reported.
+std::optional<SessionValue> decode_session(const std::string& data, bool* garbled);
+
+struct Violation {
+  std::string kind;
+  std::string detail;
+};
+
+class Oracle {
+ public:
+  explicit Oracle(std::int64_t stale_window_ms) : stale_window_ms_(stale_window_ms) {}
+
+  struct Snapshot {
+    int epoch = 0;
+    int acked_count = 0;
+  };
+
+  int add_user();
+  Snapshot snapshot(int user) const;
+  const std::string& cookie(int user) const { return users_[user].cookie; }
+  const std::vector<std::string>& old_cookies(int user) const { return users_[user].old_cookies; }
+
+  // What read() returned to a request that started at `start`.
+  void on_read(int user, const Snapshot& start, const std::string& data, bool replay,
+               std::int64_t now_ms, const std::string& where);
+  // The response reached the user: `id` is the session ID it ended with, `written`
+  // what it left in the session (empty after a logout).
+  // `fresh`: the request came without a cookie, so it made a new session; when
+  // another response set the jar meanwhile, this one's Set-Cookie replaces it (as
+  // a browser does) and the user carries on with this session.
+  void on_ack(int user, bool logout, bool increment, bool fresh, const std::string& id,
+              const std::string& written, bool replay, std::int64_t now_ms,
+              const std::string& where);
+  // `ending`: a logout or regeneration that failed may still have destroyed the
+  // session (the primary copy went, a replica did not answer): the user's next
+  // request may find it gone.
+  void on_failure(int user, bool ending, const std::string& error, bool faults_active,
+                  const std::string& where);
+
+  const std::vector<Violation>& violations() const { return violations_; }
+  bool clean() const { return violations_.empty(); }
+
+ private:
+  struct User {
+    std::string cookie;
+    std::vector<std::string> old_cookies;
+    int epoch = 0;
+    int acked_count = 0;
+    std::set<int> acked_counts;  // of this epoch, by acknowledged increments
+    std::int64_t moved_at_ms = 0;
+    bool maybe_ended = false;
+  };
+  void violate(std::string kind, std::string detail);
+
+  std::int64_t stale_window_ms_;
+  std::vector<User> users_;
+  std::vector<Violation> violations_;
+};
+
+}  // namespace clustered::sim

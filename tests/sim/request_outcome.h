@@ -1,0 +1,22 @@
+// What became of one simulated request.
+#pragma once
+
+#include <string>
+
+namespace clustered::sim {
+
+struct RequestOutcome {
+  int request = 0;
+  int user = 0;
+  int node = 0;
+  std::string cookie;      // the ID the request came with (empty: none)
+  std::string id;          // the ID it ended with (the Set-Cookie when it differs)
+  std::string read;        // what read() returned
+  std::string written;     // what it left in the session
+  bool done = false;
+  bool ok = false;         // every hook succeeded and the response went back
+  bool killed = false;     // its app node died under it
+  std::string error;
+};
+
+}  // namespace clustered::sim

@@ -1,0 +1,106 @@
+// The simulator's long-run command (docs/design.md, "Simulation"):
+//
+//   build-cmake/cluster_sim [--seeds N] [--from S] [--length L] [--mix tolerated|everything]
+//   build-cmake/cluster_sim --replay history.txt
+//
+// Runs N seeded histories (0 = without end), reports histories per second, and
+// on the first violation prints its seed, the violation, the shortest history
+// found that fails the same way (a file --replay takes) and its trace.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/history.h"
+
+using namespace clustered::sim;
+
+namespace {
+
+int replay(const char* path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  std::string error;
+  const auto history = History::parse(text.str(), &error);
+  if (!history) {
+    std::fprintf(stderr, "cluster_sim: %s: %s\n", path, error.c_str());
+    return 2;
+  }
+  const HistoryResult result = run_history(*history);
+  for (const auto& line : result.trace) std::printf("%s\n", line.c_str());
+  std::printf("%d requests, %d acknowledged, %zu violations\n", result.requests,
+              result.acknowledged, result.violations.size());
+  for (const auto& violation : result.violations) {
+    std::printf("%s: %s\n", violation.kind.c_str(), violation.detail.c_str());
+  }
+  return result.clean() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t seeds = 1000;
+  std::uint64_t from = 1;
+  int length = 120;
+  FaultMix mix;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (arg == "--replay" && value != nullptr) return replay(value);
+    if (arg == "--seeds" && value != nullptr) {
+      seeds = std::strtoull(value, nullptr, 10);
+    } else if (arg == "--from" && value != nullptr) {
+      from = std::strtoull(value, nullptr, 10);
+    } else if (arg == "--length" && value != nullptr) {
+      length = std::atoi(value);
+    } else if (arg == "--mix" && value != nullptr) {
+      if (std::strcmp(value, "everything") == 0) {
+        mix.memcached_restarts = mix.clock_skew = mix.save_path_changes = mix.round_robin = true;
+      } else if (std::strcmp(value, "tolerated") != 0) {
+        std::fprintf(stderr, "cluster_sim: --mix tolerated|everything\n");
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr,
+                   "usage: cluster_sim [--seeds N (0 = no end)] [--from S] [--length L] "
+                   "[--mix tolerated|everything] | --replay FILE\n");
+      return 2;
+    }
+    ++i;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::uint64_t ran = 0;
+  for (std::uint64_t seed = from; seeds == 0 || seed < from + seeds; ++seed) {
+    const History history = generate_history(seed, mix, length);
+    const HistoryResult result = run_history(history);
+    ++ran;
+    if (!result.clean()) {
+      const std::string kind = result.violations.front().kind;
+      std::printf("seed %llu: %s: %s\n", static_cast<unsigned long long>(seed), kind.c_str(),
+                  result.violations.front().detail.c_str());
+      const History shortest = shrink(history, [&](const HistoryResult& r) {
+        return !r.clean() && r.violations.front().kind == kind;
+      });
+      std::printf("shortest history that fails the same way (cluster_sim --replay FILE):\n%s\n%s",
+                  shortest.str().c_str(), run_history(shortest).report().c_str());
+      return 1;
+    }
+    if (ran % 100 == 0) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::printf("%llu histories, %.0f per minute, none failed\n",
+                  static_cast<unsigned long long>(ran), 60.0 * static_cast<double>(ran) / seconds);
+      std::fflush(stdout);
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("%llu histories in %.1f s (%.0f per minute), none failed\n",
+              static_cast<unsigned long long>(ran), seconds,
+              60.0 * static_cast<double>(ran) / seconds);
+  return 0;
+}
