@@ -32,7 +32,7 @@ void clustered_session_fill_stats(zval* result) {
   clustered::SharedSegment* segment = clustered::ext::shared_segment();
   Counters empty;
   Counters& counters = segment != nullptr ? segment->counters() : empty;
-#define CLUSTERED_ADD_COUNTER(name) \
+#define CLUSTERED_ADD_COUNTER(name, help) \
   add_assoc_long(result, #name, static_cast<zend_long>(counters.name.load()));
   CLUSTERED_COUNTERS(CLUSTERED_ADD_COUNTER)
 #undef CLUSTERED_ADD_COUNTER
