@@ -67,6 +67,9 @@ if ($format === 'json') {
 }
 
 $h = fn($value) => htmlspecialchars((string)$value, ENT_QUOTES);
+// Every counter the extension declares, in its order, with its help text: the page
+// names none itself. (An extension without 'help' still lists its integer figures.)
+$counters = $stats['help'] ?? array_fill_keys(array_keys(array_filter($stats, 'is_int')), '');
 $reads = $stats['local_hits'] + $stats['local_misses'];
 $hit_ratio = $reads > 0 ? $stats['local_hits'] / $reads : null;
 $cache = $stats['cache'];
@@ -81,7 +84,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:60em;color:#
 h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.2em 0 .4em}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(11em,1fr));gap:.6em}
 .box{border:1px solid #ddd;border-radius:6px;padding:.5em .8em}
-.box b{display:block;font-size:1.6em}.muted{color:#777}
+.box b{display:block;font-size:1.6em}.box small{display:block;font-size:.8em}.muted{color:#777}
 table{border-collapse:collapse;width:100%}td,th{padding:.3em .6em;border-bottom:1px solid #eee;text-align:left}
 .up{color:#080;font-weight:bold}.down{color:#c00;font-weight:bold}
 .bar{background:#eee;height:.6em;border-radius:3px}.bar span{display:block;height:100%;background:#48c;border-radius:3px}
@@ -92,15 +95,9 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
 
 <div class="grid">
   <div class="box">hit ratio<b id="hit_ratio"><?= $hit_ratio === null ? '–' : sprintf('%.1f%%', 100 * $hit_ratio) ?></b></div>
-  <div class="box">local hits<b id="local_hits"><?= $h($stats['local_hits']) ?></b></div>
-  <div class="box">local misses<b id="local_misses"><?= $h($stats['local_misses']) ?></b></div>
-  <div class="box">migrations<b id="migrations"><?= $h($stats['migrations']) ?></b></div>
-  <div class="box">relocations<b id="relocations"><?= $h($stats['relocations']) ?></b></div>
-  <div class="box">lock waits<b id="lock_waits"><?= $h($stats['lock_waits']) ?></b></div>
-  <div class="box">lock timeouts<b id="lock_timeouts"><?= $h($stats['lock_timeouts']) ?></b></div>
-  <div class="box">takeover checks<b id="takeover_checks"><?= $h($stats['takeover_checks']) ?></b></div>
-  <div class="box">dropped by notices<b id="takeover_notices"><?= $h($stats['takeover_notices']) ?></b></div>
-  <div class="box">errors<b id="errors"><?= $h($stats['errors']) ?></b></div>
+<?php foreach ($counters as $name => $help): ?>
+  <div class="box" title="<?= $h($help) ?>"><?= $h(str_replace('_', ' ', $name)) ?><b id="<?= $h($name) ?>"><?= $h($stats[$name]) ?></b><small class="muted"><?= $h($help) ?></small></div>
+<?php endforeach; ?>
 </div>
 
 <h2>Hit ratio, last minutes</h2>
@@ -125,17 +122,12 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
 <?php endforeach; ?>
 </table>
 
-<h2>Traffic</h2>
-<table>
-<?php foreach (['remote_reads', 'remote_writes', 'writes_skipped', 'touches', 'touches_skipped'] as $key): ?>
-<tr><th><?= $h($key) ?></th><td id="<?= $h($key) ?>"><?= $h($stats[$key]) ?></td></tr>
-<?php endforeach; ?>
-</table>
 <p class="muted">Updated <span id="updated"><?= date('H:i:s') ?></span> ·
 <a href="?format=json">json</a> · <a href="?format=prometheus">prometheus</a></p>
 
 <script>
 (function () {
+  const counters = <?= json_encode(array_keys($counters)) ?>;  // the boxes rendered above
   const points = [];
   let previous = null;
   const fmtMiB = b => b < 1048576 ? (b / 1024).toFixed(0) + ' KiB' : (b / 1048576).toFixed(1) + ' MiB';
@@ -161,9 +153,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
   }
 
   function update(s) {
-    for (const k of ['local_hits', 'local_misses', 'migrations', 'relocations', 'lock_waits',
-                     'lock_timeouts', 'errors', 'remote_reads', 'remote_writes', 'writes_skipped',
-                     'touches', 'touches_skipped', 'takeover_checks', 'takeover_notices']) set(k, s[k]);
+    for (const k of counters) set(k, s[k]);
     set('mode', s.mode);
     const reads = s.local_hits + s.local_misses;
     set('hit_ratio', reads ? (100 * s.local_hits / reads).toFixed(1) + '%' : '–');

@@ -1,8 +1,11 @@
-// clustered_session_stats() and the phpinfo() section: the shared counters, the
-// cache, each node's state and the mode in force.
+// clustered_session_stats() and the phpinfo() section: both render one core
+// snapshot (stats/stats_snapshot.h); nothing here reads a figure twice.
 #include "stats.h"
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "handler_registry.h"
 #include "php_clustered_session.h"
@@ -13,8 +16,8 @@ extern "C" {
 
 namespace {
 
-using clustered::Counters;
 using clustered::SessionHandler;
+using clustered::StatsSnapshot;
 
 SessionHandler* handler_for_stats() {
   if (SessionHandler* handler = clustered::ext::current_handler()) return handler;
@@ -25,94 +28,101 @@ SessionHandler* handler_for_stats() {
   return clustered::ext::handler_for(save_path, &ignored);
 }
 
+// The "cache" sub-array's keys, as they have always been: without a cache only
+// its size (0); the segment's figures whenever there is a segment.
+std::vector<std::pair<const char*, std::uint64_t>> cache_entries(const StatsSnapshot& snapshot) {
+  std::vector<std::pair<const char*, std::uint64_t>> entries;
+  if (snapshot.cache) {
+    entries = {
+        {"size", snapshot.cache->capacity_bytes}, {"used", snapshot.cache->used_bytes},
+        {"entries", snapshot.cache->entries},     {"max_entries", snapshot.cache->max_entries},
+        {"evictions", snapshot.cache->evictions}, {"repairs", snapshot.cache->repairs}};
+  } else {
+    entries = {{"size", 0}};
+  }
+  if (snapshot.segment) {
+    entries.push_back({"segment_bytes", snapshot.segment->mapped_bytes});
+    entries.push_back({"reattached", snapshot.segment->reattach_count});
+  }
+  return entries;
+}
+
+zend_long as_long(std::uint64_t value) { return static_cast<zend_long>(value); }
+
 }  // namespace
 
-void clustered_session_fill_stats(zval* result) {
-  array_init(result);
+StatsSnapshot clustered_session_stats_snapshot() {
+  static const clustered::Counters kNoCounters;  // before MINIT mapped a segment
   clustered::SharedSegment* segment = clustered::ext::shared_segment();
-  Counters empty;
-  Counters& counters = segment != nullptr ? segment->counters() : empty;
-#define CLUSTERED_ADD_COUNTER(name) \
-  add_assoc_long(result, #name, static_cast<zend_long>(counters.name.load()));
-  CLUSTERED_COUNTERS(CLUSTERED_ADD_COUNTER)
-#undef CLUSTERED_ADD_COUNTER
-
+  std::optional<clustered::SegmentInfo> segment_info;
+  if (segment != nullptr) {
+    segment_info = clustered::SegmentInfo{segment->mapped_bytes(), segment->reattach_count()};
+  }
   const clustered::HandlerConfig config = clustered::ext::current_config();
-  add_assoc_string(result, "route", config.route.c_str());
-  add_assoc_bool(result, "trusted",
-                 config.trusts_local_copy() && segment != nullptr && segment->cache() != nullptr);
-  add_assoc_string(result, "mode", config.mode_description().c_str());
+  SessionHandler* handler = handler_for_stats();
+  return clustered::take_stats_snapshot(segment != nullptr ? segment->counters() : kNoCounters,
+                                        segment != nullptr ? segment->cache() : nullptr,
+                                        segment_info, config,
+                                        handler != nullptr ? &handler->remote() : nullptr);
+}
+
+void clustered_session_fill_stats(zval* result) {
+  const StatsSnapshot snapshot = clustered_session_stats_snapshot();
+  array_init(result);
+  for (const clustered::CounterValue& counter : snapshot.counters) {
+    add_assoc_long(result, counter.name, as_long(counter.value));
+  }
+  add_assoc_string(result, "route", snapshot.route.c_str());
+  add_assoc_bool(result, "trusted", snapshot.trusted);
+  add_assoc_string(result, "mode", snapshot.mode.c_str());
 
   zval cache;
   array_init(&cache);
-  if (segment != nullptr && segment->cache() != nullptr) {
-    const clustered::CacheStats stats = segment->cache()->stats();
-    add_assoc_long(&cache, "size", static_cast<zend_long>(stats.capacity_bytes));
-    add_assoc_long(&cache, "used", static_cast<zend_long>(stats.used_bytes));
-    add_assoc_long(&cache, "entries", static_cast<zend_long>(stats.entries));
-    add_assoc_long(&cache, "max_entries", static_cast<zend_long>(stats.max_entries));
-    add_assoc_long(&cache, "evictions", static_cast<zend_long>(stats.evictions));
-    add_assoc_long(&cache, "repairs", static_cast<zend_long>(stats.repairs));
-  } else {
-    add_assoc_long(&cache, "size", 0);
-  }
-  if (segment != nullptr) {
-    add_assoc_long(&cache, "segment_bytes", static_cast<zend_long>(segment->mapped_bytes()));
-    add_assoc_long(&cache, "reattached", static_cast<zend_long>(segment->reattach_count()));
+  for (const auto& [key, value] : cache_entries(snapshot)) {
+    add_assoc_long(&cache, key, as_long(value));
   }
   add_assoc_zval(result, "cache", &cache);
 
   zval nodes;
   array_init(&nodes);
-  if (SessionHandler* handler = handler_for_stats()) {
-    clustered::RemoteStore& remote = handler->remote();
-    for (std::size_t i = 0; i < remote.node_count(); ++i) {
-      zval node;
-      array_init(&node);
-      add_assoc_string(&node, "address", remote.address(i).endpoint().c_str());
-      add_assoc_bool(&node, "up", remote.is_up(i));
-      add_assoc_long(&node, "failures", static_cast<zend_long>(remote.failures(i)));
-      add_assoc_zval(&nodes, remote.address(i).id.c_str(), &node);
-    }
+  for (const clustered::NodeState& state : snapshot.nodes) {
+    zval node;
+    array_init(&node);
+    add_assoc_string(&node, "address", state.endpoint.c_str());
+    add_assoc_bool(&node, "up", state.up);
+    add_assoc_long(&node, "failures", as_long(state.failures));
+    add_assoc_zval(&nodes, state.id.c_str(), &node);
   }
   add_assoc_zval(result, "nodes", &nodes);
+
+  // The counters' help texts, so deploy/status.php can list them without its own copy.
+  zval help;
+  array_init(&help);
+  for (const clustered::CounterValue& counter : snapshot.counters) {
+    add_assoc_string(&help, counter.name, counter.help);
+  }
+  add_assoc_zval(result, "help", &help);
 }
 
 void clustered_session_print_info() {
-  zval stats;
-  clustered_session_fill_stats(&stats);
+  const StatsSnapshot snapshot = clustered_session_stats_snapshot();
   php_info_print_table_start();
   php_info_print_table_header(2, "clustered_session", "enabled");
   php_info_print_table_row(2, "Version", PHP_CLUSTERED_SESSION_VERSION);
-  zval* value = nullptr;
-  zend_string* name = nullptr;
-  ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL(stats), name, value) {
-    if (Z_TYPE_P(value) == IS_ARRAY) continue;
-    zend_string* text = zval_get_string(value);
-    php_info_print_table_row(2, ZSTR_VAL(name), ZSTR_VAL(text));
-    zend_string_release(text);
+  for (const clustered::CounterValue& counter : snapshot.counters) {
+    php_info_print_table_row(2, counter.name, std::to_string(counter.value).c_str());
   }
-  ZEND_HASH_FOREACH_END();
-  zval* cache = zend_hash_str_find(Z_ARRVAL(stats), "cache", sizeof("cache") - 1);
-  ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(cache), name, value) {
-    const std::string label = "cache " + std::string(ZSTR_VAL(name));
-    zend_string* text = zval_get_string(value);
-    php_info_print_table_row(2, label.c_str(), ZSTR_VAL(text));
-    zend_string_release(text);
+  php_info_print_table_row(2, "route", snapshot.route.c_str());
+  php_info_print_table_row(2, "trusted", snapshot.trusted ? "yes" : "no");
+  php_info_print_table_row(2, "mode", snapshot.mode.c_str());
+  for (const auto& [key, value] : cache_entries(snapshot)) {
+    php_info_print_table_row(2, ("cache " + std::string(key)).c_str(),
+                             std::to_string(value).c_str());
   }
-  ZEND_HASH_FOREACH_END();
-  zval* nodes = zend_hash_str_find(Z_ARRVAL(stats), "nodes", sizeof("nodes") - 1);
-  ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(nodes), name, value) {
-    zval* address = zend_hash_str_find(Z_ARRVAL_P(value), "address", sizeof("address") - 1);
-    zval* up = zend_hash_str_find(Z_ARRVAL_P(value), "up", sizeof("up") - 1);
-    zval* failures = zend_hash_str_find(Z_ARRVAL_P(value), "failures", sizeof("failures") - 1);
-    const std::string label = "node " + std::string(ZSTR_VAL(name));
-    const std::string state = std::string(Z_STRVAL_P(address)) +
-                              (Z_TYPE_P(up) == IS_TRUE ? " up" : " DOWN") + ", failures " +
-                              std::to_string(Z_LVAL_P(failures));
-    php_info_print_table_row(2, label.c_str(), state.c_str());
+  for (const clustered::NodeState& node : snapshot.nodes) {
+    const std::string state =
+        node.endpoint + (node.up ? " up" : " DOWN") + ", failures " + std::to_string(node.failures);
+    php_info_print_table_row(2, ("node " + node.id).c_str(), state.c_str());
   }
-  ZEND_HASH_FOREACH_END();
   php_info_print_table_end();
-  zval_ptr_dtor(&stats);
 }

@@ -1,30 +1,38 @@
 // Counters shared by all children of a node (DESIGN.md §2). Lock-free atomics in
 // shared memory, so a child killed at any point can never leave them locked.
+//
+// CLUSTERED_COUNTERS is the one place a counter is declared: its name and a
+// one-line help text. The struct below, kCounterList, and through it the stats
+// array, phpinfo(), the Prometheus text and the status page all come from it.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace clustered {
 
-#define CLUSTERED_COUNTERS(X) \
-  X(local_hits)               \
-  X(local_misses)             \
-  X(remote_reads)             \
-  X(remote_writes)            \
-  X(writes_skipped)           \
-  X(touches)                  \
-  X(touches_skipped)          \
-  X(migrations)               \
-  X(relocations)              \
-  X(lock_waits)               \
-  X(lock_timeouts)            \
-  X(takeover_checks)          \
-  X(takeover_notices)         \
-  X(errors)
+#define CLUSTERED_COUNTERS(X)                                                              \
+  X(local_hits, "Session reads served from the node-local shared-memory cache.")           \
+  X(local_misses, "Owned sessions not found in the local cache (fetched from memcached).") \
+  X(remote_reads, "memcached get operations.")                                             \
+  X(remote_writes, "memcached set operations (replicas included).")                        \
+  X(writes_skipped, "Writes of unchanged data turned into timestamp updates.")             \
+  X(touches, "memcached touch operations (TTL refreshes of unchanged sessions).")          \
+  X(touches_skipped, "TTL refreshes skipped because touch_interval had not passed.")       \
+  X(migrations, "Sessions taken over from another app node (route rewritten).")            \
+  X(relocations, "Sessions moved to another memcached node (store rewritten).")            \
+  X(lock_waits, "Session lock acquisitions that had to wait.")                             \
+  X(lock_timeouts, "Session lock waits that ran into lock_timeout.")                       \
+  X(takeover_checks,                                                                       \
+    "Reads of this node's takeover notices (at most one per takeover_check_interval).")    \
+  X(takeover_notices,                                                                      \
+    "Cached sessions dropped because another node took them over (or everything, after a " \
+    "gap).")                                                                               \
+  X(errors, "Failed memcached operations and other handler errors.")
 
 struct Counters {
-#define CLUSTERED_DECLARE_COUNTER(name) std::atomic<std::uint64_t> name{0};
+#define CLUSTERED_DECLARE_COUNTER(name, help) std::atomic<std::uint64_t> name{0};
   CLUSTERED_COUNTERS(CLUSTERED_DECLARE_COUNTER)
 #undef CLUSTERED_DECLARE_COUNTER
 
@@ -35,5 +43,25 @@ struct Counters {
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "counters live in shared memory and must be lock-free");
+
+// What renderers need of each counter; lives outside the shared segment, so the
+// help texts cost Counters nothing.
+struct CounterInfo {
+  const char* name;
+  const char* help;
+  std::atomic<std::uint64_t> Counters::*member;
+};
+
+inline constexpr CounterInfo kCounterList[] = {
+#define CLUSTERED_COUNTER_INFO(name, help) {#name, help, &Counters::name},
+    CLUSTERED_COUNTERS(CLUSTERED_COUNTER_INFO)
+#undef CLUSTERED_COUNTER_INFO
+};
+
+inline constexpr std::size_t kCounterCount = sizeof(kCounterList) / sizeof(kCounterList[0]);
+
+// The segment's layout: one atomic per counter and nothing else.
+static_assert(sizeof(Counters) == kCounterCount * sizeof(std::atomic<std::uint64_t>),
+              "Counters is part of the shared segment's layout");
 
 }  // namespace clustered

@@ -1,0 +1,87 @@
+#include "stats/prometheus_text.h"
+
+#include <cstdint>
+
+namespace clustered {
+
+namespace {
+
+void family(std::string& out, const std::string& name, const char* type, const char* help) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+void sample(std::string& out, const std::string& name, const std::string& labels,
+            std::uint64_t value) {
+  out += name + "{" + labels + "} " + std::to_string(value) + "\n";
+}
+
+struct CacheMetric {
+  const char* name;
+  const char* type;
+  const char* help;
+  std::uint64_t CacheStats::*field;
+};
+
+// No cache (cache_size = 0) reads as zeros, so every family is always there.
+constexpr CacheMetric kCacheMetrics[] = {
+    {"clustered_session_cache_capacity_bytes", "gauge", "Session data the cache holds.",
+     &CacheStats::capacity_bytes},
+    {"clustered_session_cache_used_bytes", "gauge", "Bytes of the cache in use.",
+     &CacheStats::used_bytes},
+    {"clustered_session_cache_entries", "gauge", "Sessions in the cache.", &CacheStats::entries},
+    {"clustered_session_cache_evictions_total", "counter", "Sessions evicted to make room.",
+     &CacheStats::evictions},
+    {"clustered_session_cache_repairs_total", "counter",
+     "Cache rebuilds after a process died holding its lock.", &CacheStats::repairs},
+};
+
+}  // namespace
+
+std::string prometheus_label(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string prometheus_text(const StatsSnapshot& snapshot) {
+  const std::string route = "route=\"" + prometheus_label(snapshot.route) + "\"";
+  std::string out;
+  for (const CounterValue& counter : snapshot.counters) {
+    const std::string name = std::string("clustered_session_") + counter.name + "_total";
+    family(out, name, "counter", counter.help);
+    sample(out, name, route, counter.value);
+  }
+  family(out, "clustered_session_trusted", "gauge",
+         "1 when owned sessions are served from the local cache (strict mode, route set).");
+  sample(out, "clustered_session_trusted", route, snapshot.trusted ? 1 : 0);
+
+  const CacheStats cache = snapshot.cache.value_or(CacheStats{});
+  for (const CacheMetric& metric : kCacheMetrics) {
+    family(out, metric.name, metric.type, metric.help);
+    sample(out, metric.name, route, cache.*metric.field);
+  }
+
+  // A family's samples must follow its own HELP/TYPE lines: one pass per family.
+  family(out, "clustered_session_memcached_up", "gauge",
+         "1 when the memcached node is believed up by this app node.");
+  std::string failures;
+  for (const NodeState& node : snapshot.nodes) {
+    const std::string labels = route + ",node=\"" + prometheus_label(node.id) + "\",address=\"" +
+                               prometheus_label(node.endpoint) + "\"";
+    sample(out, "clustered_session_memcached_up", labels, node.up ? 1 : 0);
+    sample(failures, "clustered_session_memcached_failures_total", labels, node.failures);
+  }
+  family(out, "clustered_session_memcached_failures_total", "counter",
+         "Failed operations (connect, timeout, broken reply) per memcached node.");
+  out += failures;
+  return out;
+}
+
+}  // namespace clustered

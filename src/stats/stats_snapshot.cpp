@@ -1,0 +1,38 @@
+#include "stats/stats_snapshot.h"
+
+#include <string_view>
+
+namespace clustered {
+
+std::uint64_t StatsSnapshot::counter(std::string_view name) const {
+  for (const CounterValue& counter : counters) {
+    if (name == counter.name) return counter.value;
+  }
+  return 0;
+}
+
+StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
+                                  std::optional<SegmentInfo> segment, const HandlerConfig& config,
+                                  const RemoteStore* remote) {
+  StatsSnapshot snapshot;
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    const CounterInfo& info = kCounterList[i];
+    snapshot.counters[i] = {info.name, info.help,
+                            (counters.*info.member).load(std::memory_order_relaxed)};
+  }
+  snapshot.route = config.route;
+  snapshot.mode = config.mode_description();
+  // Trust needs a cache to serve from, whatever the settings say.
+  snapshot.trusted = config.trusts_local_copy() && cache != nullptr;
+  if (cache != nullptr) snapshot.cache = cache->stats();
+  snapshot.segment = segment;
+  if (remote != nullptr) {
+    for (std::size_t i = 0; i < remote->node_count(); ++i) {
+      snapshot.nodes.push_back({remote->address(i).id, remote->address(i).endpoint(),
+                                remote->is_up(i), remote->failures(i)});
+    }
+  }
+  return snapshot;
+}
+
+}  // namespace clustered

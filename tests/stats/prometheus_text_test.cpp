@@ -1,0 +1,97 @@
+// The Prometheus text of a snapshot: every counter of the one list, once, with its
+// help; values as taken; memcached nodes labelled.
+#include "stats/prometheus_text.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace clustered {
+namespace {
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+StatsSnapshot sample_snapshot() {
+  Counters counters;
+  Counters::add(counters.local_hits, 42);
+  Counters::add(counters.lock_timeouts, 3);
+  HandlerConfig config;
+  config.route = "web1";
+  config.strict_mode = true;
+  StatsSnapshot snapshot = take_stats_snapshot(counters, nullptr, std::nullopt, config, nullptr);
+  snapshot.nodes = {{"n1", "127.0.0.1:11211", true, 0}, {"n2", "10.0.0.2:11211", false, 5}};
+  return snapshot;
+}
+
+TEST(PrometheusText, EveryCounterOnceWithItsHelpAndType) {
+  const std::string text = prometheus_text(sample_snapshot());
+  for (const CounterInfo& info : kCounterList) {
+    const std::string name = std::string("clustered_session_") + info.name + "_total";
+    EXPECT_EQ(occurrences(text, "# HELP " + name + " " + info.help + "\n"), 1u) << name;
+    EXPECT_EQ(occurrences(text, "# TYPE " + name + " counter\n"), 1u) << name;
+    EXPECT_EQ(occurrences(text, "\n" + name + "{"), 1u) << name;
+  }
+}
+
+TEST(PrometheusText, ValuesAreTheSnapshots) {
+  const std::string text = prometheus_text(sample_snapshot());
+  EXPECT_NE(text.find("\nclustered_session_local_hits_total{route=\"web1\"} 42\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_lock_timeouts_total{route=\"web1\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_errors_total{route=\"web1\"} 0\n"), std::string::npos);
+  // No cache in the snapshot: not trusted, cache families present with zeros.
+  EXPECT_NE(text.find("\nclustered_session_trusted{route=\"web1\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_cache_entries{route=\"web1\"} 0\n"), std::string::npos);
+}
+
+TEST(PrometheusText, CacheFiguresAndTrust) {
+  StatsSnapshot snapshot = sample_snapshot();
+  snapshot.trusted = true;
+  snapshot.cache = CacheStats{1024, 512, 3, 100, 9, 1};
+  const std::string text = prometheus_text(snapshot);
+  EXPECT_NE(text.find("\nclustered_session_trusted{route=\"web1\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_cache_capacity_bytes{route=\"web1\"} 1024\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_cache_used_bytes{route=\"web1\"} 512\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_cache_entries{route=\"web1\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_cache_evictions_total{route=\"web1\"} 9\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_cache_repairs_total{route=\"web1\"} 1\n"),
+            std::string::npos);
+}
+
+TEST(PrometheusText, NodeLinesCarryRouteNodeAndAddress) {
+  const std::string text = prometheus_text(sample_snapshot());
+  EXPECT_NE(text.find("\nclustered_session_memcached_up{route=\"web1\",node=\"n1\","
+                      "address=\"127.0.0.1:11211\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_memcached_up{route=\"web1\",node=\"n2\","
+                      "address=\"10.0.0.2:11211\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_memcached_failures_total{route=\"web1\",node=\"n2\","
+                      "address=\"10.0.0.2:11211\"} 5\n"),
+            std::string::npos);
+  // Each family's samples follow its own TYPE line.
+  EXPECT_LT(text.find("# TYPE clustered_session_memcached_failures_total counter"),
+            text.find("\nclustered_session_memcached_failures_total{"));
+  EXPECT_GT(text.find("# TYPE clustered_session_memcached_failures_total counter"),
+            text.find("\nclustered_session_memcached_up{route=\"web1\",node=\"n2\""));
+}
+
+TEST(PrometheusText, LabelValuesAreEscaped) {
+  EXPECT_EQ(prometheus_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  StatsSnapshot snapshot = sample_snapshot();
+  snapshot.route = "we\"b";
+  EXPECT_NE(prometheus_text(snapshot).find("{route=\"we\\\"b\"}"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace clustered
