@@ -1,7 +1,10 @@
 // Module entry: registers the save handler, maps the shared segment in MINIT
-// (before Apache forks), and cleans up after every request.
+// (before Apache forks), and cleans up after every request. Each callback and
+// PHP function runs its C++ inside guarded() (exception_guard.h): an exception
+// becomes one "internal error in <where>" warning, never a crossing into Zend.
 #include <string>
 
+#include "exception_guard.h"
 #include "handler_registry.h"
 #include "metrics.h"
 #include "php_clustered_session.h"
@@ -16,9 +19,22 @@ extern "C" {
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_clustered_session_stats, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
+using clustered::ext::guarded;
+
 PHP_FUNCTION(clustered_session_stats) {
   ZEND_PARSE_PARAMETERS_NONE();
-  clustered_session_fill_stats(return_value);
+  const bool filled = guarded(
+      "clustered_session_stats()",
+      [&] {
+        clustered_session_fill_stats(return_value);
+        return true;
+      },
+      false);
+  // The declared return type is array: a partly filled one is replaced by [].
+  if (!filled) {
+    zval_ptr_dtor(return_value);
+    array_init(return_value);
+  }
 }
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_clustered_session_metrics, 0, 0, IS_STRING, 0)
@@ -26,8 +42,12 @@ ZEND_END_ARG_INFO()
 
 PHP_FUNCTION(clustered_session_metrics) {
   ZEND_PARSE_PARAMETERS_NONE();
-  const std::string text = clustered_session_metrics_text();
-  RETURN_STRINGL(text.data(), text.size());
+  // The declared return type is string: "" after an internal error.
+  RETVAL_EMPTY_STRING();
+  guarded("clustered_session_metrics()", [&] {
+    const std::string text = clustered_session_metrics_text();
+    RETVAL_STRINGL(text.data(), text.size());
+  });
 }
 
 static const zend_function_entry clustered_session_functions[] = {
@@ -36,41 +56,57 @@ static const zend_function_entry clustered_session_functions[] = {
 
 static PHP_MINIT_FUNCTION(clustered_session) {
   clustered_session_register_ini(type, module_number);
-  clustered::ext::resolve_route();
-  std::string error;
-  if (!clustered::ext::start_shared_segment(&error)) {
-    php_error_docref(nullptr, E_WARNING, "clustered_session: %s", error.c_str());
-    return FAILURE;
-  }
-  const clustered::HandlerConfig config = clustered::ext::current_config();
-  if (clustered::longest_key(config) > clustered::kMaxMemcachedKey) {
-    php_error_docref(nullptr, E_WARNING,
-                     "clustered_session: keys would reach %zu bytes (clustered_session.prefix + "
-                     "session.sid_length + suffix), over memcached's 250; sessions will fail "
-                     "until one is shortened",
-                     clustered::longest_key(config));
-  }
-  return php_session_register_module(clustered_session_module());
+  return guarded(
+      "MINIT",
+      [&] {
+        clustered::ext::resolve_route();
+        std::string error;
+        if (!clustered::ext::start_shared_segment(&error)) {
+          php_error_docref(nullptr, E_WARNING, "clustered_session: %s", error.c_str());
+          return FAILURE;
+        }
+        const clustered::HandlerConfig config = clustered::ext::current_config();
+        if (clustered::longest_key(config) > clustered::kMaxMemcachedKey) {
+          php_error_docref(nullptr, E_WARNING,
+                           "clustered_session: keys would reach %zu bytes "
+                           "(clustered_session.prefix + session.sid_length + suffix), over "
+                           "memcached's 250; sessions will fail until one is shortened",
+                           clustered::longest_key(config));
+        }
+        return php_session_register_module(clustered_session_module());
+      },
+      FAILURE);
 }
 
 static PHP_MSHUTDOWN_FUNCTION(clustered_session) {
-  clustered::ext::stop_shared_segment();
+  const zend_result stopped = guarded(
+      "MSHUTDOWN",
+      [] {
+        clustered::ext::stop_shared_segment();
+        return SUCCESS;
+      },
+      FAILURE);
   clustered_session_unregister_ini(type, module_number);
-  return SUCCESS;
+  return stopped;
 }
 
 // Runs after every module's RSHUTDOWN (so after ext/session has written and
 // closed): a lock still held here belongs to a request that never closed.
 static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(clustered_session) {
-  if (clustered::SessionHandler* handler = clustered::ext::current_handler()) {
-    (void)handler->close();
-    (void)handler->take_warnings();
-  }
-  return SUCCESS;
+  return guarded(
+      "post-deactivate",
+      [] {
+        if (clustered::SessionHandler* handler = clustered::ext::current_handler()) {
+          (void)handler->close();
+          (void)handler->take_warnings();
+        }
+        return SUCCESS;
+      },
+      FAILURE);
 }
 
 static PHP_MINFO_FUNCTION(clustered_session) {
-  clustered_session_print_info();
+  guarded("phpinfo()", [] { clustered_session_print_info(); });
   clustered_session_display_ini(zend_module);
 }
 

@@ -1,11 +1,14 @@
 // PS_*_FUNC(clustered): PHP's session callbacks, each a thin translation onto
 // clustered::SessionHandler. Errors come back as values and become one E_WARNING
-// here (never a C++ exception across PHP, whose bailout would skip destructors).
+// here; an exception (std::bad_alloc, ...) is stopped by guarded() and becomes
+// "internal error in <hook>" and the hook's failure value (exception_guard.h):
+// none crosses into PHP's C code.
 #include "save_handler.h"
 
 #include <string>
 #include <string_view>
 
+#include "exception_guard.h"
 #include "handler_registry.h"
 #include "php_clustered_session.h"
 
@@ -14,6 +17,7 @@ extern "C" {
 }
 
 using clustered::SessionHandler;
+using clustered::ext::guarded;
 
 namespace {
 
@@ -42,26 +46,34 @@ zend_result report(SessionHandler* handler, const clustered::Status& status) {
  * save_path parses; otherwise one warning naming the exact problem and FAILURE,
  * so session_start() returns false (never a silent fallback). */
 PS_OPEN_FUNC(clustered) {
-  std::string error;
-  SessionHandler* handler = clustered::ext::handler_for(save_path, &error);
-  if (handler == nullptr) {
-    php_error_docref(nullptr, E_WARNING, "clustered_session: invalid session.save_path: %s",
-                     error.c_str());
-    PS_SET_MOD_DATA(nullptr);
-    return FAILURE;
-  }
-  const auto& config = handler->config();
-  if (clustered::longest_key(config) > clustered::kMaxMemcachedKey) {
-    php_error_docref(nullptr, E_WARNING,
-                     "clustered_session: keys would reach %zu bytes (prefix + session.sid_length "
-                     "+ suffix), over memcached's 250; shorten clustered_session.prefix or "
-                     "session.sid_length",
-                     clustered::longest_key(config));
-    PS_SET_MOD_DATA(nullptr);
-    return FAILURE;
-  }
-  PS_SET_MOD_DATA(handler);
-  return report(handler, handler->open());
+  // Cleared first: every way out sets it, and an exception in handler_for() (which
+  // may drop the handler it pointed to) must not leave it dangling for close.
+  PS_SET_MOD_DATA(nullptr);
+  return guarded(
+      "open",
+      [&] {
+        std::string error;
+        SessionHandler* handler = clustered::ext::handler_for(save_path, &error);
+        if (handler == nullptr) {
+          php_error_docref(nullptr, E_WARNING, "clustered_session: invalid session.save_path: %s",
+                           error.c_str());
+          PS_SET_MOD_DATA(nullptr);
+          return FAILURE;
+        }
+        const auto& config = handler->config();
+        if (clustered::longest_key(config) > clustered::kMaxMemcachedKey) {
+          php_error_docref(nullptr, E_WARNING,
+                           "clustered_session: keys would reach %zu bytes (prefix + "
+                           "session.sid_length + suffix), over memcached's 250; shorten "
+                           "clustered_session.prefix or session.sid_length",
+                           clustered::longest_key(config));
+          PS_SET_MOD_DATA(nullptr);
+          return FAILURE;
+        }
+        PS_SET_MOD_DATA(handler);
+        return report(handler, handler->open());
+      },
+      FAILURE);
 }
 
 /* close: finishes a pending ID rewrite and releases the session lock. Called also
@@ -69,7 +81,8 @@ PS_OPEN_FUNC(clustered) {
 PS_CLOSE_FUNC(clustered) {
   SessionHandler* handler = handler_of(mod_data);
   if (handler == nullptr) return SUCCESS;
-  const zend_result result = report(handler, handler->close());
+  const zend_result result = guarded(
+      "close", [&] { return report(handler, handler->close()); }, FAILURE);
   PS_SET_MOD_DATA(nullptr);
   return result;
 }
@@ -78,70 +91,108 @@ PS_CLOSE_FUNC(clustered) {
  * that does not exist; FAILURE when it cannot be known (store down, lock timeout),
  * so PHP never starts an empty session that would overwrite the real one. */
 PS_READ_FUNC(clustered) {
-  SessionHandler* handler = handler_of(mod_data);
-  if (handler == nullptr) return FAILURE;
-  auto data = handler->read(view(key));
-  if (!data) clustered::Counters::add(handler->counters().errors);
-  if (report(handler, data ? clustered::success()
-                           : clustered::Status(clustered::Error{data.error()})) == FAILURE) {
-    return FAILURE;
-  }
-  *val = zend_string_init(data->data(), data->size(), 0);
-  return SUCCESS;
+  return guarded(
+      "read",
+      [&] {
+        SessionHandler* handler = handler_of(mod_data);
+        if (handler == nullptr) return FAILURE;
+        auto data = handler->read(view(key));
+        if (!data) clustered::Counters::add(handler->counters().errors);
+        if (report(handler, data ? clustered::success()
+                                 : clustered::Status(clustered::Error{data.error()})) == FAILURE) {
+          return FAILURE;
+        }
+        *val = zend_string_init(data->data(), data->size(), 0);
+        return SUCCESS;
+      },
+      FAILURE);
 }
 
 /* write: stores the session through to memcached (and the local cache). */
 PS_WRITE_FUNC(clustered) {
-  SessionHandler* handler = handler_of(mod_data);
-  if (handler == nullptr) return FAILURE;
-  return report(handler, handler->write(view(key), view(val)));
+  return guarded(
+      "write",
+      [&] {
+        SessionHandler* handler = handler_of(mod_data);
+        if (handler == nullptr) return FAILURE;
+        return report(handler, handler->write(view(key), view(val)));
+      },
+      FAILURE);
 }
 
 /* destroy: a missing session is not an error. */
 PS_DESTROY_FUNC(clustered) {
-  SessionHandler* handler = handler_of(mod_data);
-  if (handler == nullptr) return FAILURE;
-  return report(handler, handler->destroy(view(key)));
+  return guarded(
+      "destroy",
+      [&] {
+        SessionHandler* handler = handler_of(mod_data);
+        if (handler == nullptr) return FAILURE;
+        return report(handler, handler->destroy(view(key)));
+      },
+      FAILURE);
 }
 
-/* gc: memcached expires remote copies itself; this sweeps the local cache. */
+/* gc: memcached expires remote copies itself; this sweeps the local cache.
+ * Fails as mod_files.c does: -1, and session_gc() returns false. */
 PS_GC_FUNC(clustered) {
-  SessionHandler* handler = handler_of(mod_data);
-  if (handler == nullptr) return 0;
-  const auto removed = static_cast<zend_long>(handler->gc());
-  *nrdels = removed;
+  const zend_long removed = guarded(
+      "gc",
+      [&]() -> zend_long {
+        SessionHandler* handler = handler_of(mod_data);
+        if (handler == nullptr) return 0;
+        const auto swept = static_cast<zend_long>(handler->gc());
+        *nrdels = swept;
+        return swept;
+      },
+      zend_long{-1});
+  if (removed < 0) *nrdels = -1;
   return removed;
 }
 
 /* create_sid: <random>-<store>.<route>; random as PHP's own generator makes it. */
 PS_CREATE_SID_FUNC(clustered) {
-  SessionHandler* handler = handler_of(mod_data);
-  if (handler == nullptr) return php_session_create_id(mod_data);
-  auto id = handler->create_sid();
-  emit_warnings(handler);
-  if (!id) {
-    php_error_docref(nullptr, E_WARNING, "clustered_session: %s", id.error().c_str());
-    return nullptr;
-  }
-  return zend_string_init(id->data(), id->size(), 0);
+  return guarded(
+      "create_sid",
+      [&]() -> zend_string* {
+        SessionHandler* handler = handler_of(mod_data);
+        if (handler == nullptr) return php_session_create_id(mod_data);
+        auto id = handler->create_sid();
+        emit_warnings(handler);
+        if (!id) {
+          php_error_docref(nullptr, E_WARNING, "clustered_session: %s", id.error().c_str());
+          return nullptr;
+        }
+        return zend_string_init(id->data(), id->size(), 0);
+      },
+      static_cast<zend_string*>(nullptr));
 }
 
 /* validate_sid (strict mode): SUCCESS only for an existing session owned here;
  * FAILURE makes PHP create a new ID, which is also how sessions are taken over. */
 PS_VALIDATE_SID_FUNC(clustered) {
-  SessionHandler* handler = handler_of(mod_data);
-  if (handler == nullptr) return FAILURE;
-  const bool valid = handler->validate_sid(view(key));
-  emit_warnings(handler);
-  return valid ? SUCCESS : FAILURE;
+  return guarded(
+      "validate_sid",
+      [&] {
+        SessionHandler* handler = handler_of(mod_data);
+        if (handler == nullptr) return FAILURE;
+        const bool valid = handler->validate_sid(view(key));
+        emit_warnings(handler);
+        return valid ? SUCCESS : FAILURE;
+      },
+      FAILURE);
 }
 
 /* update_timestamp (lazy_write, data unchanged): refreshes the TTL, remotely at
  * most once per touch_interval. */
 PS_UPDATE_TIMESTAMP_FUNC(clustered) {
-  SessionHandler* handler = handler_of(mod_data);
-  if (handler == nullptr) return FAILURE;
-  return report(handler, handler->update_timestamp(view(key), view(val)));
+  return guarded(
+      "update_timestamp",
+      [&] {
+        SessionHandler* handler = handler_of(mod_data);
+        if (handler == nullptr) return FAILURE;
+        return report(handler, handler->update_timestamp(view(key), view(val)));
+      },
+      FAILURE);
 }
 
 const ps_module* clustered_session_module() {

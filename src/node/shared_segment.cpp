@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,14 +16,9 @@ namespace clustered {
 namespace {
 
 constexpr std::uint64_t kSegmentMagic = 0x636c737365676d31ULL;  // "clssegm1"
-// A segment is only reattached by a module whose structures have the same layout
-// (a graceful restart may load a newer build): bump the number when a structure
-// in the segment changes; the sizes catch most changes by themselves.
-constexpr std::uint32_t kSegmentLayout =
-    4 + static_cast<std::uint32_t>((sizeof(Counters) + sizeof(NodeHealthTable) * 3 +
-                                    sizeof(LockTable) * 7 + sizeof(TakeoverWatch) * 11) %
-                                   100000) *
-            100;
+// Bump when a structure in the segment changes meaning without changing size;
+// layout_version() adds the sizes (and the cache's own layout) by itself.
+constexpr std::uint32_t kSegmentRevision = 5;
 // The parent records its live segment here: environment variables survive the
 // unloading and reloading of the module during a graceful restart.
 constexpr const char* kReattachVariable = "CLUSTERED_SESSION_SEGMENT";
@@ -34,11 +30,8 @@ std::size_t align_up(std::size_t value, std::size_t alignment) {
 }  // namespace
 
 struct SharedSegment::Header {
-  std::uint64_t magic;
-  std::uint32_t layout;
+  SegmentStamp stamp;  // first: where every build looks for it
   std::int32_t owner_pid;
-  std::uint64_t mapped_bytes;
-  std::uint64_t cache_size;
   std::size_t counters_offset;
   std::size_t health_offset;
   std::size_t locks_offset;
@@ -70,9 +63,35 @@ SessionCache* SharedSegment::cache() {
   if (header()->cache_offset == 0) return nullptr;
   return reinterpret_cast<SessionCache*>(reinterpret_cast<char*>(this) + header()->cache_offset);
 }
-std::size_t SharedSegment::mapped_bytes() const { return header()->mapped_bytes; }
+std::size_t SharedSegment::mapped_bytes() const { return header()->stamp.mapped_bytes; }
 bool SharedSegment::reattached() const { return header()->reattached; }
 std::uint32_t SharedSegment::reattach_count() const { return header()->generation; }
+
+std::uint32_t SharedSegment::layout_version(std::uint32_t cache_layout) {
+  // The stamp's fields sit where earlier builds kept magic, layout and sizes, so an
+  // earlier build's segment is read correctly (and refused by its version).
+  static_assert(offsetof(Header, stamp) == 0);
+  static_assert(offsetof(SegmentStamp, version) == 8 &&
+                offsetof(SegmentStamp, mapped_bytes) == 16 &&
+                offsetof(SegmentStamp, cache_size) == 24);
+  const std::uint64_t parts[] = {
+      kSegmentRevision,  sizeof(Header),     alignof(Header),         sizeof(SegmentStamp),
+      sizeof(Counters),  alignof(Counters),  sizeof(NodeHealthTable), alignof(NodeHealthTable),
+      sizeof(LockTable), alignof(LockTable), sizeof(TakeoverWatch),   alignof(TakeoverWatch),
+      cache_layout};
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 over the parts
+  for (const std::uint64_t part : parts) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&part);
+    for (std::size_t i = 0; i < sizeof part; ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+  }
+  return static_cast<std::uint32_t>(hash ^ (hash >> 32));
+}
+
+bool SharedSegment::may_reattach(const SegmentStamp& found, std::uint32_t version,
+                                 std::size_t cache_size, std::size_t recorded_bytes) {
+  return found.magic == kSegmentMagic && found.version == version &&
+         found.cache_size == cache_size && found.mapped_bytes == recorded_bytes;
+}
 
 namespace {
 
@@ -89,24 +108,25 @@ bool is_mapped(std::uintptr_t address, std::size_t size) {
 
 }  // namespace
 
-Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size) {
+Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
+                                                         std::uint32_t version) {
   if (const char* recorded = std::getenv(kReattachVariable); recorded != nullptr) {
     std::uintptr_t address = 0;
     unsigned long long size = 0;
     if (std::sscanf(recorded, "%" SCNxPTR ":%llu", &address, &size) == 2 &&
         is_mapped(address, size)) {
       auto* header = reinterpret_cast<Header*>(address);
-      if (header->magic == kSegmentMagic && header->layout == kSegmentLayout &&
-          header->cache_size == cache_size && header->mapped_bytes == size) {
+      if (may_reattach(header->stamp, version, cache_size, size)) {
         header->reattached = true;
         header->owner_pid = static_cast<std::int32_t>(getpid());
         ++header->generation;
         unsetenv(kReattachVariable);
         return reinterpret_cast<SharedSegment*>(header);
       }
-      // Another size or layout: it cannot serve. Old children keep their own
-      // mapping (munmap only affects this process) until they exit.
-      if (header->magic == kSegmentMagic) munmap(reinterpret_cast<void*>(address), size);
+      // Another size, or a build with another layout of any structure in it (the
+      // cache's included): it cannot serve. Old children keep their own mapping
+      // (munmap only affects this process) until they exit.
+      if (header->stamp.magic == kSegmentMagic) munmap(reinterpret_cast<void*>(address), size);
     }
     unsetenv(kReattachVariable);
   }
@@ -130,11 +150,11 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size)
                  " bytes of shared memory: " + std::strerror(errno)};
   }
   auto* header = new (memory) Header{};
-  header->magic = kSegmentMagic;
-  header->layout = kSegmentLayout;
+  header->stamp.magic = kSegmentMagic;
+  header->stamp.version = version;
+  header->stamp.mapped_bytes = total;
+  header->stamp.cache_size = cache_size;
   header->owner_pid = static_cast<std::int32_t>(getpid());
-  header->mapped_bytes = total;
-  header->cache_size = cache_size;
   header->counters_offset = counters_offset;
   header->health_offset = health_offset;
   header->locks_offset = locks_offset;

@@ -1,34 +1,64 @@
 // The one shared mapping of an app node, made before the server forks its
 // children (MINIT), so every child of the node sees the same memory:
 //
-//   SegmentHeader (magic, layout version, sizes, owner pid)
+//   SegmentHeader   SegmentStamp (magic, version, sizes), owner pid, offsets
 //   Counters        shared statistics
 //   NodeHealthTable memcached up/down state
 //   LockTable       per-session locks
 //   TakeoverWatch   when the node last read its takeover notices
-//   SessionCache    the node-local session cache (absent when cache_size = 0)
+//   SessionCache    the node-local session cache (absent when cache_size = 0),
+//                   with its own header, index, entries and chunks
+//
+// The stamp's version is one number for all of it, the cache's layout included
+// (layout_version()): a graceful restart into a build that lays out any of these
+// structures differently makes a new segment instead of reattaching the old one.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "stats/counters.h"
 #include "shm/lock_table.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
+#include "stats/counters.h"
 #include "store/node_health.h"
 #include "util/result.h"
 
 namespace clustered {
 
+// What a segment records about the build that made it, at its very start: the
+// same place in every build (and in earlier ones), so any build can read it.
+struct SegmentStamp {
+  std::uint64_t magic = 0;
+  std::uint32_t version = 0;  // SharedSegment::layout_version() of the build that made it
+  std::uint32_t reserved = 0;
+  std::uint64_t mapped_bytes = 0;
+  std::uint64_t cache_size = 0;
+};
+
 class SharedSegment {
  public:
+  // The segment's one version: its header and the layout of every structure in
+  // it, the session cache's included (SessionCache::layout_version()). Tests pass
+  // another cache_layout to get the version of a build whose cache differs.
+  static std::uint32_t layout_version(std::uint32_t cache_layout = SessionCache::layout_version());
+
+  // Whether a segment stamped `found`, recorded as `recorded_bytes` long, can serve
+  // a build of version `version` configured with `cache_size`: only when it is a
+  // segment at all, made by a build with the same layout, of the same size.
+  static bool may_reattach(const SegmentStamp& found, std::uint32_t version, std::size_t cache_size,
+                           std::size_t recorded_bytes);
+
   // Maps a new MAP_SHARED|MAP_ANONYMOUS segment, or, when this same process made
-  // one with the same cache size before (Apache graceful restart reloads the
-  // module in the parent), attaches to that one again, so old and new children
-  // keep sharing one cache and no segment is leaked.
-  static Result<SharedSegment*> create_or_reattach(std::size_t cache_size);
+  // one with the same cache size and version before (Apache graceful restart
+  // reloads the module in the parent), attaches to that one again, so old and new
+  // children keep sharing one cache and no segment is leaked. A recorded segment
+  // that may not be reattached is unmapped in this process (old children keep
+  // theirs until they exit). `version` is this build's; tests pass another to act
+  // as another build.
+  static Result<SharedSegment*> create_or_reattach(std::size_t cache_size,
+                                                   std::uint32_t version = layout_version());
 
   // Unmaps unless a reattach is expected (same process, restart): see .cpp.
   static void release(SharedSegment* segment, bool keep_for_restart);

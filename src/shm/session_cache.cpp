@@ -9,6 +9,8 @@ namespace clustered {
 namespace {
 
 constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
+// Bump when a field of Header, Entry or Chunk changes meaning without changing
+// size (layout_version() adds the sizes by itself).
 constexpr std::uint32_t kLayoutVersion = 1;
 constexpr std::uint32_t kNone = 0;  // indexes are stored +1 so 0 means "none"
 constexpr std::size_t kBytesPerEntry = 8192;
@@ -134,6 +136,16 @@ SessionCache::Chunk* SessionCache::chunks() {
 
 std::size_t SessionCache::bytes_needed(std::size_t capacity) {
   return std::max<std::size_t>(capacity, std::size_t{64} * 1024);
+}
+
+std::uint32_t SessionCache::layout_version() {
+  constexpr std::uint64_t parts[] = {
+      kLayoutVersion, sizeof(Header), alignof(Header),     sizeof(Entry), alignof(Entry),
+      sizeof(Chunk),  alignof(Chunk), sizeof(RobustMutex), kChunkPayload, kMaxCacheKey,
+      kStoreBytes,    kBytesPerEntry, kCacheMagic};
+  std::uint64_t hash = kFnvBasis;
+  for (const std::uint64_t part : parts) hash = fnv1a(hash, &part, sizeof part);
+  return static_cast<std::uint32_t>(hash ^ (hash >> 32));
 }
 
 std::size_t SessionCache::header_bytes() { return align_up(sizeof(Header), 64); }

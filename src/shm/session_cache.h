@@ -53,6 +53,12 @@ class SessionCache {
   // Lays out an empty cache in [memory, memory + size). Call once, before forking.
   // nullptr when the region is too small for the index (bytes_needed() always fits).
   static SessionCache* create(void* memory, std::size_t size);
+  // The layout of every structure create() lays out, as one number: the cache's own
+  // revision (bumped when a field's meaning changes) folded with the sizes of its
+  // header, entries and chunks and the constants that place them. A build whose
+  // cache is laid out differently has another number; SharedSegment folds it into
+  // the segment's version, so a graceful restart never reattaches such a cache.
+  static std::uint32_t layout_version();
 
   // copy_data = false: only the metadata (version, times, flags), no data copy.
   std::optional<CachedSession> get(std::string_view key, std::int64_t now, bool copy_data = true);

@@ -1,9 +1,11 @@
 #include "node/shared_segment.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "shm/shm_test_util.h"
@@ -151,6 +153,91 @@ TEST(SharedSegment, ChangedCacheSizeGetsANewSegment) {
   ASSERT_NE((*second)->cache(), nullptr);
   EXPECT_FALSE((*second)->cache()->get("sess.old", kNow).has_value());
   EXPECT_GE((*second)->cache()->stats().capacity_bytes, 1900u * 1024);
+}
+
+// The version covers the cache: a build whose cache is laid out differently
+// (another SessionCache::layout_version()) has another segment version.
+TEST(SharedSegment, VersionCoversTheCacheLayout) {
+  const std::uint32_t cache_layout = SessionCache::layout_version();
+  EXPECT_EQ(SharedSegment::layout_version(), SharedSegment::layout_version(cache_layout));
+  EXPECT_NE(SharedSegment::layout_version(cache_layout + 1),
+            SharedSegment::layout_version(cache_layout));
+  EXPECT_NE(SharedSegment::layout_version(cache_layout ^ 0x80000000u),
+            SharedSegment::layout_version(cache_layout));
+}
+
+TEST(SharedSegment, MayReattachOnlyTheSameSegmentOfTheSameBuild) {
+  const std::uint32_t version = SharedSegment::layout_version();
+  auto created = SharedSegment::create_or_reattach(1 << 20);
+  ASSERT_TRUE(created.ok()) << created.error();
+  Released release{*created};
+  const SegmentStamp stamp = *reinterpret_cast<const SegmentStamp*>(*created);
+  const std::size_t bytes = (*created)->mapped_bytes();
+  EXPECT_TRUE(SharedSegment::may_reattach(stamp, version, 1 << 20, bytes));
+
+  EXPECT_FALSE(SharedSegment::may_reattach(
+      stamp, SharedSegment::layout_version(SessionCache::layout_version() + 1), 1 << 20, bytes));
+  EXPECT_FALSE(SharedSegment::may_reattach(stamp, version, 2 << 20, bytes));
+  EXPECT_FALSE(SharedSegment::may_reattach(stamp, version, 1 << 20, bytes + 4096));
+  SegmentStamp not_ours = stamp;
+  not_ours.magic ^= 1;
+  EXPECT_FALSE(SharedSegment::may_reattach(not_ours, version, 1 << 20, bytes));
+}
+
+// True while `address` is mapped in this process (mincore fails with ENOMEM on a
+// hole).
+bool is_mapped(const void* address) {
+  unsigned char residency[1];
+  return mincore(const_cast<void*>(address), 1, residency) == 0;
+}
+
+// Regression: the segment version ignored the cache's own layout, so a graceful
+// restart into a build whose cache differs (Entry, Chunk or its header) reattached
+// a cache it would misread. Here the old segment is made as such a build makes it.
+TEST(SharedSegment, GracefulRestartIntoOtherCacheLayoutMakesANewSegment) {
+  const std::uint32_t other_build =
+      SharedSegment::layout_version(SessionCache::layout_version() + 1);
+  ASSERT_NE(other_build, SharedSegment::layout_version());
+  auto old = SharedSegment::create_or_reattach(1 << 20, other_build);
+  ASSERT_TRUE(old.ok()) << old.error();
+  ASSERT_TRUE((*old)->cache()->put("sess.old", session_with("old layout"), kNow));
+  Counters::add((*old)->counters().migrations, 2);
+  SharedSegment* const old_address = *old;
+  SharedSegment::release(*old, /*keep_for_restart=*/true);
+
+  auto next = SharedSegment::create_or_reattach(1 << 20);  // this build
+  ASSERT_TRUE(next.ok()) << next.error();
+  Released release{*next};
+  EXPECT_FALSE((*next)->reattached());
+  EXPECT_EQ((*next)->reattach_count(), 0u);
+  EXPECT_EQ((*next)->counters().migrations.load(), 0u);
+  ASSERT_NE((*next)->cache(), nullptr);
+  EXPECT_FALSE((*next)->cache()->get("sess.old", kNow).has_value());
+  std::string problem;
+  EXPECT_TRUE((*next)->cache()->check_consistency(&problem)) << problem;
+  // Not leaked: the old mapping is gone from this process (the kernel may have
+  // handed its address to the new segment).
+  if (*next != old_address) EXPECT_FALSE(is_mapped(old_address));
+  // Nor recorded any more: a later start of this build does not find it.
+  EXPECT_EQ(std::getenv("CLUSTERED_SESSION_SEGMENT"), nullptr);
+}
+
+// The same restart between two builds of one cache layout keeps the segment.
+TEST(SharedSegment, GracefulRestartIntoTheSameCacheLayoutReattaches) {
+  const std::uint32_t build = SharedSegment::layout_version(SessionCache::layout_version() + 1);
+  auto old = SharedSegment::create_or_reattach(1 << 20, build);
+  ASSERT_TRUE(old.ok()) << old.error();
+  ASSERT_TRUE((*old)->cache()->put("sess.kept", session_with("same layout"), kNow));
+  SharedSegment::release(*old, /*keep_for_restart=*/true);
+
+  auto next = SharedSegment::create_or_reattach(1 << 20, build);
+  ASSERT_TRUE(next.ok()) << next.error();
+  Released release{*next};
+  EXPECT_EQ(*next, *old);
+  EXPECT_TRUE((*next)->reattached());
+  const auto got = (*next)->cache()->get("sess.kept", kNow);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->data, "same layout");
 }
 
 }  // namespace
