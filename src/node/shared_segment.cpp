@@ -109,7 +109,8 @@ bool is_mapped(std::uintptr_t address, std::size_t size) {
 }  // namespace
 
 Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
-                                                         std::uint32_t version) {
+                                                         std::uint32_t version,
+                                                         const Clock& clock) {
   if (const char* recorded = std::getenv(kReattachVariable); recorded != nullptr) {
     std::uintptr_t address = 0;
     unsigned long long size = 0;
@@ -165,7 +166,7 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   new (&segment->health()) NodeHealthTable{};
   segment->locks().init();
   new (&segment->takeover_watch()) TakeoverWatch{};
-  segment->takeover_watch().start(static_cast<std::int64_t>(std::time(nullptr)));
+  segment->takeover_watch().start(clock.wall_s());
   if (cache_size > 0) {
     SessionCache::create(static_cast<char*>(memory) + cache_offset,
                          SessionCache::bytes_needed(cache_size));

@@ -23,6 +23,7 @@
 #include "shm/takeover_watch.h"
 #include "stats/counters.h"
 #include "store/node_health.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace clustered {
@@ -56,9 +57,10 @@ class SharedSegment {
   // children keep sharing one cache and no segment is leaked. A recorded segment
   // that may not be reattached is unmapped in this process (old children keep
   // theirs until they exit). `version` is this build's; tests pass another to act
-  // as another build.
+  // as another build. `clock` dates the new segment's takeover watch.
   static Result<SharedSegment*> create_or_reattach(std::size_t cache_size,
-                                                   std::uint32_t version = layout_version());
+                                                   std::uint32_t version = layout_version(),
+                                                   const Clock& clock = system_clock());
 
   // Unmaps unless a reattach is expected (same process, restart): see .cpp.
   static void release(SharedSegment* segment, bool keep_for_restart);

@@ -163,13 +163,13 @@ Cluster::~Cluster() {
 }
 
 void Cluster::boot(AppNode& app) {
-  auto segment = SharedSegment::create_or_reattach(options_.cache_size);
+  auto segment = SharedSegment::create_or_reattach(options_.cache_size,
+                                                   SharedSegment::layout_version(), app.clock);
   if (!segment) {
     std::fprintf(stderr, "simulator: %s\n", segment.error().c_str());
     std::abort();
   }
   app.segment = *segment;
-  app.segment->takeover_watch().start(app.clock.wall_s());
   app.locks = std::make_unique<SimLockTable>();
   app.up = true;
   make_processes(app);
