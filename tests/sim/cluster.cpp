@@ -572,7 +572,7 @@ void Cluster::finish(Request& request) {
     return;
   }
   oracle_.on_ack(out.user, request.op == Op::kLogout, request.op == Op::kIncrement,
-                 out.cookie.empty(), out.id,
+                 out.cookie, out.id,
                  out.written, request.replay, world_.mono_ms, who);
 }
 

@@ -73,11 +73,15 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
   }
 }
 
-void Oracle::on_ack(int user, bool logout, bool increment, bool fresh, const std::string& id,
-                    const std::string& written, bool replay, std::int64_t now_ms,
-                    const std::string& where) {
+void Oracle::on_ack(int user, bool logout, bool increment, const std::string& sent,
+                    const std::string& id, const std::string& written, bool replay,
+                    std::int64_t now_ms, const std::string& where) {
   if (replay) return;  // another client's response: the user's jar is not touched
   User& u = users_[user];
+  // A session the jar dropped: its response sets no cookie unless its ID moved,
+  // and then the browser takes that one as a fresh session.
+  const bool fresh = sent.empty() || (u.abandoned.count(sent) != 0 && id != sent);
+  if (!sent.empty() && u.abandoned.count(sent) != 0 && id == sent) return;
   if (u.maybe_ended) {
     // The failed logout did take effect when this request found nothing.
     u.maybe_ended = false;
@@ -90,7 +94,9 @@ void Oracle::on_ack(int user, bool logout, bool increment, bool fresh, const std
   bool garbled = false;
   const std::optional<SessionValue> value = decode_session(written, &garbled);
   if (fresh && !u.cookie.empty() && !logout) {
-    u.old_cookies.push_back(u.cookie);
+    // The jar's session is abandoned, not moved: it is another session, so its
+    // ID is no old cookie of this one (reading its own older data is right).
+    u.abandoned.insert(u.cookie);
     u.cookie = id;
     u.moved_at_ms = now_ms;
     u.acked_counts.clear();

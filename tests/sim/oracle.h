@@ -52,10 +52,11 @@ class Oracle {
                std::int64_t now_ms, const std::string& where);
   // The response reached the user: `id` is the session ID it ended with, `written`
   // what it left in the session (empty after a logout).
-  // `fresh`: the request came without a cookie, so it made a new session; when
-  // another response set the jar meanwhile, this one's Set-Cookie replaces it (as
-  // a browser does) and the user carries on with this session.
-  void on_ack(int user, bool logout, bool increment, bool fresh, const std::string& id,
+  // `sent`: the cookie the request came with. Without one it made a new session;
+  // when another response set the jar meanwhile, this one's Set-Cookie replaces
+  // it (as a browser does) and the user carries on with this session. A response
+  // for a session the jar has abandoned so is another session's business.
+  void on_ack(int user, bool logout, bool increment, const std::string& sent, const std::string& id,
               const std::string& written, bool replay, std::int64_t now_ms,
               const std::string& where);
   // `ending`: a logout or regeneration that failed may still have destroyed the
@@ -71,6 +72,7 @@ class Oracle {
   struct User {
     std::string cookie;
     std::vector<std::string> old_cookies;
+    std::set<std::string> abandoned;  // sessions the jar dropped for a fresh one
     int epoch = 0;
     int acked_count = 0;
     std::set<int> acked_counts;  // of this epoch, by acknowledged increments
