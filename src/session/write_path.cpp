@@ -73,6 +73,11 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     CachedSession entry{std::string(data), version, c_.local_expiry(now), now, true,
                         c_.remote.address(at.store_index).id};
     cached = c_.cache->put(at.key, entry, now);
+  } else if (at.routed_here && c_.cache != nullptr) {
+    // Ours, but written while this node cannot vouch for its copies (no complete
+    // takeover check lately): the copy it holds is older now, and must not be
+    // served when trust returns.
+    c_.cache->remove(at.key);
   }
   auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl());
   if (written) {

@@ -1,6 +1,7 @@
 #include "sim/cluster.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <climits>
 #include <cstdio>
 
@@ -68,6 +69,9 @@ struct Cluster::Request {
   std::uint64_t faults_at_start = 0;
   bool clean_start = false;
   Oracle::Snapshot start;
+  std::int64_t started_ms = 0;
+  std::int64_t finished_ms = -1;  // -1 while running
+  bool moved = false;             // ended with another ID for the same session
   std::unique_ptr<Fiber> fiber;
 };
 
@@ -82,40 +86,49 @@ class Cluster::Link final : public StoreNode {
 
   const NodeAddress& address() const override { return client_->address(); }
   StoreReply get(std::string_view key) override {
-    return call([&] { return client_->get(key); });
+    return call("get", key, [&] { return client_->get(key); });
   }
   StoreReply set(std::string_view key, std::string_view value, std::uint32_t ttl) override {
-    return call([&] { return client_->set(key, value, ttl); });
+    return call("set", key, [&] { return client_->set(key, value, ttl); });
   }
   StoreReply add(std::string_view key, std::string_view value, std::uint32_t ttl) override {
-    return call([&] { return client_->add(key, value, ttl); });
+    return call("add", key, [&] { return client_->add(key, value, ttl); });
   }
   StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
                  std::uint64_t token) override {
-    return call([&] { return client_->cas(key, value, ttl, token); });
+    return call("cas", key, [&] { return client_->cas(key, value, ttl, token); });
   }
   StoreReply append(std::string_view key, std::string_view value) override {
-    return call([&] { return client_->append(key, value); });
+    return call("append", key, [&] { return client_->append(key, value); });
   }
   StoreReply touch(std::string_view key, std::uint32_t ttl) override {
-    return call([&] { return client_->touch(key, ttl); });
+    return call("touch", key, [&] { return client_->touch(key, ttl); });
   }
   StoreReply remove(std::string_view key) override {
-    return call([&] { return client_->remove(key); });
+    return call("remove", key, [&] { return client_->remove(key); });
   }
   StoreReply ping() override {
-    return call([&] { return client_->ping(); });
+    return call("ping", {}, [&] { return client_->ping(); });
   }
 
  private:
   template <class Call>
-  StoreReply call(Call store_call) {
+  StoreReply call(const char* verb, std::string_view key, Call store_call) {
     Fiber::yield();
+    StoreReply reply;
     if (cluster_.apps_[app_]->partitioned[memcached_]) {
       cluster_.advance_ms(cluster_.options_.io_timeout_ms);
-      return StoreReply::with(StoreCode::kTimeout, "timed out (partitioned from this app node)");
+      reply = StoreReply::with(StoreCode::kTimeout, "timed out (partitioned from this app node)");
+    } else {
+      reply = store_call();
     }
-    return store_call();
+    // CLUSTER_SIM_STORE_TRACE=1: every store call in the trace (for debugging).
+    if (cluster_.trace_store_) {
+      cluster_.note("  r" + std::to_string(cluster_.running_) + "@" + cluster_.apps_[app_]->route + " -> " + address().id + " " + verb + " " +
+                    std::string(key) + ": " + (reply.ok() ? std::string("ok") : std::string(describe(reply.code)) + " " + reply.message) +
+                    (!reply.value ? std::string() : " \"" + reply.value->substr(0, 60) + "\""));
+    }
+    return reply;
   }
 
   Cluster& cluster_;
@@ -131,7 +144,8 @@ Cluster::Cluster(std::uint64_t seed, ClusterOptions options)
       memcached_clock_(std::make_unique<WorldClock>(world_)),
       // A takeover check is due each interval, in whole seconds, so an old owner
       // may answer an old cookie for up to two intervals and a step after a move.
-      oracle_(2 * options.takeover_check_interval_s * 1000 + 1000) {
+      oracle_(2 * options.takeover_check_interval_s * 1000 + 1000),
+      trace_store_(std::getenv("CLUSTER_SIM_STORE_TRACE") != nullptr) {
   for (int i = 0; i < options_.memcached_nodes; ++i) {
     NodeAddress address;
     address.id = "n" + std::to_string(i + 1);
@@ -214,7 +228,10 @@ void Cluster::heal_everything() {
   }
   for (int m = 0; m < memcached_count(); ++m) {
     if (memcached_state_[m] == McState::kFrozen) memcached_[m]->thaw();
-    if (memcached_state_[m] == McState::kStopped) memcached_[m]->start();
+    if (memcached_state_[m] == McState::kStopped) {
+      note("heal: memcached " + memcached_[m]->address().id + " started (empty)");
+      memcached_[m]->start();
+    }
     memcached_state_[m] = McState::kUp;
   }
   ++faults_;
@@ -231,6 +248,8 @@ int Cluster::add_user() { return oracle_.add_user(); }
 const std::string& Cluster::route(int node) const { return apps_[node]->route; }
 bool Cluster::app_up(int node) const { return apps_[node]->up; }
 const Counters& Cluster::counters(int node) const { return apps_[node]->segment->counters(); }
+SharedSegment& Cluster::segment(int node) { return *apps_[node]->segment; }
+std::int64_t Cluster::wall_s(int node) const { return apps_[node]->clock.wall_s(); }
 const RequestOutcome& Cluster::outcome(int request) const { return requests_[request]->outcome; }
 
 void Cluster::note(std::string line) {
@@ -354,6 +373,7 @@ int Cluster::start_request(int user, Op op, std::optional<int> node,
   request->outcome.cookie = replay_cookie ? *replay_cookie : oracle_.cookie(user);
   request->outcome.node = node ? *node : pick_node(request->outcome.cookie);
   request->start = oracle_.snapshot(user);
+  request->started_ms = world_.mono_ms;
   request->faults_at_start = faults_;
   request->clean_start = !faults_active() && fault_free_since_ms_ != LLONG_MAX &&
                          world_.mono_ms - fault_free_since_ms_ >= kSettleMs;
@@ -383,6 +403,29 @@ bool Cluster::runnable(const Request& request) const {
   const SimLocks* locks = app.processes[request.process].locks.get();
   if (locks == nullptr || locks->parked_on == nullptr) return true;
   return locks->parked_on->granted || locks->parked_on->timed_out;
+}
+
+// Two requests of one session on two app nodes at once, one of them moving
+// it (a takeover beside a slow request on the old owner): the trace says so,
+// since what the oracle then sees is issue 14's unconditional-write class.
+void Cluster::note_overlapping_move(const Request& request) {
+  if (request.replay) return;
+  for (const auto& other : requests_) {
+    if (other.get() == &request || other->replay || other->outcome.user != request.outcome.user ||
+        other->outcome.node == request.outcome.node || other->outcome.node < 0) {
+      continue;
+    }
+    const bool overlaps = other->started_ms <= request.finished_ms &&
+                          (other->finished_ms < 0 || other->finished_ms >= request.started_ms);
+    if (!overlaps || !(request.moved || other->moved)) continue;
+    const Request& mover = request.moved ? request : *other;
+    const Request& beside = request.moved ? *other : request;
+    note("overlap: r" + std::to_string(mover.outcome.request) + "@" +
+         apps_[mover.outcome.node]->route + " moved the session while r" +
+         std::to_string(beside.outcome.request) + "@" + apps_[beside.outcome.node]->route +
+         " ran");
+    return;
+  }
 }
 
 int Cluster::in_flight(int user, bool exclusive_only) const {
@@ -444,7 +487,9 @@ bool Cluster::step(std::optional<int> only) {
       break;
     }
   }
+  running_ = request.outcome.request;
   request.fiber->resume();
+  running_ = -1;
   advance_ms(static_cast<std::int64_t>(random_.below(kMaxStepMs)));
   if (request.fiber->finished() && !request.outcome.done) finish(request);
   if (fault_free_since_ms_ == LLONG_MAX && !faults_active()) fault_free_since_ms_ = world_.mono_ms;
@@ -571,8 +616,14 @@ void Cluster::finish(Request& request) {
                        out.error, !clean, who);
     return;
   }
+  // A request that found no session under its cookie (none sent, or one the
+  // handler refused) made a new one: to the oracle it came without a cookie.
+  const bool made_new = out.read.empty() && out.id != out.cookie;
+  request.finished_ms = world_.mono_ms;
+  request.moved = !made_new && !out.cookie.empty() && out.id != out.cookie;
+  note_overlapping_move(request);
   oracle_.on_ack(out.user, request.op == Op::kLogout, request.op == Op::kIncrement,
-                 out.cookie, out.id,
+                 made_new ? std::string() : out.cookie, out.id,
                  out.written, request.replay, world_.mono_ms, who);
 }
 

@@ -113,6 +113,8 @@ class Cluster {
   SimRandom& random() { return random_; }
   testing::MemcachedModel& memcached(int node) { return *memcached_[node]; }
   const Counters& counters(int node) const;
+  SharedSegment& segment(int node);   // an app node's shared segment (it must be up)
+  std::int64_t wall_s(int node) const;  // an app node's own wall clock
   Oracle& oracle() { return oracle_; }
   const std::vector<std::string>& trace() const { return trace_; }
   const std::string& route(int node) const;
@@ -137,6 +139,7 @@ class Cluster {
   void kill_processes(int node);
   void fault(const std::string& what);
   int pick_node(const std::string& cookie);
+  void note_overlapping_move(const Request& request);
   bool runnable(const Request& request) const;
   void run_request(Request& request);
   void finish(Request& request);
@@ -152,6 +155,8 @@ class Cluster {
   std::vector<std::unique_ptr<AppNode>> apps_;
   std::vector<std::unique_ptr<Request>> requests_;
   Oracle oracle_;
+  bool trace_store_ = false;
+  int running_ = -1;  // the request whose fiber runs now
   std::vector<std::string> trace_;
   int next_round_robin_ = 0;
   std::uint64_t faults_ = 0;

@@ -23,6 +23,24 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
            "key is skipped when that node is down and never retried, so when it resumes the old "
            "cookie opens the old copy.";
   }
+  // A memcached node that comes back (restarted, or started after a stop) is
+  // empty; owners re-seed nothing until a touch, so the copy that remains is
+  // the cache of an owner that may die, idle, or stop trusting it.
+  if (violation.kind == "lost" &&
+      (trace_has(result, " restarted empty") || trace_has(result, " started (empty)"))) {
+    return "issue 14, item 3: memcached restarted empty, or evicting. An unchanged session is "
+           "re-written only at the next touch (up to touch_interval, 60 s), and a node idle for "
+           "30 s drops its synced copies: an owner that dies, or just idles, after a memcached "
+           "restart loses the sessions.";
+  }
+  // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
+  if ((violation.kind == "lost" || violation.kind == "lost update") &&
+      trace_has(result, "overlap: ")) {
+    return "issue 14, item 5: A write never destroys a forward or a newer copy. A slow request "
+           "on the old owner that overlaps a takeover ends by writing over the forward (or the "
+           "takeover copies the session before the old owner's last write): an acknowledged "
+           "change is lost, or two live sessions.";
+  }
   return std::nullopt;
 }
 

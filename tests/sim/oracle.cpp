@@ -27,7 +27,7 @@ int Oracle::add_user() {
 }
 
 Oracle::Snapshot Oracle::snapshot(int user) const {
-  return Snapshot{users_[user].epoch, users_[user].acked_count};
+  return Snapshot{users_[user].epoch, users_[user].acked_count, users_[user].maybe_ended};
 }
 
 void Oracle::violate(std::string kind, std::string detail) {
@@ -58,7 +58,7 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
     return;
   }
   if (!value) {
-    if (start.acked_count > 0 && !u.maybe_ended) {
+    if (start.acked_count > 0 && !start.maybe_ended && !u.maybe_ended) {
       violate("lost", where + " started empty; count " + std::to_string(start.acked_count) +
                           " of epoch " + std::to_string(start.epoch) + " was acknowledged");
     }

@@ -40,6 +40,7 @@ class Oracle {
   struct Snapshot {
     int epoch = 0;
     int acked_count = 0;
+    bool maybe_ended = false;  // a failed logout may have ended the session
   };
 
   int add_user();

@@ -8,7 +8,7 @@
 // found that fails the same way (a file --replay takes) and its trace.
 // Histories whose violations are all known issue-14 classes (sim/known_issues.h)
 // are counted per class and listed at the end with their seeds; they do not stop
-// the run unless --strict is given.
+// the run unless --strict is given. --no-shrink prints the whole failing history.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -53,12 +53,13 @@ int main(int argc, char** argv) {
   int length = 120;
   FaultMix mix;
   bool strict = false;
+  bool no_shrink = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg == "--replay" && value != nullptr) return replay(value);
-    if (arg == "--strict") {
-      strict = true;
+    if (arg == "--strict" || arg == "--no-shrink") {
+      (arg == "--strict" ? strict : no_shrink) = true;
       continue;
     }
     if (arg == "--seeds" && value != nullptr) {
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: cluster_sim [--seeds N (0 = no end)] [--from S] [--length L] "
-                   "[--mix tolerated|everything] [--strict] | --replay FILE\n");
+                   "[--mix tolerated|everything] [--strict] [--no-shrink] | --replay FILE\n");
       return 2;
     }
     ++i;
@@ -106,8 +107,8 @@ int main(int argc, char** argv) {
       const std::string kind = result.violations.front().kind;
       std::printf("seed %llu: %s: %s\n", static_cast<unsigned long long>(seed), kind.c_str(),
                   result.violations.front().detail.c_str());
-      const History shortest = shrink(history, [&](const HistoryResult& r) {
-        return !r.clean() && r.violations.front().kind == kind;
+      const History shortest = no_shrink ? history : shrink(history, [&](const HistoryResult& r) {
+        return !r.clean() && r.violations.front().kind == kind && !known_issue(r);
       });
       std::printf("shortest history that fails the same way (cluster_sim --replay FILE):\n%s\n%s",
                   shortest.str().c_str(), run_history(shortest).report().c_str());
