@@ -284,6 +284,7 @@ void Cluster::fault(const std::string& what) {
 void Cluster::kill_app_node(int node) {
   AppNode& app = *apps_[node];
   fault("kill app node " + app.route);
+  oracle_.on_node_killed(node);
   kill_processes(node);
   app.processes.clear();
   SharedSegment::release(app.segment, false);
@@ -405,14 +406,42 @@ bool Cluster::runnable(const Request& request) const {
   return locks->parked_on->granted || locks->parked_on->timed_out;
 }
 
-// Two requests of one session on two app nodes at once, one of them moving
-// it (a takeover beside a slow request on the old owner): the trace says so,
+// A lock timeout is the designed answer to a request that holds the session
+// longer than lock_timeout (a history's "advance" while it runs); one with no
+// such holder is a lock that was never released, and stays a liveness failure.
+bool Cluster::waited_on_a_slow_request(const Request& request) const {
+  if (request.outcome.error.find("waiting for the lock") == std::string::npos) return false;
+  return std::any_of(requests_.begin(), requests_.end(), [&](const auto& other) {
+    if (other.get() == &request || other->outcome.user != request.outcome.user ||
+        other->outcome.node != request.outcome.node) {
+      return false;
+    }
+    const std::int64_t end = other->finished_ms < 0 ? world_.mono_ms : other->finished_ms;
+    const std::int64_t overlap =
+        std::min(end, request.finished_ms) - std::max(other->started_ms, request.started_ms);
+    return overlap >= options_.lock_timeout_ms;
+  });
+}
+
+// A node that failed stays marked down in the segment until one process's
+// probe (once per retry_interval) answers, however long ago the failure was:
+// requests beside that probe fail fast. The first requests after a fault has
+// healed may therefore fail (docs/design.md, "Invariants"); a node marked down
+// that no fault ever touched would still count as a liveness failure.
+bool Cluster::failed_fast_during_a_probe(const Request& request) const {
+  return request.outcome.error.find("marked down after a recent failure") != std::string::npos &&
+         faults_ > 0;
+}
+
+// Two requests of one session at once, one of them moving it (a takeover
+// beside a slow request on the old owner, or parallel requests that both take
+// the session over or relocate it): the trace says so,
 // since what the oracle then sees is issue 14's unconditional-write class.
 void Cluster::note_overlapping_move(const Request& request) {
   if (request.replay) return;
   for (const auto& other : requests_) {
     if (other.get() == &request || other->replay || other->outcome.user != request.outcome.user ||
-        other->outcome.node == request.outcome.node || other->outcome.node < 0) {
+        other->outcome.node < 0) {
       continue;
     }
     const bool overlaps = other->started_ms <= request.finished_ms &&
@@ -594,7 +623,10 @@ void Cluster::run_request(Request& request) {
   hook(std::string(unchanged ? "update_timestamp" : "write") + "(" + id + ") = " +
        (saved ? "ok" : saved.error()));
   Status closed = handler.close();
-  for (const auto& warning : handler.take_warnings()) hook("warning: " + warning);
+  for (const auto& warning : handler.take_warnings()) {
+    hook("warning: " + warning);
+    if (warning.find("kept on this node") != std::string::npos) out.local_only = true;
+  }
   if (!saved) return failed("write", saved.error());
   if (!closed) return failed("close", closed.error());
   out.ok = true;
@@ -611,7 +643,10 @@ void Cluster::finish(Request& request) {
   }
   const std::string who = "r" + std::to_string(out.request);
   if (!out.ok) {
-    const bool clean = request.clean_start && request.faults_at_start == faults_ && !faults_active();
+    request.finished_ms = world_.mono_ms;
+    const bool clean = request.clean_start && request.faults_at_start == faults_ &&
+                       !faults_active() && !waited_on_a_slow_request(request) &&
+                       !failed_fast_during_a_probe(request);
     oracle_.on_failure(out.user, request.op == Op::kLogout || request.op == Op::kRegenerate,
                        out.error, !clean, who);
     return;
@@ -625,6 +660,7 @@ void Cluster::finish(Request& request) {
   oracle_.on_ack(out.user, request.op == Op::kLogout, request.op == Op::kIncrement,
                  made_new ? std::string() : out.cookie, out.id,
                  out.written, request.replay, world_.mono_ms, who);
+  oracle_.on_durability(out.user, request.replay, out.local_only ? out.node : -1);
 }
 
 }  // namespace clustered::sim

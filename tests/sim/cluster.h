@@ -140,6 +140,8 @@ class Cluster {
   void fault(const std::string& what);
   int pick_node(const std::string& cookie);
   void note_overlapping_move(const Request& request);
+  bool waited_on_a_slow_request(const Request& request) const;
+  bool failed_fast_during_a_probe(const Request& request) const;
   bool runnable(const Request& request) const;
   void run_request(Request& request);
   void finish(Request& request);

@@ -88,6 +88,7 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
     bool empty_garbled = false;
     if (!decode_session(written, &empty_garbled) || (increment && written == encode_session({u.epoch, 1}))) {
       u.acked_count = 0;
+      u.durable_count = 0;
       u.acked_counts.clear();
     }
   }
@@ -100,6 +101,7 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
     u.cookie = id;
     u.moved_at_ms = now_ms;
     u.acked_counts.clear();
+    u.durable_count = 0;
     u.acked_count = value && value->epoch == u.epoch ? value->count : 0;
     if (value && value->epoch == u.epoch) u.acked_counts.insert(value->count);
     return;
@@ -114,6 +116,7 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
     u.cookie.clear();
     ++u.epoch;
     u.acked_count = 0;
+    u.durable_count = 0;
     u.acked_counts.clear();
     u.moved_at_ms = now_ms;
     return;
@@ -124,6 +127,26 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
                                " a second time: one of two acknowledged increments was lost");
   }
   if (value->count > u.acked_count) u.acked_count = value->count;
+}
+
+void Oracle::on_durability(int user, bool replay, int local_node) {
+  if (replay) return;
+  User& u = users_[user];
+  if (local_node < 0) {
+    u.durable_count = u.acked_count;
+    u.local_node = -1;
+  } else {
+    u.local_node = local_node;
+  }
+}
+
+void Oracle::on_node_killed(int node) {
+  for (User& u : users_) {
+    if (u.local_node != node) continue;
+    u.local_node = -1;
+    u.acked_count = u.durable_count;
+    std::erase_if(u.acked_counts, [&](int count) { return count > u.durable_count; });
+  }
 }
 
 void Oracle::on_failure(int user, bool ending, const std::string& error, bool faults_active,

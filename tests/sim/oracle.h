@@ -60,6 +60,12 @@ class Oracle {
   void on_ack(int user, bool logout, bool increment, const std::string& sent, const std::string& id,
               const std::string& written, bool replay, std::int64_t now_ms,
               const std::string& where);
+  // After on_ack: `local_node` >= 0 when the write reached no memcached node and
+  // lives in that app node's cache only (the handler warned "kept on this node").
+  void on_durability(int user, bool replay, int local_node);
+  // The node's cache is gone: changes it alone held are lost, as the design
+  // allows for two faults at once (its store unreachable, then the node dead).
+  void on_node_killed(int node);
   // `ending`: a logout or regeneration that failed may still have destroyed the
   // session (the primary copy went, a replica did not answer): the user's next
   // request may find it gone.
@@ -79,6 +85,8 @@ class Oracle {
     std::set<int> acked_counts;  // of this epoch, by acknowledged increments
     std::int64_t moved_at_ms = 0;
     bool maybe_ended = false;
+    int durable_count = 0;  // the count last acknowledged with a copy in memcached
+    int local_node = -1;    // the app node holding newer acknowledged counts alone
   };
   void violate(std::string kind, std::string detail);
 

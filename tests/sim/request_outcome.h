@@ -16,6 +16,7 @@ struct RequestOutcome {
   bool done = false;
   bool ok = false;         // every hook succeeded and the response went back
   bool killed = false;     // its app node died under it
+  bool local_only = false;  // acknowledged with the write kept in the node's cache only
   std::string error;
 };
 
