@@ -1,4 +1,4 @@
-// INI settings (DESIGN.md §2). Each value is checked when set; an out-of-range
+// INI settings (README "php.ini"). Each value is checked when set; an out-of-range
 // value is refused with a warning naming the setting, and the old value stays.
 #include "settings.h"
 

@@ -1,4 +1,4 @@
-// session.save_path grammar (DESIGN.md §2):
+// session.save_path grammar (README "php.ini"):
 //   node[,node...]   node := [ID=]HOST:PORT | [ID=]unix:/path | [ID=][IPv6]:PORT
 // Nodes without an id are named n1, n2, ... by their position.
 #pragma once

@@ -1,4 +1,4 @@
-// Session IDs of the form <random>-<store>.<route> (DESIGN.md §2).
+// Session IDs of the form <random>-<store>.<route> (docs/design.md, "The model"; README "How it works").
 #pragma once
 
 #include <cstddef>

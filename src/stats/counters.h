@@ -1,4 +1,4 @@
-// Counters shared by all children of a node (DESIGN.md §2). Lock-free atomics in
+// Counters shared by all children of a node (docs/design.md, "Counters"). Lock-free atomics in
 // shared memory, so a child killed at any point can never leave them locked.
 //
 // CLUSTERED_COUNTERS is the one place a counter is declared: its name and a
