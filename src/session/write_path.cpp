@@ -70,7 +70,11 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
   // never serves an older copy than the one it just tried to store.
   bool cached = false;
   if (at.owned) {
-    CachedSession entry{std::string(data), version, c_.local_expiry(now), now, true,
+    CachedSession entry{std::string(data),
+                        version,
+                        c_.local_expiry(now),
+                        now,
+                        true,
                         c_.remote.address(at.store_index).id};
     cached = c_.cache->put(at.key, entry, now);
   } else if (at.routed_here && c_.cache != nullptr) {

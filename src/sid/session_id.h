@@ -1,4 +1,5 @@
-// Session IDs of the form <random>-<store>.<route> (docs/design.md, "The model"; README "How it works").
+// Session IDs of the form <random>-<store>.<route> (docs/design.md, "The model"; README "How it
+// works").
 #pragma once
 
 #include <cstddef>
@@ -44,10 +45,9 @@ std::optional<SessionId> parse_session_id(std::string_view text);
 bool is_key_safe_session_id(std::string_view text, std::size_t max_length);
 
 // The random part, made the way PHP's php_session_create_id() does it: random
-// bytes from `entropy` (getrandom() in production) turned into `bits_per_character`-bit characters. The
-// length is raised when needed so the part carries at least kMinRandomBits.
-Result<std::string> make_random_part(std::size_t length, int bits_per_character,
-                                     Entropy& entropy);
+// bytes from `entropy` (getrandom() in production) turned into `bits_per_character`-bit characters.
+// The length is raised when needed so the part carries at least kMinRandomBits.
+Result<std::string> make_random_part(std::size_t length, int bits_per_character, Entropy& entropy);
 
 // Length make_random_part() really produces for these settings.
 std::size_t effective_random_length(std::size_t length, int bits_per_character);

@@ -1,9 +1,9 @@
 #include "sim/cluster.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 
 namespace clustered::sim {
 
@@ -81,7 +81,9 @@ struct Cluster::Request {
 class Cluster::Link final : public StoreNode {
  public:
   Link(Cluster& cluster, int app, int memcached)
-      : cluster_(cluster), app_(app), memcached_(memcached),
+      : cluster_(cluster),
+        app_(app),
+        memcached_(memcached),
         client_(cluster.memcached_[memcached]->client(cluster.apps_[app]->clock)) {}
 
   const NodeAddress& address() const override { return client_->address(); }
@@ -124,8 +126,10 @@ class Cluster::Link final : public StoreNode {
     }
     // CLUSTER_SIM_STORE_TRACE=1: every store call in the trace (for debugging).
     if (cluster_.trace_store_) {
-      cluster_.note("  r" + std::to_string(cluster_.running_) + "@" + cluster_.apps_[app_]->route + " -> " + address().id + " " + verb + " " +
-                    std::string(key) + ": " + (reply.ok() ? std::string("ok") : std::string(describe(reply.code)) + " " + reply.message) +
+      cluster_.note("  r" + std::to_string(cluster_.running_) + "@" + cluster_.apps_[app_]->route +
+                    " -> " + address().id + " " + verb + " " + std::string(key) + ": " +
+                    (reply.ok() ? std::string("ok")
+                                : std::string(describe(reply.code)) + " " + reply.message) +
                     (!reply.value ? std::string() : " \"" + reply.value->substr(0, 60) + "\""));
     }
     return reply;
@@ -381,8 +385,8 @@ int Cluster::start_request(int user, Op op, std::optional<int> node,
   Request* raw = request.get();
   requests_.push_back(std::move(request));
   note("r" + std::to_string(number) + " u" + std::to_string(user) + " " + op_name(op) +
-       (raw->replay ? " (old cookie)" : "") + " cookie=" +
-       (raw->outcome.cookie.empty() ? "-" : raw->outcome.cookie) + " -> " +
+       (raw->replay ? " (old cookie)" : "") +
+       " cookie=" + (raw->outcome.cookie.empty() ? "-" : raw->outcome.cookie) + " -> " +
        (raw->outcome.node >= 0 ? apps_[raw->outcome.node]->route : "no node up"));
   if (raw->outcome.node < 0 || !apps_[raw->outcome.node]->up) {
     raw->outcome.done = true;
@@ -451,8 +455,7 @@ void Cluster::note_overlapping_move(const Request& request) {
     const Request& beside = request.moved ? *other : request;
     note("overlap: r" + std::to_string(mover.outcome.request) + "@" +
          apps_[mover.outcome.node]->route + " moved the session while r" +
-         std::to_string(beside.outcome.request) + "@" + apps_[beside.outcome.node]->route +
-         " ran");
+         std::to_string(beside.outcome.request) + "@" + apps_[beside.outcome.node]->route + " ran");
     return;
   }
 }
@@ -575,7 +578,8 @@ void Cluster::run_request(Request& request) {
 
   // The page.
   bool garbled = false;
-  SessionValue value = decode_session(data, &garbled).value_or(SessionValue{request.start.epoch, 0});
+  SessionValue value =
+      decode_session(data, &garbled).value_or(SessionValue{request.start.epoch, 0});
   std::string session = data;
   std::string read_for_id = data;
   switch (request.op) {
@@ -620,8 +624,8 @@ void Cluster::run_request(Request& request) {
   // session_write_close(): write, or update_timestamp when unchanged (lazy_write).
   const bool unchanged = session == read_for_id;
   Status saved = unchanged ? handler.update_timestamp(id, session) : handler.write(id, session);
-  hook(std::string(unchanged ? "update_timestamp" : "write") + "(" + id + ") = " +
-       (saved ? "ok" : saved.error()));
+  hook(std::string(unchanged ? "update_timestamp" : "write") + "(" + id +
+       ") = " + (saved ? "ok" : saved.error()));
   Status closed = handler.close();
   for (const auto& warning : handler.take_warnings()) {
     hook("warning: " + warning);
@@ -658,8 +662,8 @@ void Cluster::finish(Request& request) {
   request.moved = !made_new && !out.cookie.empty() && out.id != out.cookie;
   note_overlapping_move(request);
   oracle_.on_ack(out.user, request.op == Op::kLogout, request.op == Op::kIncrement,
-                 made_new ? std::string() : out.cookie, out.id,
-                 out.written, request.replay, world_.mono_ms, who);
+                 made_new ? std::string() : out.cookie, out.id, out.written, request.replay,
+                 world_.mono_ms, who);
   oracle_.on_durability(out.user, request.replay, out.local_only ? out.node : -1);
 }
 

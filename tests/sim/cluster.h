@@ -89,12 +89,12 @@ class Cluster {
   int in_flight(int user, bool exclusive_only = false) const;
 
   // ---- faults
-  void kill_app_node(int node);     // SIGKILL of everything: segment and cache gone
-  void restart_app_node(int node);  // processes die, segment (cache) kept; or start a dead node
+  void kill_app_node(int node);      // SIGKILL of everything: segment and cache gone
+  void restart_app_node(int node);   // processes die, segment (cache) kept; or start a dead node
   void restart_memcached(int node);  // empty, new pid
   void freeze_memcached(int node);   // every call times out after io_timeout
   void thaw_memcached(int node);
-  void stop_memcached(int node);  // connection refused
+  void stop_memcached(int node);   // connection refused
   void start_memcached(int node);  // empty
   void partition(int app, int memcached, bool cut);
   void skew_clock(int node, std::int64_t ms);  // wall clock steps by ms (either way)
@@ -113,7 +113,7 @@ class Cluster {
   SimRandom& random() { return random_; }
   testing::MemcachedModel& memcached(int node) { return *memcached_[node]; }
   const Counters& counters(int node) const;
-  SharedSegment& segment(int node);   // an app node's shared segment (it must be up)
+  SharedSegment& segment(int node);     // an app node's shared segment (it must be up)
   std::int64_t wall_s(int node) const;  // an app node's own wall clock
   Oracle& oracle() { return oracle_; }
   const std::vector<std::string>& trace() const { return trace_; }

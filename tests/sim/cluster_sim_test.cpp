@@ -73,7 +73,8 @@ TEST(ClusterSimFlows, UnchangedSessionIsTouchedOncePerInterval) {
   ASSERT_TRUE(cluster.request(user, Op::kRead, 0).ok);
   ASSERT_TRUE(cluster.request(user, Op::kRead, 0).ok);
   std::uint64_t touches = 0;
-  for (int m = 0; m < cluster.memcached_count(); ++m) touches += cluster.memcached(m).stats().cmd_touch;
+  for (int m = 0; m < cluster.memcached_count(); ++m)
+    touches += cluster.memcached(m).stats().cmd_touch;
   EXPECT_EQ(touches, 1U);
   EXPECT_EQ(cluster.counters(0).touches_skipped.load(), 1U);
 }
@@ -145,7 +146,7 @@ TEST(ClusterSimFlows, WriteWhileCopiesAreUntrustedLeavesNoOlderCopyInTheCache) {
   TakeoverWatch& watch = cluster.segment(0).takeover_watch();
   const std::int64_t now = cluster.wall_s(0);
   watch.checked_at = now - kNoticeGapSeconds - 1;  // no complete check for too long
-  watch.next_check_at = now + 3600;                 // and another process is checking
+  watch.next_check_at = now + 3600;                // and another process is checking
   const auto& untrusted = cluster.request(user, Op::kIncrement, 0);
   ASSERT_TRUE(untrusted.ok) << untrusted.error;
   EXPECT_EQ(untrusted.written, encode_session({0, 2}));

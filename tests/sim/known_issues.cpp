@@ -17,7 +17,8 @@ bool about_old_cookie(const Violation& violation) {
 std::optional<std::string> explain(const HistoryResult& result, const Violation& violation) {
   // The handler warns "... moved to X, but the forward under its old ID could
   // not be written"; an old cookie then opens the copy left under the old key.
-  if ((violation.kind == "stale" || violation.kind == "resurrected") && about_old_cookie(violation) &&
+  if ((violation.kind == "stale" || violation.kind == "resurrected") &&
+      about_old_cookie(violation) &&
       trace_has(result, "the forward under its old ID could not be written")) {
     return "issue 14, item 6: Relocation while the old store is frozen. The forward under the old "
            "key is skipped when that node is down and never retried, so when it resumes the old "

@@ -52,8 +52,8 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
       violate("resurrected", where + " (old cookie) read epoch " + std::to_string(value->epoch) +
                                  " after logout to epoch " + std::to_string(u.epoch));
     } else if (value->epoch == u.epoch && value->count < u.acked_count) {
-      violate("stale", where + " (old cookie) read count " + std::to_string(value->count) +
-                           ", " + std::to_string(u.acked_count) + " acknowledged");
+      violate("stale", where + " (old cookie) read count " + std::to_string(value->count) + ", " +
+                           std::to_string(u.acked_count) + " acknowledged");
     }
     return;
   }
@@ -86,7 +86,8 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
     // The failed logout did take effect when this request found nothing.
     u.maybe_ended = false;
     bool empty_garbled = false;
-    if (!decode_session(written, &empty_garbled) || (increment && written == encode_session({u.epoch, 1}))) {
+    if (!decode_session(written, &empty_garbled) ||
+        (increment && written == encode_session({u.epoch, 1}))) {
       u.acked_count = 0;
       u.durable_count = 0;
       u.acked_counts.clear();

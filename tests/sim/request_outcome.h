@@ -9,13 +9,13 @@ struct RequestOutcome {
   int request = 0;
   int user = 0;
   int node = 0;
-  std::string cookie;      // the ID the request came with (empty: none)
-  std::string id;          // the ID it ended with (the Set-Cookie when it differs)
-  std::string read;        // what read() returned
-  std::string written;     // what it left in the session
+  std::string cookie;   // the ID the request came with (empty: none)
+  std::string id;       // the ID it ended with (the Set-Cookie when it differs)
+  std::string read;     // what read() returned
+  std::string written;  // what it left in the session
   bool done = false;
-  bool ok = false;         // every hook succeeded and the response went back
-  bool killed = false;     // its app node died under it
+  bool ok = false;          // every hook succeeded and the response went back
+  bool killed = false;      // its app node died under it
   bool local_only = false;  // acknowledged with the write kept in the node's cache only
   std::string error;
 };

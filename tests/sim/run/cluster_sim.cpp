@@ -118,19 +118,20 @@ int main(int argc, char** argv) {
     if (ran % 100 == 0) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::printf("%llu histories, %.0f per minute, %llu expected failures, none failed otherwise\n",
-                  static_cast<unsigned long long>(ran), 60.0 * static_cast<double>(ran) / seconds,
-                  static_cast<unsigned long long>(expected_total));
+      std::printf(
+          "%llu histories, %.0f per minute, %llu expected failures, none failed otherwise\n",
+          static_cast<unsigned long long>(ran), 60.0 * static_cast<double>(ran) / seconds,
+          static_cast<unsigned long long>(expected_total));
       std::fflush(stdout);
     }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("%llu histories in %.1f s (%.0f per minute), %llu expected failures, none failed "
-              "otherwise\n",
-              static_cast<unsigned long long>(ran), seconds,
-              60.0 * static_cast<double>(ran) / seconds,
-              static_cast<unsigned long long>(expected_total));
+  std::printf(
+      "%llu histories in %.1f s (%.0f per minute), %llu expected failures, none failed "
+      "otherwise\n",
+      static_cast<unsigned long long>(ran), seconds, 60.0 * static_cast<double>(ran) / seconds,
+      static_cast<unsigned long long>(expected_total));
   print_expected();
   return 0;
 }
