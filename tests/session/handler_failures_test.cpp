@@ -764,5 +764,31 @@ TEST_F(HandlerFailuresTest, WithoutACacheEveryReadFetchesAndNoSessionMoves) {
   EXPECT_EQ(web2.handler->gc(), 0u);
 }
 
+// ---------------------------------------------------------------- issue 14
+
+// Issue 14, item 6: "Relocation while the old store is frozen. The forward under
+// the old key is skipped when that node is down and never retried, so when it
+// resumes the old cookie opens the old copy." Disabled until issue 14 fixes it.
+TEST_F(HandlerFailuresTest, DISABLED_OldCookieAfterRelocationPastAFrozenStoreOpensTheNewCopy) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  n1_.freeze();
+  Started started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok());  // kept locally
+  started = session_start(*web1.handler, id);  // relocated to n2
+  ASSERT_TRUE(started.ok) << started.error;
+  ASSERT_NE(started.id, id);
+  ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:3;").ok());
+  n1_.thaw();
+  clock_.advance_ms(600);
+
+  const Started old_cookie = session_start(*web2.handler, id);
+  ASSERT_TRUE(old_cookie.ok) << old_cookie.error;
+  EXPECT_EQ(old_cookie.data, "v|i:3;") << "the old cookie opened the copy left on n1";
+  (void)web2.handler->close();
+}
+
 }  // namespace
 }  // namespace clustered::testing
