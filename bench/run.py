@@ -249,7 +249,7 @@ plot "{data}" using 2:3:4:xtic(1) title "page that reads the session", '' using 
     data.unlink()
 
 
-BENCH_PACKAGES = ["php8.2-memcached", "php8.2-redis", "redis-server", "wrk", "gnuplot-nox"]
+BENCH_PACKAGES = ["php-memcached", "php-redis", "redis-server", "wrk", "gnuplot-nox"]
 
 
 def main():

@@ -29,7 +29,7 @@ case "$mode" in
 esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "seconds must be a number, got '$seconds'" >&2; exit 2; }
 
-clangxx=$(command -v clang++ || command -v clang++-14 || true)
+clangxx=$(command -v clang++ || true)
 [ -n "$clangxx" ] || { echo "clang++ not found (scripts/install-deps.sh installs clang)" >&2; exit 2; }
 
 echo "==> building the fuzz targets (build-fuzz/, $clangxx)"

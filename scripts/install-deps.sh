@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Installs what building and testing need on Debian 12 (run as root). Idempotent:
-# packages already present are not fetched again.
+# Installs what building and testing need on Debian 12 or 13 (run as root).
+# Idempotent: packages already present are not fetched again. PHP and clang come
+# through Debian's default-version packages (php-dev: 8.2 on 12, 8.4 on 13).
 set -euo pipefail
 
 packages=(
   build-essential g++ cmake pkg-config autoconf python3
-  php8.2-dev php8.2-cli
+  php-dev php-cli
   libmemcached-dev memcached
   libgtest-dev googletest libbenchmark-dev
-  apache2 libapache2-mod-php8.2 nginx
+  apache2 libapache2-mod-php nginx
   chromium fonts-dejavu-core
-  valgrind clang libclang-rt-14-dev llvm
+  valgrind clang libclang-rt-dev llvm
 )
 packages+=("$@")
 

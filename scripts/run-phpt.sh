@@ -26,12 +26,11 @@ php_bin=${TEST_PHP_EXECUTABLE:-$(command -v php)}
 run_tests=${RUN_TESTS_PHP:-}
 if [ -z "$run_tests" ]; then
   ext_dir=$("$php_bin" -n -r 'echo PHP_EXTENSION_DIR;')
-  for candidate in "$ext_dir/build/run-tests.php" /usr/lib/php/20220829/build/run-tests.php \
-    "$root/run-tests.php"; do
+  for candidate in "$ext_dir/build/run-tests.php" "$root/run-tests.php"; do
     if [ -f "$candidate" ]; then run_tests=$candidate; break; fi
   done
 fi
-[ -n "$run_tests" ] || { echo "run-tests.php not found (install php8.2-dev)" >&2; exit 2; }
+[ -n "$run_tests" ] || { echo "run-tests.php not found (install php-dev)" >&2; exit 2; }
 
 extension=$root/modules/clustered_session.so
 # Always bring the extension up to date (incremental; a stale .so would test old
