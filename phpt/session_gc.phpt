@@ -16,7 +16,10 @@ ini_set('session.save_path', cs_save_path());
 $entries = fn () => clustered_session_stats()['cache']['entries'];
 
 $start = $entries();
-ini_set('session.gc_maxlifetime', 1);
+// Short sessions live 3 s: long enough for the first gc below to come before they
+// expire on a slow machine (valgrind), and the wait is counted from their start.
+$created = time();
+ini_set('session.gc_maxlifetime', 3);
 $short = [];
 for ($i = 0; $i < 3; ++$i) $short[] = cs_session(null, function () { $_SESSION['short'] = 1; });
 ini_set('session.gc_maxlifetime', 1440);
@@ -29,13 +32,15 @@ session_start();
 var_dump(session_gc());
 session_abort();
 
-sleep(2);
+// Past their expiry here and on memcached (TTL gc_maxlifetime + touch_interval =
+// 3 s; memcached counts whole seconds).
+while (time() < $created + 5) usleep(50000);
 session_id('');
 session_start();
 var_dump(session_gc());
 session_abort();
 echo "cached: ", $entries() - $start, "\n";
-// memcached dropped its copies by itself (TTL gc_maxlifetime + touch_interval = 1 s).
+// memcached dropped its copies by itself (TTL gc_maxlifetime + touch_interval).
 $left = 0;
 foreach ($short as $id) $left += count(cs_where($id, $ports));
 echo "short sessions left on memcached: $left\n";

@@ -6,7 +6,7 @@ session.use_strict_mode=1
 session.use_cookies=0
 session.cache_limiter=
 clustered_session.route=web1
-clustered_session.lock_timeout=3
+clustered_session.lock_timeout=30
 clustered_session.cache_size=2M
 --FILE--
 <?php
@@ -44,7 +44,9 @@ for ($round = 0; $round < 8; ++$round) {
     $t = microtime(true);
     session_id($shared);
     if (!session_start()) { $problems[] = "round $round: session_start failed"; continue; }
-    if (microtime(true) - $t > 1) $problems[] = "round $round: waited " . round(microtime(true) - $t, 2) . ' s for the lock';
+    // A lock left by a killed child is recovered (robust mutex), never waited out:
+    // far below lock_timeout (30 s) even on a slow machine.
+    if (microtime(true) - $t > 10) $problems[] = "round $round: waited " . round(microtime(true) - $t, 2) . ' s for the lock';
     $c = $_SESSION['c'];
     $blob = $_SESSION['blob'] ?? str_repeat('A', 100000);
     if ($c < $last) $problems[] = "round $round: counter went back from $last to $c";

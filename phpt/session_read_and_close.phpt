@@ -29,14 +29,13 @@ foreach (['owned' => 1, 'not strict' => 0] as $label => $strict) {
     // The lock is free at once: a forked child (same shared lock table) takes it.
     $child = cs_fork(function () use ($id) {
         $waits = clustered_session_stats()['lock_waits'];
-        $t = microtime(true);
         session_id($id);
         $ok = session_start();
-        $elapsed = microtime(true) - $t;
         $user = $_SESSION['user'] ?? null;
         session_abort();
-        return sprintf("child: start %s in %s, lock_waits +%d, user %s", var_export($ok, true),
-                       $elapsed < 0.5 ? 'no time' : "$elapsed s", clustered_session_stats()['lock_waits'] - $waits, $user);
+        // lock_waits counts every acquisition that found the lock taken.
+        return sprintf("child: start %s, lock_waits +%d, user %s", var_export($ok, true),
+                       clustered_session_stats()['lock_waits'] - $waits, $user);
     });
     $r = cs_fork_wait($child);
     echo $r['result'], $r['output'], "\n";
@@ -52,7 +51,7 @@ array(1) {
   string(5) "alice"
 }
 owned: cmd_get 0, cmd_set 0, cmd_touch 0
-child: start true in no time, lock_waits +0, user alice
+child: start true, lock_waits +0, user alice
 bool(true)
 bool(true)
 array(1) {
@@ -60,5 +59,5 @@ array(1) {
   string(5) "alice"
 }
 not strict: cmd_get 1, cmd_set 0, cmd_touch 0
-child: start true in no time, lock_waits +0, user alice
+child: start true, lock_waits +0, user alice
 stored: user|s:5:"alice";

@@ -54,7 +54,7 @@ var_dump($v1 >= $before, $v2 > $v1);
 ini_set('session.gc_maxlifetime', 300);
 $id = cs_session(null, function () { $_SESSION['t'] = 1; });
 $ttl = cs_mc_meta(cs_store_port($id, $ports), "sess.$id")['ttl'];
-var_dump($ttl >= 375 && $ttl <= 377);
+var_dump($ttl >= 370 && $ttl <= 377);  // seconds left; a slow machine may lose some
 ?>
 --EXPECT--
 stores used: n1 n2
