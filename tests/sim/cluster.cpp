@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "store/value_header.h"
+
 namespace clustered::sim {
 
 const char* op_name(Op op) {
@@ -161,7 +163,10 @@ Cluster::Cluster(std::uint64_t seed, ClusterOptions options)
   }
   memcached_state_.assign(memcached_.size(), McState::kUp);
   for (int i = 0; i < options_.app_nodes; ++i) {
-    apps_.push_back(std::make_unique<AppNode>(world_, "web" + std::to_string(i + 1)));
+    const auto named = static_cast<std::size_t>(i);
+    apps_.push_back(std::make_unique<AppNode>(world_, named < options_.routes.size()
+                                                          ? options_.routes[named]
+                                                          : "web" + std::to_string(i + 1)));
     AppNode& app = *apps_.back();
     app.clock.monotonic_base_ms = 1000000 * (i + 1);  // each machine counts from its own boot
     for (int m = 0; m < options_.memcached_nodes; ++m) app.save_path.push_back(m);
@@ -237,6 +242,8 @@ void Cluster::heal_everything() {
       memcached_[m]->start();
     }
     memcached_state_[m] = McState::kUp;
+    memcached_[m]->set_item_size_max(options_.limits.item_size_max);
+    memcached_[m]->set_memory_limit(options_.limits.memory_limit);
   }
   ++faults_;
   fault_free_since_ms_ = LLONG_MAX;
@@ -341,6 +348,40 @@ void Cluster::partition(int app, int memcached, bool cut) {
 void Cluster::skew_clock(int node, std::int64_t ms) {
   fault("clock of " + apps_[node]->route + " steps " + std::to_string(ms) + " ms");
   apps_[node]->clock.skew_us += ms * 1000;
+}
+
+void Cluster::set_item_size_max(int memcached, std::size_t bytes) {
+  fault("memcached " + memcached_[memcached]->address().id + " item size limit " +
+        std::to_string(bytes) + " bytes");
+  memcached_[memcached]->set_item_size_max(bytes);
+}
+
+void Cluster::set_memory_limit(int memcached, std::size_t bytes) {
+  fault("memcached " + memcached_[memcached]->address().id + " memory limit " +
+        std::to_string(bytes) + " bytes");
+  memcached_[memcached]->set_memory_limit(bytes);
+}
+
+void Cluster::restore_cookie(int user, std::size_t index) {
+  if (oracle_.restore_cookie(user, index)) {
+    note("u" + std::to_string(user) + " sends its old cookie " + oracle_.cookie(user) + " again");
+  }
+}
+
+void Cluster::forge_value(int user) {
+  const std::string& id = oracle_.cookie(user);
+  const auto parsed = parse_session_id(id);
+  if (!parsed) return;
+  for (auto& model : memcached_) {
+    if (model->address().id != parsed->store) continue;
+    const std::string key = "sess." + id;
+    std::uint64_t version = 1U << 30;
+    if (const auto stored = model->peek(key)) {
+      if (const auto decoded = decode_value(*stored)) version = decoded->version + 1000000;
+    }
+    model->poke(key, encode_value(version, "forged by an outsider"), 3600);
+    note("FORGED a value under " + key + " on " + parsed->store);
+  }
 }
 
 void Cluster::set_save_path(int node, std::vector<int> memcached_nodes) {
@@ -500,7 +541,8 @@ bool Cluster::step(std::optional<int> only) {
         // A new child (or one made after a save_path change): its own handler and
         // connections, on the node's segment.
         process.handler.reset();
-        process.locks = std::make_unique<SimLocks>(*app.locks, request.process, world_.mono_ms);
+        process.locks = std::make_unique<SimLocks>(*app.locks, request.process, world_.mono_ms,
+                                                   options_.lock_stripes);
         const int app_index = request.outcome.node;
         std::vector<std::unique_ptr<StoreNode>> links;
         for (int m : app.save_path) links.push_back(std::make_unique<Link>(*this, app_index, m));
@@ -511,6 +553,7 @@ bool Cluster::step(std::optional<int> only) {
         config.io_timeout = std::chrono::milliseconds(options_.io_timeout_ms);
         config.lock_timeout = std::chrono::milliseconds(options_.lock_timeout_ms);
         config.takeover_check_interval_s = options_.takeover_check_interval_s;
+        config.gc_maxlifetime_s = options_.gc_maxlifetime_s;
         HandlerServices services{app.clock, entropy_, app.segment, process.locks.get()};
         process.handler =
             std::make_unique<SessionHandler>(std::move(config), std::move(links), services);
@@ -631,8 +674,10 @@ void Cluster::run_request(Request& request) {
     hook("warning: " + warning);
     if (warning.find("kept on this node") != std::string::npos) out.local_only = true;
   }
-  if (!saved) return failed("write", saved.error());
-  if (!closed) return failed("close", closed.error());
+  if (!saved || !closed) {
+    if (id != out.cookie) out.cookie_sent = id;
+    return failed(saved ? "close" : "write", saved ? closed.error() : saved.error());
+  }
   out.ok = true;
   out.id = id;
   out.written = session;
@@ -653,6 +698,8 @@ void Cluster::finish(Request& request) {
                        !failed_fast_during_a_probe(request);
     oracle_.on_failure(out.user, request.op == Op::kLogout || request.op == Op::kRegenerate,
                        out.error, !clean, who);
+    if (!out.cookie_sent.empty())
+      oracle_.on_cookie_only(out.user, out.cookie, out.cookie_sent, request.replay);
     return;
   }
   // A request that found no session under its cookie (none sent, or one the

@@ -62,6 +62,13 @@ struct ClusterOptions {
   std::int64_t lock_timeout_ms = 30000;
   testing::MemcachedModel::Limits limits;
   Balancer balancer = Balancer::kRouteAware;
+  std::int64_t gc_maxlifetime_s = 1440;
+  // 0: one lock per session; N: the sessions share N stripes, hashed as the
+  // real LockTable hashes them into its 4,096.
+  std::size_t lock_stripes = 0;
+  // The route each app node writes into its IDs (empty: web1, web2, ...);
+  // histories still name the nodes web1, web2, ...
+  std::vector<std::string> routes;
 };
 
 class Cluster {
@@ -100,6 +107,13 @@ class Cluster {
   void skew_clock(int node, std::int64_t ms);  // wall clock steps by ms (either way)
   // Replaces an app node's save_path (indices into the memcached models).
   void set_save_path(int node, std::vector<int> memcached_nodes);
+  void set_item_size_max(int memcached, std::size_t bytes);  // memcached -I
+  void set_memory_limit(int memcached, std::size_t bytes);   // memcached -m (evicts)
+  // The user's browser sends its `index`-th old cookie again.
+  void restore_cookie(int user, std::size_t index);
+  // Someone who can reach memcached writes a value of their own, with a newer
+  // version, under the key of the user's session on its store node.
+  void forge_value(int user);
   void set_balancer(Balancer balancer) { options_.balancer = balancer; }
   // Every fault ends: dead app nodes start (empty), memcached nodes start or
   // thaw, partitions heal, clocks are right again, save_paths agree.

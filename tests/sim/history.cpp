@@ -47,6 +47,12 @@ std::string Action::str() const {
       return "restart " + app_name(node.value_or(0));
     case Kind::kMemcached:
       return "memcached " + verb + " " + memcached_name(memcached);
+    case Kind::kLimit:
+      return "limit " + memcached_name(memcached) + " " + verb + "=" + std::to_string(ms);
+    case Kind::kRestore:
+      return "restore u" + std::to_string(user) + " " + std::to_string(count);
+    case Kind::kForge:
+      return "forge u" + std::to_string(user);
     case Kind::kCut:
       return "cut " + app_name(node.value_or(0)) + " " + memcached_name(memcached);
     case Kind::kHeal:
@@ -70,8 +76,16 @@ std::string Action::str() const {
 std::string History::str() const {
   std::ostringstream out;
   out << "options apps=" << options.app_nodes << " memcached=" << options.memcached_nodes
-      << " replicas=" << options.replicas << " users=" << users << " balancer="
-      << (options.balancer == Balancer::kRouteAware ? "route" : "round-robin") << "\n";
+      << " replicas=" << options.replicas << " users=" << users
+      << " balancer=" << (options.balancer == Balancer::kRouteAware ? "route" : "round-robin");
+  if (options.gc_maxlifetime_s != ClusterOptions{}.gc_maxlifetime_s) {
+    out << " gc_maxlifetime=" << options.gc_maxlifetime_s;
+  }
+  if (options.lock_stripes != 0) out << " lock_stripes=" << options.lock_stripes;
+  for (std::size_t i = 0; i < options.routes.size(); ++i) {
+    out << (i == 0 ? " routes=" : ",") << options.routes[i];
+  }
+  out << "\n";
   out << "seed " << seed << "\n";
   for (const Action& action : actions) out << action.str() << "\n";
   return out.str();
@@ -117,6 +131,15 @@ std::optional<History> History::parse(const std::string& text, std::string* erro
           history.options.replicas = static_cast<unsigned>(std::stoi(value));
         } else if (name == "users") {
           history.users = std::stoi(value);
+        } else if (name == "gc_maxlifetime") {
+          history.options.gc_maxlifetime_s = std::stoll(value);
+        } else if (name == "lock_stripes") {
+          history.options.lock_stripes = std::stoul(value);
+        } else if (name == "routes") {
+          std::istringstream routes(value);
+          for (std::string route; std::getline(routes, route, ',');) {
+            history.options.routes.push_back(route);
+          }
         } else {
           return fail("unknown option");
         }
@@ -155,6 +178,27 @@ std::optional<History> History::parse(const std::string& text, std::string* erro
       const auto node = numbered(w[2], "n");
       if (!node) return fail("bad memcached node");
       action.memcached = *node;
+    } else if (verb == "limit" && w.size() == 3) {
+      action.kind = Action::Kind::kLimit;
+      const auto node = numbered(w[1], "n");
+      const auto eq = w[2].find('=');
+      if (!node || eq == std::string::npos) return fail("bad limit");
+      action.memcached = *node;
+      action.verb = w[2].substr(0, eq);
+      if (action.verb != "item_size" && action.verb != "memory") return fail("unknown limit");
+      action.ms = std::stoll(w[2].substr(eq + 1));
+    } else if (verb == "restore" && w.size() == 3) {
+      action.kind = Action::Kind::kRestore;
+      const auto user = numbered(w[1], "u");
+      if (!user) return fail("bad user");
+      action.user = *user;
+      action.count = std::stoi(w[2]);
+      if (action.count < 1) return fail("old cookies count from 1");
+    } else if (verb == "forge" && w.size() == 2) {
+      action.kind = Action::Kind::kForge;
+      const auto user = numbered(w[1], "u");
+      if (!user) return fail("bad user");
+      action.user = *user;
     } else if ((verb == "cut" || verb == "heal") && w.size() == 3) {
       action.kind = verb == "cut" ? Action::Kind::kCut : Action::Kind::kHeal;
       action.node = numbered(w[1], "web");
@@ -316,7 +360,7 @@ History generate_history(std::uint64_t seed, const FaultMix& mix, int length) {
     } else {
       action.user = static_cast<int>(random.below(static_cast<std::uint64_t>(history.users)));
       const double what = static_cast<double>(random.below(1000)) / 1000;
-      action.op = what < logout_rate         ? Op::kLogout
+      action.op = what < logout_rate          ? Op::kLogout
                   : what < logout_rate + 0.03 ? Op::kRegenerate
                   : what < 0.55               ? Op::kIncrement
                                               : Op::kRead;
@@ -353,7 +397,9 @@ HistoryResult run_history(const History& history) {
   const auto valid_app = [&](const std::optional<int>& node) {
     return !node || (*node >= 0 && *node < cluster.app_node_count());
   };
-  const auto valid_memcached = [&](int node) { return node >= 0 && node < cluster.memcached_count(); };
+  const auto valid_memcached = [&](int node) {
+    return node >= 0 && node < cluster.memcached_count();
+  };
   // A user clicks logout (or the app regenerates the ID) on a page that has
   // loaded: never beside another request of the same user, whose session it
   // ends (PHP's own session_regenerate_id(true) loses such parallel requests).
@@ -415,6 +461,23 @@ HistoryResult run_history(const History& history) {
         if (action.verb == "stop") cluster.stop_memcached(action.memcached);
         if (action.verb == "start") cluster.start_memcached(action.memcached);
         break;
+      case Action::Kind::kLimit:
+        if (!valid_memcached(action.memcached)) break;
+        if (action.verb == "item_size") {
+          cluster.memcached(action.memcached)
+              .set_item_size_max(static_cast<std::size_t>(action.ms));
+        } else {
+          cluster.memcached(action.memcached).set_memory_limit(static_cast<std::size_t>(action.ms));
+        }
+        cluster.note("limit " + memcached_name(action.memcached) + " " + action.verb + "=" +
+                     std::to_string(action.ms));
+        break;
+      case Action::Kind::kRestore:
+        if (valid_user(action.user)) cluster.restore_cookie(action.user, action.count - 1);
+        break;
+      case Action::Kind::kForge:
+        if (valid_user(action.user)) cluster.forge_value(action.user);
+        break;
       case Action::Kind::kCut:
       case Action::Kind::kHeal:
         if (valid_app(action.node) && valid_memcached(action.memcached)) {
@@ -453,8 +516,8 @@ HistoryResult run_history(const History& history) {
   return result;
 }
 
-History shrink(const History& history,
-               const std::function<bool(const HistoryResult&)>& still_fails, int max_runs) {
+History shrink(const History& history, const std::function<bool(const HistoryResult&)>& still_fails,
+               int max_runs) {
   History best = history;
   int runs = 0;
   // ddmin over the action list: try removing chunks, halving the chunk size.
@@ -466,9 +529,8 @@ History shrink(const History& history,
       for (std::size_t start = 0; start < best.actions.size() && runs < max_runs;) {
         History candidate = best;
         const auto first = candidate.actions.begin() + static_cast<std::ptrdiff_t>(start);
-        const auto last =
-            candidate.actions.begin() +
-            static_cast<std::ptrdiff_t>(std::min(best.actions.size(), start + chunk));
+        const auto last = candidate.actions.begin() +
+                          static_cast<std::ptrdiff_t>(std::min(best.actions.size(), start + chunk));
         candidate.actions.erase(first, last);
         ++runs;
         if (still_fails(run_history(candidate))) {

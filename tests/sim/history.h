@@ -5,15 +5,21 @@
 // still make it fail.
 //
 //   options apps=2 memcached=2 replicas=0 balancer=route
+//   options gc_maxlifetime=1440 lock_stripes=0   (0: one lock per session)
+//   options routes=web1,frontend2   the routes in IDs (the nodes stay web1, web2)
 //   seed 42                   the scheduler's and the handler's randomness
 //   request u0 increment      a request starts (the balancer picks the node)
 //   request u0 read @web2     ... on a given app node
 //   burst u1 increment 3      parallel requests of one user (one cookie)
 //   replay u0                 an old cookie of u0, from another client
+//   restore u0 1              u0's browser sends its 1st cookie again (a restored tab)
+//   forge u0                  an outsider writes a newer value of its own under
+//                             u0's key on its store node (memcached has no auth)
 //   run 40                    40 scheduler steps (hooks of running requests)
 //   drain                     run until every request has ended
 //   kill web1 | restart web1  SIGKILL (cache gone) | processes only (cache kept)
 //   memcached restart|freeze|thaw|stop|start n1
+//   limit n1 item_size=2000 | limit n1 memory=500   memcached -I | -m, in bytes
 //   cut web1 n1 | heal web1 n1  partition an app node from one memcached node
 //   skew web1 -180000         step web1's wall clock by ms
 //   save_path web1 n1,n2      change one app node's save_path
@@ -40,6 +46,9 @@ struct Action {
     kKillApp,
     kRestartApp,
     kMemcached,
+    kLimit,
+    kRestore,
+    kForge,
     kCut,
     kHeal,
     kSkew,
@@ -51,11 +60,11 @@ struct Action {
   int user = 0;
   Op op = Op::kRead;
   std::optional<int> node;  // app node (requests, kill, restart, cut, skew, save_path)
-  int count = 1;            // burst size, run steps
-  std::string verb;         // memcached: restart, freeze, thaw, stop, start
+  int count = 1;            // burst size, run steps, restore: which old cookie (1st = 1)
+  std::string verb;  // memcached: restart, freeze, thaw, stop, start; limit: item_size, memory
   int memcached = 0;
-  std::int64_t ms = 0;      // skew, advance
-  std::vector<int> list;    // save_path
+  std::int64_t ms = 0;    // skew, advance; limit: bytes
+  std::vector<int> list;  // save_path
   Balancer balancer = Balancer::kRouteAware;
 
   std::string str() const;
@@ -80,9 +89,9 @@ struct FaultMix {
   bool memcached_freezes = true;
   bool memcached_restarts = false;  // restarted empty (issue 14: loses sessions)
   bool partitions = true;
-  bool clock_skew = false;        // issue 14: notices keyed by wall-clock minute
+  bool clock_skew = false;         // issue 14: notices keyed by wall-clock minute
   bool save_path_changes = false;  // issue 14: adding/removing nodes
-  bool round_robin = false;       // issue 14: parallel requests on two nodes
+  bool round_robin = false;        // issue 14: parallel requests on two nodes
   bool bursts = true;
   bool replays = true;
   bool logouts = true;

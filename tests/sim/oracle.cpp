@@ -34,6 +34,22 @@ void Oracle::violate(std::string kind, std::string detail) {
   violations_.push_back(Violation{std::move(kind), std::move(detail)});
 }
 
+void Oracle::on_cookie_only(int user, const std::string& sent, const std::string& id, bool replay) {
+  User& u = users_[user];
+  if (replay || u.cookie != sent || id == u.cookie) return;
+  if (!u.cookie.empty()) u.old_cookies.push_back(u.cookie);
+  u.cookie = id;
+}
+
+bool Oracle::restore_cookie(int user, std::size_t index) {
+  User& u = users_[user];
+  if (index >= u.old_cookies.size()) return false;
+  const std::string restored = u.old_cookies[index];
+  if (!u.cookie.empty()) u.old_cookies.push_back(u.cookie);
+  u.cookie = restored;
+  return true;
+}
+
 void Oracle::on_read(int user, const Snapshot& start, const std::string& data, bool replay,
                      std::int64_t now_ms, const std::string& where) {
   bool garbled = false;

@@ -47,6 +47,9 @@ class Oracle {
   Snapshot snapshot(int user) const;
   const std::string& cookie(int user) const { return users_[user].cookie; }
   const std::vector<std::string>& old_cookies(int user) const { return users_[user].old_cookies; }
+  // The browser sends its `index`-th old cookie again (a restored tab or backup):
+  // an old cookie that names the live session must still open it.
+  bool restore_cookie(int user, std::size_t index);
 
   // What read() returned to a request that started at `start`.
   void on_read(int user, const Snapshot& start, const std::string& data, bool replay,
@@ -71,6 +74,10 @@ class Oracle {
   // request may find it gone.
   void on_failure(int user, bool ending, const std::string& error, bool faults_active,
                   const std::string& where);
+  // After on_failure: the failed request's response still set `id` as the cookie
+  // (its write failed after session_start() had issued the ID). The jar takes it
+  // if it still holds `sent`; nothing new is acknowledged.
+  void on_cookie_only(int user, const std::string& sent, const std::string& id, bool replay);
 
   const std::vector<Violation>& violations() const { return violations_; }
   bool clean() const { return violations_.empty(); }

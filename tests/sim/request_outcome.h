@@ -13,6 +13,9 @@ struct RequestOutcome {
   std::string id;       // the ID it ended with (the Set-Cookie when it differs)
   std::string read;     // what read() returned
   std::string written;  // what it left in the session
+  // A request whose write failed still answers (PHP warns and renders the page)
+  // with the Set-Cookie that session_start() sent for an ID it issued.
+  std::string cookie_sent;
   bool done = false;
   bool ok = false;          // every hook succeeded and the response went back
   bool killed = false;      // its app node died under it

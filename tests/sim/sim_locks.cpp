@@ -4,6 +4,7 @@
 #include <climits>
 #include <memory>
 
+#include "shm/lock_table.h"
 #include "sim/fiber.h"
 
 namespace clustered::sim {
@@ -69,7 +70,7 @@ std::int64_t SimLockTable::earliest_deadline() const {
 
 SessionLockResult SimLocks::lock(std::string_view key, std::chrono::milliseconds timeout) {
   std::unique_ptr<SimLockTable::Waiter> waiter(
-      table_.try_lock(std::string(key), process_, now_ms_ + timeout.count()));
+      table_.try_lock(lock_name(key), process_, now_ms_ + timeout.count()));
   if (!waiter) return SessionLockResult::kAcquired;
   // Parked: the simulator does not resume this fiber until it is granted the lock
   // or times out (it reads the waiter through Fiber's parked state).
@@ -79,6 +80,11 @@ SessionLockResult SimLocks::lock(std::string_view key, std::chrono::milliseconds
   return waiter->granted ? SessionLockResult::kAcquiredAfterWait : SessionLockResult::kTimedOut;
 }
 
-void SimLocks::unlock(std::string_view key) { table_.unlock(std::string(key), process_); }
+void SimLocks::unlock(std::string_view key) { table_.unlock(lock_name(key), process_); }
+
+std::string SimLocks::lock_name(std::string_view key) const {
+  if (stripes_ == 0) return std::string(key);
+  return "stripe " + std::to_string(LockTable::stripe_for(key) % stripes_);
+}
 
 }  // namespace clustered::sim

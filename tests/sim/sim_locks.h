@@ -40,8 +40,9 @@ class SimLockTable {
 // The SessionLocks one process of the node uses.
 class SimLocks final : public SessionLocks {
  public:
-  SimLocks(SimLockTable& table, int process, const std::int64_t& now_ms)
-      : table_(table), process_(process), now_ms_(now_ms) {}
+  // `stripes` 0: a lock per session; otherwise sessions share that many stripes.
+  SimLocks(SimLockTable& table, int process, const std::int64_t& now_ms, std::size_t stripes)
+      : table_(table), process_(process), now_ms_(now_ms), stripes_(stripes) {}
   SessionLockResult lock(std::string_view key, std::chrono::milliseconds timeout) override;
   void unlock(std::string_view key) override;
 
@@ -51,8 +52,11 @@ class SimLocks final : public SessionLocks {
 
  private:
   SimLockTable& table_;
+  std::string lock_name(std::string_view key) const;
+
   int process_;
   const std::int64_t& now_ms_;
+  std::size_t stripes_;
 };
 
 }  // namespace clustered::sim
