@@ -1,6 +1,7 @@
 #include "session/handler_context.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "sid/node_id.h"
 
@@ -76,8 +77,12 @@ std::uint64_t HandlerContext::next_version(std::uint64_t previous) const {
 }
 
 std::uint32_t HandlerContext::remote_ttl() const {
-  return static_cast<std::uint32_t>(
-      std::max<std::int64_t>(1, config.gc_maxlifetime_s + config.touch_interval_s));
+  // Saturating: gc_maxlifetime is any PHP integer (PHP_INT_MAX must not wrap to
+  // a 1-second TTL); memcached_expiry() then holds what memcached can store.
+  constexpr std::int64_t kLongest = UINT32_MAX;
+  const std::int64_t gc = std::clamp<std::int64_t>(config.gc_maxlifetime_s, 0, kLongest);
+  const std::int64_t touch = std::clamp<std::int64_t>(config.touch_interval_s, 0, kLongest);
+  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(gc + touch, 1, kLongest));
 }
 
 // Both copies are extended at most once per touch_interval, and the extra interval
@@ -102,8 +107,7 @@ Status HandlerContext::lock(const ResolvedId& at) {
       Counters::add(counters.lock_waits);
       Counters::add(counters.lock_timeouts);
       return Error{"timed out after " + std::to_string(config.lock_timeout.count() / 1000) +
-                   " s (clustered_session.lock_timeout) waiting for the lock of session " +
-                   at.id};
+                   " s (clustered_session.lock_timeout) waiting for the lock of session " + at.id};
     case SessionLockResult::kFailed:
       break;
   }

@@ -1,5 +1,8 @@
 #include "store/store_node.h"
 
+#include <algorithm>
+#include <climits>
+
 namespace clustered {
 namespace {
 
@@ -35,7 +38,10 @@ std::string_view describe(StoreCode code) {
 
 std::uint32_t memcached_expiry(std::uint32_t ttl_seconds, std::int64_t unix_now) {
   if (ttl_seconds <= kRelativeExpiryLimit) return ttl_seconds;
-  return static_cast<std::uint32_t>(unix_now + ttl_seconds);
+  // memcached reads exptime as a signed 32-bit number and expires a negative one
+  // at once: a later time is held as its last second (2038-01-19).
+  constexpr std::int64_t kLastExpiry = INT32_MAX;
+  return static_cast<std::uint32_t>(std::min(unix_now + ttl_seconds, kLastExpiry));
 }
 
 }  // namespace clustered

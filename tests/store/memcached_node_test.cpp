@@ -47,6 +47,15 @@ TEST(MemcachedExpiry, RelativeUpToThirtyDaysAbsoluteAbove) {
   EXPECT_EQ(memcached_expiry(60 * 60 * 24 * 365, now), now + 60 * 60 * 24 * 365);
 }
 
+// memcached reads exptime as a signed 32-bit number: past 2038-01-19 it is
+// negative, and a negative exptime expires the item at once.
+TEST(MemcachedExpiry, LifetimesPastWhatMemcachedCanHoldAreClampedToItsLastSecond) {
+  const std::int64_t now = 1700000000;
+  EXPECT_EQ(memcached_expiry(1U << 31, now), 2147483647u);
+  EXPECT_EQ(memcached_expiry(UINT32_MAX, now), 2147483647u);
+  EXPECT_EQ(memcached_expiry(2147483647u - 1700000000u, now), 2147483647u);
+}
+
 class MemcachedNodeTest : public ::testing::Test {
  protected:
   MemcachedServer server_;

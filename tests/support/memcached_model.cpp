@@ -1,5 +1,6 @@
 #include "support/memcached_model.h"
 
+#include <climits>
 #include <utility>
 
 namespace clustered::testing {
@@ -250,6 +251,8 @@ std::int64_t MemcachedModel::now_s() const {
 
 std::int64_t MemcachedModel::expiry_from_ttl(std::uint32_t ttl) const {
   if (ttl == 0) return 0;
+  // memcached reads exptime as a signed 32-bit number: negative expires at once.
+  if (ttl > static_cast<std::uint32_t>(INT32_MAX)) return -1;
   if (ttl <= kMaxRelativeTtl) return now_s() + ttl;
   // An absolute Unix time; one before this process started is already past.
   const std::int64_t since_start = static_cast<std::int64_t>(ttl) - started_wall_s_;

@@ -218,6 +218,15 @@ TEST_F(MemcachedModelTest, TtlOverThirtyDaysIsReadAsAbsoluteTime) {
   EXPECT_EQ(node_->get("absolute").code, StoreCode::kNotFound);
 }
 
+// memcached parses exptime as a signed 32-bit number; a negative one (a wire
+// value past 2^31 - 1) expires the item at once.
+TEST_F(MemcachedModelTest, TtlPastTheSigned32BitRangeExpiresAtOnce) {
+  ASSERT_TRUE(node_->set("k", "v", 1U << 31).ok());
+  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  ASSERT_TRUE(node_->set("last", "v", 2147483647u).ok());
+  EXPECT_TRUE(node_->get("last").ok());
+}
+
 TEST_F(MemcachedModelTest, TouchWithTtlOverThirtyDaysIsReadAsAbsoluteTime) {
   ASSERT_TRUE(node_->set("k", "v", 0).ok());
   ASSERT_TRUE(node_->touch("k", kThirtyDays + 1).ok());
