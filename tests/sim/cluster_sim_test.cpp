@@ -30,6 +30,12 @@ bool has(const HistoryResult& result, const std::string& kind) {
   return false;
 }
 
+// An expected failure: the simulator must still find `kind` in the history; once
+// it does not, the failure is fixed and its test moves to the clean list.
+void expect_still_found(const HistoryResult& result, const std::string& kind) {
+  EXPECT_TRUE(has(result, kind)) << "fixed? move it to the clean list\n" << result.report();
+}
+
 std::uint64_t gets(Cluster& cluster) {
   std::uint64_t total = 0;
   for (int m = 0; m < cluster.memcached_count(); ++m) total += cluster.memcached(m).stats().cmd_get;
@@ -254,7 +260,7 @@ TEST(ClusterSimExpectedFailures, Issue14MemcachedRestartedEmptyThenOwnerDiesLose
     request u0 read
     drain
   )");
-  EXPECT_TRUE(has(result, "lost")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "lost");
 }
 
 // "A write never destroys a forward or a newer copy. [...] With a round-robin
@@ -297,7 +303,7 @@ TEST(ClusterSimExpectedFailures, Issue14StoreNodeAddedOnOneNodeFirstLosesItsSess
     request u3 read @web2
     drain
   )");
-  EXPECT_TRUE(has(result, "lost")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "lost");
 }
 
 // "removing a node resets its sessions even when the owner holds them in its cache"
@@ -316,7 +322,7 @@ TEST(ClusterSimExpectedFailures, Issue14StoreNodeRemovedResetsSessionsTheOwnerHo
     request u3 read @web1
     drain
   )");
-  EXPECT_TRUE(has(result, "lost")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "lost");
 }
 
 // Issue 14 item 2 at the core: "SERVER_ERROR out of memory storing object"
@@ -349,7 +355,7 @@ TEST(ClusterSimExpectedFailures, Issue14NewOwnerWithASlowClockLeavesTheOldOwnerS
     replay u0 @web1
     drain
   )");
-  EXPECT_TRUE(has(result, "stale")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "stale");
 }
 
 // "a slow request on the old owner that overlaps a takeover ends by writing over
@@ -364,8 +370,7 @@ TEST(ClusterSimExpectedFailures, Issue14SlowRequestOnTheOldOwnerWritesOverTheFor
     run 6
     drain
   )");
-  EXPECT_TRUE(has(result, "lost update")) << "fixed? move it to the clean list\n"
-                                          << result.report();
+  expect_still_found(result, "lost update");
 }
 
 // "The forward under the old key is skipped when that node is down and never
@@ -386,7 +391,7 @@ TEST(ClusterSimExpectedFailures, Issue14RelocationPastAFrozenStoreLetsTheOldCook
     replay u0 @web2
     drain
   )");
-  EXPECT_TRUE(has(result, "stale")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "stale");
 }
 
 // "lock stripes are shared by hashing, so an unrelated long request blocks a
@@ -414,7 +419,7 @@ std::string bystander_history(std::size_t stripes) {
 
 TEST(ClusterSimExpectedFailures, Issue14UnrelatedSessionsSharingALockStripeWaitForEachOther) {
   const HistoryResult result = play(bystander_history(1));
-  EXPECT_TRUE(has(result, "liveness")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "liveness");
 }
 
 TEST(ClusterSimFlows, UnrelatedSessionsWithTheirOwnLocksNeverWaitForEachOther) {
@@ -450,7 +455,7 @@ std::string takeovers_then_first_cookie(int takeovers) {
 
 TEST(ClusterSimExpectedFailures, Issue14CookieFiveTakeoversOldGetsAnEmptySession) {
   const HistoryResult result = play(takeovers_then_first_cookie(5));
-  EXPECT_TRUE(has(result, "lost")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "lost");
 }
 
 TEST(ClusterSimFlows, CookieTwoTakeoversOldFindsTheSession) {
@@ -475,7 +480,7 @@ TEST(ClusterSimExpectedFailures, Issue14TakeoverIntoALongerKeyPastTheItemSizeLim
     request u0 read @web2
     drain
   )");
-  EXPECT_TRUE(has(result, "lost")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "lost");
 }
 
 // Issue 15: "anyone who can reach it can write a session value", and the next
@@ -488,7 +493,7 @@ TEST(ClusterSimExpectedFailures, Issue15ForgedValueInMemcachedIsServed) {
     request u0 read @web2
     drain
   )");
-  EXPECT_TRUE(has(result, "garbled")) << "fixed? move it to the clean list\n" << result.report();
+  expect_still_found(result, "garbled");
 }
 
 }  // namespace
