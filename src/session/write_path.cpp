@@ -93,12 +93,10 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     return success();
   }
   if (written.failure().code == StoreCode::kTooLarge) {
-    if (cached) c_.cache->remove(at.key);  // the stored copy stays the valid one
-    Counters::add(c_.counters.errors);
-    return Error{"session data of " + std::to_string(data.size()) +
-                 " bytes was refused (larger than the node's item size limit?); the "
-                 "previously stored session is unchanged: " +
-                 written.error()};
+    return refuse_too_large(at, loaded, data.size(), written.failure(), cached);
+  }
+  if (written.failure().code == StoreCode::kOutOfMemory) {
+    Counters::add(c_.counters.writes_out_of_memory);
   }
   if (cached) {
     c_.warn("cannot write session " + std::string(id) + " through to memcached (" +
@@ -108,6 +106,43 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
   }
   Counters::add(c_.counters.errors);
   return Error{"cannot write session: " + written.error()};
+}
+
+Status WritePath::refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded,
+                                   std::size_t size, const StoreError& failure, bool cached) {
+  Counters::add(c_.counters.writes_too_large);
+  Counters::add(c_.counters.errors);
+  const bool had_copy = loaded != nullptr && loaded->copy.version != 0;
+  std::string outcome = "the previously stored session is unchanged";
+  bool restored = true;
+  if (failure.stored_copy_dropped && had_copy) {
+    // memcached unlinked the stored copy when it refused this one: the copy this
+    // request read goes back, so the session is unchanged rather than gone.
+    auto rewritten = c_.remote.write(at.store_index, at.key, loaded->copy.version,
+                                     loaded->copy.data, c_.remote_ttl());
+    restored = rewritten.ok();
+    outcome = restored ? "memcached dropped the stored copy when it refused this one; the "
+                         "previous one was written back"
+                       : "memcached dropped the stored copy when it refused this one, and "
+                         "writing the previous one back failed (" +
+                             rewritten.error() + ")";
+  }
+  if (cached) {
+    // The stored copy is the valid one (the next read fetches it), or the
+    // previous copy stays here, unsynced, and is stored on the next request.
+    const std::int64_t now = c_.now_s();
+    const bool kept =
+        !restored &&
+        c_.cache->put(at.key,
+                      CachedSession{loaded->copy.data, loaded->copy.version, c_.local_expiry(now),
+                                    now, true, c_.remote.address(at.store_index).id},
+                      now);
+    if (kept) outcome += "; it is kept on this node and retried";
+    if (!kept) c_.cache->remove(at.key);
+  }
+  return Error{"session data of " + std::to_string(size) +
+               " bytes was refused (larger than the node's item size limit?); " + outcome + ": " +
+               failure.message};
 }
 
 }  // namespace clustered

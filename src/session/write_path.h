@@ -3,6 +3,7 @@
 // remote write keeps the session here and is retried on its next request.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "session/handler_context.h"
@@ -23,6 +24,10 @@ class WritePath {
 
  private:
   phase::Loaded* loaded_for(std::string_view id);
+  // A write over the item size limit fails; the session stays as it was before
+  // this request, also when memcached dropped the stored copy on refusing it.
+  Status refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded, std::size_t size,
+                          const StoreError& failure, bool cached);
 
   HandlerContext& c_;
 };

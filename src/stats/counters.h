@@ -29,6 +29,11 @@ namespace clustered {
   X(takeover_notices,                                                                      \
     "Cached sessions dropped because another node took them over (or everything, after a " \
     "gap).")                                                                               \
+  X(writes_too_large,                                                                      \
+    "Writes refused because the session is larger than the node's item size limit.")       \
+  X(writes_out_of_memory,                                                                  \
+    "Writes memcached refused for lack of memory (SERVER_ERROR out of memory): kept on "   \
+    "this node, retried.")                                                                 \
   X(errors, "Failed memcached operations and other handler errors.")
 
 struct Counters {

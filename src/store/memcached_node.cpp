@@ -75,6 +75,26 @@ StoreReply MemcachedNode::unexpected_reply(std::string message) {
   return StoreReply::with(StoreCode::kBadReply, std::move(message));
 }
 
+std::string MemcachedNode::error_words(int code) const {
+  const auto rc = static_cast<memcached_return_t>(code);
+  // libmemcached keeps no message for the replies it maps to a code of its own
+  // (memcached_last_error_message() says "SUCCESS"): memcached's words, then.
+  switch (rc) {
+    case MEMCACHED_SERVER_MEMORY_ALLOCATION_FAILURE:
+      return "out of memory: SERVER_ERROR out of memory storing object (memcached's -m is "
+             "full and it does not evict: -M, or the item's slab class has no page left)";
+    case MEMCACHED_E2BIG:
+      return "too large: SERVER_ERROR object too large for cache (memcached -I)";
+    default:
+      break;
+  }
+  const char* message = memcached_last_error_message(handle_);
+  if (message == nullptr || *message == '\0' || std::string_view(message) == "SUCCESS") {
+    return memcached_strerror(handle_, rc);
+  }
+  return message;
+}
+
 StoreReply MemcachedNode::outcome(int code, std::initializer_list<int> success_codes) {
   const auto rc = static_cast<memcached_return_t>(code);
   last_was_timeout_ = rc == MEMCACHED_TIMEOUT;
@@ -95,7 +115,7 @@ StoreReply MemcachedNode::outcome(int code, std::initializer_list<int> success_c
     }
   }
   const auto failed = [&](StoreCode code) {
-    StoreReply result = StoreReply::with(code, memcached_last_error_message(handle_));
+    StoreReply result = StoreReply::with(code, error_words(rc));
     // The node answered, but the stream may be out of step after an error reply.
     drop_connection();
     return result;
@@ -260,11 +280,16 @@ StoreReply MemcachedNode::check_item_size(std::string_view key, std::string_view
 
 StoreReply MemcachedNode::set(std::string_view key, std::string_view value, std::uint32_t ttl) {
   if (StoreReply checked = check_item_size(key, value); !checked.ok()) return checked;
-  return with_reconnect([&] {
+  StoreReply result = with_reconnect([&] {
     return outcome(
         memcached_set(handle_, key.data(), key.size(), value.data(), value.size(), expiry(ttl), 0),
         {MEMCACHED_SUCCESS, MEMCACHED_STORED});
   });
+  // memcached unlinks the stored item when it cannot store a SET ("Avoid stale
+  // data persisting in cache because we failed alloc").
+  result.stored_copy_dropped =
+      result.code == StoreCode::kTooLarge || result.code == StoreCode::kOutOfMemory;
+  return result;
 }
 
 StoreReply MemcachedNode::add(std::string_view key, std::string_view value, std::uint32_t ttl) {

@@ -50,6 +50,8 @@ class MemcachedNode final : public StoreNode {
   // How a libmemcached return code reads for an operation that may legitimately
   // end only with one of `success_codes`.
   StoreReply outcome(int rc, std::initializer_list<int> success_codes);
+  // memcached's (or libmemcached's) words for a failed `rc`.
+  std::string error_words(int rc) const;
   // The reply did not fit the request (another key, a second value, a line meant
   // for another command): the stream is out of step, the connection is dropped.
   StoreReply unexpected_reply(std::string message);

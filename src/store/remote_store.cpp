@@ -40,7 +40,7 @@ std::string RemoteStore::describe(std::size_t index, const StoreReply& reply) co
 }
 
 StoreError RemoteStore::failure(std::size_t index, const StoreReply& reply) const {
-  return StoreError{reply.code, describe(index, reply)};
+  return StoreError{reply.code, describe(index, reply), reply.stored_copy_dropped};
 }
 
 template <class Operation>

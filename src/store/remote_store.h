@@ -24,7 +24,8 @@ namespace clustered {
 
 struct StoreError {
   StoreCode code = StoreCode::kDown;
-  std::string message;  // "memcached node n1 (host:port): <the node's own words>"
+  std::string message;               // "memcached node n1 (host:port): <the node's own words>"
+  bool stored_copy_dropped = false;  // see StoreReply
 };
 template <class T>
 using StoreResult = Result<T, StoreError>;

@@ -41,8 +41,16 @@ struct StoreReply {
   std::string message;               // the node's (or libmemcached's) own words when not kOk
   std::optional<std::string> value;  // get: the item's bytes
   std::uint64_t cas = 0;             // get: the item's CAS token
+  // A SET the node could not store (too large, out of memory) made memcached
+  // unlink what it held under the key: the stored copy is gone, not unchanged.
+  bool stored_copy_dropped = false;
 
   bool ok() const { return code == StoreCode::kOk; }
+  static StoreReply dropped(StoreCode code, std::string message) {
+    StoreReply reply = with(code, std::move(message));
+    reply.stored_copy_dropped = true;
+    return reply;
+  }
   static StoreReply with(StoreCode code, std::string message = {}) {
     StoreReply reply;
     reply.code = code;

@@ -99,6 +99,9 @@ TEST_F(HandlerFailuresTest, OutOfMemoryOnWriteDoesNotLoseTheSession) {
   const auto warnings = web1.handler->take_warnings();
   EXPECT_TRUE(has_warning(warnings, "out of memory")) << ::testing::PrintToString(warnings);
   EXPECT_FALSE(stored(id).has_value()) << "memcached keeps an item whose SET failed";
+  EXPECT_EQ(web1.handler->counters().writes_out_of_memory.load(), 1u);
+  EXPECT_EQ(web1.handler->counters().writes_too_large.load(), 0u)
+      << "out of memory is not too large";
 
   store.set_memory_limit(64 << 20);
   started = session_start(*web1.handler, id);
@@ -107,6 +110,31 @@ TEST_F(HandlerFailuresTest, OutOfMemoryOnWriteDoesNotLoseTheSession) {
   EXPECT_EQ(started.data, "v|i:2;");
   (void)web1.handler->close();
   EXPECT_EQ(stored_payload(id), "v|i:2;") << "the retry did not restore memcached's copy";
+}
+
+// memcached answers a SET over its item size limit by unlinking the stored item.
+// MemcachedNode refuses such a value before sending it when it knows the node's
+// -I, but it may not (the node refused "stats settings", or -I changed). The copy
+// this request read is written back: the write fails, the session stays as it
+// was, also for the next node that reads it (the owner may die meanwhile).
+TEST_F(HandlerFailuresTest, TooLargeSetThatDroppedTheStoredCopyWritesThePreviousOneBack) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string id = new_session(*web1.handler, "small|i:1;");
+  server_of(id).set_item_size_max(4096);
+  const Started started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  const Status saved = session_write_close(*web1.handler, started, std::string(8192, 'x'));
+  ASSERT_FALSE(saved.ok()) << "an 8 kB session on a 4 kB memcached must be reported";
+  EXPECT_NE(saved.error().find("written back"), std::string::npos) << saved.error();
+  EXPECT_EQ(web1.handler->counters().writes_too_large.load(), 1u);
+  EXPECT_EQ(web1.handler->counters().writes_out_of_memory.load(), 0u);
+  EXPECT_EQ(stored_payload(id), "small|i:1;") << "memcached's copy was left dropped";
+
+  AppNode web2 = make_node(config("web2"));
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "small|i:1;");
+  (void)web2.handler->close();
 }
 
 // Without a local copy to fall back on (not trusted: no strict mode) a write that
@@ -138,7 +166,8 @@ TEST_F(HandlerFailuresTest, ReplicaWriteFailureIsReportedButTheWriteSucceeds) {
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok());
   const auto warnings = web1.handler->take_warnings();
-  EXPECT_TRUE(has_warning(warnings, "a replica write failed")) << ::testing::PrintToString(warnings);
+  EXPECT_TRUE(has_warning(warnings, "a replica write failed"))
+      << ::testing::PrintToString(warnings);
   EXPECT_EQ(stored_payload(id), "v|i:2;");
   EXPECT_EQ(stored(id, &n2_)->payload, "v|i:1;") << "the replica was written after all";
 }
@@ -241,8 +270,7 @@ TEST_F(HandlerFailuresTest, UnreadableSessionFailsTheReadInsteadOfGettingANewId)
   ASSERT_FALSE(read.ok()) << "read returned '" << *read << "'";
   EXPECT_NE(read.error().find("timed out"), std::string::npos) << read.error();
   (void)web2.handler->close();
-  EXPECT_FALSE(web2.segment->health().slot_for(server_of(id).address().endpoint())->failures ==
-               0u)
+  EXPECT_FALSE(web2.segment->health().slot_for(server_of(id).address().endpoint())->failures == 0u)
       << "a timeout must mark the node down";
 }
 
@@ -279,7 +307,8 @@ TEST_F(HandlerFailuresTest, IdWithoutAKnownStoreIsKeptOnItsRendezvousNode) {
     const Started first = session_start(*web1.handler, id);
     ASSERT_TRUE(first.ok) << first.error;
     EXPECT_EQ(first.id, id);
-    ASSERT_TRUE(session_write_close(*web1.handler, first, "v|s:2:\"" + id.substr(0, 2) + "\";").ok());
+    ASSERT_TRUE(
+        session_write_close(*web1.handler, first, "v|s:2:\"" + id.substr(0, 2) + "\";").ok());
     EXPECT_EQ(n1_.peek("sess." + id).has_value() + n2_.peek("sess." + id).has_value(), 1)
         << "one copy, on one node";
     const Started elsewhere = session_start(*web2.handler, id);
@@ -452,7 +481,8 @@ TEST_F(HandlerFailuresTest, TakeoverWhenEveryNodeFailsAfterTheDataWarnsNoNodeIsU
   const auto warnings = web2.handler->take_warnings();
   EXPECT_TRUE(has_warning(warnings, "the forward under its old ID could not be written"))
       << ::testing::PrintToString(warnings);
-  EXPECT_TRUE(has_warning(warnings, "no memcached node is up")) << ::testing::PrintToString(warnings);
+  EXPECT_TRUE(has_warning(warnings, "no memcached node is up"))
+      << ::testing::PrintToString(warnings);
   EXPECT_EQ(stored_payload(moved.id), "v|i:1;");
 }
 
@@ -777,7 +807,7 @@ TEST_F(HandlerFailuresTest, DISABLED_OldCookieAfterRelocationPastAFrozenStoreOpe
   Started started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok());  // kept locally
-  started = session_start(*web1.handler, id);  // relocated to n2
+  started = session_start(*web1.handler, id);                               // relocated to n2
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_NE(started.id, id);
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:3;").ok());

@@ -180,11 +180,15 @@ StoreReply MemcachedModel::store(Store command, std::string_view key, std::strin
   const std::size_t size = footprint(key, value.size());
   if (size > limits_.item_size_max || size > limits_.memory_limit) {
     // "Avoid stale data persisting in cache because we failed alloc" (memcached): SET only.
-    if (command == Store::kSet) unlink(key);
-    if (size > limits_.item_size_max) {
-      return StoreReply::with(StoreCode::kTooLarge, "SERVER_ERROR object too large for cache");
+    StoreReply refused = StoreReply::with(
+        size > limits_.item_size_max ? StoreCode::kTooLarge : StoreCode::kOutOfMemory,
+        size > limits_.item_size_max ? "SERVER_ERROR object too large for cache"
+                                     : "SERVER_ERROR out of memory storing object");
+    if (command == Store::kSet) {
+      refused.stored_copy_dropped = find_live(key) != nullptr;
+      unlink(key);
     }
-    return StoreReply::with(StoreCode::kOutOfMemory, "SERVER_ERROR out of memory storing object");
+    return refused;
   }
 
   Item* existing = find_live(key);
