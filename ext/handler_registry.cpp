@@ -8,6 +8,7 @@
 
 #include "php_clustered_session.h"
 #include "sid/save_path.h"
+#include "store/same_server.h"
 
 extern "C" {
 #include "ext/session/php_session.h"
@@ -117,6 +118,10 @@ SessionHandler* handler_for(const char* save_path, std::string* error) {
     auto nodes = parse_save_path(path);
     if (!nodes) {
       *error = nodes.error();
+      return nullptr;
+    }
+    if (auto twice = same_server_listed_twice(*nodes)) {
+      *error = *twice;
       return nullptr;
     }
     g_handler = make_memcached_handler(current_config(), std::move(*nodes), g_segment);

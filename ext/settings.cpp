@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "node/machine_memory.h"
 #include "php_clustered_session.h"
 #include "session/takeover_notices.h"
 #include "sid/node_id.h"
@@ -36,8 +37,19 @@ int update_ranged(zend_ini_entry* entry, zend_string* value, void* mh_arg1, void
     return update_ranged(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage, min, max, expected); \
   }
 
-CLUSTERED_RANGED(OnUpdateCacheSize, 0, zend_long{64} << 30,
-                 "expected 0 (no cache) or a size up to 64G, e.g. 64M")
+ZEND_INI_MH(OnUpdateCacheSize) {
+  constexpr const char* kExpected = "expected 0 (no cache) or a size up to 64G, e.g. 64M";
+  zend_string* error = nullptr;
+  const zend_long parsed = zend_ini_parse_quantity(new_value, &error);
+  if (error != nullptr) zend_string_release(error);
+  if (error != nullptr || parsed < 0 || parsed > (zend_long{64} << 30)) {
+    return refuse(entry, new_value, kExpected);
+  }
+  const auto refusal = clustered::cache_size_refusal(static_cast<std::uint64_t>(parsed),
+                                                     clustered::machine_memory_bytes());
+  if (refusal) return refuse(entry, new_value, refusal->c_str());
+  return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
 CLUSTERED_RANGED(OnUpdateReplicas, 0, 8, "expected 0 to 8")
 CLUSTERED_RANGED(OnUpdateLockTimeout, 1, 3600, "expected 1 to 3600 seconds")
 CLUSTERED_RANGED(OnUpdateConnectTimeout, 1, 60000, "expected 1 to 60000 ms")

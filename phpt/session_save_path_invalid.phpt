@@ -21,6 +21,7 @@ $cases = [
     '127.0.0.1:11211x',
     "a=127.0.0.1:$p,a=127.0.0.1:1",
     "127.0.0.1:$p,127.0.0.1:$p",
+    "n1=127.0.0.1:$p,n2=localhost:$p",
     "Web1=127.0.0.1:$p",
     "averyveryverylongid=127.0.0.1:$p",
     "=127.0.0.1:$p",
@@ -110,6 +111,12 @@ bool(false)
 Warning: session_start(): clustered_session: invalid session.save_path: node 2: duplicate address 127.0.0.1:%d in %s on line %d
 
 Warning: session_start(): Failed to initialize storage module: clustered (path: 127.0.0.1:%d,127.0.0.1:%d) in %s on line %d
+bool(false)
+--- 'n1=127.0.0.1:%d,n2=localhost:%d'
+
+Warning: session_start(): clustered_session: invalid session.save_path: node 2 (n2=localhost:%d) is the same memcached server as node 1 (n1=127.0.0.1:%d): both reach 127.0.0.1:%d; list each server once in %s on line %d
+
+Warning: session_start(): Failed to initialize storage module: clustered (path: n1=127.0.0.1:%d,n2=localhost:%d) in %s on line %d
 bool(false)
 --- 'Web1=127.0.0.1:%d'
 

@@ -11,7 +11,7 @@ namespace {
 constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
 // Bump when a field of Header, Entry or Chunk changes meaning without changing
 // size (layout_version() adds the sizes by itself).
-constexpr std::uint32_t kLayoutVersion = 1;
+constexpr std::uint32_t kLayoutVersion = 2;
 constexpr std::uint32_t kNone = 0;  // indexes are stored +1 so 0 means "none"
 constexpr std::size_t kBytesPerEntry = 8192;
 constexpr std::size_t kEvictionSample = 8;
@@ -89,7 +89,12 @@ struct SessionCache::Header {
   std::uint32_t chunk_count;
   std::uint32_t free_entry_head;
   std::uint32_t free_chunk_head;
-  std::uint32_t free_chunks;
+  std::uint32_t free_chunks;  // on the free list and past chunks_touched
+  // Entries and chunks from these indexes on have never been used: free, not on
+  // any list, and their pages not yet touched (a php command line run that never
+  // starts a session commits none of the cache).
+  std::uint32_t entries_touched;
+  std::uint32_t chunks_touched;
   std::uint32_t live_entries;
   std::uint32_t clock_hand;
   std::uint64_t tick;
@@ -174,10 +179,12 @@ SessionCache* SessionCache::create(void* memory, std::size_t size) {
   h->chunks_offset = chunks_offset;
   const std::size_t chunk_bytes = size - h->chunks_offset;
   h->chunk_count = static_cast<std::uint32_t>(chunk_bytes / sizeof(Chunk));
+  // Only the buckets are written: entries and chunks are handed out from the
+  // untouched tail as they are needed (take_entry(), take_chunk()).
   std::memset(cache->buckets(), 0, bucket_count * sizeof(std::uint32_t));
-  std::memset(static_cast<void*>(cache->entries()), 0, entry_count * sizeof(Entry));
-  cache->repair();  // builds the free lists of an empty cache
-  h->repairs = 0;
+  h->free_entry_head = kNone;
+  h->free_chunk_head = kNone;
+  h->free_chunks = h->chunk_count;
   return cache;
 }
 
@@ -206,6 +213,27 @@ std::uint32_t SessionCache::find(std::string_view key, std::uint64_t hash,
     current = entry.hash_next;
   }
   return kNone;
+}
+
+std::uint32_t SessionCache::take_entry() {
+  Header* h = header();
+  if (h->free_entry_head != kNone) {
+    const std::uint32_t index = h->free_entry_head;
+    h->free_entry_head = entries()[index - 1].hash_next;
+    return index;
+  }
+  return ++h->entries_touched;  // make_room() made sure one is left
+}
+
+std::uint32_t SessionCache::take_chunk() {
+  Header* h = header();
+  --h->free_chunks;
+  if (h->free_chunk_head != kNone) {
+    const std::uint32_t chunk = h->free_chunk_head;
+    h->free_chunk_head = chunks()[chunk - 1].next;
+    return chunk;
+  }
+  return ++h->chunks_touched;
 }
 
 void SessionCache::free_chain(std::uint32_t first_chunk) {
@@ -244,8 +272,8 @@ bool SessionCache::evict_one(std::int64_t now) {
   std::uint32_t victim = kNone;
   std::uint64_t oldest = UINT64_MAX;
   std::size_t sampled = 0;
-  for (std::uint32_t step = 0; step < h->entry_count && sampled < kEvictionSample; ++step) {
-    h->clock_hand = (h->clock_hand + 1) % h->entry_count;
+  for (std::uint32_t step = 0; step < h->entries_touched && sampled < kEvictionSample; ++step) {
+    h->clock_hand = (h->clock_hand + 1) % h->entries_touched;
     const Entry& entry = entries()[h->clock_hand];
     if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) != 0) continue;
     ++sampled;
@@ -271,7 +299,8 @@ bool SessionCache::evict_one(std::int64_t now) {
 
 bool SessionCache::make_room(std::size_t chunks_needed, std::int64_t now) {
   Header* h = header();
-  while (h->free_chunks < chunks_needed || h->free_entry_head == kNone) {
+  while (h->free_chunks < chunks_needed ||
+         (h->free_entry_head == kNone && h->entries_touched == h->entry_count)) {
     if (!evict_one(now)) return false;
   }
   return true;
@@ -348,9 +377,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     std::uint32_t first = kNone;
     std::uint32_t* link = &first;
     for (std::size_t i = 0; i < needed; ++i) {
-      const std::uint32_t chunk = h->free_chunk_head;
-      h->free_chunk_head = chunks()[chunk - 1].next;
-      --h->free_chunks;
+      const std::uint32_t chunk = take_chunk();
       const std::size_t offset = i * kChunkPayload;
       const std::size_t part = std::min(session.data.size() - offset, kChunkPayload);
       std::memcpy(chunks()[chunk - 1].data, session.data.data() + offset, part);
@@ -358,9 +385,8 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
       *link = chunk;
       link = &chunks()[chunk - 1].next;
     }
-    const std::uint32_t index = h->free_entry_head;
+    const std::uint32_t index = take_entry();
     Entry& entry = entries()[index - 1];
-    h->free_entry_head = entry.hash_next;
     entry.hash = hash;
     entry.version = session.version;
     entry.expires_at = session.expires_at;
@@ -415,11 +441,10 @@ std::size_t SessionCache::remove_where(Doomed doomed) {
   // for all of it.
   constexpr std::uint32_t kSlice = 1024;
   std::size_t removed = 0;
-  const std::uint32_t entry_count = header()->entry_count;
-  for (std::uint32_t first = 0; first < entry_count; first += kSlice) {
+  for (std::uint32_t first = 0; first < header()->entries_touched; first += kSlice) {
     removed += locked([&]() -> std::size_t {
       std::size_t removed_here = 0;
-      const std::uint32_t last = std::min(first + kSlice, header()->entry_count);
+      const std::uint32_t last = std::min(first + kSlice, header()->entries_touched);
       for (std::uint32_t i = first; i < last; ++i) {
         const Entry& entry = entries()[i];
         if (entry.state != kEntryLive || !doomed(entry)) continue;
@@ -501,11 +526,15 @@ void SessionCache::repair() {
   // Rebuilds every index and free list from the entries alone, keeping exactly
   // those whose chunk chain is sound and whose checksum matches.
   Header* h = header();
-  std::vector<bool> chunk_used(h->chunk_count, false);
+  // Only the touched part: past it nothing was ever written (and the frontiers
+  // themselves are kept in bounds, whatever a dying process left).
+  h->entries_touched = std::min(h->entries_touched, h->entry_count);
+  h->chunks_touched = std::min(h->chunks_touched, h->chunk_count);
+  std::vector<bool> chunk_used(h->chunks_touched, false);
   std::memset(buckets(), 0, h->bucket_count * sizeof(std::uint32_t));
   h->live_entries = 0;
   h->free_entry_head = kNone;
-  for (std::uint32_t i = h->entry_count; i-- > 0;) {
+  for (std::uint32_t i = h->entries_touched; i-- > 0;) {
     Entry& entry = entries()[i];
     bool keep = entry.state == kEntryLive && entry.key_length <= kMaxCacheKey;
     std::vector<std::uint32_t> chain;
@@ -513,7 +542,7 @@ void SessionCache::repair() {
       const std::size_t expected = (entry.data_length + kChunkPayload - 1) / kChunkPayload;
       std::uint32_t current = entry.first_chunk;
       while (keep && chain.size() < expected) {
-        keep = current != kNone && current <= h->chunk_count && !chunk_used[current - 1];
+        keep = current != kNone && current <= h->chunks_touched && !chunk_used[current - 1];
         if (keep) {
           chain.push_back(current);
           chunk_used[current - 1] = true;
@@ -538,8 +567,8 @@ void SessionCache::repair() {
     }
   }
   h->free_chunk_head = kNone;
-  h->free_chunks = 0;
-  for (std::uint32_t i = h->chunk_count; i-- > 0;) {
+  h->free_chunks = h->chunk_count - h->chunks_touched;
+  for (std::uint32_t i = h->chunks_touched; i-- > 0;) {
     if (chunk_used[i]) continue;
     chunks()[i].next = h->free_chunk_head;
     h->free_chunk_head = i + 1;

@@ -111,6 +111,10 @@ class SessionCache {
   bool make_room(std::size_t chunks_needed, std::int64_t now);
   bool evict_one(std::int64_t now);
   void free_chain(std::uint32_t first_chunk);
+  // A free entry or chunk: from the free list, else the next never-used one
+  // (the caller made room first).
+  std::uint32_t take_entry();
+  std::uint32_t take_chunk();
   std::uint64_t checksum(const Entry& entry);
   void repair();
 };

@@ -420,6 +420,59 @@ TEST(SessionCacheCreate, BytesNeededHasAFloor) {
   EXPECT_EQ(SessionCache::bytes_needed(64u << 20), 64u << 20);
 }
 
+// Pages of [memory, memory + size) this process has resident (mincore).
+std::size_t resident_bytes(void* memory, std::size_t size) {
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> residency((size + page - 1) / page);
+  if (mincore(memory, size, residency.data()) != 0) return SIZE_MAX;
+  std::size_t pages = 0;
+  for (const unsigned char flag : residency) pages += flag & 1;
+  return pages * page;
+}
+
+// Issue 14 item 11: every php command line run (cron, composer) paid for the
+// whole cache at module start, because create() linked every chunk and entry into
+// its free lists. Pages are touched only when they come into use.
+TEST(SessionCacheCreate, LargeCacheTouchesOnlyItsIndexUntilUsed) {
+  const std::size_t cache_bytes = SessionCache::bytes_needed(64u << 20);
+  SharedMapping mapping(cache_bytes);
+  SessionCache* cache = SessionCache::create(mapping.get(), cache_bytes);
+  ASSERT_NE(cache, nullptr);
+  EXPECT_LT(resident_bytes(mapping.get(), cache_bytes), 256u << 10)
+      << "creating a 64 MB cache committed its pages";
+
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(cache->put("sess.k" + std::to_string(i), session_of(1, 3000, kNow + 1000), kNow));
+  }
+  EXPECT_LT(resident_bytes(mapping.get(), cache_bytes), 384u << 10)
+      << "ten small sessions committed more than their own pages";
+  EXPECT_EQ(cache->stats().capacity_bytes - cache->stats().used_bytes,
+            cache->stats().capacity_bytes - 10 * 3 * kChunkPayload);
+  std::string problem;
+  EXPECT_TRUE(cache->check_consistency(&problem)) << problem;
+}
+
+// The untouched tail is used up before anything is evicted, and then the cache
+// evicts and reuses freed entries and chunks as before.
+TEST(SessionCacheCreate, LazilyUsedCacheFillsCompletelyThenEvicts) {
+  const std::size_t cache_bytes = SessionCache::bytes_needed(1 << 20);
+  SharedMapping mapping(cache_bytes);
+  SessionCache* cache = SessionCache::create(mapping.get(), cache_bytes);
+  ASSERT_NE(cache, nullptr);
+  const std::uint64_t entries = cache->stats().max_entries;
+  for (std::uint64_t i = 0; i < entries; ++i) {
+    ASSERT_TRUE(cache->put("sess.k" + std::to_string(i), session_of(1, 1, kNow + 1000), kNow));
+  }
+  EXPECT_EQ(cache->stats().entries, entries);
+  EXPECT_EQ(cache->stats().evictions, 0u) << "evicted while untouched entries were left";
+  ASSERT_TRUE(cache->put("sess.one-more", session_of(1, 1, kNow + 1000), kNow));
+  EXPECT_EQ(cache->stats().evictions, 1u);
+  cache->repair_after_crash();
+  EXPECT_EQ(cache->stats().entries, entries);
+  std::string problem;
+  EXPECT_TRUE(cache->check_consistency(&problem)) << problem;
+}
+
 // Regression: create() laid out its index past the end of a small region.
 TEST(SessionCacheCreate, TooSmallRegionIsRefusedWithoutWritingPastIt) {
   const long page = sysconf(_SC_PAGESIZE);
