@@ -45,7 +45,9 @@ bool IdMoves::pending_for(std::string_view id) const {
 }
 
 Status IdMoves::complete(std::string_view id, std::string_view data) {
-  Status written = writes_.write_through(id, data);
+  bool too_large = false;
+  Status written = writes_.write_through(id, data, &too_large);
+  if (!written && too_large) return stay_under_old_id(id, data, written.error());
   if (!written) return written;
   auto& loaded = std::get<phase::Loaded>(c_.phase);
   const Move move = std::move(*loaded.move);
@@ -69,6 +71,40 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   // The old owner may still hold the session in its cache: tell it, now that the
   // forward is in place (the other way round it could fetch the old data again).
   if (move.kind == MoveKind::kMigration) announce_takeover(move.from, now);
+  return success();
+}
+
+Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
+                                  const std::string& why) {
+  auto& loaded = std::get<phase::Loaded>(c_.phase);
+  const Move move = std::move(*loaded.move);
+  loaded.move.reset();
+  // PHP has sent the new ID's cookie already: the session must be reachable
+  // through it, so the data goes back under the old key (with this request's
+  // change) and the new key forwards to it.
+  const std::uint64_t version = c_.next_version(loaded.copy.version);
+  auto kept = c_.remote.write(move.from.store_index, move.from.key, version, data, c_.remote_ttl());
+  if (!kept) {
+    Counters::add(c_.counters.errors);
+    return Error{"session " + move.from.id + " cannot move to " + std::string(id) + " (" + why +
+                 "), nor be written under its old ID: " + kept.error()};
+  }
+  loaded.copy.data = data;
+  loaded.copy.version = version;
+  loaded.copy.synced_touched_at.reset();
+  const std::int64_t now = c_.now_s();
+  if (c_.cache != nullptr) {
+    CachedSession forward{move.from.id, 0, c_.local_expiry(now), now, false, "", true};
+    if (!c_.cache->put(loaded.at.key, forward, now)) c_.cache->remove(loaded.at.key);
+  }
+  auto forwarded = c_.remote.write_forward(loaded.at.store_index, loaded.at.key, move.from.id,
+                                           c_.next_version(version), c_.remote_ttl());
+  std::string outcome = "the new ID forwards to it";
+  if (!forwarded) outcome = "but the new ID could not forward to it (" + forwarded.error() + ")";
+  // The old owner's cached copy is older than this one now.
+  if (move.kind == MoveKind::kMigration) announce_takeover(move.from, now);
+  c_.warn("session " + move.from.id + " stays under its old ID: it cannot move to " +
+          std::string(id) + " (" + why + "); " + outcome);
   return success();
 }
 

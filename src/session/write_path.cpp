@@ -49,7 +49,8 @@ Status WritePath::update_timestamp(std::string_view id, std::string_view data) {
   return write_through(id, data);
 }
 
-Status WritePath::write_through(std::string_view id, std::string_view data) {
+Status WritePath::write_through(std::string_view id, std::string_view data, bool* too_large) {
+  if (too_large != nullptr) *too_large = false;
   phase::Loaded* loaded = loaded_for(id);
   std::optional<ResolvedId> resolved;
   if (loaded == nullptr) {
@@ -93,6 +94,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     return success();
   }
   if (written.failure().code == StoreCode::kTooLarge) {
+    if (too_large != nullptr) *too_large = true;
     return refuse_too_large(at, loaded, data.size(), written.failure(), cached);
   }
   if (written.failure().code == StoreCode::kOutOfMemory) {

@@ -19,8 +19,9 @@ class WritePath {
   // lazy_write, data unchanged: refreshes the TTL, remotely at most once per
   // touch_interval; a copy memcached lost is written in full again.
   Status update_timestamp(std::string_view id, std::string_view data);
-  // Stores the data under `id`: cache (when owned) and memcached.
-  Status write_through(std::string_view id, std::string_view data);
+  // Stores the data under `id`: cache (when owned) and memcached. `too_large`
+  // (when given) tells a refusal for the item size limit from other failures.
+  Status write_through(std::string_view id, std::string_view data, bool* too_large = nullptr);
 
  private:
   phase::Loaded* loaded_for(std::string_view id);

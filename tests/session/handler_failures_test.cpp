@@ -796,6 +796,37 @@ TEST_F(HandlerFailuresTest, WithoutACacheEveryReadFetchesAndNoSessionMoves) {
 
 // ---------------------------------------------------------------- issue 14
 
+// Issue 14 item 10: "A takeover near the item-size limit (the new key is longer,
+// or the new store has a smaller -I) sends the new cookie although nothing was
+// stored under it: the session is lost." The new owner's route is 12 bytes longer;
+// the store holds the old item but not the new one. The session stays under its
+// old ID, with this request's change, and the new ID (whose cookie PHP already
+// sent) forwards to it.
+TEST_F(HandlerFailuresTest, TakeoverIntoAKeyPastTheItemSizeLimitKeepsTheSessionUnderItsOldId) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("frontendnode0002"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  const std::string old_key = "sess." + id;
+  n1_.set_item_size_max(old_key.size() + encode_value(1, "v|i:2;").size() +
+                        MemcachedModel::kItemOverhead);
+  n2_.set_item_size_max(old_key.size() + encode_value(1, "v|i:2;").size() +
+                        MemcachedModel::kItemOverhead);
+
+  const Started moved = session_start(*web2.handler, id);
+  ASSERT_TRUE(moved.ok) << moved.error;
+  ASSERT_NE(moved.id, id) << "the takeover did not start";
+  const Status saved = session_write_close(*web2.handler, moved, "v|i:2;");
+  EXPECT_TRUE(saved.ok()) << saved.error();
+  EXPECT_TRUE(has_warning(web2.handler->take_warnings(), "stays under its old ID"));
+  EXPECT_EQ(stored_payload(id), "v|i:2;") << "the change was not kept under the old ID";
+
+  // The browser now has the new cookie: it leads to the session.
+  const Started next = session_start(*web2.handler, moved.id);
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.data, "v|i:2;") << "the new cookie opened an empty session";
+  (void)web2.handler->close();
+}
+
 // Issue 14, item 6: "Relocation while the old store is frozen. The forward under
 // the old key is skipped when that node is down and never retried, so when it
 // resumes the old cookie opens the old copy." Disabled until issue 14 fixes it.
