@@ -1,12 +1,15 @@
 #include "session/read_path.h"
 
 #include <utility>
+#include <vector>
 
 namespace clustered {
 namespace {
 
-// How many forwards validate_sid() follows before giving up on an ID.
-constexpr int kMaxForwardHops = 4;
+// How many forwards validate_sid() follows before giving up on an ID: a cookie
+// that many takeovers old (chains are shortened as they are followed, so only a
+// cookie nobody used through that many moves is this far behind).
+constexpr int kMaxForwardHops = 32;
 
 }  // namespace
 
@@ -33,10 +36,15 @@ bool ReadPath::validate_sid(std::string_view id) {
   // late response) follow it instead of starting empty.
   std::string target;  // the ID the last forward pointed to
   ResolvedId followed;
+  std::vector<ResolvedId> passed;  // the forwards followed, in order
   for (int hop = 0; hop <= kMaxForwardHops; ++hop) {
+    if (hop > 0) passed.push_back(hop == 1 ? *start : followed);
     if (hop > 0) {
       std::optional<ResolvedId> next = c_.resolve(target, trusted);
       if (!next || !next->known_store) return false;
+      for (const ResolvedId& earlier : passed) {
+        if (earlier.id == next->id) return false;  // a cycle (forged or broken): a new ID
+      }
       followed = std::move(*next);
     }
     const ResolvedId& at = hop == 0 ? *start : followed;
@@ -49,8 +57,10 @@ bool ReadPath::validate_sid(std::string_view id) {
         }
         if (at.owned) {
           Counters::add(c_.counters.local_hits);
+          const std::uint64_t version = hit->version;
           if (!take_cached(at, std::move(*hit))) return false;
           if (hop == 0) return true;
+          shorten_chain(passed, at.id, version);
           c_.phase = phase::Following{at.id};
           return false;
         }
@@ -70,6 +80,7 @@ bool ReadPath::validate_sid(std::string_view id) {
       target = std::move(copy.value.payload);
       continue;
     }
+    if (hop > 1) shorten_chain(passed, at.id, copy.value.version);
     const bool from_replica = copy.node != at.store_index;
     if (trusted && (!at.owned || from_replica)) {
       Move move{at.owned ? MoveKind::kRelocation : MoveKind::kMigration, at,
@@ -86,11 +97,30 @@ bool ReadPath::validate_sid(std::string_view id) {
     // so the next requests are served locally again. Stored under this ID's lock,
     // so no newer local write can be overwritten.
     if (at.owned) cache_fetched(at, copy.value);
-    c_.phase = phase::Prefetched{std::move(*start),
-                                 SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
+    c_.phase = phase::Prefetched{
+        std::move(*start), SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
     return true;
   }
   return false;  // a chain of forwards this long is not ours
+}
+
+void ReadPath::shorten_chain(const std::vector<ResolvedId>& passed, const std::string& target,
+                             std::uint64_t target_version) {
+  // Every forward but the last (which points at the target already) is rewritten
+  // to point at the target: the next request with any of these IDs takes one hop.
+  if (passed.size() < 2) return;
+  const std::int64_t now = c_.now_s();
+  const std::uint64_t version = c_.next_version(target_version);
+  for (std::size_t i = 0; i + 1 < passed.size(); ++i) {
+    const ResolvedId& forward = passed[i];
+    if (c_.cache != nullptr && c_.cache->get(forward.key, now, false)) {
+      CachedSession shortened{target, 0, c_.local_expiry(now), now, false, "", true};
+      if (!c_.cache->put(forward.key, shortened, now)) c_.cache->remove(forward.key);
+    }
+    // Best effort: a forward that cannot be rewritten still leads to the target.
+    (void)c_.remote.write_forward(forward.store_index, forward.key, target, version,
+                                  c_.remote_ttl());
+  }
 }
 
 bool ReadPath::take_cached(const ResolvedId& at, CachedSession hit) {
@@ -99,7 +129,8 @@ bool ReadPath::take_cached(const ResolvedId& at, CachedSession hit) {
   if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
   if (hit.unsynced && store_ok) {
     // The last write-through failed: retry it now, before serving.
-    store_ok = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl()).ok();
+    store_ok =
+        c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl()).ok();
     if (store_ok) {
       const std::int64_t now = c_.now_s();
       c_.cache->refresh(at.key, c_.local_expiry(now), now, hit.version);

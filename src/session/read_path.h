@@ -4,7 +4,9 @@
 // (taken over, or its store node down) leaves validate_sid() in phase Moving.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "session/handler_context.h"
 #include "shm/session_cache.h"
@@ -30,6 +32,10 @@ class ReadPath {
   bool take_cached(const ResolvedId& at, CachedSession hit);
   // Keeps an owned session just read from memcached in the local cache.
   void cache_fetched(const ResolvedId& at, const StoredValue& value);
+  // After following more than one forward to `target`: the earlier forwards are
+  // rewritten to point at it, so chains stay short however many moves they see.
+  void shorten_chain(const std::vector<ResolvedId>& passed, const std::string& target,
+                     std::uint64_t target_version);
   std::string_view load(ResolvedId at, SessionCopy copy, std::optional<Move> move = {});
 
   HandlerContext& c_;
