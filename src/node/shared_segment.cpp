@@ -18,7 +18,7 @@ namespace {
 constexpr std::uint64_t kSegmentMagic = 0x636c737365676d31ULL;  // "clssegm1"
 // Bump when a structure in the segment changes meaning without changing size;
 // layout_version() adds the sizes (and the cache's own layout) by itself.
-constexpr std::uint32_t kSegmentRevision = 5;
+constexpr std::uint32_t kSegmentRevision = 6;
 // The parent records its live segment here: environment variables survive the
 // unloading and reloading of the module during a graceful restart.
 constexpr const char* kReattachVariable = "CLUSTERED_SESSION_SEGMENT";

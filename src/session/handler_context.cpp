@@ -26,7 +26,7 @@ HandlerContext::HandlerContext(HandlerConfig handler_config,
       private_counters_(services.shared == nullptr ? std::make_unique<Counters>() : nullptr),
       private_watch_(services.shared == nullptr ? std::make_unique<TakeoverWatch>() : nullptr),
       segment_locks_(services.shared != nullptr && services.locks == nullptr
-                         ? std::make_unique<StripedLocks>(services.shared->locks())
+                         ? std::make_unique<SharedLocks>(services.shared->locks())
                          : nullptr),
       counters(services.shared != nullptr ? services.shared->counters() : *private_counters_),
       cache(services.shared != nullptr ? services.shared->cache() : nullptr),

@@ -51,7 +51,7 @@ class HandlerContext {
   // Declared before what uses them.
   std::unique_ptr<Counters> private_counters_;
   std::unique_ptr<TakeoverWatch> private_watch_;
-  std::unique_ptr<StripedLocks> segment_locks_;
+  std::unique_ptr<SharedLocks> segment_locks_;
 
  public:
   Counters& counters;

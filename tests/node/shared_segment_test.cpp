@@ -50,9 +50,9 @@ TEST(SharedSegment, EverySectionIsUsable) {
   ASSERT_NE(slot, nullptr);
   EXPECT_TRUE(NodeHealthTable::is_up(slot, 0));
 
-  const std::size_t stripe = LockTable::stripe_for("sess.x");
-  EXPECT_EQ(segment->locks().lock(stripe, 100ms), SessionLockResult::kAcquired);
-  segment->locks().unlock(stripe);
+  const LockTable::Held held = segment->locks().lock("sess.x", 100ms);
+  EXPECT_EQ(held.result, SessionLockResult::kAcquired);
+  segment->locks().unlock(held.slot);
 
   SessionCache* cache = segment->cache();
   ASSERT_NE(cache, nullptr);
@@ -73,8 +73,9 @@ TEST(SharedSegment, CacheSizeZeroMeansNoCache) {
   Counters::add((*created)->counters().touches);
   EXPECT_EQ((*created)->counters().touches.load(), 1u);
   EXPECT_NE((*created)->health().slot_for("h:1"), nullptr);
-  EXPECT_EQ((*created)->locks().lock(1, 100ms), SessionLockResult::kAcquired);
-  (*created)->locks().unlock(1);
+  const LockTable::Held held = (*created)->locks().lock("sess.y", 100ms);
+  EXPECT_EQ(held.result, SessionLockResult::kAcquired);
+  (*created)->locks().unlock(held.slot);
 }
 
 TEST(SharedSegment, ForkedChildrenShareEverything) {

@@ -63,8 +63,8 @@ struct ClusterOptions {
   testing::MemcachedModel::Limits limits;
   Balancer balancer = Balancer::kRouteAware;
   std::int64_t gc_maxlifetime_s = 1440;
-  // 0: one lock per session; N: the sessions share N stripes, hashed as the
-  // real LockTable hashes them into its 4,096.
+  // 0: one lock per session, as the real LockTable; N: the sessions share N
+  // stripes (a model of the striped table before issue 14 item 7).
   std::size_t lock_stripes = 0;
   // The route each app node writes into its IDs (empty: web1, web2, ...);
   // histories still name the nodes web1, web2, ...
