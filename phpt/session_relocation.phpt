@@ -65,7 +65,7 @@ array(1) {
   int(2)
 }
 
-Warning: session_write_close(): clustered_session: session %s moved to %s, but the forward under its old ID could not be written (memcached node n%d (127.0.0.1:%d): %s); a late request with the old ID will not find the new one in %s on line %d
+Warning: session_write_close(): clustered_session: session %s moved to %s, but the forward under its old ID could not be written (memcached node n%d (127.0.0.1:%d): %s); it is retried once that node answers in %s on line %d
 new ID: yes, route web1, store is the live node: true
 stored: {"%d":"cart|i:2;"}
 relocations 1, migrations 0

@@ -36,9 +36,10 @@ HandlerContext::HandlerContext(HandlerConfig handler_config,
       remote(std::move(nodes), remote_options(config),
              services.shared != nullptr ? &services.shared->health() : nullptr, counters, clock,
              entropy),
+      missed_writes(remote, cache),
       takeovers(remote, cache,
                 services.shared != nullptr ? services.shared->takeover_watch() : *private_watch_,
-                counters) {}
+                counters, missed_writes) {}
 
 HandlerContext::~HandlerContext() { unlock(); }
 
@@ -69,7 +70,8 @@ std::optional<ResolvedId> HandlerContext::resolve(std::string_view id, bool trus
 bool HandlerContext::trusts_local_copies() {
   // A node that serves only new sessions still checks its notices here.
   return config.trusts_local_copy() && cache != nullptr &&
-         takeovers.trust_local_copies(config.route, config.takeover_check_interval_s, now_s());
+         takeovers.trust_local_copies(config.route, config.takeover_check_interval_s, now_s(),
+                                      remote_ttl());
 }
 
 std::uint64_t HandlerContext::next_version(std::uint64_t previous) const {

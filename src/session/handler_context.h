@@ -12,6 +12,7 @@
 
 #include "node/shared_segment.h"
 #include "session/handler_config.h"
+#include "session/missed_writes.h"
 #include "session/request_state.h"
 #include "session/takeovers.h"
 #include "shm/lock_table.h"
@@ -60,6 +61,7 @@ class HandlerContext {
   Entropy& entropy;
   SessionLocks* const locks;  // null: no locking possible
   RemoteStore remote;
+  MissedWrites missed_writes;
   Takeovers takeovers;
 
   RequestPhase phase;

@@ -57,16 +57,13 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   // Only now that the data is safe under the new ID, the old key becomes a
   // forward to it, here and on its store node (a dead store node is skipped).
   const std::int64_t now = c_.now_s();
-  if (c_.cache != nullptr) {
-    CachedSession forward{std::string(id), 0, c_.local_expiry(now), now, false, "", true};
-    if (!c_.cache->put(move.from.key, forward, now)) c_.cache->remove(move.from.key);
-  }
-  auto forwarded = c_.remote.write_forward(move.from.store_index, move.from.key, id,
-                                           c_.next_version(loaded.copy.version), c_.remote_ttl());
+  auto forwarded = c_.missed_writes.leave_forward(move.from.key, move.from.store_index, id,
+                                                  c_.next_version(loaded.copy.version),
+                                                  c_.remote_ttl(), c_.local_expiry(now), now);
   if (!forwarded) {
     c_.warn("session " + move.from.id + " moved to " + std::string(id) +
             ", but the forward under its old ID could not be written (" + forwarded.error() +
-            "); a late request with the old ID will not find the new one");
+            "); it is retried once that node answers");
   }
   // The old owner may still hold the session in its cache: tell it, now that the
   // forward is in place (the other way round it could fetch the old data again).
@@ -93,12 +90,9 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   loaded.copy.version = version;
   loaded.copy.synced_touched_at.reset();
   const std::int64_t now = c_.now_s();
-  if (c_.cache != nullptr) {
-    CachedSession forward{move.from.id, 0, c_.local_expiry(now), now, false, "", true};
-    if (!c_.cache->put(loaded.at.key, forward, now)) c_.cache->remove(loaded.at.key);
-  }
-  auto forwarded = c_.remote.write_forward(loaded.at.store_index, loaded.at.key, move.from.id,
-                                           c_.next_version(version), c_.remote_ttl());
+  auto forwarded = c_.missed_writes.leave_forward(loaded.at.key, loaded.at.store_index,
+                                                  move.from.id, c_.next_version(version),
+                                                  c_.remote_ttl(), c_.local_expiry(now), now);
   std::string outcome = "the new ID forwards to it";
   if (!forwarded) outcome = "but the new ID could not forward to it (" + forwarded.error() + ")";
   // The old owner's cached copy is older than this one now.
@@ -143,13 +137,20 @@ Status IdMoves::destroy(std::string_view id) {
     // and must go too, or the old cookie would bring it back.
     const Move& move = **pending;
     if (c_.cache != nullptr) c_.cache->remove(move.from.key);
-    (void)c_.remote.remove(move.from.store_index, move.from.key);
+    if (!c_.remote.remove(move.from.store_index, move.from.key)) {
+      c_.missed_writes.remember_missed_delete(move.from.key, move.from.store_index,
+                                              c_.local_expiry(c_.now_s()), c_.now_s());
+    }
     if (move.kind == MoveKind::kMigration) announce_takeover(move.from, c_.now_s());
     pending->reset();
   }
   if (auto removed = c_.remote.remove(at->store_index, at->key); !removed) {
     Counters::add(c_.counters.errors);
-    return Error{"cannot destroy session: " + removed.error()};
+    // Not served here meanwhile, and deleted once the node answers.
+    c_.missed_writes.remember_missed_delete(at->key, at->store_index, c_.local_expiry(c_.now_s()),
+                                            c_.now_s());
+    return Error{"cannot destroy session: " + removed.error() +
+                 "; the delete is retried once that node answers"};
   }
   return success();
 }

@@ -51,6 +51,7 @@ bool ReadPath::validate_sid(std::string_view id) {
 
     if (trusted) {
       if (auto hit = c_.cache->get(at.key, c_.now_s())) {
+        if (hit->deleted) return false;  // destroyed here: a new ID, whatever memcached has
         if (hit->forward) {
           target = std::move(hit->data);
           continue;
@@ -112,14 +113,9 @@ void ReadPath::shorten_chain(const std::vector<ResolvedId>& passed, const std::s
   const std::int64_t now = c_.now_s();
   const std::uint64_t version = c_.next_version(target_version);
   for (std::size_t i = 0; i + 1 < passed.size(); ++i) {
-    const ResolvedId& forward = passed[i];
-    if (c_.cache != nullptr && c_.cache->get(forward.key, now, false)) {
-      CachedSession shortened{target, 0, c_.local_expiry(now), now, false, "", true};
-      if (!c_.cache->put(forward.key, shortened, now)) c_.cache->remove(forward.key);
-    }
     // Best effort: a forward that cannot be rewritten still leads to the target.
-    (void)c_.remote.write_forward(forward.store_index, forward.key, target, version,
-                                  c_.remote_ttl());
+    (void)c_.missed_writes.leave_forward(passed[i].key, passed[i].store_index, target, version,
+                                         c_.remote_ttl(), c_.local_expiry(now), now);
   }
 }
 
@@ -193,7 +189,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   if (auto locked = c_.lock(*at); !locked) return Error{locked.error()};
 
   if (at->owned) {
-    if (auto hit = c_.cache->get(at->key, c_.now_s()); hit && !hit->forward) {
+    if (auto hit = c_.cache->get(at->key, c_.now_s()); hit && !hit->forward && !hit->deleted) {
       Counters::add(c_.counters.local_hits);
       SessionCopy copy{std::move(hit->data), hit->version, std::nullopt};
       if (!hit->unsynced) copy.synced_touched_at = hit->remote_touched_at;

@@ -11,13 +11,13 @@ bool Takeovers::recently_checked(std::int64_t now) const {
 }
 
 bool Takeovers::trust_local_copies(std::string_view route, std::int64_t interval_s,
-                                   std::int64_t now) {
+                                   std::int64_t now, std::uint32_t ttl_s) {
   if (interval_s <= 0) return true;
-  if (watch_.due(now, interval_s) && watch_.claim(now, interval_s)) check(route, now);
+  if (watch_.due(now, interval_s) && watch_.claim(now, interval_s)) check(route, now, ttl_s);
   return recently_checked(now);
 }
 
-void Takeovers::check(std::string_view route, std::int64_t now) {
+void Takeovers::check(std::string_view route, std::int64_t now, std::uint32_t ttl_s) {
   Counters::add(counters_.takeover_checks);
   // After a gap the lists that named some of our entries may have expired unread.
   bool everything = !recently_checked(now);
@@ -49,6 +49,7 @@ void Takeovers::check(std::string_view route, std::int64_t now) {
     Counters::add(counters_.takeover_notices, dropped);
   }
   if (complete) watch_.completed(now);
+  missed_.retry(ttl_s, now);
 }
 
 std::string Takeovers::announce(std::string_view old_route, std::string_view old_key,

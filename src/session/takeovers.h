@@ -7,25 +7,29 @@
 #include <string>
 #include <string_view>
 
-#include "stats/counters.h"
+#include "session/missed_writes.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
+#include "stats/counters.h"
 #include "store/remote_store.h"
 
 namespace clustered {
 
 class Takeovers {
  public:
-  Takeovers(RemoteStore& remote, SessionCache* cache, TakeoverWatch& watch, Counters& counters)
-      : remote_(remote), cache_(cache), watch_(watch), counters_(counters) {}
+  Takeovers(RemoteStore& remote, SessionCache* cache, TakeoverWatch& watch, Counters& counters,
+            MissedWrites& missed)
+      : remote_(remote), cache_(cache), watch_(watch), counters_(counters), missed_(missed) {}
 
   // Whether this node's cached copies may be served: reads the notices first when
   // a check is due and no other process of the node has claimed it. False while
   // no check has completed for kNoticeGapSeconds (notices may have expired unread).
   // interval_s = 0 turns notices off: always true, nothing read (the old owner may
   // then serve its copy of a taken-over session until it expires there).
+  // A check also retries the forwards and deletes a node missed (MissedWrites),
+  // with `ttl_s` for what it writes.
   [[nodiscard]] bool trust_local_copies(std::string_view route, std::int64_t interval_s,
-                                        std::int64_t now);
+                                        std::int64_t now, std::uint32_t ttl_s);
 
   // Tells `old_route` that the session under `old_key` lives elsewhere now. Written
   // to every node believed up; empty when at least one has it, else why none has.
@@ -33,13 +37,14 @@ class Takeovers {
                                      std::int64_t now);
 
  private:
-  void check(std::string_view route, std::int64_t now);
+  void check(std::string_view route, std::int64_t now, std::uint32_t ttl_s);
   [[nodiscard]] bool recently_checked(std::int64_t now) const;
 
   RemoteStore& remote_;
   SessionCache* cache_;
   TakeoverWatch& watch_;
   Counters& counters_;
+  MissedWrites& missed_;
 };
 
 }  // namespace clustered

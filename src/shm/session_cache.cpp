@@ -11,7 +11,7 @@ namespace {
 constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
 // Bump when a field of Header, Entry or Chunk changes meaning without changing
 // size (layout_version() adds the sizes by itself).
-constexpr std::uint32_t kLayoutVersion = 2;
+constexpr std::uint32_t kLayoutVersion = 3;
 constexpr std::uint32_t kNone = 0;  // indexes are stored +1 so 0 means "none"
 constexpr std::size_t kBytesPerEntry = 8192;
 constexpr std::size_t kEvictionSample = 8;
@@ -19,6 +19,7 @@ constexpr std::uint32_t kEntryFree = 0;
 constexpr std::uint32_t kEntryLive = 0x4c495645;  // "LIVE"
 constexpr std::uint32_t kFlagUnsynced = 1;
 constexpr std::uint32_t kFlagForward = 2;
+constexpr std::uint32_t kFlagDeleted = 4;
 
 std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const unsigned char*>(data);
@@ -215,6 +216,28 @@ std::uint32_t SessionCache::find(std::string_view key, std::uint64_t hash,
   return kNone;
 }
 
+CachedSession SessionCache::metadata_of(const Entry& entry) {
+  CachedSession session;
+  session.version = entry.version;
+  session.expires_at = entry.expires_at;
+  session.remote_touched_at = entry.remote_touched_at;
+  session.unsynced = (entry.flags & kFlagUnsynced) != 0;
+  session.forward = (entry.flags & kFlagForward) != 0;
+  session.deleted = (entry.flags & kFlagDeleted) != 0;
+  session.store.assign(entry.store, strnlen(entry.store, sizeof entry.store));
+  return session;
+}
+
+void SessionCache::read_data(const Entry& entry, std::string& data) {
+  data.resize(entry.data_length);
+  std::uint32_t current = entry.first_chunk;
+  for (std::size_t offset = 0; offset < entry.data_length; offset += kChunkPayload) {
+    const std::size_t part = std::min<std::size_t>(entry.data_length - offset, kChunkPayload);
+    std::memcpy(data.data() + offset, chunks()[current - 1].data, part);
+    current = chunks()[current - 1].next;
+  }
+}
+
 std::uint32_t SessionCache::take_entry() {
   Header* h = header();
   if (h->free_entry_head != kNone) {
@@ -334,21 +357,9 @@ std::optional<CachedSession> SessionCache::get(std::string_view key, std::int64_
       return std::nullopt;
     }
     entry.last_used = ++header()->tick;
-    CachedSession session;
-    session.version = entry.version;
-    session.expires_at = entry.expires_at;
-    session.remote_touched_at = entry.remote_touched_at;
-    session.unsynced = (entry.flags & kFlagUnsynced) != 0;
-    session.forward = (entry.flags & kFlagForward) != 0;
-    session.store.assign(entry.store, strnlen(entry.store, sizeof entry.store));
+    CachedSession session = metadata_of(entry);
     if (!copy_data && !session.forward) return session;
-    session.data.resize(entry.data_length);
-    std::uint32_t current = entry.first_chunk;
-    for (std::size_t offset = 0; offset < entry.data_length; offset += kChunkPayload) {
-      const std::size_t part = std::min<std::size_t>(entry.data_length - offset, kChunkPayload);
-      std::memcpy(session.data.data() + offset, chunks()[current - 1].data, part);
-      current = chunks()[current - 1].next;
-    }
+    read_data(entry, session.data);
     return session;
   });
 }
@@ -395,7 +406,8 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     entry.data_length = static_cast<std::uint32_t>(session.data.size());
     entry.first_chunk = first;
     entry.key_length = static_cast<std::uint32_t>(key.size());
-    entry.flags = (session.unsynced ? kFlagUnsynced : 0) | (session.forward ? kFlagForward : 0);
+    entry.flags = (session.unsynced ? kFlagUnsynced : 0) | (session.forward ? kFlagForward : 0) |
+                  (session.deleted ? kFlagDeleted : 0);
     std::memcpy(entry.store, store, sizeof store);
     std::memcpy(entry.key, key.data(), key.size());
     entry.checksum = sum;
@@ -503,6 +515,31 @@ std::size_t SessionCache::remove_hashed(std::span<const std::uint64_t> hashes) {
 }
 
 std::uint64_t SessionCache::hash_of(std::string_view key) { return key_hash(key); }
+
+std::vector<std::pair<std::string, CachedSession>> SessionCache::missed_remote_writes(
+    std::size_t limit) {
+  constexpr std::uint32_t kSlice = 1024;
+  constexpr std::uint32_t kMissed = kFlagForward | kFlagDeleted;
+  std::vector<std::pair<std::string, CachedSession>> found;
+  for (std::uint32_t first = 0; first < header()->entries_touched && found.size() < limit;
+       first += kSlice) {
+    locked([&] {
+      const std::uint32_t last = std::min(first + kSlice, header()->entries_touched);
+      for (std::uint32_t i = first; i < last && found.size() < limit; ++i) {
+        const Entry& entry = entries()[i];
+        if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) == 0 ||
+            (entry.flags & kMissed) == 0) {
+          continue;
+        }
+        CachedSession session = metadata_of(entry);
+        read_data(entry, session.data);
+        found.emplace_back(std::string(entry.key, entry.key_length), std::move(session));
+      }
+      return 0;
+    });
+  }
+  return found;
+}
 
 CacheStats SessionCache::stats() {
   return locked([&] {

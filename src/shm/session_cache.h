@@ -19,6 +19,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "shm/robust_mutex.h"
 
@@ -35,6 +37,7 @@ struct CachedSession {
   bool unsynced = false;               // the remote write failed; retry and relocate
   std::string store;                   // node id holding the remote copy
   bool forward = false;                // the session moved: data is its new ID
+  bool deleted = false;                // a tombstone: destroyed here, the remote delete pending
 };
 
 struct CacheStats {
@@ -81,6 +84,9 @@ class SessionCache {
   std::size_t remove_hashed(std::span<const std::uint64_t> hashes);
   // The key hash the index uses: the same on every node and build (FNV-1a 64).
   static std::uint64_t hash_of(std::string_view key);
+  // Up to `limit` unsynced forwards and tombstones (writes a memcached node
+  // missed), with their keys, for a retry; the touched entries are walked in slices.
+  std::vector<std::pair<std::string, CachedSession>> missed_remote_writes(std::size_t limit);
   CacheStats stats();
   // Verifies every entry (checksums, chains, index). Used by tests after kills.
   bool check_consistency(std::string* problem);
@@ -114,6 +120,8 @@ class SessionCache {
   // A free entry or chunk: from the free list, else the next never-used one
   // (the caller made room first).
   std::uint32_t take_entry();
+  static CachedSession metadata_of(const Entry& entry);  // all but the data
+  void read_data(const Entry& entry, std::string& data);
   std::uint32_t take_chunk();
   std::uint64_t checksum(const Entry& entry);
   void repair();

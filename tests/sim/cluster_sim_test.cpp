@@ -375,6 +375,31 @@ TEST(ClusterSimExpectedFailures, Issue14SlowRequestOnTheOldOwnerWritesOverTheFor
 
 // "The forward under the old key is skipped when that node is down and never
 // retried, so when it resumes the old cookie opens the old copy."
+// Fixed for a node that serves anyone after the store answers again (issue 14
+// item 6): the forward waits in web1's cache and goes out with its next takeover
+// check. Still open when web1 idles from the thaw to the replay (below).
+TEST(ClusterSimFlows, RelocationPastAFrozenStoreForwardsOnceItAnswersAndTheOwnerServesAnyone) {
+  const HistoryResult result = play(R"(
+    options users=2
+    request u0 increment @web1
+    drain
+    advance 5000
+    memcached freeze n2
+    request u0 increment @web1
+    drain
+    advance 3000
+    request u0 increment @web1
+    drain
+    memcached thaw n2
+    advance 5000
+    request u1 increment @web1
+    drain
+    replay u0 @web2
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 TEST(ClusterSimExpectedFailures, Issue14RelocationPastAFrozenStoreLetsTheOldCookieOpenTheOldCopy) {
   const HistoryResult result = play(R"(
     request u0 increment @web1

@@ -1,0 +1,48 @@
+#include "session/missed_writes.h"
+
+#include <string>
+
+namespace clustered {
+
+StoreResult<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::size_t store,
+                                                     std::string_view target, std::uint64_t version,
+                                                     std::uint32_t ttl_s, std::int64_t expires_at,
+                                                     std::int64_t now) {
+  auto forwarded = remote_.write_forward(store, old_key, target, version, ttl_s);
+  if (cache_ != nullptr) {
+    CachedSession forward{std::string(target),       version, expires_at, now, !forwarded,
+                          remote_.address(store).id, true};
+    if (!cache_->put(old_key, forward, now)) cache_->remove(old_key);
+  }
+  return forwarded;
+}
+
+void MissedWrites::remember_missed_delete(std::string_view key, std::size_t store,
+                                          std::int64_t expires_at, std::int64_t now) {
+  if (cache_ == nullptr) return;
+  CachedSession tombstone{{}, 0, expires_at, now, true, remote_.address(store).id};
+  tombstone.deleted = true;
+  (void)cache_->put(key, tombstone, now);
+}
+
+void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
+  if (cache_ == nullptr) return;
+  for (auto& [key, missed] : cache_->missed_remote_writes(kRetriesPerCheck)) {
+    const auto store = remote_.index_of(missed.store);
+    // The copy it concerns has expired on its node too, or the node left save_path.
+    if (!store || missed.expires_at <= now) {
+      cache_->remove(key);
+      continue;
+    }
+    if (!remote_.is_up(*store)) continue;
+    if (missed.deleted) {
+      if (remote_.remove(*store, key)) cache_->remove(key);
+      continue;
+    }
+    if (remote_.write_forward(*store, key, missed.data, missed.version, ttl_s)) {
+      cache_->refresh(key, missed.expires_at, now, missed.version);
+    }
+  }
+}
+
+}  // namespace clustered

@@ -1,0 +1,42 @@
+// Forwards and deletes that a memcached node missed because it was down, frozen
+// or cut off (issue 14 item 6): without a retry, the old cookie would open the
+// old copy once the node answers again. They are kept in this node's cache as
+// unsynced entries (a forward, or a tombstone), which also serve this node
+// meanwhile, and are retried with each takeover check (one process per node per
+// takeover_check_interval) until the node takes them or the copy they concern
+// has expired there anyway.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "shm/session_cache.h"
+#include "store/remote_store.h"
+
+namespace clustered {
+
+class MissedWrites {
+ public:
+  MissedWrites(RemoteStore& remote, SessionCache* cache) : remote_(remote), cache_(cache) {}
+
+  // Leaves a forward to `target` under `old_key` on `store` and in the cache;
+  // when the node does not take it, the cached forward stays unsynced, to retry.
+  StoreResult<WriteReport> leave_forward(std::string_view old_key, std::size_t store,
+                                         std::string_view target, std::uint64_t version,
+                                         std::uint32_t ttl_s, std::int64_t expires_at,
+                                         std::int64_t now);
+  // A delete of `key` that `store` did not take: a tombstone to retry (and to keep
+  // this node from serving or fetching the destroyed session meanwhile).
+  void remember_missed_delete(std::string_view key, std::size_t store, std::int64_t expires_at,
+                              std::int64_t now);
+  // Retries up to kRetriesPerCheck missed writes on nodes believed up.
+  void retry(std::uint32_t ttl_s, std::int64_t now);
+
+  static constexpr std::size_t kRetriesPerCheck = 16;
+
+ private:
+  RemoteStore& remote_;
+  SessionCache* cache_;
+};
+
+}  // namespace clustered
