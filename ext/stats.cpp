@@ -91,6 +91,8 @@ void clustered_session_fill_stats(zval* result) {
     add_assoc_string(&node, "address", state.endpoint.c_str());
     add_assoc_bool(&node, "up", state.up);
     add_assoc_long(&node, "failures", as_long(state.failures));
+    add_assoc_long(&node, "evictions", as_long(state.evictions));
+    add_assoc_long(&node, "restarts", as_long(state.restarts));
     add_assoc_zval(&nodes, state.id.c_str(), &node);
   }
   add_assoc_zval(result, "nodes", &nodes);
@@ -120,8 +122,10 @@ void clustered_session_print_info() {
                              std::to_string(value).c_str());
   }
   for (const clustered::NodeState& node : snapshot.nodes) {
-    const std::string state =
-        node.endpoint + (node.up ? " up" : " DOWN") + ", failures " + std::to_string(node.failures);
+    const std::string state = node.endpoint + (node.up ? " up" : " DOWN") + ", failures " +
+                              std::to_string(node.failures) + ", evictions " +
+                              std::to_string(node.evictions) + ", restarts " +
+                              std::to_string(node.restarts);
     php_info_print_table_row(2, ("node " + node.id).c_str(), state.c_str());
   }
   php_info_print_table_end();

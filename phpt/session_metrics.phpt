@@ -40,7 +40,7 @@ echo preg_replace('/:\d+"/', ':PORT"', implode("\n", preg_grep('/^clustered_sess
 ?>
 --EXPECTF--
 help for every counter: true
-16 counters, wrong: []
+17 counters, wrong: []
 trusted 1
 cache_capacity_bytes %d
 cache_used_bytes %d
@@ -51,3 +51,7 @@ clustered_session_memcached_up{route="web1",node="n1",address="127.0.0.1:PORT"} 
 clustered_session_memcached_up{route="web1",node="n2",address="127.0.0.1:PORT"} 0
 clustered_session_memcached_failures_total{route="web1",node="n1",address="127.0.0.1:PORT"} 0
 clustered_session_memcached_failures_total{route="web1",node="n2",address="127.0.0.1:PORT"} 1
+clustered_session_memcached_evictions_total{route="web1",node="n1",address="127.0.0.1:PORT"} 0
+clustered_session_memcached_evictions_total{route="web1",node="n2",address="127.0.0.1:PORT"} 0
+clustered_session_memcached_restarts_total{route="web1",node="n1",address="127.0.0.1:PORT"} 0
+clustered_session_memcached_restarts_total{route="web1",node="n2",address="127.0.0.1:PORT"} 0

@@ -47,8 +47,8 @@ $section = substr($section, 0, strpos($section, "\nDirective => Local Value => M
 $missing = array_filter($counters, fn ($name) => !preg_match("/^$name => \\d+$/m", $section));
 echo "phpinfo section: ", str_contains($section, 'clustered_session => enabled') ? 'yes' : 'NO', ", missing counters: ", json_encode(array_values($missing)), "\n";
 echo preg_match('/^mode => owner: .*web1/m', $section) ? "mode shown\n" : "mode missing\n";
-echo preg_match('/^node n1 => 127\.0\.0\.1:\d+ up, failures 0$/m', $section) ? "n1 shown\n" : "n1 missing\n";
-echo preg_match('/^node n2 => 127\.0\.0\.1:\d+ DOWN, failures 1$/m', $section) ? "n2 shown\n" : "n2 missing\n";
+echo preg_match('/^node n1 => 127\.0\.0\.1:\d+ up, failures 0, evictions 0, restarts 0$/m', $section) ? "n1 shown\n" : "n1 missing\n";
+echo preg_match('/^node n2 => 127\.0\.0\.1:\d+ DOWN, failures 1, evictions 0, restarts 0$/m', $section) ? "n2 shown\n" : "n2 missing\n";
 echo str_contains($info, 'clustered_session.touch_interval => 60 => 60') ? "INI shown\n" : "INI missing\n";
 
 // The other modes are named too.

@@ -27,14 +27,30 @@ void MissedWrites::remember_missed_delete(std::string_view key, std::size_t stor
 
 void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
   if (cache_ == nullptr) return;
-  for (auto& [key, missed] : cache_->missed_remote_writes(kRetriesPerCheck)) {
+  // Entries whose node is believed down wait (a request relocates a session
+  // whose node is down); a store that left save_path is taken too, to drop them.
+  const auto wanted = [&](std::string_view store) {
+    const auto index = remote_.index_of(store);
+    return !index || remote_.is_up(*index);
+  };
+  for (auto& [key, missed] : cache_->unsynced_entries(kRetriesPerCheck, wanted)) {
     const auto store = remote_.index_of(missed.store);
     // The copy it concerns has expired on its node too, or the node left save_path.
     if (!store || missed.expires_at <= now) {
-      cache_->remove(key);
+      if (missed.forward || missed.deleted) cache_->remove(key);
       continue;
     }
-    if (!remote_.is_up(*store)) continue;
+    if (!missed.forward && !missed.deleted) {
+      // A session a restarted memcached lost is stored again, but only where
+      // nothing was written since: a forward (another node took the session
+      // over) or a newer copy wins, and this one is dropped. Other unsynced
+      // sessions wait for their own next request (which relocates them if needed).
+      if (!missed.remote_gone) continue;
+      const auto stored = remote_.write_if_missing(*store, key, missed.version, missed.data, ttl_s);
+      if (stored && *stored) cache_->refresh(key, missed.expires_at, now, missed.version);
+      if (stored && !*stored) cache_->remove(key);
+      continue;
+    }
     if (missed.deleted) {
       if (remote_.remove(*store, key)) cache_->remove(key);
       continue;

@@ -39,6 +39,9 @@ void Takeovers::check(std::string_view route, std::int64_t now, std::uint32_t tt
       taken_over.insert(taken_over.end(), notices.key_hashes.begin(), notices.key_hashes.end());
     }
   }
+  // A node that drops every synced copy (after a gap) first learns which ones
+  // lost their remote copy to a memcached restart: those are kept, unsynced.
+  if (everything) notice_restarts();
   if (cache_ != nullptr) {
     std::size_t dropped = 0;
     if (everything) {
@@ -49,7 +52,21 @@ void Takeovers::check(std::string_view route, std::int64_t now, std::uint32_t tt
     Counters::add(counters_.takeover_notices, dropped);
   }
   if (complete) watch_.completed(now);
+  // Otherwise after the check, so that reading the notices is not delayed.
+  if (!everything) notice_restarts();
   missed_.retry(ttl_s, now);
+}
+
+void Takeovers::notice_restarts() {
+  // memcached restarted (empty) on a node: what this node holds there is
+  // unsynced now, never dropped as synced, and written again (issue 14 item 3).
+  for (std::size_t node = 0; node < remote_.node_count(); ++node) {
+    if (!remote_.is_up(node)) continue;
+    if (const auto restarted = remote_.restarted_since_last_look(node); restarted && *restarted) {
+      Counters::add(counters_.store_restarts);
+      if (cache_ != nullptr) cache_->mark_unsynced_on(remote_.address(node).id);
+    }
+  }
 }
 
 std::string Takeovers::announce(std::string_view old_route, std::string_view old_key,

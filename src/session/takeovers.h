@@ -39,6 +39,9 @@ class Takeovers {
  private:
   void check(std::string_view route, std::int64_t now, std::uint32_t ttl_s);
   [[nodiscard]] bool recently_checked(std::int64_t now) const;
+  // Reads every live node's "stats" and marks what this node holds on one that
+  // restarted unsynced.
+  void notice_restarts();
 
   RemoteStore& remote_;
   SessionCache* cache_;

@@ -11,7 +11,7 @@ namespace {
 constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
 // Bump when a field of Header, Entry or Chunk changes meaning without changing
 // size (layout_version() adds the sizes by itself).
-constexpr std::uint32_t kLayoutVersion = 3;
+constexpr std::uint32_t kLayoutVersion = 4;
 constexpr std::uint32_t kNone = 0;  // indexes are stored +1 so 0 means "none"
 constexpr std::size_t kBytesPerEntry = 8192;
 constexpr std::size_t kEvictionSample = 8;
@@ -20,6 +20,7 @@ constexpr std::uint32_t kEntryLive = 0x4c495645;  // "LIVE"
 constexpr std::uint32_t kFlagUnsynced = 1;
 constexpr std::uint32_t kFlagForward = 2;
 constexpr std::uint32_t kFlagDeleted = 4;
+constexpr std::uint32_t kFlagRemoteGone = 8;
 
 std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const unsigned char*>(data);
@@ -224,6 +225,7 @@ CachedSession SessionCache::metadata_of(const Entry& entry) {
   session.unsynced = (entry.flags & kFlagUnsynced) != 0;
   session.forward = (entry.flags & kFlagForward) != 0;
   session.deleted = (entry.flags & kFlagDeleted) != 0;
+  session.remote_gone = (entry.flags & kFlagRemoteGone) != 0;
   session.store.assign(entry.store, strnlen(entry.store, sizeof entry.store));
   return session;
 }
@@ -407,7 +409,8 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     entry.first_chunk = first;
     entry.key_length = static_cast<std::uint32_t>(key.size());
     entry.flags = (session.unsynced ? kFlagUnsynced : 0) | (session.forward ? kFlagForward : 0) |
-                  (session.deleted ? kFlagDeleted : 0);
+                  (session.deleted ? kFlagDeleted : 0) |
+                  (session.remote_gone ? kFlagRemoteGone : 0);
     std::memcpy(entry.store, store, sizeof store);
     std::memcpy(entry.key, key.data(), key.size());
     entry.checksum = sum;
@@ -431,7 +434,9 @@ bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
     entry.expires_at = expires_at;
     entry.remote_touched_at = remote_touched_at;
     entry.last_used = ++header()->tick;
-    if (synced_version && entry.version == *synced_version) entry.flags &= ~kFlagUnsynced;
+    if (synced_version && entry.version == *synced_version) {
+      entry.flags &= ~(kFlagUnsynced | kFlagRemoteGone);
+    }
     return true;
   });
 }
@@ -516,10 +521,9 @@ std::size_t SessionCache::remove_hashed(std::span<const std::uint64_t> hashes) {
 
 std::uint64_t SessionCache::hash_of(std::string_view key) { return key_hash(key); }
 
-std::vector<std::pair<std::string, CachedSession>> SessionCache::missed_remote_writes(
-    std::size_t limit) {
+std::vector<std::pair<std::string, CachedSession>> SessionCache::unsynced_entries(
+    std::size_t limit, const std::function<bool(std::string_view store)>& wanted) {
   constexpr std::uint32_t kSlice = 1024;
-  constexpr std::uint32_t kMissed = kFlagForward | kFlagDeleted;
   std::vector<std::pair<std::string, CachedSession>> found;
   for (std::uint32_t first = 0; first < header()->entries_touched && found.size() < limit;
        first += kSlice) {
@@ -527,8 +531,8 @@ std::vector<std::pair<std::string, CachedSession>> SessionCache::missed_remote_w
       const std::uint32_t last = std::min(first + kSlice, header()->entries_touched);
       for (std::uint32_t i = first; i < last && found.size() < limit; ++i) {
         const Entry& entry = entries()[i];
-        if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) == 0 ||
-            (entry.flags & kMissed) == 0) {
+        if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) == 0) continue;
+        if (!wanted(std::string_view(entry.store, strnlen(entry.store, sizeof entry.store)))) {
           continue;
         }
         CachedSession session = metadata_of(entry);
@@ -539,6 +543,28 @@ std::vector<std::pair<std::string, CachedSession>> SessionCache::missed_remote_w
     });
   }
   return found;
+}
+
+std::size_t SessionCache::mark_unsynced_on(std::string_view store) {
+  constexpr std::uint32_t kSlice = 1024;
+  std::size_t marked = 0;
+  for (std::uint32_t first = 0; first < header()->entries_touched; first += kSlice) {
+    marked += locked([&]() -> std::size_t {
+      std::size_t here = 0;
+      const std::uint32_t last = std::min(first + kSlice, header()->entries_touched);
+      for (std::uint32_t i = first; i < last; ++i) {
+        Entry& entry = entries()[i];
+        if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) != 0) continue;
+        if (std::string_view(entry.store, strnlen(entry.store, sizeof entry.store)) != store) {
+          continue;
+        }
+        entry.flags |= kFlagUnsynced | kFlagRemoteGone;  // flags are outside the checksum
+        ++here;
+      }
+      return here;
+    });
+  }
+  return marked;
 }
 
 CacheStats SessionCache::stats() {

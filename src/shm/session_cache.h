@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +39,7 @@ struct CachedSession {
   std::string store;                   // node id holding the remote copy
   bool forward = false;                // the session moved: data is its new ID
   bool deleted = false;                // a tombstone: destroyed here, the remote delete pending
+  bool remote_gone = false;            // unsynced because memcached restarted (empty) there
 };
 
 struct CacheStats {
@@ -84,9 +86,14 @@ class SessionCache {
   std::size_t remove_hashed(std::span<const std::uint64_t> hashes);
   // The key hash the index uses: the same on every node and build (FNV-1a 64).
   static std::uint64_t hash_of(std::string_view key);
-  // Up to `limit` unsynced forwards and tombstones (writes a memcached node
-  // missed), with their keys, for a retry; the touched entries are walked in slices.
-  std::vector<std::pair<std::string, CachedSession>> missed_remote_writes(std::size_t limit);
+  // Up to `limit` unsynced entries (sessions, forwards and tombstones a memcached
+  // node did not take) whose store `wanted` accepts, with their keys, for a
+  // retry; the touched entries are walked in slices.
+  std::vector<std::pair<std::string, CachedSession>> unsynced_entries(
+      std::size_t limit, const std::function<bool(std::string_view store)>& wanted);
+  // Marks every entry whose remote copy is on `store` unsynced (memcached
+  // restarted there, empty): they are kept, and written again. Returns how many.
+  std::size_t mark_unsynced_on(std::string_view store);
   CacheStats stats();
   // Verifies every entry (checksums, chains, index). Used by tests after kills.
   bool check_consistency(std::string* problem);

@@ -12,28 +12,31 @@
 
 namespace clustered {
 
-#define CLUSTERED_COUNTERS(X)                                                              \
-  X(local_hits, "Session reads served from the node-local shared-memory cache.")           \
-  X(local_misses, "Owned sessions not found in the local cache (fetched from memcached).") \
-  X(remote_reads, "memcached get operations.")                                             \
-  X(remote_writes, "memcached set operations (replicas included).")                        \
-  X(writes_skipped, "Writes of unchanged data turned into timestamp updates.")             \
-  X(touches, "memcached touch operations (TTL refreshes of unchanged sessions).")          \
-  X(touches_skipped, "TTL refreshes skipped because touch_interval had not passed.")       \
-  X(migrations, "Sessions taken over from another app node (route rewritten).")            \
-  X(relocations, "Sessions moved to another memcached node (store rewritten).")            \
-  X(lock_waits, "Session lock acquisitions that had to wait.")                             \
-  X(lock_timeouts, "Session lock waits that ran into lock_timeout.")                       \
-  X(takeover_checks,                                                                       \
-    "Reads of this node's takeover notices (at most one per takeover_check_interval).")    \
-  X(takeover_notices,                                                                      \
-    "Cached sessions dropped because another node took them over (or everything, after a " \
-    "gap).")                                                                               \
-  X(writes_too_large,                                                                      \
-    "Writes refused because the session is larger than the node's item size limit.")       \
-  X(writes_out_of_memory,                                                                  \
-    "Writes memcached refused for lack of memory (SERVER_ERROR out of memory): kept on "   \
-    "this node, retried.")                                                                 \
+#define CLUSTERED_COUNTERS(X)                                                               \
+  X(local_hits, "Session reads served from the node-local shared-memory cache.")            \
+  X(local_misses, "Owned sessions not found in the local cache (fetched from memcached).")  \
+  X(remote_reads, "memcached get operations.")                                              \
+  X(remote_writes, "memcached set operations (replicas included).")                         \
+  X(writes_skipped, "Writes of unchanged data turned into timestamp updates.")              \
+  X(touches, "memcached touch operations (TTL refreshes of unchanged sessions).")           \
+  X(touches_skipped, "TTL refreshes skipped because touch_interval had not passed.")        \
+  X(migrations, "Sessions taken over from another app node (route rewritten).")             \
+  X(relocations, "Sessions moved to another memcached node (store rewritten).")             \
+  X(lock_waits, "Session lock acquisitions that had to wait.")                              \
+  X(lock_timeouts, "Session lock waits that ran into lock_timeout.")                        \
+  X(takeover_checks,                                                                        \
+    "Reads of this node's takeover notices (at most one per takeover_check_interval).")     \
+  X(takeover_notices,                                                                       \
+    "Cached sessions dropped because another node took them over (or everything, after a "  \
+    "gap).")                                                                                \
+  X(writes_too_large,                                                                       \
+    "Writes refused because the session is larger than the node's item size limit.")        \
+  X(writes_out_of_memory,                                                                   \
+    "Writes memcached refused for lack of memory (SERVER_ERROR out of memory): kept on "    \
+    "this node, retried.")                                                                  \
+  X(store_restarts,                                                                         \
+    "memcached restarts noticed (another pid or start time): what this node held there is " \
+    "written again.")                                                                       \
   X(errors, "Failed memcached operations and other handler errors.")
 
 struct Counters {

@@ -72,15 +72,26 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
   family(out, "clustered_session_memcached_up", "gauge",
          "1 when the memcached node is believed up by this app node.");
   std::string failures;
+  std::string evictions;
+  std::string restarts;
   for (const NodeState& node : snapshot.nodes) {
     const std::string labels = route + ",node=\"" + prometheus_label(node.id) + "\",address=\"" +
                                prometheus_label(node.endpoint) + "\"";
     sample(out, "clustered_session_memcached_up", labels, node.up ? 1 : 0);
     sample(failures, "clustered_session_memcached_failures_total", labels, node.failures);
+    sample(evictions, "clustered_session_memcached_evictions_total", labels, node.evictions);
+    sample(restarts, "clustered_session_memcached_restarts_total", labels, node.restarts);
   }
   family(out, "clustered_session_memcached_failures_total", "counter",
          "Failed operations (connect, timeout, broken reply) per memcached node.");
   out += failures;
+  family(out, "clustered_session_memcached_evictions_total", "counter",
+         "Items the memcached node evicted to make room (its own stats, read with each "
+         "takeover check): sessions it evicts live only in their owner's cache.");
+  out += evictions;
+  family(out, "clustered_session_memcached_restarts_total", "counter",
+         "Restarts of the memcached node this app node noticed (another pid or start time).");
+  out += restarts;
   return out;
 }
 

@@ -34,6 +34,8 @@ struct NodeState {
   std::string endpoint;
   bool up = false;
   std::uint64_t failures = 0;
+  std::uint64_t evictions = 0;  // memcached's own "evictions" at the last takeover check
+  std::uint64_t restarts = 0;   // memcached restarts this app node noticed
 };
 
 struct StatsSnapshot {

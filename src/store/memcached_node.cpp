@@ -31,6 +31,37 @@ memcached_return_t read_item_size_max(const memcached_instance_st*, const char* 
   return MEMCACHED_SUCCESS;
 }
 
+// "stats": pid, uptime, time and evictions; time - uptime is when the process
+// started, by the server's own clock (a restart, even under the same pid, moves it).
+struct StatsRead {
+  ServerStats stats;
+  std::int64_t uptime = 0;
+  std::int64_t time = 0;
+  int found = 0;
+};
+
+memcached_return_t read_server_stats(const memcached_instance_st*, const char* key,
+                                     size_t key_length, const char* value, size_t value_length,
+                                     void* context) {
+  auto& read = *static_cast<StatsRead*>(context);
+  const std::string_view name(key, key_length);
+  const std::string text(value, value_length);
+  const auto number = [&] { return std::strtoll(text.c_str(), nullptr, 10); };
+  if (name == "pid") {
+    read.stats.pid = number();
+    ++read.found;
+  } else if (name == "uptime") {
+    read.uptime = number();
+    ++read.found;
+  } else if (name == "time") {
+    read.time = number();
+    ++read.found;
+  } else if (name == "evictions") {
+    read.stats.evictions = std::strtoull(text.c_str(), nullptr, 10);
+  }
+  return MEMCACHED_SUCCESS;
+}
+
 }  // namespace
 
 MemcachedNode::MemcachedNode(NodeAddress address, Timeouts timeouts, const Clock& clock)
@@ -332,6 +363,20 @@ StoreReply MemcachedNode::remove(std::string_view key) {
   return with_reconnect([&] {
     return outcome(memcached_delete(handle_, key.data(), key.size(), 0),
                    {MEMCACHED_SUCCESS, MEMCACHED_DELETED});
+  });
+}
+
+StoreReply MemcachedNode::stats(ServerStats& out) {
+  return with_reconnect([&] {
+    StatsRead read;
+    StoreReply result = outcome(memcached_stat_execute(handle_, nullptr, read_server_stats, &read),
+                                {MEMCACHED_SUCCESS, MEMCACHED_END});
+    if (!result.ok()) return result;
+    if (read.found < 3)
+      return StoreReply::with(StoreCode::kRefused, "stats without pid/uptime/time");
+    out = read.stats;
+    out.started_at_s = read.time - read.uptime;
+    return result;
   });
 }
 

@@ -4,13 +4,13 @@
 #pragma once
 
 #include <chrono>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <initializer_list>
 #include <memory>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sid/save_path.h"
 #include "store/store_node.h"
@@ -44,6 +44,7 @@ class MemcachedNode final : public StoreNode {
   StoreReply touch(std::string_view key, std::uint32_t ttl) override;
   StoreReply remove(std::string_view key) override;
   // One "version" exchange when the connection is not open.
+  StoreReply stats(ServerStats& out) override;
   StoreReply ping() override;
 
  private:

@@ -18,6 +18,11 @@ struct NodeHealthSlot {
   std::atomic<std::int64_t> down_until_ms{0};         // skip the node until then
   std::atomic<std::int64_t> probe_owner_until_ms{0};  // one prober at a time
   std::atomic<std::uint64_t> failures{0};
+  // The memcached process last seen there ("stats"), to notice a restart.
+  std::atomic<std::int64_t> server_pid{0};
+  std::atomic<std::int64_t> server_started_at_s{0};
+  std::atomic<std::uint64_t> evictions{0};
+  std::atomic<std::uint64_t> restarts{0};
 };
 
 class NodeHealthTable {

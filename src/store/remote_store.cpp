@@ -15,6 +15,7 @@ RemoteStore::RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOp
   for (const auto& node : nodes_) {
     health_.push_back(health != nullptr ? health->slot_for(node->address().endpoint()) : nullptr);
   }
+  private_health_ = std::make_unique<NodeHealthSlot[]>(nodes_.size());
 }
 
 std::optional<std::size_t> RemoteStore::index_of(std::string_view node_id) const {
@@ -30,6 +31,43 @@ bool RemoteStore::is_up(std::size_t index) const {
 
 std::uint64_t RemoteStore::failures(std::size_t index) const {
   return health_[index] != nullptr ? health_[index]->failures.load() : 0;
+}
+
+NodeHealthSlot& RemoteStore::identity_slot(std::size_t index) {
+  return health_[index] != nullptr ? *health_[index] : private_health_[index];
+}
+
+std::uint64_t RemoteStore::evictions(std::size_t index) const {
+  const NodeHealthSlot& slot = health_[index] != nullptr ? *health_[index] : private_health_[index];
+  return slot.evictions.load(std::memory_order_relaxed);
+}
+
+std::uint64_t RemoteStore::restarts(std::size_t index) const {
+  const NodeHealthSlot& slot = health_[index] != nullptr ? *health_[index] : private_health_[index];
+  return slot.restarts.load(std::memory_order_relaxed);
+}
+
+StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
+  ServerStats seen;
+  const StoreReply read = on_node(index, [&](StoreNode& node) { return node.stats(seen); });
+  if (!read.ok()) return failure(index, read);
+  NodeHealthSlot& slot = identity_slot(index);
+  slot.evictions.store(seen.evictions, std::memory_order_relaxed);
+  std::int64_t pid = slot.server_pid.load(std::memory_order_relaxed);
+  const std::int64_t started = slot.server_started_at_s.load(std::memory_order_relaxed);
+  // The server's start time is its clock minus its uptime, so it wobbles by a
+  // second between reads of one process; a restart moves it by its age.
+  const bool same =
+      pid == seen.pid && started > seen.started_at_s - 3 && started < seen.started_at_s + 3;
+  if (same) return false;
+  // One process of the app node records the new one (and counts the restart).
+  if (!slot.server_pid.compare_exchange_strong(pid, seen.pid, std::memory_order_relaxed)) {
+    return false;
+  }
+  slot.server_started_at_s.store(seen.started_at_s, std::memory_order_relaxed);
+  if (pid == 0) return false;  // the first look
+  slot.restarts.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 std::string RemoteStore::describe(std::size_t index, const StoreReply& reply) const {
@@ -148,9 +186,29 @@ StoreResult<WriteReport> RemoteStore::write(std::size_t primary, std::string_vie
   return report;
 }
 
+StoreResult<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view key,
+                                                std::uint64_t version, std::string_view payload,
+                                                std::uint32_t ttl_seconds) {
+  const std::string bytes = encode_value(version, payload);
+  std::optional<StoreResult<bool>> primary_result;
+  for (std::size_t index : copy_nodes(primary)) {
+    Counters::add(counters_.remote_writes);
+    const StoreReply put =
+        on_node(index, [&](StoreNode& node) { return node.add(key, bytes, ttl_seconds); });
+    if (index != primary) continue;  // a replica that kept its copy keeps it
+    if (put.ok()) {
+      primary_result = true;
+    } else if (put.code == StoreCode::kNotStored) {
+      primary_result = false;
+    } else {
+      primary_result = failure(index, put);
+    }
+  }
+  return *primary_result;
+}
+
 StoreResult<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_view key,
-                                                    std::string_view new_id,
-                                                    std::uint64_t version,
+                                                    std::string_view new_id, std::uint64_t version,
                                                     std::uint32_t ttl_seconds) {
   const std::string bytes = encode_value(version, new_id, kValueFlagForward);
   WriteReport report;
@@ -205,9 +263,8 @@ StoreResult<std::optional<std::string>> RemoteStore::get_plain(std::size_t index
   return failure(index, got);
 }
 
-StoreStatus RemoteStore::append_line(std::size_t index, std::string_view key,
-                                     std::string_view line, std::string_view when_full,
-                                     std::uint32_t ttl_seconds) {
+StoreStatus RemoteStore::append_line(std::size_t index, std::string_view key, std::string_view line,
+                                     std::string_view when_full, std::uint32_t ttl_seconds) {
   const StoreReply result = on_node(index, [&](StoreNode& node) {
     // NOT_STORED is an ordinary answer here (append: no such key; add: it exists
     // now, another node created it meanwhile), so it is retried, not failed.

@@ -58,6 +58,14 @@ class RemoteStore {
   std::optional<std::size_t> index_of(std::string_view node_id) const;
   bool is_up(std::size_t index) const;
   std::uint64_t failures(std::size_t index) const;
+  // What the node's "stats" last said (evictions) and how many restarts were seen.
+  std::uint64_t evictions(std::size_t index) const;
+  std::uint64_t restarts(std::size_t index) const;
+
+  // Reads the node's "stats" and compares the process with the one seen last
+  // (shared by the app node's processes): true when it is another one, i.e.
+  // memcached restarted (empty) since; false the first time and when unchanged.
+  StoreResult<bool> restarted_since_last_look(std::size_t index);
 
   // A random node that is believed up and answers (never `avoid`); nullopt when
   // none does.
@@ -75,6 +83,12 @@ class RemoteStore {
   // memory, down ... apart).
   StoreResult<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,
                                  std::string_view payload, std::uint32_t ttl_seconds);
+  // Stores the copy only where the key is missing (memcached add), for a copy a
+  // restarted node lost: true when the primary took it, false when the primary
+  // has something under the key again (written since the restart: it is newer).
+  StoreResult<bool> write_if_missing(std::size_t primary, std::string_view key,
+                                     std::uint64_t version, std::string_view payload,
+                                     std::uint32_t ttl_seconds);
   // Leaves a forward under an old key: readers of the old ID learn the new one.
   // Its version is above the data's, so of a forward and an older copy on a
   // replica, the forward wins.
@@ -100,10 +114,12 @@ class RemoteStore {
   template <class Operation>
   StoreReply on_node(std::size_t index, Operation operation);
   StoreError failure(std::size_t index, const StoreReply& reply) const;
+  NodeHealthSlot& identity_slot(std::size_t index);
   std::string describe(std::size_t index, const StoreReply& reply) const;
 
   std::vector<std::unique_ptr<StoreNode>> nodes_;
   std::vector<NodeHealthSlot*> health_;
+  std::unique_ptr<NodeHealthSlot[]> private_health_;  // for nodes without a shared slot
   RemoteOptions options_;
   Counters& counters_;
   const Clock& clock_;

@@ -59,6 +59,14 @@ struct StoreReply {
   }
 };
 
+// Who a memcached process is (a restart makes a new one, empty) and what it has
+// dropped to make room: from "stats" (pid, time - uptime, evictions).
+struct ServerStats {
+  std::int64_t pid = 0;
+  std::int64_t started_at_s = 0;  // the server's own time minus its uptime
+  std::uint64_t evictions = 0;
+};
+
 // TTLs are relative seconds; an implementation turns one over 30 days into the
 // absolute Unix time memcached expects (memcached_expiry()).
 class StoreNode {
@@ -80,6 +88,8 @@ class StoreNode {
   virtual StoreReply remove(std::string_view key) = 0;
   // Opens the connection when it is not open; no item is read or written.
   virtual StoreReply ping() = 0;
+  // memcached's "stats": one round trip, once per takeover check.
+  virtual StoreReply stats(ServerStats& out) = 0;
 };
 
 // memcached reads an expiry over 30 days as an absolute Unix time.

@@ -800,6 +800,70 @@ TEST_F(HandlerFailuresTest, WithoutACacheEveryReadFetchesAndNoSessionMoves) {
 
 // ---------------------------------------------------------------- issue 14
 
+// Issue 14 item 3: "Today an unchanged session is re-written only at the next
+// touch [...]: an owner that dies, or just idles, after a memcached restart loses
+// the sessions." The owner's next takeover check sees another memcached process
+// (pid, start time) and stores what it holds there again, without a request of
+// that session.
+TEST_F(HandlerFailuresTest, MemcachedRestartedEmptyIsReseededByTheOwnerWithoutARequestOfIt) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  clock_.advance_ms(1100);
+  const std::string other = new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
+  n1_.restart();
+  EXPECT_FALSE(stored(id).has_value());
+  clock_.advance_ms(1100);
+  const Started someone = session_start(*web1.handler, other);  // runs the due check
+  ASSERT_TRUE(someone.ok) << someone.error;
+  (void)web1.handler->close();
+  EXPECT_EQ(stored_payload(id), "v|i:1;") << "the restarted node was not re-seeded";
+  EXPECT_EQ(web1.handler->counters().store_restarts.load(), 1u);
+  const auto cached = web1.cache().get("sess." + id, clock_.wall_s());
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_FALSE(cached->unsynced);
+
+  // The owner dies: another node finds the session on the restarted memcached.
+  AppNode web2 = make_node(config("web2"));
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "v|i:1;");
+  (void)web2.handler->close();
+}
+
+// The same when the owner idled past the notice gap meanwhile: the check that
+// drops every synced copy first learns of the restart, so the copies whose
+// remote copy is gone are kept (unsynced) and stored again, not dropped.
+TEST_F(HandlerFailuresTest, OwnerIdleAcrossAMemcachedRestartKeepsAndReseedsItsSessions) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  clock_.advance_ms(1100);
+  (void)new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
+  n1_.restart();
+  clock_.advance_ms((kNoticeGapSeconds + 10) * 1000);
+  (void)new_session(*web1.handler, "o|i:2;");  // the check after the gap
+  EXPECT_EQ(stored_payload(id), "v|i:1;") << "the idle owner dropped the only copy";
+}
+
+// A takeover since the restart wins: the owner's copy is only stored where the
+// key is missing, so the forward the new owner left stays.
+TEST_F(HandlerFailuresTest, ReseedAfterARestartNeverOverwritesAForwardWrittenSince) {
+  AppNode web1 = make_node(checking_config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  clock_.advance_ms(1100);
+  (void)new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
+  n1_.restart();
+  n1_.poke("sess." + id, forward_to(clock_.wall_us(), "moved-elsewhere-n2.web2"), 0);
+  clock_.advance_ms(1100);
+  (void)new_session(*web1.handler, "o|i:2;");
+  const auto kept = stored(id);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_TRUE(kept->forward) << "the re-seed wrote over a forward";
+  EXPECT_FALSE(web1.cache().get("sess." + id, clock_.wall_s()).has_value())
+      << "the owner keeps a copy another node has moved";
+  (void)web2;
+}
+
 // Issue 14 item 9: "A cookie four or more takeovers old gets an empty session and
 // its Set-Cookie replaces the browser's good one." Eight takeovers, then the first
 // cookie: it finds the session, and the chain it followed is shortened, so the

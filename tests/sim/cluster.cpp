@@ -111,6 +111,9 @@ class Cluster::Link final : public StoreNode {
   StoreReply remove(std::string_view key) override {
     return call("remove", key, [&] { return client_->remove(key); });
   }
+  StoreReply stats(ServerStats& out) override {
+    return call("stats", {}, [&] { return client_->stats(out); });
+  }
   StoreReply ping() override {
     return call("ping", {}, [&] { return client_->ping(); });
   }

@@ -45,7 +45,10 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
            "restart loses the sessions.";
   }
   // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
-  if ((violation.kind == "lost" || violation.kind == "lost update") &&
+  // Stale too: the old owner's late write (after the takeover copied the session
+  // and its notice was read) leaves a second live copy there, which an old cookie
+  // then reads (the other half of "two live sessions").
+  if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
       trace_has(result, "overlap: ")) {
     return "issue 14, item 5: A write never destroys a forward or a newer copy. A slow request "
            "on the old owner that overlaps a takeover ends by writing over the forward (or the "

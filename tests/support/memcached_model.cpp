@@ -78,6 +78,13 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     if (auto down = model_.unreachable()) return *down;
     return model_.ping();
   }
+  StoreReply stats(clustered::ServerStats& out) override {
+    if (auto down = model_.unreachable()) return *down;
+    out.pid = model_.pid();
+    out.started_at_s = model_.clock_.wall_s() - model_.uptime_s();
+    out.evictions = model_.evictions();
+    return {};
+  }
 
  private:
   std::uint32_t wire_ttl(std::uint32_t ttl) const {

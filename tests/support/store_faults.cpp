@@ -53,6 +53,9 @@ class FaultyNode final : public StoreNode {
   StoreReply remove(std::string_view key) override {
     return call(StoreOp::kRemove, key, [&] { return node_->remove(key); });
   }
+  StoreReply stats(clustered::ServerStats& out) override {
+    return call(StoreOp::kStats, {}, [&] { return node_->stats(out); });
+  }
   StoreReply ping() override {
     return call(StoreOp::kPing, {}, [&] { return node_->ping(); });
   }

@@ -24,7 +24,7 @@
 
 namespace clustered::testing {
 
-enum class StoreOp { kGet, kSet, kAdd, kCas, kAppend, kTouch, kRemove, kPing };
+enum class StoreOp { kGet, kSet, kAdd, kCas, kAppend, kTouch, kRemove, kPing, kStats };
 
 class StoreFaults {
  public:
@@ -49,7 +49,7 @@ class StoreFaults {
     int times;
   };
   std::vector<Rule> rules_;
-  std::uint64_t calls_[8] = {};
+  std::uint64_t calls_[9] = {};
 };
 
 // `node` with `faults` in front of it; `faults` must outlive the result.
