@@ -12,6 +12,7 @@ packages=(
   apache2 libapache2-mod-php nginx
   chromium fonts-dejavu-core
   valgrind clang libclang-rt-dev llvm
+  faketime patchelf  # a node with a skewed clock, in the clock tests
 )
 packages+=("$@")
 

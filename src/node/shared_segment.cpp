@@ -166,7 +166,7 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   new (&segment->health()) NodeHealthTable{};
   segment->locks().init();
   new (&segment->takeover_watch()) TakeoverWatch{};
-  segment->takeover_watch().start(clock.wall_s());
+  segment->takeover_watch().start(clock.monotonic_ms() / 1000);  // monotonic, as its checks
   if (cache_size > 0) {
     SessionCache::create(static_cast<char*>(memory) + cache_offset,
                          SessionCache::bytes_needed(cache_size));

@@ -70,8 +70,8 @@ std::optional<ResolvedId> HandlerContext::resolve(std::string_view id, bool trus
 bool HandlerContext::trusts_local_copies() {
   // A node that serves only new sessions still checks its notices here.
   return config.trusts_local_copy() && cache != nullptr &&
-         takeovers.trust_local_copies(config.route, config.takeover_check_interval_s, now_s(),
-                                      remote_ttl());
+         takeovers.trust_local_copies(config.route, config.takeover_check_interval_s,
+                                      {clock.monotonic_ms() / 1000, now_s()}, remote_ttl());
 }
 
 std::uint64_t HandlerContext::next_version(std::uint64_t previous) const {

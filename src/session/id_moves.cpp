@@ -67,7 +67,7 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   }
   // The old owner may still hold the session in its cache: tell it, now that the
   // forward is in place (the other way round it could fetch the old data again).
-  if (move.kind == MoveKind::kMigration) announce_takeover(move.from, now);
+  if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
   return success();
 }
 
@@ -96,7 +96,7 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   std::string outcome = "the new ID forwards to it";
   if (!forwarded) outcome = "but the new ID could not forward to it (" + forwarded.error() + ")";
   // The old owner's cached copy is older than this one now.
-  if (move.kind == MoveKind::kMigration) announce_takeover(move.from, now);
+  if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
   c_.warn("session " + move.from.id + " stays under its old ID: it cannot move to " +
           std::string(id) + " (" + why + "); " + outcome);
   return success();
@@ -110,10 +110,12 @@ Status IdMoves::complete_on_close() {
   return complete(id, data);
 }
 
-void IdMoves::announce_takeover(const ResolvedId& from, std::int64_t now) {
+void IdMoves::announce_takeover(const ResolvedId& from) {
   const std::optional<SessionIdView> old = from.parts();
   if (!old) return;  // only IDs with a route are taken over
-  const std::string missed = c_.takeovers.announce(old->route, from.key, now);
+  std::uint64_t generation = 0;
+  (void)c_.entropy.fill(&generation, sizeof generation);
+  const std::string missed = c_.takeovers.announce(old->route, from.key, generation | 1);
   if (!missed.empty()) {
     c_.warn("session taken over from " + std::string(old->route) + ", but the notice to it " +
             "could not be written (" + missed + "); it may serve its old copy of " + from.id +
@@ -141,7 +143,7 @@ Status IdMoves::destroy(std::string_view id) {
       c_.missed_writes.remember_missed_delete(move.from.key, move.from.store_index,
                                               c_.local_expiry(c_.now_s()), c_.now_s());
     }
-    if (move.kind == MoveKind::kMigration) announce_takeover(move.from, c_.now_s());
+    if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
     pending->reset();
   }
   if (auto removed = c_.remote.remove(at->store_index, at->key); !removed) {

@@ -30,7 +30,7 @@ class IdMoves {
   Status destroy(std::string_view id);
 
  private:
-  void announce_takeover(const ResolvedId& from, std::int64_t now);
+  void announce_takeover(const ResolvedId& from);
   // The data does not fit under the move's new key (longer, or a store with a
   // smaller -I): it stays under the old ID, and the new ID forwards to it.
   Status stay_under_old_id(std::string_view id, std::string_view data, const std::string& why);

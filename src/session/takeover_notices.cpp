@@ -14,13 +14,9 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::int64_t notice_bucket(std::int64_t unix_seconds) {
-  return unix_seconds / kNoticeBucketSeconds;
-}
-
-std::string notice_key(std::string_view route, std::int64_t bucket) {
+std::string notice_key(std::string_view route) {
   std::string key("clustered_session.moved:");
-  key.append(route).append(":").append(std::to_string(bucket));
+  key.append(route);
   return key;
 }
 
@@ -32,8 +28,32 @@ std::string notice_line(std::uint64_t key_hash) {
   return line;
 }
 
-Notices parse_notices(std::string_view list) {
+std::string notice_list_head(std::uint64_t generation) { return "g " + notice_line(generation); }
+
+Notices parse_notices(std::string_view list, std::size_t offset) {
   Notices notices;
+  // The head: "g <16 hex>\n". Without one the list is read whole.
+  std::size_t head = 0;
+  if (list.size() >= 2 + kHashDigits + 1 && list.substr(0, 2) == "g " &&
+      list[2 + kHashDigits] == '\n') {
+    std::uint64_t generation = 0;
+    bool valid = true;
+    for (std::size_t i = 2; valid && i < 2 + kHashDigits; ++i) {
+      const int digit = hex_value(list[i]);
+      valid = digit >= 0;
+      generation = (generation << 4) | static_cast<std::uint64_t>(digit < 0 ? 0 : digit);
+    }
+    if (valid) {
+      notices.generation = generation;
+      head = 2 + kHashDigits + 1;
+    }
+  }
+  if (offset == 0) offset = head;
+  if (offset < head || offset > list.size()) {
+    notices.everything = true;
+    return notices;
+  }
+  list.remove_prefix(offset);
   while (!list.empty()) {
     const std::size_t end = list.find('\n');
     // A line cut short (a half-written append cannot happen in memcached, but a

@@ -3,19 +3,25 @@
 //
 // A local hit is served without asking memcached, so when web2 takes over a
 // session of web1 (failover, a late parallel request), web1's cached copy would
-// live on under the old ID. web2 therefore appends the old key's hash to a notice
-// list for route web1 on every live memcached node:
+// live on under the old ID. web2 therefore appends the old key's hash to web1's
+// notice list on every live memcached node:
 //
-//   clustered_session.moved:<route>:<bucket>    bucket = unix time / kNoticeBucketSeconds
-//   value: one line per taken-over key, 16 hex digits of its cache hash, or "*"
-//          (the list overflowed the node's item size: distrust everything)
+//   clustered_session.moved:<route>
+//   value: "g <16 hex digits>\n" (the list's generation, random, set by whoever
+//          creates it), then one line per taken-over key, 16 hex digits of its
+//          cache hash, or "*" (lines were lost: distrust everything)
 //
-// Each app node reads its own route's lists of the current and the previous
-// bucket at most once per check interval (one process for the whole node) and
-// drops the named entries, so the next request for an old ID finds the forward
-// in memcached. A node that has not completed a check for kNoticeGapSeconds
-// (lists may have expired unread: it was cut off, or idle) trusts no local copy
-// until a check completes, and then drops every synced entry it cached.
+// Each append also touches the list, so it lives kNoticeTtlSeconds after the last
+// one. Each app node reads its own route's list at most once per check interval
+// (one process for the whole node), remembers per memcached node the generation
+// and how far it has read, and drops the entries named since. No wall clock is
+// involved: keys carry no time, memcached's TTLs are relative, and the reader's
+// intervals are monotonic, so clock skew between nodes or a stepped clock does
+// not lengthen the window (issue 14 item 4). A list that outgrows the item size
+// starts a new generation that begins with "*". A node that has not completed a
+// check for kNoticeGapSeconds (it was cut off, or idle: a list may have expired
+// unread) trusts no local copy until a check completes, and then drops every
+// synced entry it cached.
 // The ':' keeps these keys apart from session keys: no session ID contains one.
 // The lists do not depend on clustered_session.prefix (PHP_INI_ALL: apps on one
 // node may differ), so one check covers them all; the hashes are of whole keys,
@@ -29,13 +35,13 @@
 
 namespace clustered {
 
-inline constexpr std::int64_t kNoticeBucketSeconds = 60;
-// A reader checks at least this often, or distrusts its cache: half a bucket, so
-// reading two buckets covers every notice written since, with clocks up to that
-// far apart between nodes.
-inline constexpr std::int64_t kNoticeGapSeconds = kNoticeBucketSeconds / 2;
-// Lists outlive every reader that checks within kNoticeGapSeconds of a write.
-inline constexpr std::uint32_t kNoticeTtlSeconds = 3 * kNoticeBucketSeconds;
+// A reader checks at least this often (by its monotonic clock), or distrusts
+// its cache.
+inline constexpr std::int64_t kNoticeGapSeconds = 30;
+// A list lives this long after its last append: longer than the gap, so a reader
+// that checks within the gap has read every line before the list can expire.
+inline constexpr std::uint32_t kNoticeTtlSeconds = 180;
+static_assert(kNoticeTtlSeconds > 2 * kNoticeGapSeconds);
 // Longest check interval clustered_session.takeover_check_interval accepts: a
 // due check comes well before the gap (a check in progress elsewhere, a slow node).
 inline constexpr std::int64_t kMaxCheckIntervalSeconds = 20;
@@ -43,14 +49,18 @@ static_assert(kMaxCheckIntervalSeconds < kNoticeGapSeconds);
 
 inline constexpr std::string_view kNoticeEverything = "*\n";
 
-std::int64_t notice_bucket(std::int64_t unix_seconds);
-std::string notice_key(std::string_view route, std::int64_t bucket);
+std::string notice_key(std::string_view route);
 std::string notice_line(std::uint64_t key_hash);
+// The first line of a new list.
+std::string notice_list_head(std::uint64_t generation);
 
 struct Notices {
-  bool everything = false;  // "*", or a line that does not parse: trust nothing
+  std::uint64_t generation = 0;  // 0: the list has no head (written by something else)
+  bool everything = false;       // "*", or a line that does not parse: trust nothing
   std::vector<std::uint64_t> key_hashes;
 };
-Notices parse_notices(std::string_view list);
+// The lines of `list` from byte `offset` on (0: all of them, after the head).
+// An offset inside or past the list reads as a list that changed: everything.
+Notices parse_notices(std::string_view list, std::size_t offset = 0);
 
 }  // namespace clustered

@@ -6,38 +6,51 @@
 
 namespace clustered {
 
-bool Takeovers::recently_checked(std::int64_t now) const {
-  return now - watch_.checked_at.load(std::memory_order_relaxed) <= kNoticeGapSeconds;
+bool Takeovers::recently_checked(std::int64_t monotonic_s) const {
+  return monotonic_s - watch_.checked_at.load(std::memory_order_relaxed) <= kNoticeGapSeconds;
 }
 
-bool Takeovers::trust_local_copies(std::string_view route, std::int64_t interval_s,
-                                   std::int64_t now, std::uint32_t ttl_s) {
+bool Takeovers::trust_local_copies(std::string_view route, std::int64_t interval_s, const Now& now,
+                                   std::uint32_t ttl_s) {
   if (interval_s <= 0) return true;
-  if (watch_.due(now, interval_s) && watch_.claim(now, interval_s)) check(route, now, ttl_s);
-  return recently_checked(now);
+  if (watch_.due(now.monotonic_s, interval_s) && watch_.claim(now.monotonic_s, interval_s)) {
+    check(route, now, ttl_s);
+  }
+  return recently_checked(now.monotonic_s);
 }
 
-void Takeovers::check(std::string_view route, std::int64_t now, std::uint32_t ttl_s) {
+void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_s) {
   Counters::add(counters_.takeover_checks);
   // After a gap the lists that named some of our entries may have expired unread.
-  bool everything = !recently_checked(now);
+  bool everything = !recently_checked(now.monotonic_s);
   bool complete = true;
   std::vector<std::uint64_t> taken_over;
-  const std::int64_t bucket = notice_bucket(now);
+  const std::string key = notice_key(route);
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
     // A node believed down cannot be read; writers skip it too.
     if (!remote_.is_up(node)) continue;
-    for (const std::int64_t listed : {bucket - 1, bucket}) {
-      const auto got = remote_.get_plain(node, notice_key(route, listed));
-      if (!got) {
-        complete = false;
-        break;
-      }
-      if (!*got) continue;
-      Notices notices = parse_notices(**got);
-      everything = everything || notices.everything;
-      taken_over.insert(taken_over.end(), notices.key_hashes.begin(), notices.key_hashes.end());
+    const auto got = remote_.get_plain(node, key);
+    if (!got) {
+      complete = false;
+      continue;
     }
+    // No list: it expired (kNoticeTtlSeconds after its last line, which a check
+    // within the gap has read) or was never written: nothing new.
+    if (!*got) {
+      remote_.set_notice_position(node, {});
+      continue;
+    }
+    const std::string& list = **got;
+    const RemoteStore::ReadPosition read = remote_.notice_position(node);
+    Notices notices = parse_notices(list, 0);
+    // The same generation: only what was appended since; another one (the old
+    // list expired, or overflowed and began again with "*"): all of it.
+    if (notices.generation != 0 && notices.generation == read.generation) {
+      notices = parse_notices(list, read.offset);
+    }
+    remote_.set_notice_position(node, {notices.generation, list.size()});
+    everything = everything || notices.everything;
+    taken_over.insert(taken_over.end(), notices.key_hashes.begin(), notices.key_hashes.end());
   }
   // A node that drops every synced copy (after a gap) first learns which ones
   // lost their remote copy to a memcached restart: those are kept, unsynced.
@@ -51,10 +64,10 @@ void Takeovers::check(std::string_view route, std::int64_t now, std::uint32_t tt
     }
     Counters::add(counters_.takeover_notices, dropped);
   }
-  if (complete) watch_.completed(now);
+  if (complete) watch_.completed(now.monotonic_s);
   // Otherwise after the check, so that reading the notices is not delayed.
   if (!everything) notice_restarts();
-  missed_.retry(ttl_s, now);
+  missed_.retry(ttl_s, now.wall_s);
 }
 
 void Takeovers::notice_restarts() {
@@ -70,17 +83,18 @@ void Takeovers::notice_restarts() {
 }
 
 std::string Takeovers::announce(std::string_view old_route, std::string_view old_key,
-                                std::int64_t now) {
-  const std::string key = notice_key(old_route, notice_bucket(now));
+                                std::uint64_t new_generation) {
+  const std::string key = notice_key(old_route);
   const std::string line = notice_line(SessionCache::hash_of(old_key));
+  const std::string head = notice_list_head(new_generation);
+  const std::string when_full = head + std::string(kNoticeEverything);
   // The old owner reads every node it can reach: one copy it can read is enough,
   // so a node that fails here only matters when no node has the notice.
   bool written = false;
   std::string missed;
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
     if (!remote_.is_up(node)) continue;
-    const auto appended =
-        remote_.append_line(node, key, line, kNoticeEverything, kNoticeTtlSeconds);
+    const auto appended = remote_.append_line(node, key, line, head, when_full, kNoticeTtlSeconds);
     if (appended) {
       written = true;
       continue;

@@ -26,19 +26,26 @@ class Takeovers {
   // no check has completed for kNoticeGapSeconds (notices may have expired unread).
   // interval_s = 0 turns notices off: always true, nothing read (the old owner may
   // then serve its copy of a taken-over session until it expires there).
+  // Intervals and the gap run on the monotonic clock (a stepped wall clock moves
+  // nothing); the wall clock only dates cache entries.
+  struct Now {
+    std::int64_t monotonic_s = 0;
+    std::int64_t wall_s = 0;
+  };
   // A check also retries the forwards and deletes a node missed (MissedWrites),
   // with `ttl_s` for what it writes.
   [[nodiscard]] bool trust_local_copies(std::string_view route, std::int64_t interval_s,
-                                        std::int64_t now, std::uint32_t ttl_s);
+                                        const Now& now, std::uint32_t ttl_s);
 
   // Tells `old_route` that the session under `old_key` lives elsewhere now. Written
   // to every node believed up; empty when at least one has it, else why none has.
+  // `new_generation` (random) heads a list this creates.
   [[nodiscard]] std::string announce(std::string_view old_route, std::string_view old_key,
-                                     std::int64_t now);
+                                     std::uint64_t new_generation);
 
  private:
-  void check(std::string_view route, std::int64_t now, std::uint32_t ttl_s);
-  [[nodiscard]] bool recently_checked(std::int64_t now) const;
+  void check(std::string_view route, const Now& now, std::uint32_t ttl_s);
+  [[nodiscard]] bool recently_checked(std::int64_t monotonic_s) const;
   // Reads every live node's "stats" and marks what this node holds on one that
   // restarted unsynced.
   void notice_restarts();

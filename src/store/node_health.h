@@ -23,6 +23,9 @@ struct NodeHealthSlot {
   std::atomic<std::int64_t> server_started_at_s{0};
   std::atomic<std::uint64_t> evictions{0};
   std::atomic<std::uint64_t> restarts{0};
+  // How far this app node has read its takeover notice list there.
+  std::atomic<std::uint64_t> notice_generation{0};
+  std::atomic<std::uint64_t> notice_offset{0};
 };
 
 class NodeHealthTable {

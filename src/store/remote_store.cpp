@@ -264,26 +264,47 @@ StoreResult<std::optional<std::string>> RemoteStore::get_plain(std::size_t index
 }
 
 StoreStatus RemoteStore::append_line(std::size_t index, std::string_view key, std::string_view line,
-                                     std::string_view when_full, std::uint32_t ttl_seconds) {
+                                     std::string_view head, std::string_view when_full,
+                                     std::uint32_t ttl_seconds) {
   const StoreReply result = on_node(index, [&](StoreNode& node) {
     // NOT_STORED is an ordinary answer here (append: no such key; add: it exists
     // now, another node created it meanwhile), so it is retried, not failed.
     StoreReply reply = StoreReply::with(StoreCode::kNotStored);
+    bool appended = false;
     for (int attempt = 0; attempt < 2 && reply.code == StoreCode::kNotStored; ++attempt) {
       reply = node.append(key, line);
+      appended = reply.ok();
       if (reply.code != StoreCode::kNotStored) break;
-      reply = node.add(key, line, ttl_seconds);
+      reply = node.add(key, std::string(head) + std::string(line), ttl_seconds);
     }
     // The key exists and refuses to grow (the node's item size limit, which
     // memcached reports for an append as too large or out of memory).
     if (reply.code == StoreCode::kNotStored || reply.code == StoreCode::kTooLarge ||
         reply.code == StoreCode::kOutOfMemory || reply.code == StoreCode::kRefused) {
-      reply = node.set(key, when_full, ttl_seconds);
+      return node.set(key, std::string(when_full) + std::string(line), ttl_seconds);
+    }
+    // An append keeps the item's expiry: the list lives ttl_seconds after its
+    // last line, so a reader within the gap never misses one.
+    if (appended) {
+      const StoreReply touched = node.touch(key, ttl_seconds);
+      if (node_failed(touched.code)) return touched;
     }
     return reply;
   });
   if (result.ok()) return Done{};
   return failure(index, result);
+}
+
+RemoteStore::ReadPosition RemoteStore::notice_position(std::size_t index) {
+  const NodeHealthSlot& slot = identity_slot(index);
+  return {slot.notice_generation.load(std::memory_order_relaxed),
+          slot.notice_offset.load(std::memory_order_relaxed)};
+}
+
+void RemoteStore::set_notice_position(std::size_t index, ReadPosition position) {
+  NodeHealthSlot& slot = identity_slot(index);
+  slot.notice_generation.store(position.generation, std::memory_order_relaxed);
+  slot.notice_offset.store(position.offset, std::memory_order_relaxed);
 }
 
 }  // namespace clustered

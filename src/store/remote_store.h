@@ -102,12 +102,23 @@ class RemoteStore {
   StoreStatus remove(std::size_t primary, std::string_view key);
 
   // Plain items on one node, without the value header (the takeover notices):
-  // a get (nullopt when missing), and an append of a line that creates the item
-  // when it is missing and, when it cannot grow (item size limit), replaces it
-  // with `when_full`, a line that stands for everything the lost lines said.
+  // a get (nullopt when missing), and an append of a line that keeps the item
+  // `ttl_seconds` from now, creates it as `head` + line when it is missing and,
+  // when it cannot grow (item size limit), replaces it with `when_full` + line
+  // (a head and a line that stands for everything the lost lines said).
   StoreResult<std::optional<std::string>> get_plain(std::size_t index, std::string_view key);
   StoreStatus append_line(std::size_t index, std::string_view key, std::string_view line,
-                          std::string_view when_full, std::uint32_t ttl_seconds);
+                          std::string_view head, std::string_view when_full,
+                          std::uint32_t ttl_seconds);
+
+  // How far this app node has read its notice list on a node (shared by its
+  // processes): the list's generation and the bytes read.
+  struct ReadPosition {
+    std::uint64_t generation = 0;
+    std::uint64_t offset = 0;
+  };
+  ReadPosition notice_position(std::size_t index);
+  void set_notice_position(std::size_t index, ReadPosition position);
 
  private:
   // Runs one operation on one node, honouring and updating shared health.

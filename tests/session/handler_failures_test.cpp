@@ -493,7 +493,7 @@ TEST_F(HandlerFailuresTest, OverflowedNoticeListMakesTheNodeDropEverySyncedCopy)
   AppNode web1 = make_node(checking_config("web1"));
   const std::string a = new_session(*web1.handler, "a|i:1;");
   const std::string b = new_session(*web1.handler, "b|i:1;");
-  n2_.poke(notice_key("web1", notice_bucket(clock_.wall_s())), kNoticeEverything, 180);
+  n2_.poke(notice_key("web1"), kNoticeEverything, 180);
   clock_.advance_s(1);
   const Started started = session_start(*web1.handler, a);
   ASSERT_TRUE(started.ok) << started.error;
@@ -508,15 +508,23 @@ TEST_F(HandlerFailuresTest, OverflowedNoticeListMakesTheNodeDropEverySyncedCopy)
 TEST_F(HandlerFailuresTest, NoticeListThatCannotGrowBecomesDistrustEverything) {
   AppNode web1 = make_node(checking_config("web1"));
   AppNode web2 = make_node(config("web2"));
-  const std::string key = notice_key("web1", notice_bucket(clock_.wall_s()));
+  const std::string key = notice_key("web1");
   n1_.poke(key, std::string(4000, '0') + "\n", 180);
   n1_.set_item_size_max(4096);
   const std::string id1 = new_session_on(*web1.handler, n2_, "v|i:1;");
   const Started moved = session_start(*web2.handler, id1);
   ASSERT_TRUE(moved.ok) << moved.error;
   ASSERT_TRUE(session_write_close(*web2.handler, moved, moved.data).ok());
-  EXPECT_EQ(n1_.peek(key), std::string(kNoticeEverything));
-  EXPECT_EQ(n2_.peek(key), notice_line(SessionCache::hash_of("sess." + id1)));
+  const auto full = n1_.peek(key);
+  ASSERT_TRUE(full.has_value());
+  const Notices restarted = parse_notices(*full);
+  EXPECT_NE(restarted.generation, 0u) << "a new generation heads the list";
+  EXPECT_TRUE(restarted.everything) << *full;
+  const auto grown = n2_.peek(key);
+  ASSERT_TRUE(grown.has_value());
+  const Notices listed = parse_notices(*grown);
+  EXPECT_FALSE(listed.everything) << *grown;
+  EXPECT_EQ(listed.key_hashes, std::vector<std::uint64_t>{SessionCache::hash_of("sess." + id1)});
 }
 
 // A takeover check that cannot read one node's lists (it times out) is not
@@ -533,7 +541,7 @@ TEST_F(HandlerFailuresTest, NodeThatCannotReadEveryNoticeListStopsTrustingItsCac
   std::uint64_t n2_gets = n2_.stats().cmd_get;
   for (int request = 1; request <= kNoticeGapSeconds + 2; ++request) {
     clock_.advance_ms(1000);  // a check is due, n1's retry interval has passed
-    const std::int64_t request_s = clock_.wall_s();
+    const std::int64_t request_s = clock_.monotonic_ms() / 1000;
     const Started started = session_start(*web1.handler, id);
     ASSERT_TRUE(started.ok) << started.error;
     ASSERT_EQ(started.data, "v|i:1;");
@@ -553,7 +561,7 @@ TEST_F(HandlerFailuresTest, NodeThatCannotReadEveryNoticeListStopsTrustingItsCac
   Started started = session_start(*web1.handler, id);  // completes a check, reads memcached
   ASSERT_TRUE(started.ok) << started.error;
   (void)web1.handler->close();
-  EXPECT_EQ(watch.checked_at.load(), clock_.wall_s());
+  EXPECT_EQ(watch.checked_at.load(), clock_.monotonic_ms() / 1000);
   n2_gets = n2_.stats().cmd_get;
   started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;

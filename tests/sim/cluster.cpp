@@ -264,6 +264,9 @@ bool Cluster::app_up(int node) const { return apps_[node]->up; }
 const Counters& Cluster::counters(int node) const { return apps_[node]->segment->counters(); }
 SharedSegment& Cluster::segment(int node) { return *apps_[node]->segment; }
 std::int64_t Cluster::wall_s(int node) const { return apps_[node]->clock.wall_s(); }
+std::int64_t Cluster::monotonic_s(int node) const {
+  return apps_[node]->clock.monotonic_ms() / 1000;
+}
 const RequestOutcome& Cluster::outcome(int request) const { return requests_[request]->outcome; }
 
 void Cluster::note(std::string line) {

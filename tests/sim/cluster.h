@@ -127,8 +127,9 @@ class Cluster {
   SimRandom& random() { return random_; }
   testing::MemcachedModel& memcached(int node) { return *memcached_[node]; }
   const Counters& counters(int node) const;
-  SharedSegment& segment(int node);     // an app node's shared segment (it must be up)
-  std::int64_t wall_s(int node) const;  // an app node's own wall clock
+  SharedSegment& segment(int node);          // an app node's shared segment (it must be up)
+  std::int64_t wall_s(int node) const;       // an app node's own wall clock
+  std::int64_t monotonic_s(int node) const;  // and its monotonic one
   Oracle& oracle() { return oracle_; }
   const std::vector<std::string>& trace() const { return trace_; }
   const std::string& route(int node) const;

@@ -528,29 +528,33 @@ TEST_F(RemoteStoreTest, GetPlainReadsRawBytesAndAMissingKeyIsNullopt) {
   EXPECT_NE(down.error().find("n1"), std::string::npos) << down.error();
 }
 
-TEST_F(RemoteStoreTest, AppendLineCreatesThenAppendsKeepingTheFirstTtl) {
+// A notice list is created with its head and lives its TTL after its last line
+// (issue 14 item 4: a reader that checks within the gap has read every line
+// before the list can expire, whatever the clocks say).
+TEST_F(RemoteStoreTest, AppendLineCreatesWithTheHeadAndKeepsTheListAliveFromItsLastLine) {
   auto store = make_store(1);
-  StoreStatus appended = store->append_line(0, "list", "a\n", "*\n", 100);
+  StoreStatus appended = store->append_line(0, "list", "a\n", "H\n", "H\n*\n", 100);
   ASSERT_TRUE(appended.ok()) << appended.error();
-  appended = store->append_line(0, "list", "b\n", "*\n", 5000);
+  appended = store->append_line(0, "list", "b\n", "H\n", "H\n*\n", 5000);
   ASSERT_TRUE(appended.ok()) << appended.error();
-  EXPECT_EQ(server(0).get("list"), "a\nb\n");
+  EXPECT_EQ(server(0).get("list"), "H\na\nb\n");
   const auto ttl = server(0).ttl_left("list");
   ASSERT_TRUE(ttl.has_value());
-  EXPECT_LE(*ttl, 100) << "an append must not extend the list's life";
-  EXPECT_GT(*ttl, 90);
-  // Two round trips only when the list is new (append misses, add creates).
+  EXPECT_GT(*ttl, 4900) << "an append must extend the list's life";
+  // An existing list: one append and one touch.
   const std::uint64_t sets = server(0).stat("cmd_set");
-  appended = store->append_line(0, "list", "c\n", "*\n", 100);
+  const std::uint64_t touches = server(0).stat("cmd_touch");
+  appended = store->append_line(0, "list", "c\n", "H\n", "H\n*\n", 100);
   ASSERT_TRUE(appended.ok()) << appended.error();
   EXPECT_EQ(server(0).stat("cmd_set") - sets, 1u);
-  EXPECT_EQ(server(0).get("list"), "a\nb\nc\n");
+  EXPECT_EQ(server(0).stat("cmd_touch") - touches, 1u);
+  EXPECT_EQ(server(0).get("list"), "H\na\nb\nc\n");
 }
 
 TEST_F(RemoteStoreTest, AppendLineOnADeadNodeFailsAndMarksItDown) {
   auto store = make_store(1);
   server(0).stop();
-  const StoreStatus appended = store->append_line(0, "list", "a\n", "*\n", 100);
+  const StoreStatus appended = store->append_line(0, "list", "a\n", "H\n", "H\n*\n", 100);
   ASSERT_FALSE(appended.ok());
   EXPECT_EQ(appended.failure().code, StoreCode::kDown) << appended.error();
   EXPECT_NE(appended.error().find("n1"), std::string::npos) << appended.error();
@@ -594,12 +598,12 @@ TEST_F(RemoteStoreSmallItemsTest, AppendLineThatCannotFitLeavesTheEverythingLine
   const std::string key = "list";
   const std::string almost_full(1024 * 1024 - 64 - key.size() - 4, 'x');
   ASSERT_TRUE(server_.set(key, almost_full, 60));
-  StoreStatus appended = store.append_line(0, key, "0123456789abcdef\n", "*\n", 60);
+  StoreStatus appended = store.append_line(0, key, "0123456789abcdef\n", "H\n", "H\n*\n", 60);
   ASSERT_TRUE(appended.ok()) << appended.error();
-  EXPECT_EQ(server_.get(key), "*\n");
-  appended = store.append_line(0, key, "0123456789abcdef\n", "*\n", 60);
+  EXPECT_EQ(server_.get(key), "H\n*\n0123456789abcdef\n");
+  appended = store.append_line(0, key, "0123456789abcdef\n", "H\n", "H\n*\n", 60);
   ASSERT_TRUE(appended.ok()) << appended.error();
-  EXPECT_EQ(server_.get(key), "*\n0123456789abcdef\n");
+  EXPECT_EQ(server_.get(key), "H\n*\n0123456789abcdef\n0123456789abcdef\n");
   // The item's refusal to grow is an answer: the node stays up.
   EXPECT_TRUE(store.is_up(0));
   EXPECT_EQ(store.failures(0), 0u);
