@@ -2,6 +2,7 @@
 // (before Apache forks), and cleans up after every request. Each callback and
 // PHP function runs its C++ inside guarded() (exception_guard.h): an exception
 // becomes one "internal error in <where>" warning, never a crossing into Zend.
+#include <ctime>
 #include <string>
 
 #include "exception_guard.h"
@@ -72,6 +73,9 @@ static PHP_MINIT_FUNCTION(clustered_session) {
                            "(clustered_session.prefix + session.sid_length + suffix), over "
                            "memcached's 250; sessions will fail until one is shortened",
                            clustered::longest_key(config));
+        }
+        if (const auto notice = clustered::ttl_clamp_notice(config, std::time(nullptr))) {
+          php_error_docref(nullptr, E_NOTICE, "clustered_session: %s", notice->c_str());
         }
         return php_session_register_module(clustered_session_module());
       },

@@ -29,9 +29,18 @@ foreach ($ids as $label => $id) {
     $ttl = $meta === null ? 'gone' : ($meta['ttl'] > 86400 ? 'more than a day' : ($meta['ttl'] > 0 ? 'about ' . round($meta['ttl'] / 60) . ' min' : $meta['ttl']));
     echo str_pad($label, 12), "in memcached: $ttl; read elsewhere: ", trim($r['out']), $r['err'], "\n";
 }
+// Set at start-up (php.ini), a lifetime memcached cannot keep gets one notice;
+// one it can keep, none.
+foreach ([PHP_INT_MAX, 1440] as $lifetime) {
+    $r = cs_php('echo "started\n";', ['session.gc_maxlifetime' => (string)$lifetime]);
+    echo trim(preg_replace('/^PHP /m', '', $r['out'] . $r['err'])), "\n";
+}
 ?>
---EXPECT--
+--EXPECTF--
 PHP_INT_MAX in memcached: more than a day; read elsewhere: PHP_INT_MAX
 2^31        in memcached: more than a day; read elsewhere: 2^31
 ten years   in memcached: more than a day; read elsewhere: ten years
 1440        in memcached: about 25 min; read elsewhere: 1440
+Notice: PHP Startup: clustered_session: session.gc_maxlifetime + clustered_session.touch_interval = 9223372036854775807 s reaches past 2038-01-19 03:14:07 UTC, the last expiry memcached can store: sessions expire in memcached then at the latest in Unknown on line 0
+started
+started

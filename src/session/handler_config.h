@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,5 +51,13 @@ inline constexpr std::size_t kMaxMemcachedKey = 250;
 
 // Longest key this configuration can produce: prefix + random + '-' + store + '.' + route.
 std::size_t longest_key(const HandlerConfig& config);
+
+// memcached's TTL of a session: gc_maxlifetime + touch_interval, added without
+// overflow and held to 1 .. 2^32 - 1 s.
+std::uint32_t remote_ttl_s(const HandlerConfig& config);
+// What a start-up notice says when that TTL cannot be kept as asked (held at
+// 2^32 - 1 s, or past memcached's last absolute expiry, 2038-01-19 03:14:07
+// UTC); nullopt when it can.
+std::optional<std::string> ttl_clamp_notice(const HandlerConfig& config, std::int64_t unix_now);
 
 }  // namespace clustered

@@ -78,14 +78,7 @@ std::uint64_t HandlerContext::next_version(std::uint64_t previous) const {
   return std::max<std::uint64_t>(previous + 1, static_cast<std::uint64_t>(clock.wall_us()));
 }
 
-std::uint32_t HandlerContext::remote_ttl() const {
-  // Saturating: gc_maxlifetime is any PHP integer (PHP_INT_MAX must not wrap to
-  // a 1-second TTL); memcached_expiry() then holds what memcached can store.
-  constexpr std::int64_t kLongest = UINT32_MAX;
-  const std::int64_t gc = std::clamp<std::int64_t>(config.gc_maxlifetime_s, 0, kLongest);
-  const std::int64_t touch = std::clamp<std::int64_t>(config.touch_interval_s, 0, kLongest);
-  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(gc + touch, 1, kLongest));
-}
+std::uint32_t HandlerContext::remote_ttl() const { return remote_ttl_s(config); }
 
 // Both copies are extended at most once per touch_interval, and the extra interval
 // keeps a session alive at least gc_maxlifetime after its last request.

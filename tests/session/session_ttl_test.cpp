@@ -48,5 +48,25 @@ TEST_F(SessionTtlTest, ZeroOrNegativeGcMaxlifetimeStillKeepsTheSessionForTouchIn
   EXPECT_EQ(written_then_read_elsewhere(-5), "n|i:1;");
 }
 
+// "Any value gives a valid memcached expiry [...], clamped with one start-up
+// notice if it must be."
+TEST(TtlClampNotice, SaysSoOnlyWhenTheExpiryIsHeld) {
+  constexpr std::int64_t kNow = 1767225600;  // 2026-01-01
+  HandlerConfig config;
+  config.touch_interval_s = 60;
+  for (const std::int64_t fits : {std::int64_t{1440}, std::int64_t{86400} * 365 * 10}) {
+    config.gc_maxlifetime_s = fits;
+    EXPECT_EQ(ttl_clamp_notice(config, kNow), std::nullopt) << fits;
+  }
+  for (const std::int64_t held : {std::int64_t{INT32_MAX}, std::int64_t{UINT32_MAX},
+                                  std::int64_t{86400} * 365 * 20, std::int64_t{INT64_MAX}}) {
+    config.gc_maxlifetime_s = held;
+    const auto notice = ttl_clamp_notice(config, kNow);
+    ASSERT_TRUE(notice.has_value()) << held;
+    EXPECT_NE(notice->find("2038-01-19 03:14:07 UTC"), std::string::npos) << *notice;
+  }
+  EXPECT_EQ(remote_ttl_s(config), UINT32_MAX);
+}
+
 }  // namespace
 }  // namespace clustered::testing
