@@ -226,8 +226,12 @@ CachedSession SessionCache::metadata_of(const Entry& entry) {
   session.forward = (entry.flags & kFlagForward) != 0;
   session.deleted = (entry.flags & kFlagDeleted) != 0;
   session.remote_gone = (entry.flags & kFlagRemoteGone) != 0;
-  session.store.assign(entry.store, strnlen(entry.store, sizeof entry.store));
+  session.store = store_of(entry);
   return session;
+}
+
+std::string_view SessionCache::store_of(const Entry& entry) {
+  return {entry.store, strnlen(entry.store, sizeof entry.store)};
 }
 
 void SessionCache::read_data(const Entry& entry, std::string& data) {
@@ -451,31 +455,38 @@ void SessionCache::remove(std::string_view key) {
   });
 }
 
-template <class Doomed>
-std::size_t SessionCache::remove_where(Doomed doomed) {
-  // Runs inside a request (gc, a takeover check): the whole table is walked, but
-  // in slices with the lock released in between, so other processes never wait
-  // for all of it.
+template <class Visit>
+void SessionCache::for_each_live_entry(Visit visit) {
+  // Runs inside a request (gc, a takeover check): the used part of the table is
+  // walked in slices with the lock released in between, so other processes never
+  // wait for all of it. `visit(index, entry)` returns false to stop.
   constexpr std::uint32_t kSlice = 1024;
-  std::size_t removed = 0;
-  for (std::uint32_t first = 0; first < header()->entries_touched; first += kSlice) {
-    removed += locked([&]() -> std::size_t {
-      std::size_t removed_here = 0;
+  bool more = true;
+  for (std::uint32_t first = 0; more && first < header()->entries_touched; first += kSlice) {
+    locked([&] {
       const std::uint32_t last = std::min(first + kSlice, header()->entries_touched);
-      for (std::uint32_t i = first; i < last; ++i) {
-        const Entry& entry = entries()[i];
-        if (entry.state != kEntryLive || !doomed(entry)) continue;
-        std::uint32_t previous = kNone;
-        const std::uint32_t found =
-            find(std::string_view(entry.key, entry.key_length), entry.hash, &previous);
-        if (found == i + 1) {
-          unlink_and_free(found, previous);
-          ++removed_here;
-        }
+      for (std::uint32_t i = first; more && i < last; ++i) {
+        if (entries()[i].state == kEntryLive) more = visit(i, entries()[i]);
       }
-      return removed_here;
+      return 0;
     });
   }
+}
+
+template <class Doomed>
+std::size_t SessionCache::remove_where(Doomed doomed) {
+  std::size_t removed = 0;
+  for_each_live_entry([&](std::uint32_t i, const Entry& entry) {
+    if (!doomed(entry)) return true;
+    std::uint32_t previous = kNone;
+    const std::uint32_t found =
+        find(std::string_view(entry.key, entry.key_length), entry.hash, &previous);
+    if (found == i + 1) {
+      unlink_and_free(found, previous);
+      ++removed;
+    }
+    return true;
+  });
   return removed;
 }
 
@@ -523,47 +534,27 @@ std::uint64_t SessionCache::hash_of(std::string_view key) { return key_hash(key)
 
 std::vector<std::pair<std::string, CachedSession>> SessionCache::unsynced_entries(
     std::size_t limit, const std::function<bool(std::string_view store)>& wanted) {
-  constexpr std::uint32_t kSlice = 1024;
   std::vector<std::pair<std::string, CachedSession>> found;
-  for (std::uint32_t first = 0; first < header()->entries_touched && found.size() < limit;
-       first += kSlice) {
-    locked([&] {
-      const std::uint32_t last = std::min(first + kSlice, header()->entries_touched);
-      for (std::uint32_t i = first; i < last && found.size() < limit; ++i) {
-        const Entry& entry = entries()[i];
-        if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) == 0) continue;
-        if (!wanted(std::string_view(entry.store, strnlen(entry.store, sizeof entry.store)))) {
-          continue;
-        }
-        CachedSession session = metadata_of(entry);
-        read_data(entry, session.data);
-        found.emplace_back(std::string(entry.key, entry.key_length), std::move(session));
-      }
-      return 0;
-    });
-  }
+  if (limit == 0) return found;
+  for_each_live_entry([&](std::uint32_t, const Entry& entry) {
+    if ((entry.flags & kFlagUnsynced) == 0 || !wanted(store_of(entry))) return true;
+    CachedSession session = metadata_of(entry);
+    read_data(entry, session.data);
+    found.emplace_back(std::string(entry.key, entry.key_length), std::move(session));
+    return found.size() < limit;
+  });
   return found;
 }
 
 std::size_t SessionCache::mark_unsynced_on(std::string_view store) {
-  constexpr std::uint32_t kSlice = 1024;
   std::size_t marked = 0;
-  for (std::uint32_t first = 0; first < header()->entries_touched; first += kSlice) {
-    marked += locked([&]() -> std::size_t {
-      std::size_t here = 0;
-      const std::uint32_t last = std::min(first + kSlice, header()->entries_touched);
-      for (std::uint32_t i = first; i < last; ++i) {
-        Entry& entry = entries()[i];
-        if (entry.state != kEntryLive || (entry.flags & kFlagUnsynced) != 0) continue;
-        if (std::string_view(entry.store, strnlen(entry.store, sizeof entry.store)) != store) {
-          continue;
-        }
-        entry.flags |= kFlagUnsynced | kFlagRemoteGone;  // flags are outside the checksum
-        ++here;
-      }
-      return here;
-    });
-  }
+  for_each_live_entry([&](std::uint32_t, Entry& entry) {
+    if ((entry.flags & kFlagUnsynced) == 0 && store_of(entry) == store) {
+      entry.flags |= kFlagUnsynced | kFlagRemoteGone;  // flags are outside the checksum
+      ++marked;
+    }
+    return true;
+  });
   return marked;
 }
 

@@ -118,6 +118,8 @@ class SessionCache {
   auto locked(Body body);
 
   std::uint32_t find(std::string_view key, std::uint64_t hash, std::uint32_t* previous);
+  template <class Visit>
+  void for_each_live_entry(Visit visit);
   template <class Doomed>
   std::size_t remove_where(Doomed doomed);
   void unlink_and_free(std::uint32_t entry, std::uint32_t previous);
@@ -128,6 +130,7 @@ class SessionCache {
   // (the caller made room first).
   std::uint32_t take_entry();
   static CachedSession metadata_of(const Entry& entry);  // all but the data
+  static std::string_view store_of(const Entry& entry);
   void read_data(const Entry& entry, std::string& data);
   std::uint32_t take_chunk();
   std::uint64_t checksum(const Entry& entry);

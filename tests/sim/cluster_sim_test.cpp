@@ -403,44 +403,23 @@ TEST(ClusterSimExpectedFailures, Issue14SlowRequestOnTheOldOwnerWritesOverTheFor
 // Fixed for a node that serves anyone after the store answers again (issue 14
 // item 6): the forward waits in web1's cache and goes out with its next takeover
 // check. Still open when web1 idles from the thaw to the replay (below).
+// web1 relocates u0 past frozen n2; n2 thaws; `after_thaw` happens; u0's first
+// cookie is replayed on web2.
+std::string relocation_past_a_frozen_store(const std::string& after_thaw) {
+  return "options users=2\nrequest u0 increment @web1\ndrain\nadvance 5000\n"
+         "memcached freeze n2\nrequest u0 increment @web1\ndrain\nadvance 3000\n"
+         "request u0 increment @web1\ndrain\nmemcached thaw n2\nadvance 5000\n" +
+         after_thaw + "replay u0 @web2\ndrain\n";
+}
+
 TEST(ClusterSimFlows, RelocationPastAFrozenStoreForwardsOnceItAnswersAndTheOwnerServesAnyone) {
-  const HistoryResult result = play(R"(
-    options users=2
-    request u0 increment @web1
-    drain
-    advance 5000
-    memcached freeze n2
-    request u0 increment @web1
-    drain
-    advance 3000
-    request u0 increment @web1
-    drain
-    memcached thaw n2
-    advance 5000
-    request u1 increment @web1
-    drain
-    replay u0 @web2
-    drain
-  )");
+  const HistoryResult result =
+      play(relocation_past_a_frozen_store("request u1 increment @web1\ndrain\n"));
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
 TEST(ClusterSimExpectedFailures, Issue14RelocationPastAFrozenStoreLetsTheOldCookieOpenTheOldCopy) {
-  const HistoryResult result = play(R"(
-    request u0 increment @web1
-    drain
-    advance 5000
-    memcached freeze n2
-    request u0 increment @web1
-    drain
-    advance 3000
-    request u0 increment @web1
-    drain
-    memcached thaw n2
-    advance 5000
-    replay u0 @web2
-    drain
-  )");
+  const HistoryResult result = play(relocation_past_a_frozen_store(""));
   expect_still_found(result, "stale");
 }
 
