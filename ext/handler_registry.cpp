@@ -124,6 +124,10 @@ SessionHandler* handler_for(const char* save_path, std::string* error) {
       *error = *twice;
       return nullptr;
     }
+    // Once per process and save_path: the list still works, but its next edit may not.
+    if (auto notice = positional_ids_notice(*nodes)) {
+      php_error_docref(nullptr, E_NOTICE, "clustered_session: %s", notice->c_str());
+    }
     g_handler = make_memcached_handler(current_config(), std::move(*nodes), g_segment);
     g_handler_save_path = path;
     g_handler_pid = current_pid();

@@ -89,6 +89,7 @@ void clustered_session_fill_stats(zval* result) {
     zval node;
     array_init(&node);
     add_assoc_string(&node, "address", state.endpoint.c_str());
+    add_assoc_string(&node, "role", state.role.c_str());
     add_assoc_bool(&node, "up", state.up);
     add_assoc_long(&node, "failures", as_long(state.failures));
     add_assoc_long(&node, "evictions", as_long(state.evictions));
@@ -122,7 +123,8 @@ void clustered_session_print_info() {
                              std::to_string(value).c_str());
   }
   for (const clustered::NodeState& node : snapshot.nodes) {
-    const std::string state = node.endpoint + (node.up ? " up" : " DOWN") + ", failures " +
+    const std::string state = node.endpoint + (node.up ? " up" : " DOWN") +
+                              (node.role == "active" ? "" : ", " + node.role) + ", failures " +
                               std::to_string(node.failures) + ", evictions " +
                               std::to_string(node.evictions) + ", restarts " +
                               std::to_string(node.restarts);

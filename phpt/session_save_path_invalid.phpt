@@ -34,6 +34,8 @@ $cases = [
     '[zz::1]:11211',
     'unix:relative/path',
     'unix:',
+    "n1=127.0.0.1:$p;leaving",
+    "n1=127.0.0.1:$p;drain,n2=127.0.0.1:1;joining",
 ];
 foreach ($cases as $path) {
     echo "--- '$path'\n";
@@ -43,11 +45,14 @@ foreach ($cases as $path) {
 }
 // Valid forms are accepted (nodes: ids by position, explicit ids, unix sockets,
 // IPv6 literals), so the warnings above are about the listed problems only.
-foreach (["127.0.0.1:$p", " n1 = 127.0.0.1:$p , b = localhost:1 ", "x=unix:/tmp/none.sock,127.0.0.1:$p", "[::1]:1,127.0.0.1:$p"] as $path) {
+foreach (["127.0.0.1:$p", " n1 = 127.0.0.1:$p , b = localhost:1 ", "x=unix:/tmp/none.sock,127.0.0.1:$p", "[::1]:1,127.0.0.1:$p",
+          "n1=127.0.0.1:$p,n2=127.0.0.1:1;drain,n3=127.0.0.1:2 ; joining"] as $path) {
     ini_set('session.save_path', $path);
     session_id('');
     $ok = session_start();
-    echo "'$path': ", var_export($ok, true), ' ', implode(',', array_keys(clustered_session_stats()['nodes'])), "\n";
+    $roles = array_map(fn ($id, $node) => $node['role'] === 'active' ? $id : "$id:$node[role]",
+                       array_keys(clustered_session_stats()['nodes']), clustered_session_stats()['nodes']);
+    echo "'$path': ", var_export($ok, true), ' ', implode(',', $roles), "\n";
     session_abort();
 }
 ?>
@@ -190,7 +195,24 @@ Warning: session_start(): clustered_session: invalid session.save_path: node 1 (
 
 Warning: session_start(): Failed to initialize storage module: clustered (path: unix:) in %s on line %d
 bool(false)
+--- 'n1=127.0.0.1:%d;leaving'
+
+Warning: session_start(): clustered_session: invalid session.save_path: node 1 (n1): unknown role 'leaving' (expected active, joining or drain) in %s on line %d
+
+Warning: session_start(): Failed to initialize storage module: clustered (path: n1=127.0.0.1:%d;leaving) in %s on line %d
+bool(false)
+--- 'n1=127.0.0.1:%d;drain,n2=127.0.0.1:1;joining'
+
+Warning: session_start(): clustered_session: invalid session.save_path: no node is active (every one is ;joining or ;drain): new sessions need one in %s on line %d
+
+Warning: session_start(): Failed to initialize storage module: clustered (path: n1=127.0.0.1:%d;drain,n2=127.0.0.1:1;joining) in %s on line %d
+bool(false)
 '127.0.0.1:%d': true n1
 ' n1 = 127.0.0.1:%d , b = localhost:1 ': true n1,b
+
+Notice: session_start(): clustered_session: session.save_path lists nodes without ids: they are named by their position, so inserting or removing an entry renames the nodes after it and the sessions stored on them are lost; name every node, as in x=unix:/tmp/none.sock,n2=127.0.0.1:%d in %s on line %d
 'x=unix:/tmp/none.sock,127.0.0.1:%d': true x,n2
+
+Notice: session_start(): clustered_session: session.save_path lists nodes without ids: they are named by their position, so inserting or removing an entry renames the nodes after it and the sessions stored on them are lost; name every node, as in n1=[::1]:1,n2=127.0.0.1:%d in %s on line %d
 '[::1]:1,127.0.0.1:%d': true n1,n2
+'n1=127.0.0.1:%d,n2=127.0.0.1:1;drain,n3=127.0.0.1:2 ; joining': true n1,n2:drain,n3:joining

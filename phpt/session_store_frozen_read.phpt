@@ -52,7 +52,7 @@ var_dump(cs_where($id, [$other['port']]));
 
 Warning: session_start(): clustered_session: cannot read session: memcached node n1 (127.0.0.1:%d): %sTIMEOUT%s in %s on line %d
 
-Warning: session_start(): Failed to read session data: clustered (path: 127.0.0.1:%d,127.0.0.1:%d) in %s on line %d
+Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
 bool(false)
 failed after about io_timeout
 bool(false)
@@ -60,7 +60,7 @@ bool(false)
 
 Warning: session_start(): clustered_session: cannot read session: memcached node n1 (127.0.0.1:%d): %sTIMEOUT%s in %s on line %d
 
-Warning: session_start(): Failed to read session data: clustered (path: 127.0.0.1:%d,127.0.0.1:%d) in %s on line %d
+Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
 bool(false)
 failed after about io_timeout
 bool(false)

@@ -62,6 +62,8 @@ std::optional<ResolvedId> HandlerContext::resolve(std::string_view id, bool trus
     resolved.routed_here = parts->route == config.route;
   } else {
     resolved.store_index = remote.rendezvous_node(id);
+    resolved.store_unknown = parts && is_valid_node_id(parts->store);
+    resolved.routed_here = resolved.store_unknown && parts->route == config.route;
   }
   resolved.owned = trusted && resolved.routed_here;
   return resolved;

@@ -24,8 +24,9 @@ Result<std::string> IdMoves::create_sid() {
     copy = std::move(issued->copy);
   }
   std::optional<std::size_t> store;
-  if (move && !move->avoid_store && c_.remote.is_up(move->from.store_index)) {
-    store = move->from.store_index;  // migration: keep the store node that has the copy
+  if (move && !move->avoid_store && c_.remote.takes_new_sessions(move->from.store_index) &&
+      c_.remote.is_up(move->from.store_index)) {
+    store = move->from.store_index;  // keep the store node that has the copy
   }
   if (!store) store = c_.remote.pick_live_node(move ? move->avoid_store : std::nullopt);
   if (!store) {

@@ -21,7 +21,7 @@ bool ReadPath::validate_sid(std::string_view id) {
   // characters): refused like any unknown ID, so the client gets a fresh one
   // instead of a failed session_start() on every request.
   std::optional<ResolvedId> start = c_.resolve(id, false);
-  if (!start || start->key.size() > kMaxMemcachedKey || !start->known_store) return false;
+  if (!start || start->key.size() > kMaxMemcachedKey || !names_a_store(*start)) return false;
   // Reads this node's takeover notices first when they are due, so that a copy
   // another node has taken over since is not served from here.
   const bool trusted = c_.trusts_local_copies();
@@ -41,13 +41,13 @@ bool ReadPath::validate_sid(std::string_view id) {
     if (hop > 0) passed.push_back(hop == 1 ? *start : followed);
     if (hop > 0) {
       std::optional<ResolvedId> next = c_.resolve(target, trusted);
-      if (!next || !next->known_store) return false;
+      if (!next || !names_a_store(*next)) return false;
       for (const ResolvedId& earlier : passed) {
         if (earlier.id == next->id) return false;  // a cycle (forged or broken): a new ID
       }
       followed = std::move(*next);
     }
-    const ResolvedId& at = hop == 0 ? *start : followed;
+    ResolvedId& at = hop == 0 ? *start : followed;
 
     if (trusted) {
       if (auto hit = c_.cache->get(at.key, c_.now_s())) {
@@ -70,6 +70,7 @@ bool ReadPath::validate_sid(std::string_view id) {
       }
     }
 
+    if (at.store_unknown && !find_beyond_save_path(at)) return false;
     auto fetched = c_.remote.read(at.store_index, at.key);
     if (!fetched) {
       c_.phase = phase::Unreadable{std::move(*start), "cannot read session: " + fetched.error()};
@@ -83,9 +84,11 @@ bool ReadPath::validate_sid(std::string_view id) {
     }
     if (hop > 1) shorten_chain(passed, at.id, copy.value.version);
     const bool from_replica = copy.node != at.store_index;
-    if (trusted && (!at.owned || from_replica)) {
+    const bool leave_store = must_leave_store(at);
+    if (trusted && (!at.owned || from_replica || leave_store)) {
+      const bool avoid = from_replica || (leave_store && !at.store_unknown);
       Move move{at.owned ? MoveKind::kRelocation : MoveKind::kMigration, at,
-                from_replica ? std::optional<std::size_t>(at.store_index) : std::nullopt};
+                avoid ? std::optional<std::size_t>(at.store_index) : std::nullopt};
       c_.phase = phase::Moving{std::move(move),
                                SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
       return false;
@@ -119,8 +122,41 @@ void ReadPath::shorten_chain(const std::vector<ResolvedId>& passed, const std::s
   }
 }
 
+bool ReadPath::names_a_store(const ResolvedId& at) { return at.known_store || at.store_unknown; }
+
+bool ReadPath::must_leave_store(const ResolvedId& at) const {
+  if (at.store_unknown) return true;
+  return c_.remote.draining(at.store_index) && c_.remote.another_active_up(at.store_index);
+}
+
+bool ReadPath::find_beyond_save_path(ResolvedId& at) {
+  // The ID names a node this save_path does not list: removed here (after a
+  // drain, or not), or listed elsewhere only. A replica, a copy moved off it, or
+  // a forward may be on the nodes known here: the newest one found stands in.
+  std::string unanswered;
+  std::optional<RemoteCopy> found = c_.remote.read_anywhere(at.key, &unanswered);
+  if (found) {
+    at.store_index = found->node;
+    return true;
+  }
+  const auto parts = at.parts();
+  std::string known;
+  for (std::size_t i = 0; i < c_.remote.node_count(); ++i) {
+    known += (known.empty() ? "" : ", ") + c_.remote.address(i).id;
+  }
+  c_.warn("session " + at.id + " names memcached node '" +
+          std::string(parts ? parts->store : std::string_view()) +
+          "', which is not in session.save_path (" + known + "); it is neither in this node's " +
+          "cache nor on " + known + ", so a new session starts" +
+          (unanswered.empty() ? "" : " (not answered: " + unanswered + ")"));
+  return false;
+}
+
 bool ReadPath::take_cached(const ResolvedId& at, CachedSession hit) {
-  bool store_ok = c_.remote.is_up(at.store_index);
+  // A session whose store is draining or not in save_path any more moves off it
+  // now, from this copy (another active node permitting).
+  const bool leave_store = must_leave_store(at);
+  bool store_ok = !leave_store && !at.store_unknown && c_.remote.is_up(at.store_index);
   SessionCopy copy{std::move(hit.data), hit.version, std::nullopt};
   if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
   if (hit.unsynced && store_ok) {
@@ -136,16 +172,18 @@ bool ReadPath::take_cached(const ResolvedId& at, CachedSession hit) {
   // Moving the session needs another node believed up; with none (a one-node
   // save_path, or all down) a new ID would only name a dead node again: the
   // session stays here, unsynced, and is written when its node is back.
-  bool another_up = false;
-  for (std::size_t i = 0; i < c_.remote.node_count(); ++i) {
-    if (i != at.store_index && c_.remote.is_up(i)) another_up = true;
-  }
+  const bool another_up =
+      c_.remote.another_active_up(at.store_unknown ? std::nullopt : std::optional(at.store_index));
   if (store_ok || !another_up) {
     c_.phase = phase::Prefetched{at, std::move(copy)};
     return true;
   }
-  // The store node is down: this node's copy goes to another node, under a new ID.
-  c_.phase = phase::Moving{Move{MoveKind::kRelocation, at, at.store_index}, std::move(copy)};
+  // The store node is down, draining or unknown: this node's copy goes to
+  // another node, under a new ID.
+  c_.phase = phase::Moving{
+      Move{MoveKind::kRelocation, at,
+           at.store_unknown ? std::nullopt : std::optional<std::size_t>(at.store_index)},
+      std::move(copy)};
   return false;
 }
 

@@ -30,6 +30,15 @@ class ReadPath {
   // An owned session found in the cache: retries an unsynced write, and moves the
   // session when its store node is down and another one is up. True: Prefetched.
   bool take_cached(const ResolvedId& at, CachedSession hit);
+  // IDs that name a store (known here, or a node id this save_path lacks).
+  static bool names_a_store(const ResolvedId& at);
+  // The session must move off its store: not in save_path, or draining (when
+  // another active node is up to take it).
+  bool must_leave_store(const ResolvedId& at) const;
+  // For an ID whose store is not in save_path: the known node with its newest
+  // copy becomes `at.store_index`; false (and a warning naming the node) when
+  // no known node has one.
+  bool find_beyond_save_path(ResolvedId& at);
   // Keeps an owned session just read from memcached in the local cache.
   void cache_fetched(const ResolvedId& at, const StoredValue& value);
   // After following more than one forward to `target`: the earlier forwards are

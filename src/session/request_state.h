@@ -27,8 +27,11 @@ struct ResolvedId {
   std::string key;              // prefix + id, the memcached and cache key
   std::size_t store_index = 0;  // the node of <store>, or rendezvous for unknown ones
   bool known_store = false;     // it parses and <store> is in save_path
-  bool routed_here = false;     // <route> is this node's route
-  bool owned = false;           // routed here and the local copy may be trusted
+  // It parses but <store> is a node id this save_path does not list (a node
+  // removed here, or one added elsewhere): looked for on every node, and moved.
+  bool store_unknown = false;
+  bool routed_here = false;  // <route> is this node's route
+  bool owned = false;        // routed here and the local copy may be trusted
 
   // The parts, as views into `id` (parsed again on demand: cheap, and no view
   // can outlive a move of this value).
@@ -50,7 +53,9 @@ enum class MoveKind { kMigration, kRelocation };
 struct Move {
   MoveKind kind = MoveKind::kMigration;
   ResolvedId from;
-  std::optional<std::size_t> avoid_store;  // the store that is down (relocation)
+  // The store to leave (relocation: it is down, draining or unknown); a move
+  // without one keeps the store node that has the copy, when that may take it.
+  std::optional<std::size_t> avoid_store;
 };
 
 namespace phase {

@@ -1,5 +1,6 @@
 #include "sid/save_path.h"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -133,7 +134,56 @@ Result<NodeAddress> parse_address(std::string_view text, const std::string& wher
   return node;
 }
 
+// "ADDRESS;ROLE": the role is what follows the last ';' when it is one of the
+// role words (a unix path may hold ';' itself).
+Result<NodeRole> split_role(std::string_view& address, const std::string& where) {
+  const auto semicolon = address.rfind(';');
+  if (semicolon == std::string_view::npos) return NodeRole::kActive;
+  const std::string_view word = trim(address.substr(semicolon + 1));
+  NodeRole role;
+  if (word == "active") {
+    role = NodeRole::kActive;
+  } else if (word == "joining") {
+    role = NodeRole::kJoining;
+  } else if (word == "drain") {
+    role = NodeRole::kDraining;
+  } else if (address.starts_with("unix:")) {
+    return NodeRole::kActive;  // part of the path
+  } else {
+    return Error{where + ": unknown role " + shown(word) + " (expected active, joining or drain)"};
+  }
+  address = trim(address.substr(0, semicolon));
+  return role;
+}
+
 }  // namespace
+
+const char* role_name(NodeRole role) {
+  switch (role) {
+    case NodeRole::kActive:
+      return "active";
+    case NodeRole::kJoining:
+      return "joining";
+    case NodeRole::kDraining:
+      return "drain";
+  }
+  return "active";
+}
+
+std::optional<std::string> positional_ids_notice(const std::vector<NodeAddress>& nodes) {
+  if (nodes.size() < 2) return std::nullopt;
+  std::string named;
+  bool positional = false;
+  for (const NodeAddress& node : nodes) {
+    positional = positional || node.id_from_position;
+    named += (named.empty() ? "" : ",") + node.id + "=" + node.endpoint();
+  }
+  if (!positional) return std::nullopt;
+  return "session.save_path lists nodes without ids: they are named by their position, so "
+         "inserting or removing an entry renames the nodes after it and the sessions stored "
+         "on them are lost; name every node, as in " +
+         named;
+}
 
 std::string NodeAddress::endpoint() const {
   if (is_unix()) return "unix:" + socket_path;
@@ -172,9 +222,14 @@ Result<std::vector<NodeAddress>> parse_save_path(std::string_view save_path) {
     } else {
       id = "n" + std::to_string(position);
     }
+    auto role = split_role(address, where + " (" + id + ")");
+    if (!role) return Error{role.error()};
     auto node = parse_address(address, where + " (" + id + ")");
     if (!node) return Error{node.error()};
     node->id = id;
+    node->role = *role;
+    node->id_from_position =
+        equals == std::string_view::npos || equals >= entry.find_first_of(":/[");
     if (!ids.insert(id).second) return Error{where + ": duplicate node id '" + id + "'"};
     if (!endpoints.insert(node->endpoint()).second) {
       // Unix paths may hold any byte but control ones (UTF-8 names): escape them.
@@ -183,6 +238,12 @@ Result<std::vector<NodeAddress>> parse_save_path(std::string_view save_path) {
     nodes.push_back(std::move(*node));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
+  }
+  const bool any_active = std::any_of(nodes.begin(), nodes.end(), [](const NodeAddress& node) {
+    return node.role == NodeRole::kActive;
+  });
+  if (!any_active) {
+    return Error{"no node is active (every one is ;joining or ;drain): new sessions need one"};
   }
   return nodes;
 }

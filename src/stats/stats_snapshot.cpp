@@ -29,8 +29,8 @@ StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
   if (remote != nullptr) {
     for (std::size_t i = 0; i < remote->node_count(); ++i) {
       snapshot.nodes.push_back({remote->address(i).id, remote->address(i).endpoint(),
-                                remote->is_up(i), remote->failures(i), remote->evictions(i),
-                                remote->restarts(i)});
+                                role_name(remote->address(i).role), remote->is_up(i),
+                                remote->failures(i), remote->evictions(i), remote->restarts(i)});
     }
   }
   return snapshot;

@@ -32,6 +32,7 @@ struct SegmentInfo {
 struct NodeState {
   std::string id;
   std::string endpoint;
+  std::string role;  // active, joining or drain (save_path)
   bool up = false;
   std::uint64_t failures = 0;
   std::uint64_t evictions = 0;  // memcached's own "evictions" at the last takeover check

@@ -29,6 +29,13 @@ bool RemoteStore::is_up(std::size_t index) const {
   return NodeHealthTable::is_up(health_[index], clock_.monotonic_ms());
 }
 
+bool RemoteStore::another_active_up(std::optional<std::size_t> except) const {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if ((!except || i != *except) && takes_new_sessions(i) && is_up(i)) return true;
+  }
+  return false;
+}
+
 std::uint64_t RemoteStore::failures(std::size_t index) const {
   return health_[index] != nullptr ? health_[index]->failures.load() : 0;
 }
@@ -104,7 +111,7 @@ std::optional<std::size_t> RemoteStore::pick_live_node(std::optional<std::size_t
   const std::size_t count = nodes_.size();
   for (std::size_t step = 0; step < count; ++step) {
     const std::size_t index = (seed + step) % count;
-    if (avoid && *avoid == index) continue;
+    if ((avoid && *avoid == index) || !takes_new_sessions(index)) continue;
     const StoreReply connected = on_node(index, [](StoreNode& node) { return node.ping(); });
     if (!node_failed(connected.code)) return index;
   }
@@ -115,10 +122,13 @@ std::size_t RemoteStore::rendezvous_node(std::string_view session_id) const {
   std::size_t best = 0;
   std::uint64_t best_score = 0;
   const std::uint64_t id_hash = fnv1a(session_id);
+  bool found = false;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!takes_new_sessions(i)) continue;  // the parser makes sure one is active
     // The separator keeps ("ab", "c") and ("a", "bc") apart.
     const std::uint64_t score = fnv1a(nodes_[i]->address().id, fnv1a("\n", id_hash));
-    if (i == 0 || score > best_score) {
+    if (!found || score > best_score) {
+      found = true;
       best = i;
       best_score = score;
     }
@@ -127,10 +137,35 @@ std::size_t RemoteStore::rendezvous_node(std::string_view session_id) const {
 }
 
 std::vector<std::size_t> RemoteStore::copy_nodes(std::size_t primary) const {
+  // Joining and draining nodes hold no replicas: app nodes that do not know a
+  // joining node yet, and those that have removed a drained one, find the same ring.
   std::vector<std::size_t> result{primary};
-  const std::size_t extra = std::min<std::size_t>(options_.replicas, nodes_.size() - 1);
-  for (std::size_t i = 1; i <= extra; ++i) result.push_back((primary + i) % nodes_.size());
+  for (std::size_t i = 1; i < nodes_.size() && result.size() <= options_.replicas; ++i) {
+    const std::size_t index = (primary + i) % nodes_.size();
+    if (takes_new_sessions(index)) result.push_back(index);
+  }
   return result;
+}
+
+std::optional<RemoteCopy> RemoteStore::read_anywhere(std::string_view key,
+                                                     std::string* unanswered) {
+  std::optional<RemoteCopy> best;
+  for (std::size_t index = 0; index < nodes_.size(); ++index) {
+    Counters::add(counters_.remote_reads);
+    StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
+    if (got.ok()) {
+      if (auto decoded = decode_value(*got.value)) {
+        if (!best || decoded->version > best->value.version) {
+          best = RemoteCopy{std::move(*decoded), index};
+        }
+      }
+      continue;  // a value that does not decode is nobody's session
+    }
+    if (got.code == StoreCode::kNotFound) continue;
+    if (!unanswered->empty()) *unanswered += "; ";
+    *unanswered += describe(index, got);
+  }
+  return best;
 }
 
 StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,

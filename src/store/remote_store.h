@@ -57,6 +57,14 @@ class RemoteStore {
   const NodeAddress& address(std::size_t index) const { return nodes_[index]->address(); }
   std::optional<std::size_t> index_of(std::string_view node_id) const;
   bool is_up(std::size_t index) const;
+  // New sessions (and sessions that move) are placed only on active nodes;
+  // ;joining ones are read but not placed on, ;drain ones are being left.
+  bool takes_new_sessions(std::size_t index) const {
+    return address(index).role == NodeRole::kActive;
+  }
+  bool draining(std::size_t index) const { return address(index).role == NodeRole::kDraining; }
+  // Whether an active node other than `except` is believed up.
+  bool another_active_up(std::optional<std::size_t> except) const;
   std::uint64_t failures(std::size_t index) const;
   // What the node's "stats" last said (evictions) and how many restarts were seen.
   std::uint64_t evictions(std::size_t index) const;
@@ -67,18 +75,22 @@ class RemoteStore {
   // memcached restarted (empty) since; false the first time and when unchanged.
   StoreResult<bool> restarted_since_last_look(std::size_t index);
 
-  // A random node that is believed up and answers (never `avoid`); nullopt when
-  // none does.
+  // A random active node that is believed up and answers (never `avoid`);
+  // nullopt when none does.
   std::optional<std::size_t> pick_live_node(std::optional<std::size_t> avoid = std::nullopt);
-  // Deterministic node for IDs without a usable store suffix (rendezvous hashing
-  // with FNV-1a: the same on every node, process and build).
+  // Deterministic active node for IDs without a usable store suffix (rendezvous
+  // hashing with FNV-1a: the same on every node, process and build).
   std::size_t rendezvous_node(std::string_view session_id) const;
-  // The primary and the next `replicas` nodes in ring order.
+  // The primary and the next `replicas` active nodes in ring order.
   std::vector<std::size_t> copy_nodes(std::size_t primary) const;
 
   // nullopt: no node that should hold it has it. A failure: the primary could not
   // answer and no replica had a copy, so "missing" cannot be claimed.
   StoreResult<std::optional<RemoteCopy>> read(std::size_t primary, std::string_view key);
+  // Every node asked for `key` (an ID whose store is not in save_path: a node
+  // removed here that a copy, a replica or a forward may have been left beside):
+  // the newest copy found. `unanswered` gets the nodes that could not answer.
+  std::optional<RemoteCopy> read_anywhere(std::string_view key, std::string* unanswered);
   // Fails when the primary copy is not stored (the code tells too large, out of
   // memory, down ... apart).
   StoreResult<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,

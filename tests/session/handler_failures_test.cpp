@@ -338,8 +338,9 @@ TEST_F(HandlerFailuresTest, ForwardCycleEndsInAFreshIdInsteadOfLooping) {
   (void)web1.handler->close();
 }
 
-// A forward to an ID that names no node of save_path cannot be followed: a fresh session.
-TEST_F(HandlerFailuresTest, ForwardToAnUnknownNodeIsNotFollowed) {
+// A forward to an ID that names no node of save_path (n7) is looked for on every
+// node known here before giving up; then a fresh session, and a warning naming n7.
+TEST_F(HandlerFailuresTest, ForwardToAnUnknownNodeIsLookedUpOnTheKnownNodesThenWarns) {
   AppNode web1 = make_node(config("web1"));
   const std::string a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-n1.web2";
   n1_.poke("sess." + a, forward_to(5, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-n7.web2"), 0);
@@ -347,7 +348,27 @@ TEST_F(HandlerFailuresTest, ForwardToAnUnknownNodeIsNotFollowed) {
   ASSERT_TRUE(started.ok) << started.error;
   EXPECT_NE(started.id, a);
   EXPECT_EQ(started.data, "");
-  EXPECT_EQ(trips().get, 1u);
+  EXPECT_EQ(trips().get, 3u);  // the forward, then the target on n1 and n2
+  EXPECT_TRUE(has_warning(web1.handler->take_warnings(),
+                          "names memcached node 'n7', which is not in session.save_path (n1, n2)"));
+  (void)web1.handler->close();
+}
+
+// A session whose node was removed from this save_path, with a copy left on a
+// known node (a replica, or a copy moved there): found and taken over, not reset.
+TEST_F(HandlerFailuresTest, SessionNamingARemovedNodeIsFoundOnAKnownNode) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string gone = "cccccccccccccccccccccccccccccccc-n9.web2";
+  n2_.poke("sess." + gone, encode_value(7, "user|s:5:\"alice\";"), 0);
+  const Started started = session_start(*web1.handler, gone);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_NE(started.id, gone);
+  EXPECT_EQ(started.data, "user|s:5:\"alice\";");
+  EXPECT_TRUE(started.id.ends_with(".web1")) << started.id;
+  ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
+  EXPECT_TRUE(web1.handler->take_warnings().empty());
+  const Started again = session_start(*web1.handler, started.id);
+  EXPECT_EQ(again.data, "user|s:5:\"alice\";");
   (void)web1.handler->close();
 }
 

@@ -232,5 +232,50 @@ TEST(ParseSavePathError, ErrorNamesTheNodeId) {
   EXPECT_ERROR("h:1,h:0", 2, "(n2)");
 }
 
+// ---------------------------------------------------------------- roles (issue 14 item 1)
+
+TEST(ParseSavePath, RolesAfterASemicolonSayHowANodeJoinsOrLeaves) {
+  const auto nodes =
+      parse_ok("n1=h:1,n2=h:2;drain,n3=h:3 ; joining,n4=unix:/run/m;active,n5=[::1]:5;joining");
+  ASSERT_EQ(nodes.size(), 5u);
+  EXPECT_EQ(nodes[0].role, NodeRole::kActive);
+  EXPECT_EQ(nodes[1].role, NodeRole::kDraining);
+  EXPECT_EQ(nodes[1].port, 2);
+  EXPECT_EQ(nodes[2].role, NodeRole::kJoining);
+  EXPECT_EQ(nodes[2].host, "h");
+  EXPECT_EQ(nodes[3].role, NodeRole::kActive);
+  EXPECT_EQ(nodes[3].socket_path, "/run/m");
+  EXPECT_EQ(nodes[4].role, NodeRole::kJoining);
+  EXPECT_EQ(nodes[4].host, "::1");
+}
+
+TEST(ParseSavePath, ASemicolonInAUnixPathIsPartOfThePath) {
+  const auto nodes = parse_ok("unix:/run/a;b");
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes[0].socket_path, "/run/a;b");
+  EXPECT_EQ(nodes[0].role, NodeRole::kActive);
+}
+
+TEST(ParseSavePathError, UnknownRoleIsNamed) {
+  EXPECT_ERROR("n1=h:1,n2=h:2;leaving", 2, "unknown role 'leaving'", "active, joining or drain");
+}
+
+TEST(ParseSavePathError, ANodeMustBeActive) {
+  const std::string error = parse_error("n1=h:1;drain,n2=h:2;joining");
+  EXPECT_NE(error.find("no node is active"), std::string::npos) << error;
+}
+
+TEST(PositionalIdsNotice, WarnsThatIdsDependOnOrderOnlyWhenTheyDo) {
+  const auto positional = positional_ids_notice(parse_ok("h:1,h:2"));
+  ASSERT_TRUE(positional.has_value());
+  EXPECT_NE(positional->find("named by their position"), std::string::npos) << *positional;
+  EXPECT_NE(positional->find("n1=h:1,n2=h:2"), std::string::npos) << *positional;
+  EXPECT_TRUE(positional_ids_notice(parse_ok("a=h:1,h:2")).has_value());
+  EXPECT_FALSE(positional_ids_notice(parse_ok("h:1")).has_value());  // one node: no order
+  EXPECT_FALSE(positional_ids_notice(parse_ok("n1=h:1,n2=h:2")).has_value());
+  EXPECT_FALSE(positional_ids_notice(parse_ok("n1=unix:/a=b,n2=h:2")).has_value());
+  EXPECT_TRUE(positional_ids_notice(parse_ok("unix:/a=b,n2=h:2")).has_value());
+}
+
 }  // namespace
 }  // namespace clustered

@@ -58,7 +58,8 @@ struct Cluster::AppNode {
   NodeClock clock;
   std::unique_ptr<SimLockTable> locks;
   std::vector<Process> processes;
-  std::vector<int> save_path;  // indices of the memcached models, in save_path order
+  std::vector<int> save_path;   // indices of the memcached models, in save_path order
+  std::vector<NodeRole> roles;  // of each save_path entry
   std::vector<bool> partitioned;
   int generation = 0;
 };
@@ -82,13 +83,16 @@ struct Cluster::Request {
 // makes it time out.
 class Cluster::Link final : public StoreNode {
  public:
-  Link(Cluster& cluster, int app, int memcached)
+  Link(Cluster& cluster, int app, int memcached, NodeRole role)
       : cluster_(cluster),
         app_(app),
         memcached_(memcached),
-        client_(cluster.memcached_[memcached]->client(cluster.apps_[app]->clock)) {}
+        client_(cluster.memcached_[memcached]->client(cluster.apps_[app]->clock)),
+        address_(client_->address()) {
+    address_.role = role;
+  }
 
-  const NodeAddress& address() const override { return client_->address(); }
+  const NodeAddress& address() const override { return address_; }
   StoreReply get(std::string_view key) override {
     return call("get", key, [&] { return client_->get(key); });
   }
@@ -144,6 +148,7 @@ class Cluster::Link final : public StoreNode {
   int app_;
   int memcached_;
   std::unique_ptr<StoreNode> client_;
+  NodeAddress address_;  // the model's, with this app node's role for it
 };
 
 Cluster::Cluster(std::uint64_t seed, ClusterOptions options)
@@ -173,6 +178,7 @@ Cluster::Cluster(std::uint64_t seed, ClusterOptions options)
     AppNode& app = *apps_.back();
     app.clock.monotonic_base_ms = 1000000 * (i + 1);  // each machine counts from its own boot
     for (int m = 0; m < options_.memcached_nodes; ++m) app.save_path.push_back(m);
+    app.roles.assign(app.save_path.size(), NodeRole::kActive);
     app.partitioned.assign(options_.memcached_nodes, false);
     boot(app);
   }
@@ -233,8 +239,10 @@ void Cluster::heal_everything() {
     app.partitioned.assign(memcached_.size(), false);
     std::vector<int> all;
     for (int m = 0; m < memcached_count(); ++m) all.push_back(m);
-    if (app.save_path != all) {
+    const std::vector<NodeRole> active(all.size(), NodeRole::kActive);
+    if (app.save_path != all || app.roles != active) {
       app.save_path = all;
+      app.roles = active;
       ++app.generation;
     }
   }
@@ -287,6 +295,7 @@ bool Cluster::faults_active() const {
       if (cut) return true;
     }
     if (app->save_path != apps_.front()->save_path) return true;
+    if (app->roles != apps_.front()->roles) return true;
   }
   return std::any_of(memcached_state_.begin(), memcached_state_.end(),
                      [](McState state) { return state != McState::kUp; });
@@ -390,11 +399,17 @@ void Cluster::forge_value(int user) {
   }
 }
 
-void Cluster::set_save_path(int node, std::vector<int> memcached_nodes) {
+void Cluster::set_save_path(int node, std::vector<int> memcached_nodes,
+                            std::vector<NodeRole> roles) {
+  roles.resize(memcached_nodes.size(), NodeRole::kActive);
   std::string list;
-  for (int m : memcached_nodes) list += (list.empty() ? "" : ",") + memcached_[m]->address().id;
+  for (std::size_t i = 0; i < memcached_nodes.size(); ++i) {
+    list += (list.empty() ? "" : ",") + memcached_[memcached_nodes[i]]->address().id;
+    if (roles[i] != NodeRole::kActive) list += std::string(";") + role_name(roles[i]);
+  }
   fault("save_path of " + apps_[node]->route + " = " + list);
   apps_[node]->save_path = std::move(memcached_nodes);
+  apps_[node]->roles = std::move(roles);
   ++apps_[node]->generation;
 }
 
@@ -551,7 +566,9 @@ bool Cluster::step(std::optional<int> only) {
                                                    options_.lock_stripes);
         const int app_index = request.outcome.node;
         std::vector<std::unique_ptr<StoreNode>> links;
-        for (int m : app.save_path) links.push_back(std::make_unique<Link>(*this, app_index, m));
+        for (std::size_t i = 0; i < app.save_path.size(); ++i) {
+          links.push_back(std::make_unique<Link>(*this, app_index, app.save_path[i], app.roles[i]));
+        }
         HandlerConfig config;
         config.route = app.route;
         config.strict_mode = true;

@@ -105,8 +105,9 @@ class Cluster {
   void start_memcached(int node);  // empty
   void partition(int app, int memcached, bool cut);
   void skew_clock(int node, std::int64_t ms);  // wall clock steps by ms (either way)
-  // Replaces an app node's save_path (indices into the memcached models).
-  void set_save_path(int node, std::vector<int> memcached_nodes);
+  // Replaces an app node's save_path (indices into the memcached models), with
+  // the role of each (none: all active).
+  void set_save_path(int node, std::vector<int> memcached_nodes, std::vector<NodeRole> roles = {});
   void set_item_size_max(int memcached, std::size_t bytes);  // memcached -I
   void set_memory_limit(int memcached, std::size_t bytes);   // memcached -m (evicts)
   // The user's browser sends its `index`-th old cookie again.

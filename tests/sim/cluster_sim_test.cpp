@@ -203,7 +203,9 @@ TEST(ClusterSimFlows, EveryHistoryLineReadsBackAsWritten) {
       "lock_stripes=4 routes=web1,frontendnode0002\n"
       "seed 9\nrequest u0 increment @web2\nburst u1 read 3\nreplay u0\nrestore u0 2\n"
       "forge u1\nlimit n2 item_size=300\nlimit n3 memory=1000\nmemcached freeze n1\n"
-      "cut web1 n2\nskew web2 -180000\nsave_path web1 n1,n3\nadvance 5000\ndrain\n";
+      "cut web1 n2\nskew web2 -180000\nsave_path web1 n1,n3\nsave_path web2 "
+      "n1:drain,n2,n3:joining\n"
+      "advance 5000\ndrain\n";
   std::string error;
   const auto history = History::parse(text, &error);
   ASSERT_TRUE(history.has_value()) << error;
@@ -311,8 +313,11 @@ TEST(ClusterSimExpectedFailures, Issue14ParallelRequestsOnTwoNodesLoseIncrements
 // the failure, and fails once it is fixed (then it moves to the clean list).
 
 // "a rolling rollout that adds n3 logs out every user whose session landed on n3
-// and then reached a node not yet updated"
-TEST(ClusterSimExpectedFailures, Issue14StoreNodeAddedOnOneNodeFirstLosesItsSessionsOnTheOthers) {
+// and then reached a node not yet updated". Still so when the operator skips the
+// ;joining step (web1 places sessions on n3 that web2 has never heard of): web2
+// looks for them on n1 and n2, warns naming n3, and starts fresh. The procedure
+// (docs/operator-guide.md) avoids it; the history below follows it.
+TEST(ClusterSimExpectedFailures, Issue14StoreNodeAddedWithoutJoiningLosesItsSessionsOnTheOthers) {
   const HistoryResult result = play(R"(
     options memcached=3 users=4
     save_path web2 n1,n2
@@ -330,8 +335,52 @@ TEST(ClusterSimExpectedFailures, Issue14StoreNodeAddedOnOneNodeFirstLosesItsSess
   expect_still_found(result, "lost");
 }
 
-// "removing a node resets its sessions even when the owner holds them in its cache"
-TEST(ClusterSimExpectedFailures, Issue14StoreNodeRemovedResetsSessionsTheOwnerHolds) {
+// Issue 14 item 1, adding a node: every app node learns n3 as ;joining first
+// (read, never placed on), then makes it active, one at a time. Sessions web1
+// places on n3 while web2 still has it joining are read there.
+TEST(ClusterSimFlows, StoreNodeAddedJoiningFirstLosesNothing) {
+  const HistoryResult result = play(R"(
+    options memcached=3 users=6
+    save_path web1 n1,n2
+    save_path web2 n1,n2
+    request u0 increment @web1
+    drain
+    save_path web1 n1,n2,n3:joining
+    request u1 increment @web1
+    request u4 increment @web1
+    request u5 increment @web1
+    drain
+    request u1 read @web2
+    request u4 read @web2
+    request u5 read @web2
+    drain
+    save_path web2 n1,n2,n3:joining
+    save_path web1 n1,n2,n3
+    request u0 increment @web1
+    request u2 increment @web1
+    request u3 increment @web1
+    drain
+    request u0 read @web2
+    request u1 read @web2
+    request u2 read @web2
+    request u3 read @web2
+    drain
+    save_path web2 n1,n2,n3
+    request u0 increment @web1
+    request u1 increment @web2
+    request u2 increment @web2
+    request u3 increment @web1
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+  EXPECT_NE(result.report().find("-n3.web1"), std::string::npos)
+      << "no session was placed on n3: the history shows nothing\n"
+      << result.report();
+}
+
+// "removing a node resets its sessions even when the owner holds them in its
+// cache": the owner relocates them from its cache (issue 14 item 1).
+TEST(ClusterSimFlows, StoreNodeRemovedKeepsSessionsTheOwnerHolds) {
   const HistoryResult result = play(R"(
     options memcached=3 users=4
     request u0 increment @web1
@@ -345,8 +394,67 @@ TEST(ClusterSimExpectedFailures, Issue14StoreNodeRemovedResetsSessionsTheOwnerHo
     request u2 read @web1
     request u3 read @web1
     drain
+    memcached stop n3
+    request u0 increment @web2
+    request u1 increment @web2
+    request u2 increment @web2
+    request u3 increment @web2
+    drain
   )");
-  expect_still_found(result, "lost");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
+// Removing a node whose sessions have a replica: an app node that no longer
+// lists n3 finds the replica on a node it knows, even with the owner dead.
+TEST(ClusterSimFlows, StoreNodeRemovedKeepsSessionsAReplicaHolds) {
+  const HistoryResult result = play(R"(
+    options memcached=3 replicas=1 users=4
+    request u0 increment @web1
+    request u1 increment @web1
+    request u2 increment @web1
+    request u3 increment @web1
+    drain
+    kill web1
+    save_path web2 n1,n2
+    memcached stop n3
+    request u0 increment @web2
+    request u1 increment @web2
+    request u2 increment @web2
+    request u3 increment @web2
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
+// A node leaving: ;drain on every app node, the owners move their sessions off
+// it on their next request, then it is removed and stopped. Nothing is lost.
+TEST(ClusterSimFlows, StoreNodeDrainedThenRemovedLosesNothing) {
+  const HistoryResult result = play(R"(
+    options memcached=3 users=4
+    request u0 increment @web1
+    request u1 increment @web1
+    request u2 increment @web2
+    request u3 increment @web2
+    drain
+    save_path web1 n1,n2,n3:drain
+    save_path web2 n1,n2,n3:drain
+    request u0 increment @web1
+    request u1 increment @web1
+    request u2 increment @web2
+    request u3 increment @web2
+    request u4 increment @web1
+    drain
+    save_path web1 n1,n2
+    save_path web2 n1,n2
+    memcached stop n3
+    request u0 read @web2
+    request u1 read @web2
+    request u2 read @web1
+    request u3 read @web1
+    request u4 read @web2
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
 }
 
 // Issue 14 item 2 at the core: "SERVER_ERROR out of memory storing object"

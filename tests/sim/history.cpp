@@ -61,7 +61,12 @@ std::string Action::str() const {
       return "skew " + app_name(node.value_or(0)) + " " + std::to_string(ms);
     case Kind::kSavePath: {
       std::string nodes;
-      for (int m : list) nodes += (nodes.empty() ? "" : ",") + memcached_name(m);
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        nodes += (nodes.empty() ? "" : ",") + memcached_name(list[i]);
+        if (i < roles.size() && roles[i] != NodeRole::kActive) {
+          nodes += std::string(":") + role_name(roles[i]);
+        }
+      }
       return "save_path " + app_name(node.value_or(0)) + " " + nodes;
     }
     case Kind::kBalancer:
@@ -214,11 +219,27 @@ std::optional<History> History::parse(const std::string& text, std::string* erro
       action.kind = Action::Kind::kSavePath;
       action.node = numbered(w[1], "web");
       std::istringstream nodes(w[2]);
-      for (std::string id; std::getline(nodes, id, ',');) {
-        const auto node = numbered(id, "n");
+      bool any_role = false;
+      for (std::string entry; std::getline(nodes, entry, ',');) {
+        const auto colon = entry.find(':');
+        const auto node = numbered(entry.substr(0, colon), "n");
         if (!node) return fail("bad memcached node");
         action.list.push_back(*node);
+        NodeRole role = NodeRole::kActive;
+        if (colon != std::string::npos) {
+          const std::string word = entry.substr(colon + 1);
+          if (word == "joining") {
+            role = NodeRole::kJoining;
+          } else if (word == "drain") {
+            role = NodeRole::kDraining;
+          } else if (word != "active") {
+            return fail("bad role " + word);
+          }
+          any_role = true;
+        }
+        action.roles.push_back(role);
       }
+      if (!any_role) action.roles.clear();
     } else if (verb == "balancer" && w.size() == 2) {
       action.kind = Action::Kind::kBalancer;
       action.balancer = w[1] == "round-robin" ? Balancer::kRoundRobin : Balancer::kRouteAware;
@@ -489,7 +510,7 @@ HistoryResult run_history(const History& history) {
         break;
       case Action::Kind::kSavePath:
         if (valid_app(action.node) && !action.list.empty()) {
-          cluster.set_save_path(*action.node, action.list);
+          cluster.set_save_path(*action.node, action.list, action.roles);
         }
         break;
       case Action::Kind::kBalancer:

@@ -23,6 +23,7 @@
 //   cut web1 n1 | heal web1 n1  partition an app node from one memcached node
 //   skew web1 -180000         step web1's wall clock by ms
 //   save_path web1 n1,n2      change one app node's save_path
+//   save_path web1 n1,n2:drain,n3:joining   with roles (active when none is given)
 //   balancer route|round-robin
 //   advance 5000              let ms of simulated time pass
 #pragma once
@@ -63,8 +64,9 @@ struct Action {
   int count = 1;            // burst size, run steps, restore: which old cookie (1st = 1)
   std::string verb;  // memcached: restart, freeze, thaw, stop, start; limit: item_size, memory
   int memcached = 0;
-  std::int64_t ms = 0;    // skew, advance; limit: bytes
-  std::vector<int> list;  // save_path
+  std::int64_t ms = 0;          // skew, advance; limit: bytes
+  std::vector<int> list;        // save_path
+  std::vector<NodeRole> roles;  // save_path: one per entry of `list` (or none: all active)
   Balancer balancer = Balancer::kRouteAware;
 
   std::string str() const;

@@ -25,7 +25,8 @@ StatsSnapshot sample_snapshot() {
   config.route = "web1";
   config.strict_mode = true;
   StatsSnapshot snapshot = take_stats_snapshot(counters, nullptr, std::nullopt, config, nullptr);
-  snapshot.nodes = {{"n1", "127.0.0.1:11211", true, 0}, {"n2", "10.0.0.2:11211", false, 5}};
+  snapshot.nodes = {{"n1", "127.0.0.1:11211", "active", true, 0},
+                    {"n2", "10.0.0.2:11211", "drain", false, 5}};
   return snapshot;
 }
 
