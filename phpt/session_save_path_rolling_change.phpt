@@ -17,13 +17,15 @@ $path = fn (string $n3) => "$two,n3=127.0.0.1:$p3$n3";
 $store = fn (string $id) => cs_split_id($id)['store'];
 
 // web2 is another app node: a PHP process of its own with its own save_path. It
-// reads each session (session_abort: it takes nothing over) and prints its data.
+// reads each session and prints its data; without strict mode it keeps the ID,
+// so it takes nothing over (a read in strict mode moves the session to web2).
 function web2_reads(array $ids, string $save_path): array
 {
     putenv('CS_IDS=' . implode(',', $ids));
     $r = cs_php('foreach (explode(",", getenv("CS_IDS")) as $id) {
         session_id($id); session_start(); echo $_SESSION["user"] ?? "EMPTY", "\n"; session_abort(); }',
-        ['session.save_path' => $save_path, 'clustered_session.route' => 'web2']);
+        ['session.save_path' => $save_path, 'clustered_session.route' => 'web2',
+         'session.use_strict_mode' => '0']);
     if ($r['err'] !== '') echo "web2 stderr: $r[err]\n";
     return explode("\n", trim($r['out']));
 }

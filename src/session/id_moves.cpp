@@ -19,6 +19,9 @@ Result<std::string> IdMoves::create_sid() {
   if (auto* moving = std::get_if<phase::Moving>(&c_.phase)) {
     move = std::move(moving->move);
     copy = std::move(moving->copy);
+    // The token is of the old key's copy; the new key holds nothing yet.
+    if (copy.cas != 0) move->from_cas = copy.cas;
+    copy.cas = 0;
   } else if (auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->move) {
     move = std::move(issued->move);
     copy = std::move(issued->copy);
@@ -53,14 +56,16 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   auto& loaded = std::get<phase::Loaded>(c_.phase);
   const Move move = std::move(*loaded.move);
   loaded.move.reset();
+  // Only now that the data is safe under the new ID, the old key becomes a
+  // forward to it, here and on its store node (a dead store node is skipped);
+  // only over the copy this request read (issue 14 item 5).
+  const std::int64_t now = c_.now_s();
+  auto forwarded = c_.missed_writes.leave_forward(
+      move.from.key, move.from.store_index, id, c_.next_version(loaded.copy.version),
+      c_.remote_ttl(), c_.local_expiry(now), now, move.from_cas);
+  if (!forwarded && forwarded.failure().code == StoreCode::kExists) return undo_move(move, id);
   Counters::add(move.kind == MoveKind::kMigration ? c_.counters.migrations
                                                   : c_.counters.relocations);
-  // Only now that the data is safe under the new ID, the old key becomes a
-  // forward to it, here and on its store node (a dead store node is skipped).
-  const std::int64_t now = c_.now_s();
-  auto forwarded = c_.missed_writes.leave_forward(move.from.key, move.from.store_index, id,
-                                                  c_.next_version(loaded.copy.version),
-                                                  c_.remote_ttl(), c_.local_expiry(now), now);
   if (!forwarded) {
     c_.warn("session " + move.from.id + " moved to " + std::string(id) +
             ", but the forward under its old ID could not be written (" + forwarded.error() +
@@ -70,6 +75,25 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   // forward is in place (the other way round it could fetch the old data again).
   if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
   return success();
+}
+
+Status IdMoves::undo_move(const Move& move, std::string_view id) {
+  // The old ID was written after this request read it (its owner's request ended
+  // meanwhile, or another node moved it): that copy is the session. PHP has sent
+  // the new ID's cookie, so the new key forwards to the old ID, and the next
+  // request takes the newer copy from there; this request's changes are refused.
+  auto& loaded = std::get<phase::Loaded>(c_.phase);
+  Counters::add(c_.counters.write_conflicts);
+  Counters::add(c_.counters.errors);
+  const std::int64_t now = c_.now_s();
+  auto back = c_.missed_writes.leave_forward(loaded.at.key, loaded.at.store_index, move.from.id,
+                                             c_.next_version(loaded.copy.version), c_.remote_ttl(),
+                                             c_.local_expiry(now), now);
+  loaded.copy.version = 0;  // nothing of this request's is stored
+  std::string outcome = std::string(id) + " forwards to it";
+  if (!back) outcome = "and " + std::string(id) + " could not forward to it (" + back.error() + ")";
+  return Error{"session " + move.from.id + " was not saved: it changed on another node while " +
+               "this request ran, and moving it would have overwritten that; " + outcome};
 }
 
 Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,

@@ -33,6 +33,8 @@ class IdMoves {
   void announce_takeover(const ResolvedId& from);
   // The data does not fit under the move's new key (longer, or a store with a
   // smaller -I): it stays under the old ID, and the new ID forwards to it.
+  // The forward found the old key written since it was read: refuse the move.
+  Status undo_move(const Move& move, std::string_view id);
   Status stay_under_old_id(std::string_view id, std::string_view data, const std::string& why);
 
   HandlerContext& c_;

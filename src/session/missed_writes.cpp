@@ -7,8 +7,16 @@ namespace clustered {
 StoreResult<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::size_t store,
                                                      std::string_view target, std::uint64_t version,
                                                      std::uint32_t ttl_s, std::int64_t expires_at,
-                                                     std::int64_t now) {
-  auto forwarded = remote_.write_forward(store, old_key, target, version, ttl_s);
+                                                     std::int64_t now, std::uint64_t expected_cas) {
+  auto forwarded = remote_.write_forward(store, old_key, target, version, ttl_s, expected_cas);
+  if (!forwarded && expected_cas != 0 && forwarded.failure().code == StoreCode::kNotFound) {
+    // Gone there (evicted, restarted): nothing to overwrite, the forward goes in.
+    forwarded = remote_.write_forward(store, old_key, target, version, ttl_s);
+  }
+  if (!forwarded && forwarded.failure().code == StoreCode::kExists) {
+    if (cache_ != nullptr) cache_->remove(old_key);  // never retried over the newer write
+    return forwarded;
+  }
   if (cache_ != nullptr) {
     CachedSession forward{std::string(target),       version, expires_at, now, !forwarded,
                           remote_.address(store).id, true};

@@ -59,11 +59,15 @@ bool ReadPath::validate_sid(std::string_view id) {
         if (at.owned) {
           Counters::add(c_.counters.local_hits);
           const std::uint64_t version = hit->version;
-          if (!take_cached(at, std::move(*hit))) return false;
-          if (hop == 0) return true;
-          shorten_chain(passed, at.id, version);
-          c_.phase = phase::Following{at.id};
-          return false;
+          // Only the ID whose lock this request holds (hop 0) is written here.
+          if (const std::optional<bool> taken = take_cached(at, std::move(*hit), hop == 0)) {
+            if (!*taken) return false;
+            if (hop == 0) return true;
+            shorten_chain(passed, at.id, version);
+            c_.phase = phase::Following{at.id};
+            return false;
+          }
+          // memcached's copy was replaced since this node cached it: read it below.
         }
       } else if (at.owned) {
         Counters::add(c_.counters.local_misses);
@@ -89,6 +93,8 @@ bool ReadPath::validate_sid(std::string_view id) {
       const bool avoid = from_replica || (leave_store && !at.store_unknown);
       Move move{at.owned ? MoveKind::kRelocation : MoveKind::kMigration, at,
                 avoid ? std::optional<std::size_t>(at.store_index) : std::nullopt};
+      // The forward left under this key later replaces only this very copy.
+      move.from_cas = copy.node == at.store_index ? copy.cas : 0;
       c_.phase = phase::Moving{std::move(move),
                                SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
       return false;
@@ -100,9 +106,10 @@ bool ReadPath::validate_sid(std::string_view id) {
     // Ours, but not in the cache (this node restarted, or evicted it): kept there
     // so the next requests are served locally again. Stored under this ID's lock,
     // so no newer local write can be overwritten.
-    if (at.owned) cache_fetched(at, copy.value);
+    const std::uint64_t cas = copy.node == at.store_index ? copy.cas : 0;
+    if (at.owned) cache_fetched(at, copy.value, cas);
     c_.phase = phase::Prefetched{
-        std::move(*start), SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
+        std::move(*start), SessionCopy{std::move(copy.value.payload), copy.value.version, {}, cas}};
     return true;
   }
   return false;  // a chain of forwards this long is not ours
@@ -152,21 +159,33 @@ bool ReadPath::find_beyond_save_path(ResolvedId& at) {
   return false;
 }
 
-bool ReadPath::take_cached(const ResolvedId& at, CachedSession hit) {
+std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hit, bool locked) {
   // A session whose store is draining or not in save_path any more moves off it
   // now, from this copy (another active node permitting).
   const bool leave_store = must_leave_store(at);
   bool store_ok = !leave_store && !at.store_unknown && c_.remote.is_up(at.store_index);
-  SessionCopy copy{std::move(hit.data), hit.version, std::nullopt};
+  SessionCopy copy{std::move(hit.data), hit.version, std::nullopt, hit.store_cas};
   if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
-  if (hit.unsynced && store_ok) {
-    // The last write-through failed: retry it now, before serving.
-    store_ok =
-        c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl()).ok();
+  if (hit.unsynced && store_ok && locked) {
+    // The last write-through failed: retry it now, before serving, over the copy
+    // it was meant to replace only (issue 14 item 5).
+    auto retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl(),
+                                   hit.store_cas);
+    if (!retried && hit.store_cas != 0 && retried.failure().code == StoreCode::kNotFound) {
+      retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl());
+    }
+    if (!retried && retried.failure().code == StoreCode::kExists) {
+      // Another node wrote it since (took it over): that copy wins over this one.
+      Counters::add(c_.counters.write_conflicts);
+      c_.cache->remove(at.key);
+      return std::nullopt;
+    }
+    store_ok = retried.ok();
     if (store_ok) {
       const std::int64_t now = c_.now_s();
-      c_.cache->refresh(at.key, c_.local_expiry(now), now, hit.version);
+      c_.cache->refresh(at.key, c_.local_expiry(now), now, hit.version, retried->cas);
       copy.synced_touched_at = now;
+      copy.cas = retried->cas;
     }
   }
   // Moving the session needs another node believed up; with none (a one-node
@@ -179,7 +198,9 @@ bool ReadPath::take_cached(const ResolvedId& at, CachedSession hit) {
     return true;
   }
   // The store node is down, draining or unknown: this node's copy goes to
-  // another node, under a new ID.
+  // another node, under a new ID. (An unknown store's token names no copy on the
+  // node that gets the forward.)
+  if (at.store_unknown) copy.cas = 0;
   c_.phase = phase::Moving{
       Move{MoveKind::kRelocation, at,
            at.store_unknown ? std::nullopt : std::optional<std::size_t>(at.store_index)},
@@ -229,7 +250,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   if (at->owned) {
     if (auto hit = c_.cache->get(at->key, c_.now_s()); hit && !hit->forward && !hit->deleted) {
       Counters::add(c_.counters.local_hits);
-      SessionCopy copy{std::move(hit->data), hit->version, std::nullopt};
+      SessionCopy copy{std::move(hit->data), hit->version, std::nullopt, hit->store_cas};
       if (!hit->unsynced) copy.synced_touched_at = hit->remote_touched_at;
       return load(std::move(*at), std::move(copy));
     }
@@ -247,20 +268,22 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
       return Error{"session " + std::string(id) + " moved to another ID; following it needs " +
                    "session.use_strict_mode=1"};
     }
-    if (at->owned) cache_fetched(*at, value);
+    copy.cas = (*fetched)->node == at->store_index ? (*fetched)->cas : 0;
+    if (at->owned) cache_fetched(*at, value, copy.cas);
     copy.data = std::move(value.payload);
     copy.version = value.version;
   }
   return load(std::move(*at), std::move(copy));
 }
 
-void ReadPath::cache_fetched(const ResolvedId& at, const StoredValue& value) {
+void ReadPath::cache_fetched(const ResolvedId& at, const StoredValue& value, std::uint64_t cas) {
   // When the remote TTL was last refreshed is unknown (remote_touched_at stays 0):
   // the next unchanged request touches it.
   const std::int64_t now = c_.now_s();
   CachedSession entry;
   entry.data = value.payload;
   entry.version = value.version;
+  entry.store_cas = cas;
   entry.expires_at = c_.local_expiry(now);
   entry.store = c_.remote.address(at.store_index).id;
   c_.cache->put(at.key, entry, now);

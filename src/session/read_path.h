@@ -29,7 +29,8 @@ class ReadPath {
  private:
   // An owned session found in the cache: retries an unsynced write, and moves the
   // session when its store node is down and another one is up. True: Prefetched.
-  bool take_cached(const ResolvedId& at, CachedSession hit);
+  // nullopt: memcached holds a newer write than this cached copy (dropped): read that.
+  std::optional<bool> take_cached(const ResolvedId& at, CachedSession hit, bool locked);
   // IDs that name a store (known here, or a node id this save_path lacks).
   static bool names_a_store(const ResolvedId& at);
   // The session must move off its store: not in save_path, or draining (when
@@ -40,7 +41,7 @@ class ReadPath {
   // no known node has one.
   bool find_beyond_save_path(ResolvedId& at);
   // Keeps an owned session just read from memcached in the local cache.
-  void cache_fetched(const ResolvedId& at, const StoredValue& value);
+  void cache_fetched(const ResolvedId& at, const StoredValue& value, std::uint64_t cas);
   // After following more than one forward to `target`: the earlier forwards are
   // rewritten to point at it, so chains stay short however many moves they see.
   void shorten_chain(const std::vector<ResolvedId>& passed, const std::string& target,

@@ -45,6 +45,9 @@ struct SessionCopy {
   // Set when the local cache holds exactly this version, synced, and memcached's
   // copy was last touched at this (wall) time: update_timestamp() then needs no lookup.
   std::optional<std::int64_t> synced_touched_at;
+  // memcached's CAS token of this copy under the ID's key on its store node (0:
+  // unknown): the write that replaces it is conditional on it (issue 14 item 5).
+  std::uint64_t cas = 0;
 };
 
 enum class MoveKind { kMigration, kRelocation };
@@ -56,6 +59,9 @@ struct Move {
   // The store to leave (relocation: it is down, draining or unknown); a move
   // without one keeps the store node that has the copy, when that may take it.
   std::optional<std::size_t> avoid_store;
+  // The token of the copy read under from.key: the forward replaces it only if
+  // nobody wrote there since (0: unknown, the forward is written regardless).
+  std::uint64_t from_cas = 0;
 };
 
 namespace phase {

@@ -60,12 +60,17 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
   const ResolvedId& at = loaded != nullptr ? loaded->at : *resolved;
   const std::uint64_t version = c_.next_version(loaded != nullptr ? loaded->copy.version : 0);
   const std::int64_t now = c_.now_s();
-  const auto remember = [&](std::optional<std::int64_t> synced_at) {
+  const auto remember = [&](std::optional<std::int64_t> synced_at, std::uint64_t cas) {
     if (loaded == nullptr) return;
     if (loaded->copy.data.data() != data.data()) loaded->copy.data = data;
     loaded->copy.version = version;
     loaded->copy.synced_touched_at = synced_at;
+    loaded->copy.cas = cas;
   };
+  // Replaces only the copy this request read (issue 14 item 5): a takeover's
+  // forward or another node's write since then is never destroyed.
+  const std::uint64_t expected =
+      loaded != nullptr && loaded->copy.version != 0 ? loaded->copy.cas : 0;
 
   // The local copy goes first, marked unsynced: whatever happens next, this node
   // never serves an older copy than the one it just tried to store.
@@ -84,10 +89,17 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
     // served when trust returns.
     c_.cache->remove(at.key);
   }
-  auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl());
+  auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected);
+  if (!written && expected != 0 && written.failure().code == StoreCode::kNotFound) {
+    // Gone (memcached restarted or evicted it): written in full, as a new copy.
+    written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl());
+  }
+  if (!written && expected != 0 && written.failure().code == StoreCode::kExists) {
+    return refuse_conflict(at);
+  }
   if (written) {
-    if (cached) c_.cache->refresh(at.key, c_.local_expiry(now), now, version);
-    remember(cached ? std::optional<std::int64_t>(now) : std::nullopt);
+    if (cached) c_.cache->refresh(at.key, c_.local_expiry(now), now, version, written->cas);
+    remember(cached ? std::optional<std::int64_t>(now) : std::nullopt, written->cas);
     if (!written->replica_errors.empty()) {
       c_.warn("session written, but a replica write failed: " + written->replica_errors);
     }
@@ -103,11 +115,26 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
   if (cached) {
     c_.warn("cannot write session " + std::string(id) + " through to memcached (" +
             written.error() + "); kept on this node and retried on its next request");
-    remember(std::nullopt);
+    remember(std::nullopt, expected);
     return success();
   }
   Counters::add(c_.counters.errors);
   return Error{"cannot write session: " + written.error()};
+}
+
+Status WritePath::refuse_conflict(const ResolvedId& at) {
+  Counters::add(c_.counters.write_conflicts);
+  Counters::add(c_.counters.errors);
+  // This node's copy (and the unsynced one just cached) is older than memcached's.
+  if (c_.cache != nullptr) c_.cache->remove(at.key);
+  std::string what = "another request changed it on another node";
+  if (auto there = c_.remote.read(at.store_index, at.key); there && *there) {
+    if ((*there)->value.forward) {
+      what = "another node took it over (it is now " + (*there)->value.payload + ")";
+    }
+  }
+  return Error{"session " + at.id + " was not saved: " + what + " while this request ran, and " +
+               "saving would have overwritten that; the next request reads the newer copy"};
 }
 
 Status WritePath::refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded,

@@ -27,6 +27,9 @@ class WritePath {
   phase::Loaded* loaded_for(std::string_view id);
   // A write over the item size limit fails; the session stays as it was before
   // this request, also when memcached dropped the stored copy on refusing it.
+  // A conditional write found another write in between: nothing is overwritten,
+  // this request's changes are refused (one warning), the cached copy dropped.
+  Status refuse_conflict(const ResolvedId& at);
   Status refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded, std::size_t size,
                           const StoreError& failure, bool cached);
 

@@ -113,6 +113,7 @@ struct SessionCache::Entry {
   std::uint64_t hash;
   std::uint64_t checksum;
   std::uint64_t version;
+  std::uint64_t store_cas;
   std::int64_t expires_at;
   std::int64_t remote_touched_at;
   std::uint64_t last_used;
@@ -220,6 +221,7 @@ std::uint32_t SessionCache::find(std::string_view key, std::uint64_t hash,
 CachedSession SessionCache::metadata_of(const Entry& entry) {
   CachedSession session;
   session.version = entry.version;
+  session.store_cas = entry.store_cas;
   session.expires_at = entry.expires_at;
   session.remote_touched_at = entry.remote_touched_at;
   session.unsynced = (entry.flags & kFlagUnsynced) != 0;
@@ -406,6 +408,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     Entry& entry = entries()[index - 1];
     entry.hash = hash;
     entry.version = session.version;
+    entry.store_cas = session.store_cas;
     entry.expires_at = session.expires_at;
     entry.remote_touched_at = session.remote_touched_at;
     entry.last_used = ++h->tick;
@@ -429,7 +432,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
 
 bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
                            std::int64_t remote_touched_at,
-                           std::optional<std::uint64_t> synced_version) {
+                           std::optional<std::uint64_t> synced_version, std::uint64_t store_cas) {
   const std::uint64_t hash = key_hash(key);
   return locked([&]() -> bool {
     const std::uint32_t index = find(key, hash, nullptr);
@@ -440,6 +443,7 @@ bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
     entry.last_used = ++header()->tick;
     if (synced_version && entry.version == *synced_version) {
       entry.flags &= ~(kFlagUnsynced | kFlagRemoteGone);
+      if (store_cas != 0) entry.store_cas = store_cas;
     }
     return true;
   });
@@ -551,6 +555,7 @@ std::size_t SessionCache::mark_unsynced_on(std::string_view store) {
   for_each_live_entry([&](std::uint32_t, Entry& entry) {
     if ((entry.flags & kFlagUnsynced) == 0 && store_of(entry) == store) {
       entry.flags |= kFlagUnsynced | kFlagRemoteGone;  // flags are outside the checksum
+      entry.store_cas = 0;  // the copy it named is gone with the old process
       ++marked;
     }
     return true;

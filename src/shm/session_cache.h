@@ -40,6 +40,10 @@ struct CachedSession {
   bool forward = false;                // the session moved: data is its new ID
   bool deleted = false;                // a tombstone: destroyed here, the remote delete pending
   bool remote_gone = false;            // unsynced because memcached restarted (empty) there
+  // memcached's CAS token of the copy on `store` at this version (0: unknown):
+  // the next write is conditional on it, so it never destroys what another node
+  // wrote since (a forward, a newer copy).
+  std::uint64_t store_cas = 0;
 };
 
 struct CacheStats {
@@ -72,8 +76,11 @@ class SessionCache {
   bool put(std::string_view key, const CachedSession& session, std::int64_t now);
   // Updates metadata only (expiry, touch time) without copying data; clears the
   // unsynced flag when the entry still holds `synced_version`.
+  // With `store_cas` (!= 0) the entry also takes that token when it holds
+  // `synced_version`.
   bool refresh(std::string_view key, std::int64_t expires_at, std::int64_t remote_touched_at,
-               std::optional<std::uint64_t> synced_version = std::nullopt);
+               std::optional<std::uint64_t> synced_version = std::nullopt,
+               std::uint64_t store_cas = 0);
   void remove(std::string_view key);
   // Drops expired entries, 1024 entries per hold of the lock; returns how many.
   std::size_t sweep(std::int64_t now);

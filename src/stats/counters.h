@@ -37,6 +37,9 @@ namespace clustered {
   X(store_restarts,                                                                         \
     "memcached restarts noticed (another pid or start time): what this node held there is " \
     "written again.")                                                                       \
+  X(write_conflicts,                                                                        \
+    "Writes refused because another node wrote the session (took it over) while the "       \
+    "request ran: nothing was overwritten.")                                                \
   X(errors, "Failed memcached operations and other handler errors.")
 
 struct Counters {

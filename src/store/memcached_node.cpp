@@ -65,7 +65,10 @@ memcached_return_t read_server_stats(const memcached_instance_st*, const char* k
 }  // namespace
 
 MemcachedNode::MemcachedNode(NodeAddress address, Timeouts timeouts, const Clock& clock)
-    : address_(std::move(address)), clock_(clock), handle_(memcached_create(nullptr)) {
+    : address_(std::move(address)),
+      clock_(clock),
+      handle_(memcached_create(nullptr)),
+      meta_(address_, timeouts.connect, timeouts.io) {
   if (address_.is_unix()) {
     memcached_server_add_unix_socket(handle_, address_.socket_path.c_str());
   } else {
@@ -342,6 +345,12 @@ StoreReply MemcachedNode::cas(std::string_view key, std::string_view value, std:
   return outcome(memcached_cas(handle_, key.data(), key.size(), value.data(), value.size(),
                                expiry(ttl), 0, cas),
                  {MEMCACHED_SUCCESS, MEMCACHED_STORED});
+}
+
+StoreReply MemcachedNode::set_checked(std::string_view key, std::string_view value,
+                                      std::uint32_t ttl, std::uint64_t expected_cas) {
+  if (StoreReply checked = check_item_size(key, value); !checked.ok()) return checked;
+  return meta_.set(key, value, expiry(ttl), expected_cas);
 }
 
 StoreReply MemcachedNode::append(std::string_view key, std::string_view value) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sid/save_path.h"
+#include "store/meta_connection.h"
 #include "store/store_node.h"
 #include "util/clock.h"
 
@@ -40,6 +41,8 @@ class MemcachedNode final : public StoreNode {
   StoreReply add(std::string_view key, std::string_view value, std::uint32_t ttl) override;
   StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
                  std::uint64_t cas) override;
+  StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
+                         std::uint64_t expected_cas) override;
   StoreReply append(std::string_view key, std::string_view value) override;
   StoreReply touch(std::string_view key, std::uint32_t ttl) override;
   StoreReply remove(std::string_view key) override;
@@ -77,6 +80,7 @@ class MemcachedNode final : public StoreNode {
   bool connected_ = false;
   bool last_was_timeout_ = false;
   std::uint64_t item_size_max_ = 0;  // 0 = not known yet for this connection
+  MetaConnection meta_;              // for set_checked (libmemcached has no meta commands)
 };
 
 // One MemcachedNode per save_path node, in order.

@@ -156,7 +156,7 @@ std::optional<RemoteCopy> RemoteStore::read_anywhere(std::string_view key,
     if (got.ok()) {
       if (auto decoded = decode_value(*got.value)) {
         if (!best || decoded->version > best->value.version) {
-          best = RemoteCopy{std::move(*decoded), index};
+          best = RemoteCopy{std::move(*decoded), index, got.cas};
         }
       }
       continue;  // a value that does not decode is nobody's session
@@ -184,7 +184,7 @@ StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
       auto decoded = decode_value(*got.value);
       if (decoded) {
         if (!best || decoded->version > best->value.version) {
-          best = RemoteCopy{std::move(*decoded), index};
+          best = RemoteCopy{std::move(*decoded), index, got.cas};
         }
         continue;
       }
@@ -201,15 +201,22 @@ StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
 
 StoreResult<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
                                             std::uint64_t version, std::string_view payload,
-                                            std::uint32_t ttl_seconds) {
+                                            std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
   const std::string bytes = encode_value(version, payload);
   WriteReport report;
   std::optional<StoreError> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
     Counters::add(counters_.remote_writes);
-    const StoreReply put =
-        on_node(index, [&](StoreNode& node) { return node.set(key, bytes, ttl_seconds); });
-    if (put.ok()) continue;
+    // The primary answers its new token (same round trip): the next write of
+    // this session can be conditional on it.
+    const StoreReply put = on_node(index, [&](StoreNode& node) {
+      return index == primary ? node.set_checked(key, bytes, ttl_seconds, expected_cas)
+                              : node.set(key, bytes, ttl_seconds);
+    });
+    if (put.ok()) {
+      if (index == primary) report.cas = put.cas;
+      continue;
+    }
     if (index == primary) {
       primary_failure = failure(index, put);
       continue;
@@ -244,13 +251,17 @@ StoreResult<bool> RemoteStore::write_if_missing(std::size_t primary, std::string
 
 StoreResult<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_view key,
                                                     std::string_view new_id, std::uint64_t version,
-                                                    std::uint32_t ttl_seconds) {
+                                                    std::uint32_t ttl_seconds,
+                                                    std::uint64_t expected_cas) {
   const std::string bytes = encode_value(version, new_id, kValueFlagForward);
   WriteReport report;
   std::optional<StoreError> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
-    const StoreReply put =
-        on_node(index, [&](StoreNode& node) { return node.set(key, bytes, ttl_seconds); });
+    const StoreReply put = on_node(index, [&](StoreNode& node) {
+      return index == primary && expected_cas != 0
+                 ? node.set_checked(key, bytes, ttl_seconds, expected_cas)
+                 : node.set(key, bytes, ttl_seconds);
+    });
     if (put.ok()) continue;
     if (index == primary) {
       primary_failure = failure(index, put);

@@ -39,12 +39,14 @@ struct RemoteOptions {
 // The newest copy of a session that a read found.
 struct RemoteCopy {
   StoredValue value;
-  std::size_t node = 0;  // where it came from
+  std::size_t node = 0;   // where it came from
+  std::uint64_t cas = 0;  // its CAS token there
 };
 
 // A write whose primary copy is stored; replica failures are reported, not fatal.
 struct WriteReport {
   std::string replica_errors;
+  std::uint64_t cas = 0;  // the primary copy's new CAS token (0: not known)
 };
 
 class RemoteStore {
@@ -92,9 +94,12 @@ class RemoteStore {
   // the newest copy found. `unanswered` gets the nodes that could not answer.
   std::optional<RemoteCopy> read_anywhere(std::string_view key, std::string* unanswered);
   // Fails when the primary copy is not stored (the code tells too large, out of
-  // memory, down ... apart).
+  // memory, down ... apart). With `expected_cas` the primary copy is replaced
+  // only if it still has that token: kExists when another write came between
+  // (a forward, another node's copy), kNotFound when it is gone.
   StoreResult<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,
-                                 std::string_view payload, std::uint32_t ttl_seconds);
+                                 std::string_view payload, std::uint32_t ttl_seconds,
+                                 std::uint64_t expected_cas = 0);
   // Stores the copy only where the key is missing (memcached add), for a copy a
   // restarted node lost: true when the primary took it, false when the primary
   // has something under the key again (written since the restart: it is newer).
@@ -104,9 +109,10 @@ class RemoteStore {
   // Leaves a forward under an old key: readers of the old ID learn the new one.
   // Its version is above the data's, so of a forward and an older copy on a
   // replica, the forward wins.
+  // With `expected_cas`, conditional as write() is.
   StoreResult<WriteReport> write_forward(std::size_t primary, std::string_view key,
                                          std::string_view new_id, std::uint64_t version,
-                                         std::uint32_t ttl_seconds);
+                                         std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0);
   // True when touched; false when the copy is gone somewhere (restart, eviction):
   // the caller writes it in full.
   StoreResult<bool> touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds);

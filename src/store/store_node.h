@@ -82,6 +82,12 @@ class StoreNode {
   // changed, kNotFound when it is gone).
   virtual StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
                          std::uint64_t cas) = 0;
+  // Stores the item and answers its new CAS token in reply.cas (memcached's meta
+  // "ms ... c"); with `expected_cas` != 0 only when the item still has that token
+  // (kExists when it changed, kNotFound when it is gone). One round trip, like set:
+  // the session write path keeps the token and its next write is conditional.
+  virtual StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
+                                 std::uint64_t expected_cas) = 0;
   // Appends to an existing item (its expiry is kept); kNotStored when missing.
   virtual StoreReply append(std::string_view key, std::string_view value) = 0;
   virtual StoreReply touch(std::string_view key, std::uint32_t ttl) = 0;

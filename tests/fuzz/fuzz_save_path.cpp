@@ -3,7 +3,8 @@
 // Never crashes, and whatever it accepts re-validates: 1..64 nodes, ids in the node
 // grammar and unique, TCP ports 1-65535, unix paths absolute and free of control
 // bytes, endpoints unique; the canonical form (id=endpoint,...) parses back to the
-// same nodes. Every error message is printable (it becomes a PHP warning).
+// same nodes (roles included). Every error message is printable (it becomes a PHP warning).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -53,9 +54,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (!canonical.empty()) canonical += ',';
     canonical += node.id + "=" + node.endpoint();
+    if (node.role != NodeRole::kActive) canonical += std::string(";") + role_name(node.role);
   }
-  const auto again = parse_save_path(canonical);
+  FUZZ_REQUIRE(std::any_of(nodes.begin(), nodes.end(),
+                           [](const NodeAddress& n) { return n.role == NodeRole::kActive; }),
+               "a save_path without an active node accepted");
+  auto again = parse_save_path(canonical);
   FUZZ_REQUIRE(again.ok(), "canonical form of an accepted save_path is refused");
+  for (std::size_t i = 0; i < again->size() && i < nodes.size(); ++i) {
+    (*again)[i].id_from_position = nodes[i].id_from_position;  // the canonical form names all
+  }
   FUZZ_REQUIRE(*again == nodes, "canonical form parses to other nodes");
   return 0;
 }

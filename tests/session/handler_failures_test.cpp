@@ -32,7 +32,7 @@ std::string forward_to(std::uint64_t version, const std::string& new_id) {
 
 // An owned session whose write-through is refused for any reason but its size is
 // kept on this node (unsynced) and the request succeeds with a warning. A refusal
-// of the item (NOT_STORED, EXISTS, an error line, out of memory) is retried under
+// of the item (NOT_STORED, an error line, out of memory) is retried under
 // the same ID on the next request; a node failure (down, timeout, a reply out of
 // step) marks the node down for retry_interval, so a request within it relocates
 // the session instead.
@@ -75,15 +75,84 @@ TEST_P(RefusedWriteThroughTest, OwnedSessionIsKeptLocallyThenRetriedOrRelocated)
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, RefusedWriteThroughTest,
-                         ::testing::Values(StoreCode::kNotStored, StoreCode::kExists,
-                                           StoreCode::kRefused, StoreCode::kOutOfMemory,
-                                           StoreCode::kDown, StoreCode::kTimeout,
-                                           StoreCode::kBadReply),
+                         ::testing::Values(StoreCode::kNotStored, StoreCode::kRefused,
+                                           StoreCode::kOutOfMemory, StoreCode::kDown,
+                                           StoreCode::kTimeout, StoreCode::kBadReply),
                          [](const auto& info) {
                            std::string name(describe(info.param));
                            std::erase_if(name, [](char c) { return !std::isalnum(c); });
                            return name;
                          });
+
+// ---------------------------------------------------------------- conditional writes (issue 14
+// item 5)
+
+// "a slow request on the old owner that overlaps a takeover ends by writing over
+// the forward": web1's request read the session from its cache, web2 took it over
+// meanwhile. web1's write is conditional on the token of the copy it read, finds
+// the forward, and is refused: the forward stays, web2's session is the one.
+TEST_F(HandlerFailuresTest, LateWriteOnTheOldOwnerNeverOverwritesTheForward) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  const Started slow = session_start(*web1.handler, id);  // served from web1's cache
+  ASSERT_TRUE(slow.ok) << slow.error;
+  EXPECT_EQ(trips().get, 0u);
+
+  auto other_process = process(web2, config("web2"));
+  const Started taken = session_start(*other_process, id);
+  ASSERT_TRUE(taken.ok) << taken.error;
+  ASSERT_NE(taken.id, id);
+  ASSERT_TRUE(session_write_close(*other_process, taken, "n|i:2;").ok());
+
+  const Status late = session_write_close(*web1.handler, slow, "n|i:9;");
+  ASSERT_FALSE(late.ok()) << "the late write went through";
+  EXPECT_NE(late.error().find("was not saved: another node took it over (it is now " + taken.id),
+            std::string::npos)
+      << late.error();
+  EXPECT_EQ(web1.handler->counters().write_conflicts.load(), 1u);
+  const auto old_key = decode_value(*server_of(id).peek("sess." + id));
+  ASSERT_TRUE(old_key.ok());
+  EXPECT_TRUE(old_key->forward) << "the forward was overwritten";
+  EXPECT_EQ(old_key->payload, taken.id);
+  EXPECT_FALSE(web1.cache().get("sess." + id, clock_.wall_s()).has_value())
+      << "web1 kept its older copy";
+  // The old cookie on web1 now follows the forward to web2's session.
+  const Started again = session_start(*web1.handler, id);
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_EQ(again.data, "n|i:2;");
+  (void)web1.handler->close();
+  other_process.reset();
+}
+
+// The other order: the old owner's write lands between the takeover's read and
+// its forward. The forward is conditional too, finds the newer copy, and the move
+// is refused; the new ID forwards back, so the next request takes the newer copy.
+TEST_F(HandlerFailuresTest, TakeoverThatReadAnOlderCopyIsRefusedAndForwardsBack) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  const Started taken = session_start(*web2.handler, id);  // reads n=1
+  ASSERT_TRUE(taken.ok) << taken.error;
+  ASSERT_NE(taken.id, id);
+
+  const Started owner = session_start(*web1.handler, id);
+  ASSERT_TRUE(owner.ok) << owner.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, owner, "n|i:2;").ok());
+
+  const Status moved = session_write_close(*web2.handler, taken, "n|i:5;");
+  ASSERT_FALSE(moved.ok()) << "the takeover overwrote the owner's newer copy";
+  EXPECT_NE(moved.error().find("changed on another node while this request ran"), std::string::npos)
+      << moved.error();
+  EXPECT_EQ(web2.handler->counters().write_conflicts.load(), 1u);
+  EXPECT_EQ(web2.handler->counters().migrations.load(), 0u);
+  EXPECT_EQ(stored_payload(id), "n|i:2;");
+  const Started next = session_start(*web2.handler, taken.id);  // the cookie web2 sent
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.data, "n|i:2;");
+  ASSERT_TRUE(session_write_close(*web2.handler, next, "n|i:3;").ok());
+  (void)web1.handler->close();
+}
 
 // memcached unlinks the stored item when it cannot store a SET for lack of memory;
 // the session must survive on this node and reach memcached once it has room.

@@ -106,6 +106,11 @@ class Cluster::Link final : public StoreNode {
                  std::uint64_t token) override {
     return call("cas", key, [&] { return client_->cas(key, value, ttl, token); });
   }
+  StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
+                         std::uint64_t expected_cas) override {
+    return call(expected_cas == 0 ? "set" : "cas", key,
+                [&] { return client_->set_checked(key, value, ttl, expected_cas); });
+  }
   StoreReply append(std::string_view key, std::string_view value) override {
     return call("append", key, [&] { return client_->append(key, value); });
   }
@@ -489,6 +494,21 @@ bool Cluster::waited_on_a_slow_request(const Request& request) const {
   });
 }
 
+// A write refused because another request of the same session, on another app
+// node, wrote it meanwhile (issue 14 item 5: conditional writes detect what the
+// balancer let happen). Allowed only with such a request beside it.
+bool Cluster::refused_beside_a_parallel_writer(const Request& request) const {
+  if (request.outcome.error.find("was not saved:") == std::string::npos) return false;
+  return std::any_of(requests_.begin(), requests_.end(), [&](const auto& other) {
+    if (other.get() == &request || other->outcome.user != request.outcome.user ||
+        other->outcome.node == request.outcome.node || other->outcome.node < 0) {
+      return false;
+    }
+    return other->started_ms <= request.finished_ms &&
+           (other->finished_ms < 0 || other->finished_ms >= request.started_ms);
+  });
+}
+
 // A node that failed stays marked down in the segment until one process's
 // probe (once per retry_interval) answers, however long ago the failure was:
 // requests beside that probe fail fast. The first requests after a fault has
@@ -718,7 +738,8 @@ void Cluster::finish(Request& request) {
     request.finished_ms = world_.mono_ms;
     const bool clean = request.clean_start && request.faults_at_start == faults_ &&
                        !faults_active() && !waited_on_a_slow_request(request) &&
-                       !failed_fast_during_a_probe(request);
+                       !failed_fast_during_a_probe(request) &&
+                       !refused_beside_a_parallel_writer(request);
     oracle_.on_failure(out.user, request.op == Op::kLogout || request.op == Op::kRegenerate,
                        out.error, !clean, who);
     if (!out.cookie_sent.empty())

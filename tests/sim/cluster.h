@@ -158,6 +158,7 @@ class Cluster {
   void note_overlapping_move(const Request& request);
   bool waited_on_a_slow_request(const Request& request) const;
   bool failed_fast_during_a_probe(const Request& request) const;
+  bool refused_beside_a_parallel_writer(const Request& request) const;
   bool runnable(const Request& request) const;
   void run_request(Request& request);
   void finish(Request& request);

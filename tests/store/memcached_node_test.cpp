@@ -221,6 +221,90 @@ TEST_F(MemcachedNodeTest, CasStoresWithTheTokenFromGetAndRefusesAStaleOne) {
   EXPECT_EQ(server_.get("k"), "two");
 }
 
+// set_checked (memcached's meta "ms ... c"): the token of what was stored comes
+// back with the store itself, so the next write can be conditional on it.
+TEST_F(MemcachedNodeTest, CheckedSetAnswersTheNewTokenAndRefusesAStaleOne) {
+  StoreReply first = node_.set_checked("k", "one", 60, 0);
+  ASSERT_EQ(first.code, StoreCode::kOk) << first.message;
+  ASSERT_NE(first.cas, 0u);
+  EXPECT_EQ(node_.get("k").cas, first.cas) << "ms and gets disagree on the token";
+
+  StoreReply second = node_.set_checked("k", "two", 60, first.cas);
+  ASSERT_EQ(second.code, StoreCode::kOk) << second.message;
+  EXPECT_NE(second.cas, first.cas);
+  EXPECT_EQ(server_.get("k"), "two");
+
+  ASSERT_TRUE(server_.set("k", "someone else"));
+  StoreReply stale = node_.set_checked("k", "three", 60, second.cas);
+  EXPECT_EQ(stale.code, StoreCode::kExists) << stale.message;
+  EXPECT_FALSE(node_failed(stale.code));
+  EXPECT_EQ(server_.get("k"), "someone else");
+
+  StoreReply gone = node_.set_checked("missing", "v", 60, 12345);
+  EXPECT_EQ(gone.code, StoreCode::kNotFound) << gone.message;
+  EXPECT_EQ(server_.get("missing"), std::nullopt);
+  // The connection stays usable after refusals.
+  EXPECT_EQ(node_.set_checked("k", "four", 60, node_.get("k").cas).code, StoreCode::kOk);
+  EXPECT_EQ(server_.get("k"), "four");
+}
+
+TEST_F(MemcachedNodeTest, CheckedSetTtlAndBinaryValues) {
+  const std::string binary("a\0\r\nEND\r\nb", 11);
+  ASSERT_EQ(node_.set_checked("bin", binary, 60, 0).code, StoreCode::kOk);
+  EXPECT_EQ(node_.get("bin").value, binary);
+  ASSERT_EQ(node_.set_checked("short", "v", 1, 0).code, StoreCode::kOk);
+  EXPECT_EQ(node_.get("short").value, "v");
+}
+
+TEST_F(MemcachedNodeTest, CheckedSetReconnectsAfterARestart) {
+  ASSERT_EQ(node_.set_checked("k", "v", 60, 0).code, StoreCode::kOk);
+  server_.restart();
+  StoreReply after = node_.set_checked("k", "w", 60, 0);
+  EXPECT_EQ(after.code, StoreCode::kOk) << after.message;
+  EXPECT_EQ(server_.get("k"), "w");
+}
+
+TEST_F(MemcachedNodeTest, CheckedSetOnAFrozenNodeTimesOutWithinIoTimeout) {
+  ASSERT_EQ(node_.set_checked("k", "v", 60, 0).code, StoreCode::kOk);
+  server_.freeze();
+  const auto start = SteadyClock::now();
+  StoreReply frozen = node_.set_checked("k", "w", 60, 0);
+  const double took = seconds_since(start);
+  server_.thaw();
+  EXPECT_EQ(frozen.code, StoreCode::kTimeout) << frozen.message;
+  EXPECT_NE(frozen.message.find("TIMEOUT"), std::string::npos) << frozen.message;
+  EXPECT_LT(took, 3.0);
+  // The late "HD" is never read as the answer to the next set.
+  StoreReply next = node_.set_checked("k", "x", 60, 999999);
+  EXPECT_EQ(next.code, StoreCode::kExists) << next.message;
+}
+
+TEST(MemcachedNodeFailure, CheckedSetToNothingListeningIsAConnectionFailure) {
+  MemcachedNode node(dead_address(), test_timeouts());
+  StoreReply set = node.set_checked("k", "v", 60, 0);
+  EXPECT_EQ(set.code, StoreCode::kDown) << set.message;
+  EXPECT_NE(set.message.find("CONNECTION FAILURE"), std::string::npos) << set.message;
+}
+
+TEST(MetaSetReply, EveryReplyReadsAsWhatItMeans) {
+  EXPECT_EQ(parse_meta_set_reply("HD c42").cas, 42u);
+  EXPECT_EQ(parse_meta_set_reply("HD k c7 O1").cas, 7u);
+  EXPECT_EQ(parse_meta_set_reply("HD").code, StoreCode::kBadReply);  // no token asked for
+  EXPECT_EQ(parse_meta_set_reply("HD cx").code, StoreCode::kBadReply);
+  EXPECT_EQ(parse_meta_set_reply("EX c0").code, StoreCode::kExists);
+  EXPECT_EQ(parse_meta_set_reply("NF").code, StoreCode::kNotFound);
+  EXPECT_EQ(parse_meta_set_reply("NS c0").code, StoreCode::kNotStored);
+  const StoreReply large = parse_meta_set_reply("SERVER_ERROR object too large for cache");
+  EXPECT_EQ(large.code, StoreCode::kTooLarge);
+  EXPECT_TRUE(large.stored_copy_dropped);
+  const StoreReply full = parse_meta_set_reply("SERVER_ERROR out of memory storing object");
+  EXPECT_EQ(full.code, StoreCode::kOutOfMemory);
+  EXPECT_TRUE(full.stored_copy_dropped);
+  EXPECT_EQ(parse_meta_set_reply("CLIENT_ERROR bad data chunk").code, StoreCode::kRefused);
+  EXPECT_EQ(parse_meta_set_reply("STORED").code, StoreCode::kBadReply);
+  EXPECT_EQ(parse_meta_set_reply("").code, StoreCode::kBadReply);
+}
+
 TEST_F(MemcachedNodeTest, CasOfAMissingKeyIsNotFound) {
   EXPECT_EQ(node_.cas("missing", "v", 60, 12345).code, StoreCode::kNotFound);
   EXPECT_EQ(server_.get("missing"), std::nullopt);

@@ -62,6 +62,11 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     if (auto down = model_.unreachable()) return *down;
     return model_.store(Store::kCas, key, value, wire_ttl(ttl), cas);
   }
+  StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
+                         std::uint64_t expected_cas) override {
+    if (auto down = model_.unreachable()) return *down;
+    return model_.store(Store::kMetaSet, key, value, wire_ttl(ttl), expected_cas);
+  }
   StoreReply append(std::string_view key, std::string_view value) override {
     if (auto down = model_.unreachable()) return *down;
     return model_.store(Store::kAppend, key, value, 0, 0);
@@ -191,7 +196,7 @@ StoreReply MemcachedModel::store(Store command, std::string_view key, std::strin
         size > limits_.item_size_max ? StoreCode::kTooLarge : StoreCode::kOutOfMemory,
         size > limits_.item_size_max ? "SERVER_ERROR object too large for cache"
                                      : "SERVER_ERROR out of memory storing object");
-    if (command == Store::kSet) {
+    if (command == Store::kSet || command == Store::kMetaSet) {
       refused.stored_copy_dropped = find_live(key) != nullptr;
       unlink(key);
     }
@@ -210,6 +215,9 @@ StoreReply MemcachedModel::store(Store command, std::string_view key, std::strin
         return StoreReply::with(StoreCode::kNotStored, "NOT_STORED");
       }
       break;
+    case Store::kMetaSet:
+      if (cas == 0) break;
+      [[fallthrough]];
     case Store::kCas:
       if (existing == nullptr) return StoreReply::with(StoreCode::kNotFound, "NOT_FOUND");
       if (existing->cas != cas) return StoreReply::with(StoreCode::kExists, "EXISTS");

@@ -145,7 +145,9 @@ class MemcachedModel {
   };
   using Items = std::map<std::string, Item, std::less<>>;
 
-  enum class Store : std::uint8_t { kSet, kAdd, kCas, kAppend };
+  // kMetaSet: "ms" (set_checked), a set or, with a token, a cas, that unlinks the
+  // stored item when the new one does not fit (as memcached 1.6.18 does).
+  enum class Store : std::uint8_t { kSet, kAdd, kCas, kAppend, kMetaSet };
 
   // The commands as the server runs them, `ttl` as it came over the wire.
   clustered::StoreReply get(std::string_view key);

@@ -44,6 +44,12 @@ class FaultyNode final : public StoreNode {
                  std::uint64_t token) override {
     return call(StoreOp::kCas, key, [&] { return node_->cas(key, value, ttl, token); });
   }
+  // A write of the item, as set is: the faults of kSet apply.
+  StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
+                         std::uint64_t expected_cas) override {
+    return call(StoreOp::kSet, key,
+                [&] { return node_->set_checked(key, value, ttl, expected_cas); });
+  }
   StoreReply append(std::string_view key, std::string_view value) override {
     return call(StoreOp::kAppend, key, [&] { return node_->append(key, value); });
   }
