@@ -39,5 +39,9 @@ $answer = [
     'counter' => $_SESSION['counter'] ?? 0,
     'history' => $_SESSION['nodes'] ?? [],
 ];
+// A write the handler refused (another node wrote the session meanwhile: a
+// balancer that is not route-aware) is reported, not hidden.
+error_clear_last();
 session_write_close();
+$answer['saved'] = !str_contains(error_get_last()['message'] ?? '', 'Failed to write session data');
 echo json_encode($answer);

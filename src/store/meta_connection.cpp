@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -119,6 +121,8 @@ StoreReply MetaConnection::open() {
       socklen_t length = sizeof so_error;
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &length);
       if (so_error == 0) {
+        const int on = 1;  // the request is one write; its reply must not wait on Nagle
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         fd_ = fd;
         break;
       }

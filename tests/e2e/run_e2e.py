@@ -248,6 +248,34 @@ def scenario_round_robin():
         return "100 sequential increments spread over both nodes by round robin: all exact"
 
 
+def scenario_round_robin_parallel():
+    """A balancer that is not route-aware, 20 parallel requests of one session
+    (issue 14 item 5): every increment the handler acknowledged is kept, the others
+    are refused and reported (saved: false, write_conflicts), never silently lost,
+    and the session does not fork."""
+    with new_cluster("round-robin-parallel", round_robin=True) as cluster:
+        answer, cookie = incr(cluster.url, None)
+        start = answer["counter"]
+        saved = 0
+        for _ in range(3):
+            with concurrent.futures.ThreadPoolExecutor(20) as pool:
+                results = list(pool.map(lambda _: incr(cluster.url, cookie)[0], range(20)))
+            saved += sum(1 for r in results if r.get("saved"))
+            final, cookie = read(cluster.url, cookie)
+            check(final["counter"] == start + saved,
+                  f"counter {final['counter']}, but {saved} increments were acknowledged after "
+                  f"{start}")
+        check(saved >= 3, f"only {saved} of 60 increments saved")
+        # One session: every later cookie, on either node, reads the same counter.
+        for _ in range(4):
+            again, cookie = read(cluster.url, cookie)
+            check(again["counter"] == start + saved, f"forked: {again['counter']} on {again['node']}")
+        conflicts = sum(stats(cluster, i)["write_conflicts"] for i in range(2))
+        check(conflicts == 60 - saved, f"{conflicts} write_conflicts for {60 - saved} refused")
+        return (f"60 parallel increments over both nodes by round robin: {saved} acknowledged, all "
+                f"kept; {60 - saved} refused and counted (write_conflicts), none lost silently")
+
+
 def scenario_ajax_burst():
     """50 parallel requests on one session: counter exactly +50."""
     with new_cluster("burst") as cluster:
@@ -424,6 +452,7 @@ SCENARIOS = {
     "failback": scenario_failback,
     "old-cookie-on-old-owner": scenario_old_cookie_on_old_owner,
     "round-robin": scenario_round_robin,
+    "round-robin-parallel": scenario_round_robin_parallel,
     "ajax-burst": scenario_ajax_burst,
     "burst-after-failover": scenario_burst_after_failover,
     "graceful-restart": scenario_graceful_restart,
