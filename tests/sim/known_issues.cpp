@@ -50,10 +50,10 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // then reads (the other half of "two live sessions").
   if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
       trace_has(result, "overlap: ")) {
-    return "issue 14, item 5: A write never destroys a forward or a newer copy. A slow request "
-           "on the old owner that overlaps a takeover ends by writing over the forward (or the "
-           "takeover copies the session before the old owner's last write): an acknowledged "
-           "change is lost, or two live sessions.";
+    return "issue 14, item 5, what remains: writes are conditional on the primary copy only "
+           "(replicas and a re-seeded copy are written plainly), and an app node killed inside "
+           "session_regenerate_id(true), after PHP destroyed the old ID, loses the session; "
+           "two requests of one session at once are what these histories have in common.";
   }
   return std::nullopt;
 }
