@@ -9,10 +9,6 @@ StoreResult<WriteReport> MissedWrites::leave_forward(std::string_view old_key, s
                                                      std::uint32_t ttl_s, std::int64_t expires_at,
                                                      std::int64_t now, std::uint64_t expected_cas) {
   auto forwarded = remote_.write_forward(store, old_key, target, version, ttl_s, expected_cas);
-  if (!forwarded && expected_cas != 0 && forwarded.failure().code == StoreCode::kNotFound) {
-    // Gone there (evicted, restarted): nothing to overwrite, the forward goes in.
-    forwarded = remote_.write_forward(store, old_key, target, version, ttl_s);
-  }
   if (!forwarded && forwarded.failure().code == StoreCode::kExists) {
     if (cache_ != nullptr) cache_->remove(old_key);  // never retried over the newer write
     return forwarded;

@@ -171,9 +171,6 @@ std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hi
     // it was meant to replace only (issue 14 item 5).
     auto retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl(),
                                    hit.store_cas);
-    if (!retried && hit.store_cas != 0 && retried.failure().code == StoreCode::kNotFound) {
-      retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl());
-    }
     if (!retried && retried.failure().code == StoreCode::kExists) {
       // Another node wrote it since (took it over): that copy wins over this one.
       Counters::add(c_.counters.write_conflicts);
@@ -264,6 +261,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     StoredValue& value = (*fetched)->value;
     // Without strict mode the ID cannot follow a forward to the session's new ID,
     // and the forward's bytes are no session data: fail rather than start empty.
+    if (value.forward && c_.config.strict_mode) return load_moved_on(std::move(*at), value);
     if (value.forward) {
       return Error{"session " + std::string(id) + " moved to another ID; following it needs " +
                    "session.use_strict_mode=1"};
@@ -287,6 +285,26 @@ void ReadPath::cache_fetched(const ResolvedId& at, const StoredValue& value, std
   entry.expires_at = c_.local_expiry(now);
   entry.store = c_.remote.address(at.store_index).id;
   c_.cache->put(at.key, entry, now);
+}
+
+Result<std::string_view> ReadPath::load_moved_on(ResolvedId at, const StoredValue& forward) {
+  // PHP already took this ID (validate_sid() followed a forward to it) when
+  // another node moved the session on: its newest copy is served as it is.
+  std::string target = forward.payload;
+  for (int hop = 0; hop < kMaxForwardHops; ++hop) {
+    std::optional<ResolvedId> next = c_.resolve(target, false);
+    if (!next || !next->known_store) break;
+    auto fetched = c_.remote.read(next->store_index, next->key);
+    if (!fetched) return Error{"cannot read session: " + fetched.error()};
+    if (!*fetched) break;
+    StoredValue& value = (*fetched)->value;
+    if (!value.forward) {
+      SessionCopy copy{std::move(value.payload), value.version, std::nullopt, 0, target};
+      return load(std::move(at), std::move(copy));
+    }
+    target = std::move(value.payload);
+  }
+  return Error{"session " + at.id + " moved to another ID meanwhile and could not be followed"};
 }
 
 std::string_view ReadPath::load(ResolvedId at, SessionCopy copy, std::optional<Move> move) {

@@ -41,6 +41,8 @@ class ReadPath {
   // no known node has one.
   bool find_beyond_save_path(ResolvedId& at);
   // Keeps an owned session just read from memcached in the local cache.
+  // read() of an ID that another node moved on since validate_sid() chose it.
+  Result<std::string_view> load_moved_on(ResolvedId at, const StoredValue& forward);
   void cache_fetched(const ResolvedId& at, const StoredValue& value, std::uint64_t cas);
   // After following more than one forward to `target`: the earlier forwards are
   // rewritten to point at it, so chains stay short however many moves they see.

@@ -48,6 +48,10 @@ struct SessionCopy {
   // memcached's CAS token of this copy under the ID's key on its store node (0:
   // unknown): the write that replaces it is conditional on it (issue 14 item 5).
   std::uint64_t cas = 0;
+  // Set when the ID PHP chose was moved on by another node after validate_sid()
+  // followed a forward to it: the data is the session's newest copy, read-only;
+  // a write is refused (it would replace the forward) and the next request follows.
+  std::optional<std::string> moved_to;
 };
 
 enum class MoveKind { kMigration, kRelocation };

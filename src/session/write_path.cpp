@@ -9,6 +9,14 @@ phase::Loaded* WritePath::loaded_for(std::string_view id) {
 
 Status WritePath::write(std::string_view id, std::string_view data) {
   const phase::Loaded* loaded = loaded_for(id);
+  if (loaded != nullptr && loaded->copy.moved_to) {
+    if (loaded->copy.data == data) return success();  // nothing to save, nothing to touch
+    Counters::add(c_.counters.write_conflicts);
+    Counters::add(c_.counters.errors);
+    return Error{"session " + std::string(id) + " was not saved: another node took it over (it " +
+                 "is now " + *loaded->copy.moved_to + ") while this request ran, and saving " +
+                 "would have overwritten that; the next request reads the newer copy"};
+  }
   if (loaded != nullptr && loaded->copy.version != 0 && loaded->copy.data == data) {
     Counters::add(c_.counters.writes_skipped);
     return update_timestamp(id, data);
@@ -18,6 +26,7 @@ Status WritePath::write(std::string_view id, std::string_view data) {
 
 Status WritePath::update_timestamp(std::string_view id, std::string_view data) {
   phase::Loaded* loaded = loaded_for(id);
+  if (loaded != nullptr && loaded->copy.moved_to) return success();  // the forward stays
   if (loaded == nullptr || loaded->copy.version == 0) return write_through(id, data);
   const ResolvedId& at = loaded->at;
   const std::int64_t now = c_.now_s();
@@ -90,10 +99,6 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
     c_.cache->remove(at.key);
   }
   auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected);
-  if (!written && expected != 0 && written.failure().code == StoreCode::kNotFound) {
-    // Gone (memcached restarted or evicted it): written in full, as a new copy.
-    written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl());
-  }
   if (!written && expected != 0 && written.failure().code == StoreCode::kExists) {
     return refuse_conflict(at);
   }

@@ -202,17 +202,30 @@ StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
 StoreResult<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
                                             std::uint64_t version, std::string_view payload,
                                             std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
-  const std::string bytes = encode_value(version, payload);
+  return store_copies(primary, key, encode_value(version, payload), ttl_seconds, expected_cas,
+                      true);
+}
+
+StoreResult<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
+                                                   const std::string& bytes,
+                                                   std::uint32_t ttl_seconds,
+                                                   std::uint64_t expected_cas, bool counted) {
   WriteReport report;
   std::optional<StoreError> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
-    Counters::add(counters_.remote_writes);
+    if (counted) Counters::add(counters_.remote_writes);
     // The primary answers its new token (same round trip): the next write of
     // this session can be conditional on it.
-    const StoreReply put = on_node(index, [&](StoreNode& node) {
+    StoreReply put = on_node(index, [&](StoreNode& node) {
       return index == primary ? node.set_checked(key, bytes, ttl_seconds, expected_cas)
                               : node.set(key, bytes, ttl_seconds);
     });
+    if (index == primary && expected_cas != 0 && put.code == StoreCode::kNotFound) {
+      // The copy it was to replace is gone (evicted, restarted): nothing to
+      // protect, so it is stored in full.
+      put = on_node(index,
+                    [&](StoreNode& node) { return node.set_checked(key, bytes, ttl_seconds, 0); });
+    }
     if (put.ok()) {
       if (index == primary) report.cas = put.cas;
       continue;
@@ -253,25 +266,8 @@ StoreResult<WriteReport> RemoteStore::write_forward(std::size_t primary, std::st
                                                     std::string_view new_id, std::uint64_t version,
                                                     std::uint32_t ttl_seconds,
                                                     std::uint64_t expected_cas) {
-  const std::string bytes = encode_value(version, new_id, kValueFlagForward);
-  WriteReport report;
-  std::optional<StoreError> primary_failure;
-  for (std::size_t index : copy_nodes(primary)) {
-    const StoreReply put = on_node(index, [&](StoreNode& node) {
-      return index == primary && expected_cas != 0
-                 ? node.set_checked(key, bytes, ttl_seconds, expected_cas)
-                 : node.set(key, bytes, ttl_seconds);
-    });
-    if (put.ok()) continue;
-    if (index == primary) {
-      primary_failure = failure(index, put);
-      continue;
-    }
-    if (!report.replica_errors.empty()) report.replica_errors += "; ";
-    report.replica_errors += describe(index, put);
-  }
-  if (primary_failure) return *primary_failure;
-  return report;
+  return store_copies(primary, key, encode_value(version, new_id, kValueFlagForward), ttl_seconds,
+                      expected_cas, false);
 }
 
 StoreResult<bool> RemoteStore::touch(std::size_t primary, std::string_view key,

@@ -96,7 +96,7 @@ class RemoteStore {
   // Fails when the primary copy is not stored (the code tells too large, out of
   // memory, down ... apart). With `expected_cas` the primary copy is replaced
   // only if it still has that token: kExists when another write came between
-  // (a forward, another node's copy), kNotFound when it is gone.
+  // (a forward, another node's copy); a copy that is gone is stored in full.
   StoreResult<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,
                                  std::string_view payload, std::uint32_t ttl_seconds,
                                  std::uint64_t expected_cas = 0);
@@ -143,6 +143,10 @@ class RemoteStore {
   template <class Operation>
   StoreReply on_node(std::size_t index, Operation operation);
   StoreError failure(std::size_t index, const StoreReply& reply) const;
+  // Stores `bytes` on the primary (set_checked) and the replicas (set).
+  StoreResult<WriteReport> store_copies(std::size_t primary, std::string_view key,
+                                        const std::string& bytes, std::uint32_t ttl_seconds,
+                                        std::uint64_t expected_cas, bool counted);
   NodeHealthSlot& identity_slot(std::size_t index);
   std::string describe(std::size_t index, const StoreReply& reply) const;
 

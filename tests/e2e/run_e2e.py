@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import traceback
 import urllib.error
 import urllib.request
@@ -256,11 +257,23 @@ def scenario_round_robin_parallel():
     with new_cluster("round-robin-parallel", round_robin=True) as cluster:
         answer, cookie = incr(cluster.url, None)
         start = answer["counter"]
-        saved = 0
+        saved = failed = 0
+
+        def attempt(_):
+            try:
+                return incr(cluster.url, cookie)[0]
+            except urllib.error.HTTPError:  # session_start() failed: nothing was saved
+                return {"saved": False, "failed": True}
+
         for _ in range(3):
             with concurrent.futures.ThreadPoolExecutor(20) as pool:
-                results = list(pool.map(lambda _: incr(cluster.url, cookie)[0], range(20)))
+                results = list(pool.map(attempt, range(20)))
             saved += sum(1 for r in results if r.get("saved"))
+            failed += sum(1 for r in results if r.get("failed"))
+            # The burst's cookie is old now: a node that served it may answer it from
+            # its cache until it reads its takeover notices (takeover_check_interval,
+            # 1 s; two intervals at most), as with any old cookie (docs/design.md).
+            time.sleep(2.5)
             final, cookie = read(cluster.url, cookie)
             check(final["counter"] == start + saved,
                   f"counter {final['counter']}, but {saved} increments were acknowledged after "
@@ -271,9 +284,12 @@ def scenario_round_robin_parallel():
             again, cookie = read(cluster.url, cookie)
             check(again["counter"] == start + saved, f"forked: {again['counter']} on {again['node']}")
         conflicts = sum(stats(cluster, i)["write_conflicts"] for i in range(2))
-        check(conflicts == 60 - saved, f"{conflicts} write_conflicts for {60 - saved} refused")
+        refused = 60 - saved - failed
+        check(conflicts == refused, f"{conflicts} write_conflicts for {refused} refused writes")
+        check(failed <= 3, f"{failed} of 60 requests failed in session_start()")
         return (f"60 parallel increments over both nodes by round robin: {saved} acknowledged, all "
-                f"kept; {60 - saved} refused and counted (write_conflicts), none lost silently")
+                f"kept; {refused} refused and counted (write_conflicts), {failed} failed to start; "
+                f"none lost silently")
 
 
 def scenario_ajax_burst():

@@ -154,6 +154,38 @@ TEST_F(HandlerFailuresTest, TakeoverThatReadAnOlderCopyIsRefusedAndForwardsBack)
   (void)web1.handler->close();
 }
 
+// validate_sid() followed a forward to an ID of this node, and before read() that
+// ID was taken over by another node (and this node's cached copy dropped). PHP has
+// chosen the ID already: read() serves the newest copy, read-only; a change is
+// refused (was: session_start() failed with "moved to another ID").
+TEST_F(HandlerFailuresTest, IdTakenOverBetweenValidateAndReadIsServedAndItsWriteRefused) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string k0 = new_session(*web1.handler, "n|i:1;");
+  const Started on_web2 = session_start(*web2.handler, k0);
+  ASSERT_TRUE(session_write_close(*web2.handler, on_web2, "n|i:2;").ok());
+  const std::string k1 = on_web2.id;
+
+  ASSERT_TRUE(web2.handler->open().ok());
+  ASSERT_FALSE(web2.handler->validate_sid(k0));  // follows k0 -> k1 (web2's own)
+  auto web1_again = process(web1, config("web1"));
+  const Started back = session_start(*web1_again, k1);  // web1 takes k1 over meanwhile
+  ASSERT_TRUE(session_write_close(*web1_again, back, "n|i:3;").ok());
+  web2.cache().remove("sess." + k1);  // as its takeover notice check would
+  auto created = web2.handler->create_sid();
+  ASSERT_TRUE(created.ok()) << created.error();
+  ASSERT_EQ(*created, k1);
+  auto read = web2.handler->read(k1);
+  ASSERT_TRUE(read.ok()) << read.error();
+  EXPECT_EQ(*read, "n|i:3;");
+  const Status saved = web2.handler->write(k1, "n|i:4;");
+  ASSERT_FALSE(saved.ok());
+  EXPECT_NE(saved.error().find("(it is now " + back.id + ")"), std::string::npos) << saved.error();
+  (void)web2.handler->close();
+  EXPECT_EQ(stored_payload(back.id), "n|i:3;");
+  web1_again.reset();
+}
+
 // memcached unlinks the stored item when it cannot store a SET for lack of memory;
 // the session must survive on this node and reach memcached once it has room.
 TEST_F(HandlerFailuresTest, OutOfMemoryOnWriteDoesNotLoseTheSession) {
