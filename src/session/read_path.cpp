@@ -74,8 +74,14 @@ bool ReadPath::validate_sid(std::string_view id) {
       }
     }
 
-    if (at.store_unknown && !find_beyond_save_path(at)) return false;
-    auto fetched = c_.remote.read(at.store_index, at.key);
+    StoreResult<std::optional<RemoteCopy>> fetched = std::optional<RemoteCopy>();
+    if (at.store_unknown) {
+      std::optional<RemoteCopy> found = find_beyond_save_path(at);
+      if (!found) return false;
+      fetched = std::move(found);
+    } else {
+      fetched = c_.remote.read(at.store_index, at.key);
+    }
     if (!fetched) {
       c_.phase = phase::Unreadable{std::move(*start), "cannot read session: " + fetched.error()};
       return true;
@@ -136,7 +142,7 @@ bool ReadPath::must_leave_store(const ResolvedId& at) const {
   return c_.remote.draining(at.store_index) && c_.remote.another_active_up(at.store_index);
 }
 
-bool ReadPath::find_beyond_save_path(ResolvedId& at) {
+std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at) {
   // The ID names a node this save_path does not list: removed here (after a
   // drain, or not), or listed elsewhere only. A replica, a copy moved off it, or
   // a forward may be on the nodes known here: the newest one found stands in.
@@ -144,7 +150,7 @@ bool ReadPath::find_beyond_save_path(ResolvedId& at) {
   std::optional<RemoteCopy> found = c_.remote.read_anywhere(at.key, &unanswered);
   if (found) {
     at.store_index = found->node;
-    return true;
+    return found;
   }
   const auto parts = at.parts();
   std::string known;
@@ -156,7 +162,7 @@ bool ReadPath::find_beyond_save_path(ResolvedId& at) {
           "', which is not in session.save_path (" + known + "); it is neither in this node's " +
           "cache nor on " + known + ", so a new session starts" +
           (unanswered.empty() ? "" : " (not answered: " + unanswered + ")"));
-  return false;
+  return std::nullopt;
 }
 
 std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hit, bool locked) {

@@ -51,7 +51,7 @@ struct SessionCopy {
   // Set when the ID PHP chose was moved on by another node after validate_sid()
   // followed a forward to it: the data is the session's newest copy, read-only;
   // a write is refused (it would replace the forward) and the next request follows.
-  std::optional<std::string> moved_to;
+  std::optional<std::string> moved_to = std::nullopt;
 };
 
 enum class MoveKind { kMigration, kRelocation };

@@ -316,26 +316,25 @@ TEST(ClusterSimFlows, ParallelRequestsOnTwoNodesLoseNoAcknowledgedIncrement) {
 // open are expected failures: each test asserts that the simulator still finds
 // the failure, and fails once it is fixed (then it moves to the clean list).
 
+// One step of a history in which users u0..u<count-1> each make the same request
+// on `node`, then every request ends.
+std::string every_user(int count, const std::string& op, const std::string& node) {
+  std::string lines;
+  for (int user = 0; user < count; ++user) {
+    lines += "request u" + std::to_string(user) + " " + op + " @" + node + "\n";
+  }
+  return lines + "drain\n";
+}
+
 // "a rolling rollout that adds n3 logs out every user whose session landed on n3
 // and then reached a node not yet updated". Still so when the operator skips the
 // ;joining step (web1 places sessions on n3 that web2 has never heard of): web2
 // looks for them on n1 and n2, warns naming n3, and starts fresh. The procedure
 // (docs/operator-guide.md) avoids it; the history below follows it.
 TEST(ClusterSimExpectedFailures, Issue14StoreNodeAddedWithoutJoiningLosesItsSessionsOnTheOthers) {
-  const HistoryResult result = play(R"(
-    options memcached=3 users=4
-    save_path web2 n1,n2
-    request u0 increment @web1
-    request u1 increment @web1
-    request u2 increment @web1
-    request u3 increment @web1
-    drain
-    request u0 read @web2
-    request u1 read @web2
-    request u2 read @web2
-    request u3 read @web2
-    drain
-  )");
+  const HistoryResult result =
+      play("options memcached=3 users=4\nsave_path web2 n1,n2\n" +
+           every_user(4, "increment", "web1") + every_user(4, "read", "web2"));
   expect_still_found(result, "lost");
 }
 
@@ -385,48 +384,19 @@ TEST(ClusterSimFlows, StoreNodeAddedJoiningFirstLosesNothing) {
 // "removing a node resets its sessions even when the owner holds them in its
 // cache": the owner relocates them from its cache (issue 14 item 1).
 TEST(ClusterSimFlows, StoreNodeRemovedKeepsSessionsTheOwnerHolds) {
-  const HistoryResult result = play(R"(
-    options memcached=3 users=4
-    request u0 increment @web1
-    request u1 increment @web1
-    request u2 increment @web1
-    request u3 increment @web1
-    drain
-    save_path web1 n1,n2
-    request u0 read @web1
-    request u1 read @web1
-    request u2 read @web1
-    request u3 read @web1
-    drain
-    memcached stop n3
-    request u0 increment @web2
-    request u1 increment @web2
-    request u2 increment @web2
-    request u3 increment @web2
-    drain
-  )");
+  const HistoryResult result =
+      play("options memcached=3 users=4\n" + every_user(4, "increment", "web1") +
+           "save_path web1 n1,n2\n" + every_user(4, "read", "web1") + "memcached stop n3\n" +
+           every_user(4, "increment", "web2"));
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
 // Removing a node whose sessions have a replica: an app node that no longer
 // lists n3 finds the replica on a node it knows, even with the owner dead.
 TEST(ClusterSimFlows, StoreNodeRemovedKeepsSessionsAReplicaHolds) {
-  const HistoryResult result = play(R"(
-    options memcached=3 replicas=1 users=4
-    request u0 increment @web1
-    request u1 increment @web1
-    request u2 increment @web1
-    request u3 increment @web1
-    drain
-    kill web1
-    save_path web2 n1,n2
-    memcached stop n3
-    request u0 increment @web2
-    request u1 increment @web2
-    request u2 increment @web2
-    request u3 increment @web2
-    drain
-  )");
+  const HistoryResult result = play(
+      "options memcached=3 replicas=1 users=4\n" + every_user(4, "increment", "web1") +
+      "kill web1\nsave_path web2 n1,n2\nmemcached stop n3\n" + every_user(4, "increment", "web2"));
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
