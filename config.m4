@@ -27,6 +27,16 @@ if test "$PHP_CLUSTERED_SESSION" != "no"; then
   LIBMEMCACHED_LIBS=`$PKG_CONFIG --libs libmemcached`
   PHP_EVAL_INCLINE($LIBMEMCACHED_CFLAGS)
   PHP_EVAL_LIBLINE($LIBMEMCACHED_LIBS, CLUSTERED_SESSION_SHARED_LIBADD)
+  dnl Sealed values (clustered_session.secret_file): XChaCha20-Poly1305 and BLAKE2b.
+  AC_MSG_CHECKING([for libsodium >= 1.0.18])
+  if $PKG_CONFIG --atleast-version=1.0.18 libsodium; then
+    AC_MSG_RESULT([`$PKG_CONFIG --modversion libsodium`])
+  else
+    AC_MSG_RESULT([no])
+    AC_MSG_ERROR([libsodium >= 1.0.18 not found by pkg-config; install it with: apt-get install libsodium-dev])
+  fi
+  PHP_EVAL_INCLINE(`$PKG_CONFIG --cflags libsodium`)
+  PHP_EVAL_LIBLINE(`$PKG_CONFIG --libs libsodium`, CLUSTERED_SESSION_SHARED_LIBADD)
   PHP_ADD_LIBRARY(stdc++, 1, CLUSTERED_SESSION_SHARED_LIBADD)
   PHP_SUBST(CLUSTERED_SESSION_SHARED_LIBADD)
 

@@ -92,6 +92,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
 </style></head><body>
 <h1>clustered_session on node <span id="route"><?= $h($stats['route']) ?></span></h1>
 <p class="muted" id="mode"><?= $h($stats['mode']) ?></p>
+<p class="muted">sealing: <span id="sealing"><?= $h($stats['sealing'] ?? 'unknown') ?></span></p>
 
 <div class="grid">
   <div class="box">hit ratio<b id="hit_ratio"><?= $hit_ratio === null ? '–' : sprintf('%.1f%%', 100 * $hit_ratio) ?></b></div>
@@ -155,6 +156,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
   function update(s) {
     for (const k of counters) set(k, s[k]);
     set('mode', s.mode);
+    set('sealing', s.sealing);
     const reads = s.local_hits + s.local_misses;
     set('hit_ratio', reads ? (100 * s.local_hits / reads).toFixed(1) + '%' : '–');
     set('cache_used', fmtMiB(s.cache.used || 0));

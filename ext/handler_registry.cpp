@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "php_clustered_session.h"
+#include "sealing.h"
 #include "sid/save_path.h"
 #include "store/same_server.h"
 
@@ -104,6 +105,7 @@ HandlerConfig current_config() {
   config.retry_interval_ms = CSG(retry_interval) * 1000;
   config.touch_interval_s = CSG(touch_interval);
   config.takeover_check_interval_s = CSG(takeover_check_interval);
+  config.sealer = current_sealer();
   config.apply(request_settings());
   return config;
 }

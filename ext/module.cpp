@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "php_clustered_session.h"
 #include "save_handler.h"
+#include "sealing.h"
 #include "settings.h"
 #include "stats.h"
 
@@ -62,6 +63,14 @@ static PHP_MINIT_FUNCTION(clustered_session) {
       [&] {
         clustered::ext::resolve_route();
         std::string error;
+        // A key file that cannot be used stops sessions, not PHP: every
+        // session_start() repeats this warning until it is fixed.
+        if (!clustered::ext::load_sealer(&error)) {
+          php_error_docref(nullptr, E_WARNING,
+                           "clustered_session: %s; sessions fail until it is fixed (the handler "
+                           "does not run unsealed)",
+                           error.c_str());
+        }
         if (!clustered::ext::start_shared_segment(&error)) {
           php_error_docref(nullptr, E_WARNING, "clustered_session: %s", error.c_str());
           return FAILURE;
@@ -87,6 +96,7 @@ static PHP_MSHUTDOWN_FUNCTION(clustered_session) {
       "MSHUTDOWN",
       [] {
         clustered::ext::stop_shared_segment();
+        clustered::ext::drop_sealer();
         return SUCCESS;
       },
       FAILURE);

@@ -23,6 +23,9 @@ zend_long retry_interval;
 zend_long touch_interval;
 zend_long takeover_check_interval;
 char* prefix;
+char* secret_file;
+char* seal;
+bool accept_unsealed;
 ZEND_END_MODULE_GLOBALS(clustered_session)
 
 ZEND_EXTERN_MODULE_GLOBALS(clustered_session)

@@ -11,6 +11,7 @@
 #include "exception_guard.h"
 #include "handler_registry.h"
 #include "php_clustered_session.h"
+#include "sealing.h"
 
 extern "C" {
 #include "ext/session/php_session.h"
@@ -52,6 +53,12 @@ PS_OPEN_FUNC(clustered) {
   return guarded(
       "open",
       [&] {
+        if (const std::string& refusal = clustered::ext::seal_refusal(); !refusal.empty()) {
+          php_error_docref(nullptr, E_WARNING,
+                           "clustered_session: %s; the handler does not run unsealed",
+                           refusal.c_str());
+          return FAILURE;
+        }
         std::string error;
         SessionHandler* handler = clustered::ext::handler_for(save_path, &error);
         if (handler == nullptr) {

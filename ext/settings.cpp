@@ -7,6 +7,7 @@
 
 #include "node/machine_memory.h"
 #include "php_clustered_session.h"
+#include "seal/sealer.h"
 #include "session/takeover_notices.h"
 #include "sid/node_id.h"
 
@@ -78,6 +79,13 @@ ZEND_INI_MH(OnUpdatePrefix) {
   return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+ZEND_INI_MH(OnUpdateSeal) {
+  if (!clustered::parse_seal_mode(std::string_view(ZSTR_VAL(new_value), ZSTR_LEN(new_value)))) {
+    return refuse(entry, new_value, "expected encrypt, authenticate or off");
+  }
+  return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
 }  // namespace
 
 // clang-format off
@@ -93,6 +101,9 @@ PHP_INI_BEGIN()
   STD_PHP_INI_ENTRY("clustered_session.touch_interval", "60", PHP_INI_SYSTEM, OnUpdateTouchInterval, touch_interval, zend_clustered_session_globals, clustered_session_globals)
   STD_PHP_INI_ENTRY("clustered_session.takeover_check_interval", "1", PHP_INI_SYSTEM, OnUpdateTakeoverCheckInterval, takeover_check_interval, zend_clustered_session_globals, clustered_session_globals)
   STD_PHP_INI_ENTRY("clustered_session.prefix", "sess.", PHP_INI_ALL, OnUpdatePrefix, prefix, zend_clustered_session_globals, clustered_session_globals)
+  STD_PHP_INI_ENTRY("clustered_session.secret_file", "", PHP_INI_SYSTEM, OnUpdateString, secret_file, zend_clustered_session_globals, clustered_session_globals)
+  STD_PHP_INI_ENTRY("clustered_session.seal", "encrypt", PHP_INI_SYSTEM, OnUpdateSeal, seal, zend_clustered_session_globals, clustered_session_globals)
+  STD_PHP_INI_BOOLEAN("clustered_session.accept_unsealed", "0", PHP_INI_SYSTEM, OnUpdateBool, accept_unsealed, zend_clustered_session_globals, clustered_session_globals)
 PHP_INI_END()
 // clang-format on
 

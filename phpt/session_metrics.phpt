@@ -40,7 +40,7 @@ echo preg_replace('/:\d+"/', ':PORT"', implode("\n", preg_grep('/^clustered_sess
 ?>
 --EXPECTF--
 help for every counter: true
-18 counters, wrong: []
+19 counters, wrong: []
 trusted 1
 cache_capacity_bytes %d
 cache_used_bytes %d

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake pkg-config autoconf python3
   php-dev php-cli
-  libmemcached-dev memcached
+  libmemcached-dev memcached libsodium-dev
   libgtest-dev googletest libbenchmark-dev
   apache2 libapache2-mod-php nginx
   chromium fonts-dejavu-core

@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "seal/sealer.h"
 
 namespace clustered {
 
@@ -39,6 +42,8 @@ struct HandlerConfig {
   std::size_t sid_length = 32;
   int sid_bits_per_character = 4;
   std::int64_t gc_maxlifetime_s = 1440;
+  // Seals what goes to memcached (clustered_session.secret_file); null: plain.
+  std::shared_ptr<const Sealer> sealer;
 
   // Why the local copy is (not) trusted, for phpinfo() and the stats.
   bool trusts_local_copy() const { return trust_route && strict_mode && local_cache; }

@@ -12,6 +12,7 @@ RemoteOptions remote_options(const HandlerConfig& config) {
   RemoteOptions options;
   options.retry_interval_ms = config.retry_interval_ms;
   options.replicas = config.replicas;
+  options.sealer = config.sealer;
   return options;
 }
 
@@ -127,6 +128,11 @@ void HandlerContext::warn(std::string message) {
 }
 
 std::vector<std::string> HandlerContext::take_warnings() {
+  // What memcached held that was ignored: one warning per request at most.
+  if (std::string rejected = remote.take_rejection(); !rejected.empty() && !rejection_warned_) {
+    rejection_warned_ = true;
+    warnings_.push_back(std::move(rejected));
+  }
   std::vector<std::string> taken;
   taken.swap(warnings_);
   return taken;

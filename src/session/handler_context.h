@@ -90,11 +90,14 @@ class HandlerContext {
 
   void warn(std::string message);
   std::vector<std::string> take_warnings();
+  // A new request may warn again about values memcached held that were ignored.
+  void begin_request() { rejection_warned_ = false; }
 
  private:
   std::optional<std::string> locked_key_;
   std::string locked_id_;
   std::vector<std::string> warnings_;
+  bool rejection_warned_ = false;
 };
 
 }  // namespace clustered

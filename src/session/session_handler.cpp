@@ -15,7 +15,10 @@ void SessionHandler::update_request_settings(const RequestSettings& settings) {
   context_.config.apply(settings);
 }
 
-Status SessionHandler::open() { return success(); }
+Status SessionHandler::open() {
+  context_.begin_request();
+  return success();
+}
 
 Status SessionHandler::close() {
   Status result = moves_.complete_on_close();

@@ -22,6 +22,11 @@
 // check for kNoticeGapSeconds (it was cut off, or idle: a list may have expired
 // unread) trusts no local copy until a check completes, and then drops every
 // synced entry it cached.
+// With clustered_session.secret_file every head and line is a sealed record
+// (seal/sealer.h) bound to its list's key: "S <hex>" heads (generation and
+// whether it begins with everything lost), "s <hex>" lines. A line or head that
+// does not open, or a plain one where sealing is required, is rejected (counted,
+// never obeyed): nobody who can write to memcached makes a node drop its cache.
 // The ':' keeps these keys apart from session keys: no session ID contains one.
 // The lists do not depend on clustered_session.prefix (PHP_INI_ALL: apps on one
 // node may differ), so one check covers them all; the hashes are of whole keys,
@@ -32,6 +37,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "seal/sealer.h"
 
 namespace clustered {
 
@@ -58,9 +65,32 @@ struct Notices {
   std::uint64_t generation = 0;  // 0: the list has no head (written by something else)
   bool everything = false;       // "*", or a line that does not parse: trust nothing
   std::vector<std::uint64_t> key_hashes;
+  std::size_t rejected = 0;  // records that did not open, or plain where sealing is required
 };
-// The lines of `list` from byte `offset` on (0: all of them, after the head).
+// The lines of a plain list from byte `offset` on (0: all of them, after the head).
 // An offset inside or past the list reads as a list that changed: everything.
 Notices parse_notices(std::string_view list, std::size_t offset = 0);
+
+// How one node's list is written and read: plain, or sealed for its key.
+class NoticeFormat {
+ public:
+  NoticeFormat(const Sealer& sealer, std::string list_key)
+      : sealer_(sealer), list_key_(std::move(list_key)) {}
+
+  std::string line(std::uint64_t key_hash) const;
+  // The first line of a new list; `everything` for one that replaces a full list.
+  std::string head(std::uint64_t generation, bool everything = false) const;
+  // As parse_notices(); with sealing required, an offset outside the list (a
+  // sealed list cut short by someone) reads the whole list, not everything.
+  Notices parse(std::string_view list, std::size_t offset = 0) const;
+
+ private:
+  bool sealing_required() const { return sealer_.has_keys() && !sealer_.accepts_unsealed(); }
+  // One line without its newline; `complete`: it had one.
+  void parse_line(std::string_view line, bool complete, Notices& notices) const;
+
+  const Sealer& sealer_;
+  std::string list_key_;
+};
 
 }  // namespace clustered

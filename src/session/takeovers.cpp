@@ -25,6 +25,7 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
   bool everything = !recently_checked(now.monotonic_s);
   bool complete = true;
   std::vector<std::uint64_t> taken_over;
+  const NoticeFormat format(remote_.sealer(), notice_key(route));
   const std::string key = notice_key(route);
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
     // A node believed down cannot be read; writers skip it too.
@@ -42,11 +43,16 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
     }
     const std::string& list = **got;
     const RemoteStore::ReadPosition read = remote_.notice_position(node);
-    Notices notices = parse_notices(list, 0);
+    Notices notices = format.parse(list, 0);
     // The same generation: only what was appended since; another one (the old
     // list expired, or overflowed and began again with "*"): all of it.
     if (notices.generation != 0 && notices.generation == read.generation) {
-      notices = parse_notices(list, read.offset);
+      notices = format.parse(list, read.offset);
+    }
+    if (notices.rejected > 0) {
+      remote_.reject(notices.rejected, "memcached node " + remote_.address(node).id + ": " +
+                                           std::to_string(notices.rejected) + " record(s) of " +
+                                           key + " do not open; ignored");
     }
     remote_.set_notice_position(node, {notices.generation, list.size()});
     everything = everything || notices.everything;
@@ -85,9 +91,10 @@ void Takeovers::notice_restarts() {
 std::string Takeovers::announce(std::string_view old_route, std::string_view old_key,
                                 std::uint64_t new_generation) {
   const std::string key = notice_key(old_route);
-  const std::string line = notice_line(SessionCache::hash_of(old_key));
-  const std::string head = notice_list_head(new_generation);
-  const std::string when_full = head + std::string(kNoticeEverything);
+  const NoticeFormat format(remote_.sealer(), key);
+  const std::string line = format.line(SessionCache::hash_of(old_key));
+  const std::string head = format.head(new_generation);
+  const std::string when_full = format.head(new_generation, true);
   // The old owner reads every node it can reach: one copy it can read is enough,
   // so a node that fails here only matters when no node has the notice.
   bool written = false;

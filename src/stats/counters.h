@@ -40,6 +40,10 @@ namespace clustered {
   X(write_conflicts,                                                                        \
     "Writes refused because another node wrote the session (took it over) while the "       \
     "request ran: nothing was overwritten.")                                                \
+  X(rejected_values,                                                                        \
+    "Values and notice records from memcached that were ignored: they did not open "        \
+    "(forged, damaged, copied from another key), were unsealed where sealing is required, " \
+    "or were older than this node's copy.")                                                 \
   X(errors, "Failed memcached operations and other handler errors.")
 
 struct Counters {

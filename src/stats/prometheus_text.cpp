@@ -61,6 +61,9 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
   family(out, "clustered_session_trusted", "gauge",
          "1 when owned sessions are served from the local cache (strict mode, route set).");
   sample(out, "clustered_session_trusted", route, snapshot.trusted ? 1 : 0);
+  family(out, "clustered_session_sealed", "gauge",
+         "1 when what this node writes to memcached is sealed (clustered_session.secret_file).");
+  sample(out, "clustered_session_sealed", route, snapshot.sealed ? 1 : 0);
 
   const CacheStats cache = snapshot.cache.value_or(CacheStats{});
   for (const CacheMetric& metric : kCacheMetrics) {

@@ -22,6 +22,10 @@ StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
   }
   snapshot.route = config.route;
   snapshot.mode = config.mode_description();
+  const Sealer unsealed;
+  const Sealer& sealer = config.sealer != nullptr ? *config.sealer : unsealed;
+  snapshot.sealing = sealer.description();
+  snapshot.sealed = sealer.seals_writes();
   // Trust needs a cache to serve from, whatever the settings say.
   snapshot.trusted = config.trusts_local_copy() && cache != nullptr;
   if (cache != nullptr) snapshot.cache = cache->stats();

@@ -43,6 +43,8 @@ struct StatsSnapshot {
   std::array<CounterValue, kCounterCount> counters{};  // in kCounterList order
   std::string route;
   std::string mode;
+  std::string sealing;  // how values in memcached are sealed (Sealer::description)
+  bool sealed = false;  // written sealed
   bool trusted = false;
   std::optional<CacheStats> cache;     // absent with cache_size = 0
   std::optional<SegmentInfo> segment;  // absent when no segment was mapped

@@ -11,7 +11,8 @@ RemoteStore::RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOp
       options_(options),
       counters_(counters),
       clock_(clock),
-      entropy_(entropy) {
+      entropy_(entropy),
+      sealer_(options.sealer != nullptr ? options.sealer : std::make_shared<const Sealer>()) {
   for (const auto& node : nodes_) {
     health_.push_back(health != nullptr ? health->slot_for(node->address().endpoint()) : nullptr);
   }
@@ -154,10 +155,14 @@ std::optional<RemoteCopy> RemoteStore::read_anywhere(std::string_view key,
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {
-      if (auto decoded = decode_value(*got.value)) {
+      auto decoded = sealer_->open_value(key, *got.value);
+      if (decoded) {
         if (!best || decoded->version > best->value.version) {
           best = RemoteCopy{std::move(*decoded), index, got.cas};
         }
+      } else if (decoded.failure().rejected) {
+        reject(1, describe(index, StoreReply::with(StoreCode::kRefused,
+                                                   std::string(key) + ": " + decoded.error())));
       }
       continue;  // a value that does not decode is nobody's session
     }
@@ -181,11 +186,17 @@ StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {
-      auto decoded = decode_value(*got.value);
+      auto decoded = sealer_->open_value(key, *got.value);
       if (decoded) {
         if (!best || decoded->version > best->value.version) {
           best = RemoteCopy{std::move(*decoded), index, got.cas};
         }
+        continue;
+      }
+      // What does not open is absent, never data (and never a failed read).
+      if (decoded.failure().rejected) {
+        reject(1, describe(index, StoreReply::with(StoreCode::kRefused,
+                                                   std::string(key) + ": " + decoded.error())));
         continue;
       }
       got = StoreReply::with(StoreCode::kRefused, decoded.error());
@@ -202,8 +213,8 @@ StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
 StoreResult<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
                                             std::uint64_t version, std::string_view payload,
                                             std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
-  return store_copies(primary, key, encode_value(version, payload), ttl_seconds, expected_cas,
-                      true);
+  return store_copies(primary, key, sealer_->seal_value(key, version, payload), ttl_seconds,
+                      expected_cas, true);
 }
 
 StoreResult<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
@@ -244,7 +255,7 @@ StoreResult<WriteReport> RemoteStore::store_copies(std::size_t primary, std::str
 StoreResult<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view key,
                                                 std::uint64_t version, std::string_view payload,
                                                 std::uint32_t ttl_seconds) {
-  const std::string bytes = encode_value(version, payload);
+  const std::string bytes = sealer_->seal_value(key, version, payload);
   std::optional<StoreResult<bool>> primary_result;
   for (std::size_t index : copy_nodes(primary)) {
     Counters::add(counters_.remote_writes);
@@ -266,8 +277,8 @@ StoreResult<WriteReport> RemoteStore::write_forward(std::size_t primary, std::st
                                                     std::string_view new_id, std::uint64_t version,
                                                     std::uint32_t ttl_seconds,
                                                     std::uint64_t expected_cas) {
-  return store_copies(primary, key, encode_value(version, new_id, kValueFlagForward), ttl_seconds,
-                      expected_cas, false);
+  return store_copies(primary, key, sealer_->seal_value(key, version, new_id, kValueFlagForward),
+                      ttl_seconds, expected_cas, false);
 }
 
 StoreResult<bool> RemoteStore::touch(std::size_t primary, std::string_view key,
@@ -335,6 +346,20 @@ StoreStatus RemoteStore::append_line(std::size_t index, std::string_view key, st
   });
   if (result.ok()) return Done{};
   return failure(index, result);
+}
+
+void RemoteStore::reject(std::size_t count, std::string message) {
+  Counters::add(counters_.rejected_values, count);
+  if (rejections_++ == 0) rejection_ = std::move(message);
+}
+
+std::string RemoteStore::take_rejection() {
+  if (rejections_ == 0) return {};
+  std::string message = "ignored what memcached holds for this request (" + rejection_ + ")";
+  if (rejections_ > 1) message += " and " + std::to_string(rejections_ - 1) + " more";
+  rejection_.clear();
+  rejections_ = 0;
+  return message;
 }
 
 RemoteStore::ReadPosition RemoteStore::notice_position(std::size_t index) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "seal/sealer.h"
 #include "stats/counters.h"
 #include "store/node_health.h"
 #include "store/store_node.h"
@@ -34,6 +35,8 @@ using StoreStatus = StoreResult<Done>;
 struct RemoteOptions {
   std::int64_t retry_interval_ms = 2000;
   unsigned replicas = 0;
+  // Seals what is written and opens what is read; null: plain values.
+  std::shared_ptr<const Sealer> sealer;
 };
 
 // The newest copy of a session that a read found.
@@ -56,6 +59,13 @@ class RemoteStore {
               NodeHealthTable* health, Counters& counters, const Clock& clock, Entropy& entropy);
 
   std::size_t node_count() const { return nodes_.size(); }
+  const Sealer& sealer() const { return *sealer_; }
+  // Values (or notice records) that were ignored: they did not open, were plain
+  // where sealing is required, or were older than this node's copy. Counted in
+  // rejected_values; the first message of a request becomes its one warning.
+  void reject(std::size_t count, std::string message);
+  // The message of what was rejected since the last call (empty: nothing).
+  std::string take_rejection();
   const NodeAddress& address(std::size_t index) const { return nodes_[index]->address(); }
   std::optional<std::size_t> index_of(std::string_view node_id) const;
   bool is_up(std::size_t index) const;
@@ -119,7 +129,8 @@ class RemoteStore {
   // Delete from the primary and the replicas; a missing key is not an error.
   StoreStatus remove(std::size_t primary, std::string_view key);
 
-  // Plain items on one node, without the value header (the takeover notices):
+  // Items on one node without the value header (the takeover notices, which
+  // seal their own records):
   // a get (nullopt when missing), and an append of a line that keeps the item
   // `ttl_seconds` from now, creates it as `head` + line when it is missing and,
   // when it cannot grow (item size limit), replaces it with `when_full` + line
@@ -157,6 +168,9 @@ class RemoteStore {
   Counters& counters_;
   const Clock& clock_;
   Entropy& entropy_;
+  std::shared_ptr<const Sealer> sealer_;
+  std::string rejection_;  // the first of this request
+  std::size_t rejections_ = 0;
 };
 
 }  // namespace clustered

@@ -5,7 +5,7 @@ namespace {
 
 constexpr char kMagic0 = 'c';
 constexpr char kMagic1 = 's';
-constexpr std::uint32_t kKnownFlags = kValueFlagForward;
+constexpr std::uint32_t kKnownFlags = kValueFlagForward | kValueFlagsSealed;
 
 void put_le(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -34,6 +34,20 @@ std::string encode_value(std::uint64_t version, std::string_view payload, std::u
   return out;
 }
 
+std::string encode_sealed_header(std::uint64_t version, std::uint32_t flags, std::uint32_t key_id) {
+  std::string out;
+  out.reserve(kSealedHeaderSize);
+  out.push_back(kMagic0);
+  out.push_back(kMagic1);
+  out.push_back(static_cast<char>(kValueFormat));
+  out.push_back(static_cast<char>(kSealedHeaderSize));
+  put_le(out, flags, 4);
+  put_le(out, version, 8);
+  put_le(out, key_id, 4);
+  put_le(out, 0, 4);
+  return out;
+}
+
 Result<StoredValue> decode_value(std::string_view bytes) {
   if (bytes.size() < kValueHeaderSize) {
     return Error{"stored value is " + std::to_string(bytes.size()) +
@@ -53,8 +67,20 @@ Result<StoredValue> decode_value(std::string_view bytes) {
     return Error{"stored value uses flags this version cannot read: " + std::to_string(flags)};
   }
   StoredValue value;
+  value.sealed = flags & kValueFlagsSealed;
+  if (value.sealed == kValueFlagsSealed) {
+    return Error{"stored value claims to be both encrypted and only authenticated"};
+  }
+  if (value.sealed != 0) {
+    if (header_length < kSealedHeaderSize) {
+      return Error{"sealed value has a header of " + std::to_string(header_length) +
+                   " bytes, shorter than 24"};
+    }
+    value.key_id = static_cast<std::uint32_t>(get_le(bytes, 16, 4));
+  }
   value.version = get_le(bytes, 8, 8);
   value.forward = (flags & kValueFlagForward) != 0;
+  value.header_length = header_length;
   value.payload = bytes.substr(header_length);
   return value;
 }

@@ -9,6 +9,15 @@
 //          8  version u64 LE per-session counter, grows with every write: of two
 //                            copies (store node and replica) the higher one wins
 //         16  payload
+//
+// A sealed value (seal/sealer.h) sets bit 1 (encrypted) or bit 2 (authenticated
+// only) and has a 24-byte header:
+//         16  key id  u32 LE which of the secret_file's keys sealed it
+//         20  0       u32    reserved
+//         24  sealed payload (encrypted: nonce, ciphertext, tag; authenticated:
+//             the payload, then its MAC); the whole header is authenticated too.
+// A reader older than sealing refuses both bits (unknown flags): it fails the
+// read rather than take ciphertext for session data.
 #pragma once
 
 #include <cstdint>
@@ -23,15 +32,25 @@ namespace clustered {
 inline constexpr std::uint8_t kValueFormat = 1;
 inline constexpr std::size_t kValueHeaderSize = 16;
 
+inline constexpr std::size_t kSealedHeaderSize = 24;
+
 inline constexpr std::uint32_t kValueFlagForward = 1;
+inline constexpr std::uint32_t kValueFlagEncrypted = 2;
+inline constexpr std::uint32_t kValueFlagAuthenticated = 4;
+inline constexpr std::uint32_t kValueFlagsSealed = kValueFlagEncrypted | kValueFlagAuthenticated;
 
 struct StoredValue {
   std::uint64_t version = 0;
-  std::string payload;
-  bool forward = false;  // payload is the session's new ID, not session data
+  std::string payload;       // for a sealed value: still sealed (seal/sealer.h opens it)
+  bool forward = false;      // payload is the session's new ID, not session data
+  std::uint32_t sealed = 0;  // kValueFlagEncrypted or kValueFlagAuthenticated; 0: plain
+  std::uint32_t key_id = 0;  // sealed: the id of the key that sealed it
+  std::size_t header_length = kValueHeaderSize;
 };
 
 std::string encode_value(std::uint64_t version, std::string_view payload, std::uint32_t flags = 0);
+// The 24-byte header of a sealed value; `flags` includes the seal bit.
+std::string encode_sealed_header(std::uint64_t version, std::uint32_t flags, std::uint32_t key_id);
 
 // Fails with a message for values that are not ours or are damaged.
 Result<StoredValue> decode_value(std::string_view bytes);

@@ -129,6 +129,7 @@ class ModelHandlerTest : public ::testing::Test {
     // No takeover checks, so a request's counts stay exact. Tests of the checks
     // themselves set an interval.
     config.takeover_check_interval_s = 0;
+    config.sealer = sealer_;
     return config;
   }
   // A node that reads its takeover notices every second (the default in php.ini).
@@ -178,7 +179,15 @@ class ModelHandlerTest : public ::testing::Test {
     if (server == nullptr) server = &server_of(id);
     const auto raw = server->peek(prefix + id);
     if (!raw) return std::nullopt;
-    auto decoded = decode_value(*raw);
+    // With sealing on, the copy is opened as a handler would.
+    Result<StoredValue, OpenError> decoded = OpenError{};
+    if (sealer_ != nullptr) {
+      decoded = sealer_->open_value(prefix + id, *raw);
+    } else if (auto plain = decode_value(*raw)) {
+      decoded = std::move(*plain);
+    } else {
+      decoded = OpenError{false, plain.error()};
+    }
     EXPECT_TRUE(decoded.ok()) << decoded.error();
     if (!decoded) return std::nullopt;
     return *decoded;
@@ -239,6 +248,8 @@ class ModelHandlerTest : public ::testing::Test {
 
   ManualClock clock_;
   SeededEntropy entropy_;
+  // Set before make_node() to seal what the handlers store (config() passes it on).
+  std::shared_ptr<const Sealer> sealer_;
   MemcachedModel n1_{model_address("n1", 11211), clock_};
   MemcachedModel n2_{model_address("n2", 11212), clock_};
   StoreFaults faults1_;

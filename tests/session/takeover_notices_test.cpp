@@ -79,5 +79,64 @@ TEST(TakeoverNotices, ListsOutliveEveryReaderThatChecksWithinTheGap) {
   SUCCEED();
 }
 
+// Issue 15: sealed lists. Records open only in their list; a plain "*" or hash,
+// garbage, or a record of another list is rejected, never obeyed.
+std::shared_ptr<const Sealer> test_sealer(bool accept_unsealed = false) {
+  auto made = Sealer::with_secrets({"a-secret-of-the-notice-tests-0123456789"}, SealMode::kEncrypt,
+                                   accept_unsealed);
+  EXPECT_TRUE(made.ok()) << made.error();
+  return *made;
+}
+
+TEST(SealedNotices, LinesAndHeadRoundTripAndOffsetsReadOnlyWhatWasAppended) {
+  const auto sealer = test_sealer();
+  const NoticeFormat format(*sealer, notice_key("web1"));
+  const std::string first = format.head(42) + format.line(1) + format.line(2);
+  const Notices whole = format.parse(first);
+  EXPECT_EQ(whole.generation, 42u);
+  EXPECT_FALSE(whole.everything);
+  EXPECT_EQ(whole.key_hashes, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(whole.rejected, 0u);
+  const std::string grown = first + format.line(3);
+  EXPECT_EQ(format.parse(grown, first.size()).key_hashes, std::vector<std::uint64_t>{3});
+  const Notices full = format.parse(format.head(43, true) + format.line(4));
+  EXPECT_TRUE(full.everything) << "a head that replaced a full list stands for the lost lines";
+}
+
+TEST(SealedNotices, PoisonIsRejectedNotObeyed) {
+  const auto sealer = test_sealer();
+  const NoticeFormat format(*sealer, notice_key("web1"));
+  const NoticeFormat other(*sealer, notice_key("web2"));
+  const std::string list = format.head(42) + std::string(kNoticeEverything) + notice_line(7) +
+                           other.line(8) + "s 00ff\n" + "garbage\n" + "cut short";
+  const Notices parsed = format.parse(list);
+  EXPECT_FALSE(parsed.everything);
+  EXPECT_TRUE(parsed.key_hashes.empty());
+  EXPECT_EQ(parsed.rejected, 6u);
+  const Notices forged_head = format.parse(notice_list_head(5) + format.line(9));
+  EXPECT_EQ(forged_head.generation, 0u) << "a plain head names no generation";
+  EXPECT_EQ(forged_head.rejected, 1u);
+  EXPECT_EQ(forged_head.key_hashes, std::vector<std::uint64_t>{9});
+}
+
+TEST(SealedNotices, ListCutShortIsReadWholeInsteadOfDroppingEverything) {
+  const auto sealer = test_sealer();
+  const NoticeFormat format(*sealer, notice_key("web1"));
+  const std::string list = format.head(42) + format.line(1) + format.line(2);
+  const std::string cut = format.head(42) + format.line(1);
+  const Notices parsed = format.parse(cut, list.size());
+  EXPECT_FALSE(parsed.everything);
+  EXPECT_EQ(parsed.key_hashes, std::vector<std::uint64_t>{1});
+}
+
+TEST(SealedNotices, PlainListsAreReadWhileSwitchingOver) {
+  const auto sealer = test_sealer(true);
+  const NoticeFormat format(*sealer, notice_key("web1"));
+  const Notices parsed = format.parse(notice_list_head(5) + notice_line(9) + format.line(10));
+  EXPECT_EQ(parsed.generation, 5u);
+  EXPECT_EQ(parsed.key_hashes, (std::vector<std::uint64_t>{9, 10}));
+  EXPECT_TRUE(format.parse(notice_list_head(5) + std::string(kNoticeEverything)).everything);
+}
+
 }  // namespace
 }  // namespace clustered

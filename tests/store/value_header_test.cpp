@@ -122,7 +122,7 @@ TEST(ValueHeader, ForwardFlagRoundTrips) {
 }
 
 TEST(ValueHeader, UnknownFlagsAreRefused) {
-  for (std::uint32_t flags : {2u, 4u, 0x80000000u, 0xfffffffeu, 0xffffffffu}) {
+  for (std::uint32_t flags : {8u, 16u, 0x80000000u, 0xfffffff8u, 0xfffffff9u}) {
     std::string bytes = encode_value(5, "payload");
     put_u32(bytes, 4, flags);
     auto decoded = decode_value(bytes);

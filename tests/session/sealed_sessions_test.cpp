@@ -1,0 +1,204 @@
+// Issue 15: with clustered_session.secret_file, an attacker with full access to
+// every memcached node can neither read a session, nor make PHP unserialize data
+// of their choosing, nor move a user into another session, nor make a node drop
+// its cache. What does not open is absent (counted, one warning per request).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "session/handler_rig.h"
+#include "session/takeover_notices.h"
+
+namespace clustered::testing {
+namespace {
+
+const std::string kSecret = "a-secret-of-the-test-cluster-0123456789";
+
+class SealedSessionsTest : public ModelHandlerTest {
+ protected:
+  SealedSessionsTest() { sealer_ = make_sealer(SealMode::kEncrypt, false); }
+
+  static std::shared_ptr<const Sealer> make_sealer(SealMode mode, bool accept_unsealed,
+                                                   std::vector<std::string> keys = {kSecret}) {
+    auto made = Sealer::with_secrets(std::move(keys), mode, accept_unsealed);
+    EXPECT_TRUE(made.ok()) << made.error();
+    return *made;
+  }
+  static bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
+    for (const std::string& warning : warnings) {
+      if (warning.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+  static std::uint64_t rejected(SessionHandler& handler) {
+    return handler.counters().rejected_values.load();
+  }
+};
+
+TEST_F(SealedSessionsTest, StoredSessionIsEncryptedAndOpensOnAnotherNode) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session(*web1.handler, "user|s:5:\"alice\";");
+  const auto raw = server_of(id).peek("sess." + id);
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ(raw->find("alice"), std::string::npos) << "memcached holds the session in clear";
+  const Started taken = session_start(*web2.handler, id);
+  ASSERT_TRUE(taken.ok) << taken.error;
+  EXPECT_EQ(taken.data, "user|s:5:\"alice\";");
+  EXPECT_EQ(rejected(*web2.handler), 0u);
+}
+
+TEST_F(SealedSessionsTest, ForgedObjectInjectionValueIsAbsentNeverData) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session(*web1.handler, "user|s:5:\"alice\";");
+  // What an attacker writes: our plain header and a serialized object.
+  const std::string payload = "x|O:7:\"Exploit\":1:{s:4:\"file\";s:9:\"/tmp/pwnd\";}";
+  server_of(id).poke("sess." + id, encode_value(stored_version(id) + 1000, payload), 3600);
+  const Started started = session_start(*web2.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "") << "the forged value reached PHP";
+  EXPECT_NE(started.id, id) << "strict mode: the ID of an absent session is replaced";
+  EXPECT_EQ(rejected(*web2.handler), 1u);
+  const auto warnings = web2.handler->take_warnings();
+  EXPECT_TRUE(has_warning(warnings, "is not sealed")) << ::testing::PrintToString(warnings);
+  (void)web2.handler->close();
+}
+
+TEST_F(SealedSessionsTest, ForgedForwardDoesNotMoveTheVictimIntoTheAttackersSession) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string victim = new_session(*web1.handler, "user|s:6:\"victim\";");
+  const std::string attacker = new_session(*web1.handler, "user|s:8:\"attacker\";");
+  // A plain forward, and the attacker's own sealed value copied under the victim's key.
+  server_of(victim).poke("sess." + victim, encode_value(1ULL << 60, attacker, kValueFlagForward),
+                         3600);
+  Started started = session_start(*web2.handler, victim);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_NE(started.id, attacker);
+  EXPECT_EQ(started.data, "");
+  (void)web2.handler->close();
+  const auto attackers_bytes = server_of(attacker).peek("sess." + attacker);
+  ASSERT_TRUE(attackers_bytes.has_value());
+  server_of(victim).poke("sess." + victim, *attackers_bytes, 3600);
+  started = session_start(*web2.handler, victim);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_NE(started.data, "user|s:8:\"attacker\";") << "a value moved between keys opened";
+  EXPECT_EQ(started.data, "");
+  EXPECT_EQ(rejected(*web2.handler), 2u);
+  (void)web2.handler->close();
+}
+
+TEST_F(SealedSessionsTest, TruncatedOrBitFlippedValueIsAbsent) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session(*web1.handler, "v|i:1;");
+  const std::string bytes = *server_of(id).peek("sess." + id);
+  for (const std::string& damaged :
+       {bytes.substr(0, bytes.size() - 1), bytes.substr(0, 20),
+        bytes.substr(0, 30) + static_cast<char>(bytes[30] ^ 1) + bytes.substr(31)}) {
+    server_of(id).poke("sess." + id, damaged, 3600);
+    const Started started = session_start(*web2.handler, id);
+    ASSERT_TRUE(started.ok) << started.error;
+    EXPECT_EQ(started.data, "");
+    (void)web2.handler->close();
+  }
+  EXPECT_EQ(rejected(*web2.handler), 3u);
+}
+
+TEST_F(SealedSessionsTest, RejectedValuesWarnOncePerRequest) {
+  HandlerConfig web1_config = config("web1");
+  HandlerConfig web2_config = config("web2");
+  web1_config.replicas = web2_config.replicas = 1;
+  AppNode web1 = make_node(web1_config);
+  AppNode web2 = make_node(web2_config);
+  const std::string id = new_session(*web1.handler, "v|i:1;");
+  n1_.poke("sess." + id, "forged one", 3600);
+  n2_.poke("sess." + id, "forged two", 3600);
+  const Started started = session_start(*web2.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(rejected(*web2.handler), 2u);
+  const auto warnings = web2.handler->take_warnings();
+  std::size_t about_rejects = 0;
+  for (const std::string& warning : warnings) {
+    if (warning.find("ignored what memcached holds") != std::string::npos) ++about_rejects;
+  }
+  EXPECT_EQ(about_rejects, 1u) << ::testing::PrintToString(warnings);
+  EXPECT_TRUE(has_warning(warnings, "and 1 more")) << ::testing::PrintToString(warnings);
+  (void)web2.handler->close();
+}
+
+TEST_F(SealedSessionsTest, PoisonedNoticeListDropsNoCachedCopy) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string a = new_session(*web1.handler, "a|i:1;");
+  const std::string b = new_session(*web1.handler, "b|i:1;");
+  // "*" (distrust everything), a plain hash of a's key, and garbage.
+  const std::string poison = std::string(kNoticeEverything) +
+                             notice_line(SessionCache::hash_of("sess." + a)) + "S nonsense\n";
+  n1_.poke(notice_key("web1"), notice_list_head(7) + poison, 180);
+  n2_.poke(notice_key("web1"), poison, 180);
+  clock_.advance_s(1);
+  const Started started = session_start(*web1.handler, a);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "a|i:1;");
+  (void)web1.handler->close();
+  EXPECT_EQ(web1.handler->counters().takeover_notices.load(), 0u) << "the poison dropped copies";
+  EXPECT_TRUE(web1.cache().get("sess." + a, clock_.wall_s()).has_value());
+  EXPECT_TRUE(web1.cache().get("sess." + b, clock_.wall_s()).has_value());
+  EXPECT_GE(rejected(*web1.handler), 6u);
+}
+
+TEST_F(SealedSessionsTest, SealedNoticeOfARealTakeoverStillDropsTheOldCopy) {
+  AppNode web1 = make_node(checking_config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = served_session(*web1.handler, "v|i:1;");
+  const Started moved = session_start(*web2.handler, id);
+  ASSERT_TRUE(moved.ok) << moved.error;
+  ASSERT_TRUE(session_write_close(*web2.handler, moved, "v|i:2;").ok());
+  const auto list = n1_.peek(notice_key("web1"));
+  ASSERT_TRUE(list.has_value());
+  EXPECT_EQ(list->rfind("S ", 0), 0u) << "the list head is not sealed: " << *list;
+  clock_.advance_ms(1100);  // past web1's next check
+  const Started old_cookie = session_start(*web1.handler, id);
+  ASSERT_TRUE(old_cookie.ok) << old_cookie.error;
+  EXPECT_EQ(old_cookie.data, "v|i:2;") << "the old owner served its copy of a taken-over session";
+  EXPECT_NE(old_cookie.id, id);
+  EXPECT_EQ(web1.handler->counters().takeover_notices.load(), 1u);
+  (void)web1.handler->close();
+  EXPECT_EQ(rejected(*web1.handler), 0u);
+}
+
+TEST_F(SealedSessionsTest, PlainSessionsAreReadWhileSwitchingOverAndWrittenSealed) {
+  sealer_.reset();
+  AppNode plain = make_node(config("web1"));
+  const std::string id = new_session(*plain.handler, "v|i:1;");
+  sealer_ = make_sealer(SealMode::kEncrypt, true);
+  AppNode web2 = make_node(config("web2"));
+  const Started started = session_start(*web2.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "v|i:1;");
+  ASSERT_TRUE(session_write_close(*web2.handler, started, "v|i:2;").ok());
+  const auto raw = server_of(started.id).peek("sess." + started.id);
+  ASSERT_TRUE(raw.has_value());
+  auto decoded = decode_value(*raw);
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded->sealed, kValueFlagEncrypted);
+  EXPECT_EQ(stored_payload(started.id), "v|i:2;");
+}
+
+TEST_F(SealedSessionsTest, NodeWithoutTheKeyFailsTheReadRatherThanOverwriteASealedSession) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string id = new_session(*web1.handler, "v|i:1;");
+  sealer_.reset();
+  AppNode unsealed = make_node(config("web2"));
+  const Started started = session_start(*unsealed.handler, id);
+  EXPECT_FALSE(started.ok);
+  EXPECT_NE(started.error.find("no clustered_session.secret_file"), std::string::npos)
+      << started.error;
+  sealer_ = make_sealer(SealMode::kEncrypt, false);
+  EXPECT_EQ(stored_payload(id), "v|i:1;");
+}
+
+}  // namespace
+}  // namespace clustered::testing
