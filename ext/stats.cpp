@@ -9,6 +9,7 @@
 
 #include "handler_registry.h"
 #include "php_clustered_session.h"
+#include "sealing.h"
 
 extern "C" {
 #include "ext/standard/info.h"
@@ -60,10 +61,14 @@ StatsSnapshot clustered_session_stats_snapshot() {
   }
   const clustered::HandlerConfig config = clustered::ext::current_config();
   SessionHandler* handler = handler_for_stats();
-  return clustered::take_stats_snapshot(segment != nullptr ? segment->counters() : kNoCounters,
-                                        segment != nullptr ? segment->cache() : nullptr,
-                                        segment_info, config,
-                                        handler != nullptr ? &handler->remote() : nullptr);
+  StatsSnapshot snapshot =
+      clustered::take_stats_snapshot(segment != nullptr ? segment->counters() : kNoCounters,
+                                     segment != nullptr ? segment->cache() : nullptr, segment_info,
+                                     config, handler != nullptr ? &handler->remote() : nullptr);
+  if (const std::string& refusal = clustered::ext::seal_refusal(); !refusal.empty()) {
+    snapshot.sealing = "refused, every session fails: " + refusal;
+  }
+  return snapshot;
 }
 
 void clustered_session_fill_stats(zval* result) {

@@ -70,7 +70,8 @@ std::string record_context(std::string_view list_key, char kind) {
 std::optional<SealMode> parse_seal_mode(std::string_view text) {
   if (text == "encrypt") return SealMode::kEncrypt;
   if (text == "authenticate") return SealMode::kAuthenticate;
-  if (text == "off") return SealMode::kOff;
+  // php.ini reads a bare `off` as an empty string.
+  if (text == "off" || text.empty()) return SealMode::kOff;
   return std::nullopt;
 }
 

@@ -31,6 +31,7 @@ namespace clustered {
 
 enum class SealMode : std::uint8_t { kEncrypt, kAuthenticate, kOff };
 
+// "encrypt", "authenticate", or "off" (also "": php.ini turns a bare off into that).
 std::optional<SealMode> parse_seal_mode(std::string_view text);
 std::string_view seal_mode_name(SealMode mode);
 

@@ -121,6 +121,8 @@ Notices NoticeFormat::parse(std::string_view list, std::size_t offset) const {
     }
     offset = head;
   }
+  // A head that did not open counts once: when the list is read from its start.
+  if (offset > head) notices.rejected = 0;
   list.remove_prefix(offset);
   while (!list.empty()) {
     const std::size_t end = list.find('\n');

@@ -83,9 +83,9 @@ class NoticeFormat {
   // As parse_notices(); with sealing required, an offset outside the list (a
   // sealed list cut short by someone) reads the whole list, not everything.
   Notices parse(std::string_view list, std::size_t offset = 0) const;
+  bool sealing_required() const { return sealer_.has_keys() && !sealer_.accepts_unsealed(); }
 
  private:
-  bool sealing_required() const { return sealer_.has_keys() && !sealer_.accepts_unsealed(); }
   // One line without its newline; `complete`: it had one.
   void parse_line(std::string_view line, bool complete, Notices& notices) const;
 

@@ -45,8 +45,11 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
     const RemoteStore::ReadPosition read = remote_.notice_position(node);
     Notices notices = format.parse(list, 0);
     // The same generation: only what was appended since; another one (the old
-    // list expired, or overflowed and began again with "*"): all of it.
-    if (notices.generation != 0 && notices.generation == read.generation) {
+    // list expired, or overflowed and began again with "*"): all of it. A list
+    // without a head that opens (someone else's) is read from where this node
+    // left it too when sealing is required, so its rejects count once.
+    if (notices.generation == read.generation &&
+        (notices.generation != 0 || format.sealing_required())) {
       notices = format.parse(list, read.offset);
     }
     if (notices.rejected > 0) {
