@@ -101,6 +101,7 @@ Result<std::shared_ptr<const Sealer>> Sealer::with_secrets(std::vector<std::stri
     key.mac = crypto::derive(secret, "authenticate values");
     const crypto::Key id = crypto::derive(secret, "key id");
     key.id = read_u32(std::string_view(reinterpret_cast<const char*>(id.data()), 4));
+    if (key.id == 0) key.id = 1;  // 0 stands for "plain" (sealing_key_id())
     crypto::wipe(secret.data(), secret.size());
     sealer->keys_.push_back(key);
   }

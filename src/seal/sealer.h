@@ -60,6 +60,12 @@ class Sealer {
   bool accepts_unsealed() const {
     return !has_keys() || accept_unsealed_ || mode_ == SealMode::kOff;
   }
+  // The id of the key new values are sealed with; 0 when they are written plain.
+  std::uint32_t sealing_key_id() const { return seals_writes() ? keys_.front().id : 0; }
+  // The id of the key that sealed `value` (0: plain).
+  static std::uint32_t sealed_with(const StoredValue& value) {
+    return value.sealed != 0 ? value.key_id : 0;
+  }
   // For phpinfo() and the stats: "encrypt, key 1a2b3c4d (2 keys open)" or
   // "off: values are not sealed".
   std::string description() const;

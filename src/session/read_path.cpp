@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "session/older_copies.h"
+
 namespace clustered {
 namespace {
 
@@ -103,6 +105,7 @@ bool ReadPath::validate_sid(std::string_view id) {
       move.from_cas = copy.node == at.store_index ? copy.cas : 0;
       c_.phase = phase::Moving{std::move(move),
                                SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
+      std::get<phase::Moving>(c_.phase).copy.sealed_with = Sealer::sealed_with(copy.value);
       return false;
     }
     if (hop > 0) {
@@ -116,6 +119,7 @@ bool ReadPath::validate_sid(std::string_view id) {
     if (at.owned) cache_fetched(at, copy.value, cas);
     c_.phase = phase::Prefetched{
         std::move(*start), SessionCopy{std::move(copy.value.payload), copy.value.version, {}, cas}};
+    std::get<phase::Prefetched>(c_.phase).copy.sealed_with = Sealer::sealed_with(copy.value);
     return true;
   }
   return false;  // a chain of forwards this long is not ours
@@ -171,6 +175,7 @@ std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hi
   const bool leave_store = must_leave_store(at);
   bool store_ok = !leave_store && !at.store_unknown && c_.remote.is_up(at.store_index);
   SessionCopy copy{std::move(hit.data), hit.version, std::nullopt, hit.store_cas};
+  copy.sealed_with = hit.sealed_with;
   if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
   if (hit.unsynced && store_ok && locked) {
     // The last write-through failed: retry it now, before serving, over the copy
@@ -178,10 +183,14 @@ std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hi
     auto retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl(),
                                    hit.store_cas);
     if (!retried && retried.failure().code == StoreCode::kExists) {
-      // Another node wrote it since (took it over): that copy wins over this one.
-      Counters::add(c_.counters.write_conflicts);
-      c_.cache->remove(at.key);
-      return std::nullopt;
+      if (const auto cas = overwrite_older_copy(c_, at, hit.version, copy.data, hit.version)) {
+        retried = WriteReport{{}, *cas};  // an older copy was written back: this one replaced it
+      } else {
+        // Another node wrote it since (took it over): that copy wins over this one.
+        Counters::add(c_.counters.write_conflicts);
+        c_.cache->remove(at.key);
+        return std::nullopt;
+      }
     }
     store_ok = retried.ok();
     if (store_ok) {
@@ -254,6 +263,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     if (auto hit = c_.cache->get(at->key, c_.now_s()); hit && !hit->forward && !hit->deleted) {
       Counters::add(c_.counters.local_hits);
       SessionCopy copy{std::move(hit->data), hit->version, std::nullopt, hit->store_cas};
+      copy.sealed_with = hit->sealed_with;
       if (!hit->unsynced) copy.synced_touched_at = hit->remote_touched_at;
       return load(std::move(*at), std::move(copy));
     }
@@ -276,6 +286,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     if (at->owned) cache_fetched(*at, value, copy.cas);
     copy.data = std::move(value.payload);
     copy.version = value.version;
+    copy.sealed_with = Sealer::sealed_with(value);
   }
   return load(std::move(*at), std::move(copy));
 }
@@ -288,6 +299,7 @@ void ReadPath::cache_fetched(const ResolvedId& at, const StoredValue& value, std
   entry.data = value.payload;
   entry.version = value.version;
   entry.store_cas = cas;
+  entry.sealed_with = Sealer::sealed_with(value);
   entry.expires_at = c_.local_expiry(now);
   entry.store = c_.remote.address(at.store_index).id;
   c_.cache->put(at.key, entry, now);
@@ -306,6 +318,7 @@ Result<std::string_view> ReadPath::load_moved_on(ResolvedId at, const StoredValu
     StoredValue& value = (*fetched)->value;
     if (!value.forward) {
       SessionCopy copy{std::move(value.payload), value.version, std::nullopt, 0, target};
+      copy.sealed_with = Sealer::sealed_with(value);
       return load(std::move(at), std::move(copy));
     }
     target = std::move(value.payload);

@@ -52,6 +52,8 @@ struct SessionCopy {
   // followed a forward to it: the data is the session's newest copy, read-only;
   // a write is refused (it would replace the forward) and the next request follows.
   std::optional<std::string> moved_to = std::nullopt;
+  // How memcached's copy is sealed (CachedSession::sealed_with).
+  std::uint32_t sealed_with = 0;
 };
 
 enum class MoveKind { kMigration, kRelocation };

@@ -1,5 +1,7 @@
 #include "session/write_path.h"
 
+#include "session/older_copies.h"
+
 namespace clustered {
 
 phase::Loaded* WritePath::loaded_for(std::string_view id) {
@@ -28,6 +30,11 @@ Status WritePath::update_timestamp(std::string_view id, std::string_view data) {
   phase::Loaded* loaded = loaded_for(id);
   if (loaded != nullptr && loaded->copy.moved_to) return success();  // the forward stays
   if (loaded == nullptr || loaded->copy.version == 0) return write_through(id, data);
+  // Sealed otherwise than this node seals now (a key rotation, a switch-over):
+  // written again rather than touched, so no session in use keeps an old key.
+  if (loaded->copy.sealed_with != c_.remote.sealer().sealing_key_id()) {
+    return write_through(id, data);
+  }
   const ResolvedId& at = loaded->at;
   const std::int64_t now = c_.now_s();
   // The common case, decided without touching the cache: what read() found is
@@ -75,6 +82,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
     loaded->copy.version = version;
     loaded->copy.synced_touched_at = synced_at;
     loaded->copy.cas = cas;
+    loaded->copy.sealed_with = c_.remote.sealer().sealing_key_id();
   };
   // Replaces only the copy this request read (issue 14 item 5): a takeover's
   // forward or another node's write since then is never destroyed.
@@ -91,6 +99,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
                         now,
                         true,
                         c_.remote.address(at.store_index).id};
+    entry.sealed_with = c_.remote.sealer().sealing_key_id();
     cached = c_.cache->put(at.key, entry, now);
   } else if (at.routed_here && c_.cache != nullptr) {
     // Ours, but written while this node cannot vouch for its copies (no complete
@@ -100,7 +109,11 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
   }
   auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected);
   if (!written && expected != 0 && written.failure().code == StoreCode::kExists) {
-    return refuse_conflict(at);
+    // Another token: another node's newer write (refused), or an older copy
+    // written back (replaced by this one).
+    const auto cas = overwrite_older_copy(c_, at, loaded->copy.version, data, version);
+    if (!cas) return refuse_conflict(at);
+    written = WriteReport{{}, *cas};
   }
   if (written) {
     if (cached) c_.cache->refresh(at.key, c_.local_expiry(now), now, version, written->cas);

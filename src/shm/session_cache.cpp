@@ -11,8 +11,8 @@ namespace {
 constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
 // Bump when a field of Header, Entry or Chunk changes meaning without changing
 // size (layout_version() adds the sizes by itself).
-constexpr std::uint32_t kLayoutVersion = 4;
-constexpr std::uint32_t kNone = 0;  // indexes are stored +1 so 0 means "none"
+constexpr std::uint32_t kLayoutVersion = 5;  // 5: Entry::sealed_with
+constexpr std::uint32_t kNone = 0;           // indexes are stored +1 so 0 means "none"
 constexpr std::size_t kBytesPerEntry = 8192;
 constexpr std::size_t kEvictionSample = 8;
 constexpr std::uint32_t kEntryFree = 0;
@@ -121,6 +121,7 @@ struct SessionCache::Entry {
   std::uint32_t first_chunk;
   std::uint32_t key_length;
   std::uint32_t flags;
+  std::uint32_t sealed_with;
   char store[kStoreBytes];
   char key[kMaxCacheKey];
 };
@@ -228,6 +229,7 @@ CachedSession SessionCache::metadata_of(const Entry& entry) {
   session.forward = (entry.flags & kFlagForward) != 0;
   session.deleted = (entry.flags & kFlagDeleted) != 0;
   session.remote_gone = (entry.flags & kFlagRemoteGone) != 0;
+  session.sealed_with = entry.sealed_with;
   session.store = store_of(entry);
   return session;
 }
@@ -411,6 +413,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     entry.store_cas = session.store_cas;
     entry.expires_at = session.expires_at;
     entry.remote_touched_at = session.remote_touched_at;
+    entry.sealed_with = session.sealed_with;
     entry.last_used = ++h->tick;
     entry.data_length = static_cast<std::uint32_t>(session.data.size());
     entry.first_chunk = first;

@@ -44,6 +44,11 @@ struct CachedSession {
   // the next write is conditional on it, so it never destroys what another node
   // wrote since (a forward, a newer copy).
   std::uint64_t store_cas = 0;
+  // The key that sealed the remote copy (Sealer::sealing_key_id(); 0: plain). A
+  // copy sealed otherwise than this node now seals is written again, not only
+  // touched: after a key rotation or a switch-over, every session in use is
+  // re-sealed at its next request.
+  std::uint32_t sealed_with = 0;
 };
 
 struct CacheStats {

@@ -200,5 +200,61 @@ TEST_F(SealedSessionsTest, NodeWithoutTheKeyFailsTheReadRatherThanOverwriteASeal
   EXPECT_EQ(stored_payload(id), "v|i:1;");
 }
 
+// Replay: the attacker saved an older sealed copy of the session and writes it
+// back. It opens (it is genuine), but the owner caches a newer version: it must
+// keep its own and write it over the replay, not take the replay as another
+// node's newer write (which refused the write and then served the old copy).
+TEST_F(SealedSessionsTest, ReplayedOlderSealedCopyIsRefusedByTheNodeThatCachesANewerOne) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string id = new_session(*web1.handler, "cart|i:1;");
+  const std::string old_bytes = *server_of(id).peek("sess." + id);
+  Started started = session_start(*web1.handler, id);
+  ASSERT_TRUE(session_write_close(*web1.handler, started, "cart|i:2;").ok());
+  server_of(id).poke("sess." + id, old_bytes, 3600);  // the replay
+
+  started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "cart|i:2;");
+  const Status saved = session_write_close(*web1.handler, started, "cart|i:3;");
+  EXPECT_TRUE(saved.ok()) << saved.error();
+  const auto warnings = web1.handler->take_warnings();
+  EXPECT_TRUE(has_warning(warnings, "older than this node's"))
+      << ::testing::PrintToString(warnings);
+  EXPECT_EQ(rejected(*web1.handler), 1u);
+  EXPECT_EQ(stored_payload(id), "cart|i:3;") << "the replayed copy stayed in memcached";
+  started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "cart|i:3;") << "the session was rolled back to the replayed copy";
+  (void)web1.handler->close();
+}
+
+// A key rotation (or a switch-over) on a node whose sessions are only read: an
+// unchanged request used to touch memcached's copy, which stayed sealed with the
+// old key forever, and was lost once that key was removed. A copy sealed
+// otherwise than the node now seals is written again at its next request.
+TEST_F(SealedSessionsTest, SessionThatIsOnlyReadIsResealedWithTheNewKeyAfterARotation) {
+  const std::string key_b = "the-new-key-of-the-test-cluster-abcdefghij";
+  AppNode web1 = make_node(config("web1"));
+  const std::string id = served_session(*web1.handler, "v|i:1;");
+  const std::uint32_t old_key = decode_value(*server_of(id).peek("sess." + id))->key_id;
+  // Step 2 of the rotation: the node's new processes seal with B (same segment).
+  sealer_ = make_sealer(SealMode::kEncrypt, false, {key_b, kSecret});
+  web1.handler.reset();
+  web1.handler = process(web1, config("web1"));
+  const Started read_only = session_start(*web1.handler, id);
+  ASSERT_TRUE(read_only.ok) << read_only.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, read_only, read_only.data).ok());
+  const std::uint32_t now_sealed_with = decode_value(*server_of(id).peek("sess." + id))->key_id;
+  EXPECT_NE(now_sealed_with, old_key) << "an unchanged request left the old key on the copy";
+  // Step 3: only B. Another node still opens the session.
+  sealer_ = make_sealer(SealMode::kEncrypt, false, {key_b});
+  AppNode web2 = make_node(config("web2"));
+  const Started taken = session_start(*web2.handler, id);
+  ASSERT_TRUE(taken.ok) << taken.error;
+  EXPECT_EQ(taken.data, "v|i:1;");
+  EXPECT_EQ(rejected(*web2.handler), 0u);
+  (void)web2.handler->close();
+}
+
 }  // namespace
 }  // namespace clustered::testing

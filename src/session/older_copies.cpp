@@ -1,0 +1,27 @@
+#include "session/older_copies.h"
+
+#include <string>
+
+namespace clustered {
+
+std::optional<std::uint64_t> overwrite_older_copy(HandlerContext& c, const ResolvedId& at,
+                                                  std::uint64_t ours_version, std::string_view data,
+                                                  std::uint64_t new_version) {
+  auto there = c.remote.read(at.store_index, at.key);
+  if (!there || !*there) return std::nullopt;
+  const RemoteCopy& copy = **there;
+  if (copy.value.forward || copy.value.version >= ours_version || copy.node != at.store_index) {
+    return std::nullopt;
+  }
+  c.remote.reject(1, "memcached node " + c.remote.address(copy.node).id + ": session " + at.id +
+                         " is version " + std::to_string(copy.value.version) +
+                         " there, older than this node's " + std::to_string(ours_version) +
+                         " (replayed, or re-seeded from an older copy); this node's is written "
+                         "over it");
+  auto written =
+      c.remote.write(at.store_index, at.key, new_version, data, c.remote_ttl(), copy.cas);
+  if (!written) return std::nullopt;
+  return written->cas;
+}
+
+}  // namespace clustered
