@@ -8,6 +8,14 @@ the benchmarks.
     cluster.start()            # waits until every server answers
     cluster.kill_apache(0)     # SIGKILL a whole node (parent and children)
     cluster.stop()             # stops everything, leaves no process behind
+
+Sealed values: Cluster(..., secrets=[key]) gives every app node its own
+clustered_session.secret_file (mode 0600, owned by the user running the cluster,
+root: Apache's parent reads it in MINIT); seal= and accept_unsealed= set those
+settings. A key rotation rewrites one node's file and reloads it gracefully:
+
+    cluster.write_secrets(0, [new, old])   # first key seals, all open
+    cluster.reload_apache(0)               # graceful; waits for the old children to exit
 """
 import json
 import os
@@ -57,6 +65,17 @@ def pids_matching(pattern):
     return [int(p) for p in found.split() if int(p) not in (os.getpid(), os.getppid())]
 
 
+def pid_alive(pid):
+    """Whether the process runs (a zombie, exited but not yet reaped, does not)."""
+    if not pid:
+        return False
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
 def memcached_stats(port, host="127.0.0.1"):
     """memcached's own counters (cmd_get, cmd_set, cmd_touch, ...)."""
     with socket.create_connection((host, port), timeout=2) as s:
@@ -78,7 +97,8 @@ def memcached_stats(port, host="127.0.0.1"):
 class Cluster:
     def __init__(self, run_dir, extension, nodes=2, php_ini=None, round_robin=False,
                  memcached_args=(), workers=8, other_extensions=(), balancer=None, app=None,
-                 memcached_ports=None, memcached_hosts=None, memcached_wrappers=None):
+                 memcached_ports=None, memcached_hosts=None, memcached_wrappers=None,
+                 secrets=None, seal=None, accept_unsealed=None):
         self.run = pathlib.Path(run_dir)
         self.run.mkdir(parents=True, exist_ok=True)
         # Apache's children run as www-data: the run directory and the app in it
@@ -88,6 +108,14 @@ class Cluster:
         self.nodes = nodes
         self.routes = [f"web{i + 1}" for i in range(nodes)]
         self.php_ini = dict(php_ini or {})
+        # clustered_session.secret_file: None = no key file (values unsealed, as
+        # before sealing existed); otherwise the keys every node starts with, one
+        # file per node so that a rotation can change one node at a time.
+        self.node_secrets = [list(secrets) for _ in range(nodes)] if secrets else None
+        if seal is not None:
+            self.php_ini["clustered_session.seal"] = seal
+        if accept_unsealed is not None:
+            self.php_ini["clustered_session.accept_unsealed"] = "1" if accept_unsealed else "0"
         self.round_robin = round_robin
         # Extensions loaded before ours, by name (e.g. igbinary, memcached for the
         # benchmarks); extension=None runs PHP without clustered_session at all.
@@ -180,6 +208,33 @@ class Cluster:
     def apache_dir(self, index):
         return self.run / self.routes[index]
 
+    def secret_path(self, index):
+        return self.apache_dir(index) / "secrets" / "clustered_session.keys"
+
+    def write_secrets(self, index, keys):
+        """Replaces node `index`'s key file (one key a line, the first seals) at once:
+        written to a temporary file of mode 0600 and renamed over the old one, so a
+        reload never reads half a file. Takes effect at the node's next (graceful)
+        reload: the file is read in MINIT only."""
+        if self.node_secrets is None:
+            raise RuntimeError("this cluster runs without clustered_session.secret_file "
+                               "(Cluster(..., secrets=[...]))")
+        path = self.secret_path(index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        temporary = path.with_name(path.name + ".new")
+        temporary.unlink(missing_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            os.write(fd, "".join(f"{key}\n" for key in keys).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+        self.node_secrets[index] = list(keys)
+        return path
+
     def write_apache_config(self, index):
         directory = self.apache_dir(index)
         (directory / "php").mkdir(parents=True, exist_ok=True)
@@ -196,6 +251,10 @@ class Cluster:
             "error_log": str(directory / "php-error.log"),
             "opcache.enable": "1",
         }
+        if self.node_secrets is not None:
+            # The node's current keys (a restarted node keeps what it was rotated to).
+            ini["clustered_session.secret_file"] = \
+                f"\"{self.write_secrets(index, self.node_secrets[index])}\""
         ini.update(self.php_ini)
         loads = ["zend_extension = opcache"]
         loads += [f"extension = {name}" for name in self.other_extensions]
@@ -274,6 +333,38 @@ TypesConfig /etc/mime.types
         subprocess.run(["apache2", "-f", str(self.apache_dir(index) / "httpd.conf"), "-k",
                         "graceful"], check=True, capture_output=True,
                        env=dict(os.environ, PHP_INI_SCAN_DIR=""))
+
+    def apache_parent(self, index):
+        try:
+            return int((self.apache_dir(index) / "httpd.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def reload_apache(self, index, timeout=15.0):
+        """Graceful reload (what `apachectl -k graceful` does: SIGUSR1 to the parent,
+        which runs MINIT again, e.g. re-reads the key file) that returns only once
+        every child of the previous generation has exited: from then on every request
+        on this node is served with the new settings. A child finishes the request
+        (keep-alive connection) it is serving first. Returns the seconds it took."""
+        started = time.monotonic()
+        parent = self.apache_parent(index)
+        old_children = set(self.apache_pids(index)) - {parent}
+        self.graceful_apache(index)
+        deadline = started + timeout
+        while True:
+            if not pid_alive(parent):
+                raise RuntimeError(f"apache {self.routes[index]} parent exited on the reload: "
+                                   f"{(self.apache_dir(index) / 'error.log').read_text()[-2000:]}")
+            # Each old child by its pid (pgrep may miss a process for a moment).
+            old = [pid for pid in old_children if pid_alive(pid)]
+            if not old and set(self.apache_pids(index)) - old_children - {parent}:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"apache {self.routes[index]}: {len(old)} children of the "
+                                   f"previous generation still run after {timeout} s")
+            time.sleep(0.05)
+        wait_port(self.apache_ports[index])
+        return time.monotonic() - started
 
     def stop_apache(self, index):
         config = self.apache_dir(index) / "httpd.conf"

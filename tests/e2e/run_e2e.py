@@ -8,9 +8,12 @@ checked and found, then 'N passed, M failed'.
 """
 import base64
 import concurrent.futures
+import os
 import pathlib
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -19,6 +22,7 @@ import time
 import urllib.error
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -64,6 +68,7 @@ class Load:
         self.acks = [0] * sessions
         self.errors = []
         self.backwards = []
+        self.unsaved = []  # answered, but the session write was refused (saved: false)
         self.requests = 0
         self.latencies = []
         self.stop_flag = threading.Event()
@@ -87,6 +92,9 @@ class Load:
                 self.backwards.append(
                     f"session {index}: counter {answer['counter']} after acknowledged "
                     f"{self.acked[index]} (id {answer['id']}, node {answer['node']})")
+            if answer.get("saved") is False:
+                self.unsaved.append(f"session {index}: write of counter {answer['counter']} "
+                                    f"refused (id {answer['id']}, node {answer['node']})")
             self.acked[index] = max(self.acked[index], answer["counter"])
             self.acks[index] += 1
             self.cookies[index] = cookie
@@ -461,6 +469,318 @@ def scenario_frozen_memcached():
                 f"{p50(resumed):.1f} ms after; {len(load.errors)} failed, 0 lost")
 
 
+# ---------------------------------------------------------------- key rotation
+def memcached_keys(port):
+    """Every key memcached holds (lru_crawler metadump: keys URL-encoded)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"lru_crawler metadump all\r\n")
+        data = b""
+        while not (data.endswith(b"END\r\n") or data.startswith((b"BUSY", b"ERROR"))):
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    check(not data.startswith((b"BUSY", b"ERROR")), f"metadump refused: {data[:80]!r}")
+    return [urllib.parse.unquote(line.split()[0][4:].decode())
+            for line in data.splitlines() if line.startswith(b"key=")]
+
+
+def memcached_get(port, key):
+    """The raw bytes memcached holds under key (a plain `get`), or None."""
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+        s.sendall(b"get " + key.encode() + b"\r\n")
+        data = b""
+        while True:
+            if data.startswith(b"END\r\n"):
+                return None
+            header, _, rest = data.partition(b"\r\n")
+            if header.startswith(b"VALUE ") and len(rest) >= int(header.split()[3]) + 7:
+                return rest[:int(header.split()[3])]
+            chunk = s.recv(1 << 20)
+            check(chunk, f"memcached :{port} closed the connection on get {key}")
+            data += chunk
+
+
+SEALED_ENCRYPTED, SEALED_AUTHENTICATED, FORWARD = 2, 4, 1
+
+
+def sealed_key_id(raw):
+    """(key id as the stats print it, forward?) of a sealed session value; fails on
+    anything that is not an encrypted value in the 24-byte sealed format."""
+    check(raw is not None and len(raw) >= 24, f"stored value too short: {raw!r}")
+    magic, _, header_length, flags, _ = struct.unpack("<2sBBIQ", raw[:16])
+    check(magic == b"cs", f"stored value has no clustered_session header: {raw[:24]!r}")
+    check(flags & SEALED_ENCRYPTED and header_length == 24,
+          f"stored value is not encrypted (flags {flags}, header {header_length}): {raw[:40]!r}")
+    return f"{struct.unpack('<I', raw[16:20])[0]:08x}", bool(flags & FORWARD)
+
+
+PLAIN_MARKERS = (b"counter|", b"nodes|", b"\"web1\"", b"\"web2\"", b".web1", b".web2")
+
+
+def sealed_store(cluster):
+    """Reads everything both memcached nodes hold with a raw `get`: every session
+    value and forward must be encrypted (no plain session data: the demo's
+    'counter|i:…' and route names do not appear), every notice list made of sealed
+    records. Returns {memcached key: (key id, forward?)} of the session values and
+    forwards, and the number of notice lists."""
+    ids, lists = {}, 0
+    for port in cluster.memcached_ports:
+        for key in memcached_keys(port):
+            raw = memcached_get(port, key)
+            if raw is None:  # expired or replaced meanwhile
+                continue
+            if key.startswith("clustered_session.moved:"):
+                lists += 1
+                for line in raw.decode(errors="replace").splitlines():
+                    check(line[:2] in ("S ", "s "), f"{key} holds a plain line {line!r}")
+                continue
+            check(key.startswith("sess."), f"unexpected key {key!r} in memcached")
+            ids[key] = sealed_key_id(raw)
+            shown = [m.decode() for m in PLAIN_MARKERS if m in raw[24:]]
+            check(not shown, f"{key} shows {shown} in plain: {raw[:80]!r}")
+    return ids, lists
+
+
+def value_key_id(cluster, session_id):
+    """Key id of the session value stored under this ID (from its <store> part)."""
+    store = session_id.rsplit(".", 1)[0].rsplit("-", 1)[1]
+    raw = memcached_get(cluster.memcached_ports[int(store[1:]) - 1], "sess." + session_id)
+    return sealed_key_id(raw)[0] if raw is not None else None
+
+
+class Roaming:
+    """Sessions that alternate between the app nodes on every request (straight to
+    the node, not through nginx): each request is a takeover that opens, in
+    memcached, what the other node sealed, so every step of a rotation is exercised
+    across nodes whose first key differs. Each counter must be exactly +1."""
+
+    def __init__(self, cluster, sessions):
+        self.cluster = cluster
+        self.cookies = [None] * sessions
+        self.counters = [0] * sessions
+        self.turn = [i % 2 for i in range(sessions)]
+        self.errors, self.wrong = [], []
+        self.requests = 0
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self.work, daemon=True)
+
+    def work(self):
+        while not self.stop_flag.is_set():
+            for index in range(len(self.cookies)):
+                if self.stop_flag.is_set():
+                    return
+                node = self.turn[index]
+                try:
+                    answer, cookie = incr(self.cluster.node_url(node), self.cookies[index])
+                except (urllib.error.URLError, OSError, ValueError) as error:
+                    self.errors.append(f"roaming {index} on web{node + 1}: {error}")
+                    continue
+                self.requests += 1
+                expected = self.counters[index] + 1
+                if (answer["counter"] != expected or answer.get("saved") is False
+                        or answer["route"] != f"web{node + 1}"):
+                    self.wrong.append(f"roaming {index} on web{node + 1}: counter "
+                                      f"{answer['counter']} (expected {expected}), saved "
+                                      f"{answer.get('saved')}, id {answer['id']}")
+                self.counters[index] = answer["counter"]
+                self.cookies[index] = cookie
+                self.turn[index] = 1 - node
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def verify_final(self):
+        """Each session still holds its last counter, read on its owner."""
+        lost = []
+        for index, cookie in enumerate(self.cookies):
+            if cookie is None:
+                continue
+            owner = int(cookie.rsplit(".web", 1)[1]) - 1
+            answer, self.cookies[index] = read(self.cluster.node_url(owner), cookie)
+            if answer["counter"] != self.counters[index]:
+                lost.append(f"roaming {index}: has {answer['counter']}, acknowledged "
+                            f"{self.counters[index]}")
+        return lost
+
+    def stop(self):
+        self.stop_flag.set()
+        self.thread.join(30)
+
+
+def scenario_key_rotation():
+    """Key rotation under load (clustered_session.secret_file, seal = encrypt): 40
+    sessions through nginx and 6 that hop between the nodes on every request (a
+    takeover each: opened from memcached) while every node's key file goes A ->
+    "A, B" -> "B, A" -> "B", one graceful reload at a time. No failed request, no
+    refused write, no lost or backward counter, rejected_values 0 until A is
+    removed; memcached only ever holds encrypted values. Then what is still sealed
+    with A once A is gone: a session untouched since before B sealed anything (its
+    owner re-seals it at its next request, then the other node opens it), and an
+    old cookie whose forward was sealed with A (a new, empty session)."""
+    key_a, key_b = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+    with new_cluster("key-rotation", secrets=[key_a]) as cluster:
+        def sealing(index):
+            return stats(cluster, index)["sealing"]
+
+        def rejected():
+            return [stats(cluster, i)["rejected_values"] for i in range(cluster.nodes)]
+
+        def warnings(index):
+            """PHP's warnings on the node (php-error.log, or Apache's error.log when the
+            children, www-data, cannot write the former)."""
+            lines = []
+            for name in ("php-error.log", "error.log"):
+                log = cluster.apache_dir(index) / name
+                if log.exists():
+                    lines += [line for line in log.read_text(errors="replace").splitlines()
+                              if "PHP " in line and ("session" in line or "clustered" in line)]
+            return lines
+
+        first = sealing(0)
+        found = re.match(r"encrypt, key ([0-9a-f]{8}) \(1 key opens\)$", first)
+        check(found, f"web1 sealing: {first!r}")
+        id_a = found.group(1)
+        check(sealing(1) == first, f"web2 sealing {sealing(1)!r}, web1 {first!r}")
+
+        # Planted before B exists: touched on its owner only, never again until the end.
+        planted, planted_cookie = incr(cluster.node_url(0), None)
+        for _ in range(2):
+            planted, planted_cookie = incr(cluster.node_url(0), planted_cookie)
+        check(planted["counter"] == 3 and value_key_id(cluster, planted_cookie) == id_a,
+              f"planted session: {planted}")
+
+        load = Load(cluster.url, 40, threads=6).start()
+        roaming = Roaming(cluster, 6).start()
+        reloads = []
+        try:
+            time.sleep(1.5)
+            ids, _ = sealed_store(cluster)
+            check({i for i, _ in ids.values()} == {id_a}, f"values sealed with {ids.values()}")
+
+            def rotate(step, keys, expect):
+                for index in range(cluster.nodes):
+                    cluster.write_secrets(index, keys)
+                    reloads.append(cluster.reload_apache(index))
+                    now = sealing(index)
+                    check(re.fullmatch(expect, now),
+                          f"step {step}, web{index + 1}: sealing {now!r}")
+                    before = rejected()
+                    check(step == 3 or before == [0] * cluster.nodes,
+                          f"step {step}, after reloading web{index + 1}: rejected_values {before}")
+                    time.sleep(0.7)  # load on a cluster whose nodes disagree
+                return now
+
+            rotate(1, [key_a, key_b], rf"encrypt, key {id_a} \(2 keys open\)")
+            # IDs the roaming sessions leave within milliseconds: forwards sealed with A.
+            old_cookies = list(roaming.cookies)
+            now = rotate(2, [key_b, key_a], r"encrypt, key [0-9a-f]{8} \(2 keys open\)")
+            id_b = now.split()[2]
+            check(id_b != id_a and sealing(0) == now,
+                  f"sealing after step 2: {sealing(0)!r}, {now!r}")
+            # Before A goes: every session in use is written with B by the load, and
+            # every node has read its takeover notices (sealed with A, some of them)
+            # since: a notice that no longer opens is ignored, and its old owner would
+            # serve its cached copy to an old cookie (see the report of this test).
+            checks = [stats(cluster, i)["takeover_checks"] for i in range(cluster.nodes)]
+            deadline = time.monotonic() + 15
+            while True:
+                current = [c for c in load.cookies + roaming.cookies if c]
+                stale = [c for c in current if value_key_id(cluster, c) != id_b]
+                unchecked = [f"web{i + 1}" for i in range(cluster.nodes)
+                             if stats(cluster, i)["takeover_checks"] <= checks[i]]
+                if not stale and not unchecked:
+                    break
+                check(time.monotonic() < deadline,
+                      f"{len(stale)} of {len(current)} sessions still not sealed with B; "
+                      f"no takeover check since step 2 on {unchecked}")
+                time.sleep(0.2)
+            ids, lists_before = sealed_store(cluster)
+            held = {(k, f): sum(1 for v in ids.values() if v == (k, f))
+                    for k in (id_a, id_b) for f in (False, True)}
+            check(value_key_id(cluster, planted_cookie) == id_a,
+                  "the planted session was rewritten")
+            rejected_before = rejected()
+            check(rejected_before == [0] * cluster.nodes,
+                  f"rejected_values {rejected_before} before A was removed")
+            for index in range(cluster.nodes):
+                check(not warnings(index), f"web{index + 1} warned before A was removed: "
+                      f"{warnings(index)[:2]}")
+            rotate(3, [key_b], rf"encrypt, key {id_b} \(1 key opens\)")
+            time.sleep(1.5)  # load with A gone everywhere
+        finally:
+            load.stop()
+            roaming.stop()
+        rejected_after = rejected()
+        lost = load.verify_final(cluster.url)
+        check(not load.errors, f"{len(load.errors)} failed requests: {load.errors[:3]}")
+        check(not roaming.errors, f"{len(roaming.errors)} failed requests: {roaming.errors[:3]}")
+        check(not load.unsaved, f"{len(load.unsaved)} writes refused: {load.unsaved[:3]}")
+        check(not load.backwards, "counter went backwards: " + "; ".join(load.backwards[:3]))
+        check(not lost, "acknowledged increments lost: " + "; ".join(lost[:3]))
+        check(not roaming.wrong, f"{len(roaming.wrong)} wrong hops: {roaming.wrong[:3]}")
+        check(load.requests > 200 and roaming.requests > 50,
+              f"only {load.requests} + {roaming.requests} requests answered")
+        ids, _ = sealed_store(cluster)
+        in_use = {"sess." + c for c in load.cookies + roaming.cookies if c}
+        check(all(ids.get(k) == (id_b, False) for k in in_use),
+              "a session in use is not sealed with B")
+        lost_roaming = roaming.verify_final()
+        check(not lost_roaming, "roaming sessions lost increments: " + "; ".join(lost_roaming[:3]))
+
+        # The session still sealed with A, after A is gone from every node: its
+        # owner serves it from its cache and, its copy being sealed with a key the
+        # node no longer seals with, writes it again (sealed with B) although it
+        # did not change; then every node opens it.
+        on_owner, _ = read(cluster.node_url(0), planted_cookie)
+        check(on_owner["counter"] == 3 and on_owner["id"] == planted_cookie,
+              f"owner web1 on the A-sealed session: {on_owner}")
+        check(value_key_id(cluster, planted_cookie) == id_b,
+              "the owner's unchanged request left the session sealed with A")
+        web2_before = stats(cluster, 1)["rejected_values"]
+        on_other, other_cookie = read(cluster.node_url(1), planted_cookie)
+        web2_after = stats(cluster, 1)["rejected_values"]
+        check(on_other["counter"] == 3,
+              f"web2 on the session its owner re-sealed with B: {on_other}")
+        check(web2_after == web2_before, f"web2 rejected_values {web2_before} -> {web2_after}")
+
+        # An old cookie whose forward was sealed with A, on the node its route names
+        # (which dropped its cached copy on the takeover notice long ago).
+        old = next((c for c in old_cookies
+                    if c and sealed_key_id(memcached_get(
+                        cluster.memcached_ports[int(c.rsplit(".", 1)[0][-1]) - 1],
+                        "sess." + c)) == (id_a, True)), None)
+        check(old, f"no old roaming cookie left a forward sealed with A: {old_cookies}")
+        old_owner = int(old.rsplit(".web", 1)[1]) - 1
+        owner_before = stats(cluster, old_owner)["rejected_values"]
+        followed, followed_cookie = read(cluster.node_url(old_owner), old)
+        owner_after = stats(cluster, old_owner)["rejected_values"]
+        check(followed["counter"] == 0 and followed_cookie != old,
+              f"old cookie {old} on web{old_owner + 1}: {followed}")
+        check(owner_after > owner_before,
+              f"web{old_owner + 1} rejected_values {owner_before} -> {owner_after}")
+        check(not roaming.verify_final(), "the old cookie changed its session")
+        print(f"    key-rotation: rejected_values {rejected_before} before removing A, "
+              f"{rejected_after} after (load, {lists_before} notice list(s) made under A); "
+              f"the A-sealed session re-sealed by its owner, then read on web2 (counter "
+              f"{on_other['counter']}); old cookie {old} (forward sealed "
+              f"with A) on web{old_owner + 1}: new session {followed_cookie}, counter "
+              f"{followed['counter']}", flush=True)
+        return (f"{load.requests} requests over 40 sessions via nginx + {roaming.requests} "
+                f"takeovers of 6 roaming sessions across A -> A,B -> B,A -> B ({len(reloads)} "
+                f"graceful reloads, {min(reloads):.1f}-{max(reloads):.1f} s each): 0 failed, 0 "
+                f"refused, 0 lost, 0 backwards; rejected_values {rejected_before} until A went "
+                f"(memcached then held, sealed with A: {held[id_a, False]} sessions untouched "
+                f"since step 1 (the planted one, the start-up check's) and {held[id_a, True]} "
+                f"forwards; with B: {held[id_b, False]} sessions and {held[id_b, True]} "
+                f"forwards), {rejected_after} after; only encrypted values in "
+                f"memcached. Session left sealed with A: its owner web1 serves it from its "
+                f"cache and re-seals it with B at that request (counter 3), after which web2 "
+                f"opens it (counter {on_other['counter']}, no reject); an old cookie whose forward was sealed with A gets a new, "
+                f"empty session (its session is untouched)")
+
+
 SCENARIOS = {
     "apache-killed": scenario_apache_killed,
     "memcached-killed-r0": lambda: scenario_memcached_killed(0),
@@ -474,6 +794,7 @@ SCENARIOS = {
     "graceful-restart": scenario_graceful_restart,
     "frozen-memcached": scenario_frozen_memcached,
     "status-page": scenario_status_page,
+    "key-rotation": scenario_key_rotation,
 }
 
 
