@@ -19,7 +19,7 @@
 namespace clustered {
 
 inline constexpr std::size_t kMinSecretLength = 32;
-inline constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+inline constexpr std::size_t kMaxSecretFileBytes = std::size_t{64} * 1024;
 
 // The keys of `path` in order, or why the file cannot be used (missing,
 // unreadable, readable or writable by every user, a key too short, no key).
