@@ -15,9 +15,10 @@
 namespace clustered {
 
 // When memcached's copy of `at` is a session (not a forward) older than
-// `ours_version`: reports it (rejected_values) and stores `data` at
-// `new_version` over exactly that copy. Its new CAS token then; nullopt when
-// memcached's copy is not older (a real conflict), is gone, or the write failed.
+// `ours_version`, or does not open (garbage, a forgery: absent, so nothing to
+// protect): reports it (rejected_values) and stores `data` at `new_version` over
+// exactly that copy. Its new CAS token then; nullopt when memcached's copy is not
+// older (a real conflict), is gone, or the write failed.
 std::optional<std::uint64_t> overwrite_older_copy(HandlerContext& c, const ResolvedId& at,
                                                   std::uint64_t ours_version, std::string_view data,
                                                   std::uint64_t new_version);

@@ -173,8 +173,9 @@ std::optional<RemoteCopy> RemoteStore::read_anywhere(std::string_view key,
   return best;
 }
 
-StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
-                                                         std::string_view key) {
+StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary, std::string_view key,
+                                                         std::uint64_t* unopened_cas) {
+  if (unopened_cas != nullptr) *unopened_cas = 0;
   // The primary is read first; replicas only when it has no usable copy (it is
   // down, or was restarted empty), and then every replica is read and the highest
   // version wins: one of them may have missed a write the others received.
@@ -197,6 +198,7 @@ StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary,
       if (decoded.failure().rejected) {
         reject(1, describe(index, StoreReply::with(StoreCode::kRefused,
                                                    std::string(key) + ": " + decoded.error())));
+        if (index == primary && unopened_cas != nullptr) *unopened_cas = got.cas;
         continue;
       }
       got = StoreReply::with(StoreCode::kRefused, decoded.error());

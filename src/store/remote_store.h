@@ -98,7 +98,10 @@ class RemoteStore {
 
   // nullopt: no node that should hold it has it. A failure: the primary could not
   // answer and no replica had a copy, so "missing" cannot be claimed.
-  StoreResult<std::optional<RemoteCopy>> read(std::size_t primary, std::string_view key);
+  // `unopened_cas`, when given, gets the CAS token of a primary copy that was
+  // rejected (did not open), 0 otherwise: a writer can replace exactly it.
+  StoreResult<std::optional<RemoteCopy>> read(std::size_t primary, std::string_view key,
+                                              std::uint64_t* unopened_cas = nullptr);
   // Every node asked for `key` (an ID whose store is not in save_path: a node
   // removed here that a copy, a replica or a forward may have been left beside):
   // the newest copy found. `unanswered` gets the nodes that could not answer.

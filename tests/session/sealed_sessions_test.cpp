@@ -228,6 +228,28 @@ TEST_F(SealedSessionsTest, ReplayedOlderSealedCopyIsRefusedByTheNodeThatCachesAN
   (void)web1.handler->close();
 }
 
+// Garbage written over a session its owner holds: the owner's conditional write
+// met another token and was refused as "changed on another node", and the owner
+// dropped its valid copy, so the garbage acted as a deletion. What does not open
+// is absent: the owner stores its copy over it.
+TEST_F(SealedSessionsTest, GarbageOverAnOwnedSessionIsReplacedByTheOwnersWrite) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string id = served_session(*web1.handler, "cart|i:1;");
+  server_of(id).poke("sess." + id, "garbage from outside", 3600);
+  Started started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "cart|i:1;");
+  const Status saved = session_write_close(*web1.handler, started, "cart|i:2;");
+  EXPECT_TRUE(saved.ok()) << saved.error();
+  EXPECT_EQ(stored_payload(id), "cart|i:2;");
+  EXPECT_EQ(rejected(*web1.handler), 1u);
+  EXPECT_EQ(web1.handler->counters().write_conflicts.load(), 0u);
+  started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "cart|i:2;");
+  (void)web1.handler->close();
+}
+
 // A key rotation (or a switch-over) on a node whose sessions are only read: an
 // unchanged request used to touch memcached's copy, which stayed sealed with the
 // old key forever, and was lost once that key was removed. A copy sealed
