@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "session/takeover_notices.h"
+#include "shm/session_cache.h"
 #include "store/value_header.h"
 
 namespace clustered::sim {
@@ -23,7 +25,32 @@ const char* op_name(Op op) {
   return "?";
 }
 
+const char* forgery_name(Forgery forgery) {
+  switch (forgery) {
+    case Forgery::kGarbled:
+      return "garbled";
+    case Forgery::kValue:
+      return "value";
+    case Forgery::kForward:
+      return "forward";
+    case Forgery::kCopy:
+      return "copy";
+    case Forgery::kCopyForward:
+      return "copy-forward";
+    case Forgery::kTruncate:
+      return "truncate";
+    case Forgery::kFlip:
+      return "flip";
+  }
+  return "?";
+}
+
+const char* poison_name(Poison poison) { return poison == Poison::kEverything ? "star" : "line"; }
+
 namespace {
+
+// The one key of the simulated cluster's clustered_session.secret_file.
+constexpr const char* kSimSecret = "the-simulated-cluster-shares-this-secret-0123456789";
 
 // The memcached servers' own clock: the world's true time.
 class WorldClock final : public Clock {
@@ -94,6 +121,15 @@ class Cluster::Link final : public StoreNode {
 
   const NodeAddress& address() const override { return address_; }
   StoreReply get(std::string_view key) override {
+    // A request reads only its own session's keys (its ID, the forwards it
+    // follows): one of another user's sessions means it was led there.
+    if (key.rfind("sess.", 0) == 0 && cluster_.running_ >= 0) {
+      const RequestOutcome& out = cluster_.requests_[cluster_.running_]->outcome;
+      cluster_.oracle_.on_session_id(out.user, std::string(key.substr(5)),
+                                     "r" + std::to_string(out.request) + "@" +
+                                         cluster_.apps_[app_]->route + " (get " + std::string(key) +
+                                         ")");
+    }
     return call("get", key, [&] { return client_->get(key); });
   }
   StoreReply set(std::string_view key, std::string_view value, std::uint32_t ttl) override {
@@ -131,6 +167,7 @@ class Cluster::Link final : public StoreNode {
   template <class Call>
   StoreReply call(const char* verb, std::string_view key, Call store_call) {
     Fiber::yield();
+    ++cluster_.store_calls_;
     StoreReply reply;
     if (cluster_.apps_[app_]->partitioned[memcached_]) {
       cluster_.advance_ms(cluster_.options_.io_timeout_ms);
@@ -144,7 +181,7 @@ class Cluster::Link final : public StoreNode {
                     " -> " + address().id + " " + verb + " " + std::string(key) + ": " +
                     (reply.ok() ? std::string("ok")
                                 : std::string(describe(reply.code)) + " " + reply.message) +
-                    (!reply.value ? std::string() : " \"" + reply.value->substr(0, 60) + "\""));
+                    (!reply.value ? std::string() : " " + cluster_.shown_value(key, *reply.value)));
     }
     return reply;
   }
@@ -165,6 +202,14 @@ Cluster::Cluster(std::uint64_t seed, ClusterOptions options)
       // may answer an old cookie for up to two intervals and a step after a move.
       oracle_(2 * options.takeover_check_interval_s * 1000 + 1000),
       trace_store_(std::getenv("CLUSTER_SIM_STORE_TRACE") != nullptr) {
+  if (options_.seal) {
+    auto sealer = Sealer::with_secrets({kSimSecret}, *options_.seal, false);
+    if (!sealer) {
+      std::fprintf(stderr, "simulator: %s\n", sealer.error().c_str());
+      std::abort();
+    }
+    sealer_ = *sealer;
+  }
   for (int i = 0; i < options_.memcached_nodes; ++i) {
     NodeAddress address;
     address.id = "n" + std::to_string(i + 1);
@@ -401,7 +446,156 @@ void Cluster::forge_value(int user) {
     }
     model->poke(key, encode_value(version, "forged by an outsider"), 3600);
     note("FORGED a value under " + key + " on " + parsed->store);
+    // A replica may still hold the session (sealed, a read finds it there:
+    // ClusterSimFlows.SealedForgedStoreCopyLeavesTheReplica), but the node that
+    // reads may not reach it: to the oracle the session may be gone.
+    oracle_.on_outsider_wrote(user);
   }
+}
+
+void Cluster::forge(int user, Forgery what, int other, std::size_t byte) {
+  if (what == Forgery::kGarbled) {
+    forge_value(user);
+    return;
+  }
+  const std::string& id = oracle_.cookie(user);
+  const auto parsed = parse_session_id(id);
+  const std::string what_name = std::string("forge ") + forgery_name(what);
+  // Only a forgery that wrote something is noted in capitals (known_issues.cpp looks for it).
+  const std::string nothing = "outsider's " + what_name + " wrote nothing: ";
+  if (!parsed) {
+    note(nothing + "u" + std::to_string(user) + " has no session");
+    return;
+  }
+  const std::string key = "sess." + id;
+  // What the outsider copies: the bytes under another session's key, on its store node.
+  std::optional<std::string> copied;
+  std::string source;
+  if (what == Forgery::kCopy || what == Forgery::kCopyForward) {
+    const auto& old = oracle_.old_cookies(other);
+    source = what == Forgery::kCopy ? oracle_.cookie(other) : old.empty() ? "" : old.back();
+    if (const auto from = parse_session_id(source)) {
+      for (auto& model : memcached_) {
+        if (model->address().id == from->store) copied = model->peek("sess." + source);
+      }
+    }
+    if (!copied) {
+      note(nothing + "nothing stored under u" + std::to_string(other) + "'s " +
+           (source.empty() ? std::string("ID") : source));
+      return;
+    }
+  }
+  const std::string& target = oracle_.cookie(other);
+  if (what == Forgery::kForward && target.empty()) {
+    note(nothing + "u" + std::to_string(other) + " has no session to point to");
+    return;
+  }
+  std::string where;
+  for (auto& model : memcached_) {
+    const auto stored = model->peek(key);
+    if (!stored && model->address().id != parsed->store) continue;
+    std::uint64_t version = 1U << 30;
+    if (stored) {
+      if (const auto decoded = decode_value(*stored)) version = decoded->version + 1000000;
+    }
+    std::string bytes;
+    switch (what) {
+      case Forgery::kGarbled:
+        break;
+      case Forgery::kValue:
+        bytes = encode_value(version, encode_session({oracle_.snapshot(user).epoch, 1000000}));
+        break;
+      case Forgery::kForward:
+        bytes = encode_value(version, target, kValueFlagForward);
+        break;
+      case Forgery::kCopy:
+      case Forgery::kCopyForward:
+        bytes = *copied;
+        break;
+      case Forgery::kTruncate:
+        if (!stored || stored->empty()) continue;
+        bytes = stored->substr(0, stored->size() - 1);
+        break;
+      case Forgery::kFlip:
+        if (!stored || stored->empty()) continue;
+        bytes = *stored;
+        bytes[byte % bytes.size()] = static_cast<char>(bytes[byte % bytes.size()] ^ 1);
+        break;
+    }
+    const auto ttl = model->ttl_left(key);
+    model->poke(key, bytes, ttl && *ttl > 0 ? static_cast<std::uint32_t>(*ttl) : 3600);
+    where += (where.empty() ? "" : ",") + model->address().id;
+  }
+  if (where.empty()) {
+    note(nothing + "nothing stored under " + key);
+    return;
+  }
+  note("OUTSIDER " + what_name + " under " + key + " on " + where +
+       (what == Forgery::kForward ? " (to u" + std::to_string(other) + "'s " + target + ")"
+        : copied                 ? " (the bytes of u" + std::to_string(other) + "'s " + source + ")"
+        : what == Forgery::kFlip ? " (byte " + std::to_string(byte) + ")"
+                                 : std::string()));
+  oracle_.on_outsider_wrote(user);
+}
+
+bool Cluster::poison_notices(int node, Poison what, int user) {
+  const std::string key = notice_key(apps_[node]->route);
+  const std::string what_name = std::string("poison ") + poison_name(what);
+  const std::string nothing = "outsider's " + what_name + " wrote nothing: ";
+  std::string line(kNoticeEverything);
+  if (what == Poison::kLine) {
+    const std::string& id = oracle_.cookie(user);
+    if (id.empty()) {
+      note(nothing + "u" + std::to_string(user) + " has no session to name");
+      return false;
+    }
+    line = notice_line(SessionCache::hash_of("sess." + id));
+  }
+  std::string where;
+  std::string created;
+  for (auto& model : memcached_) {
+    if (!model->running()) continue;
+    if (const auto list = model->peek(key)) {
+      const auto ttl = model->ttl_left(key);
+      model->poke(key, *list + line, ttl ? static_cast<std::uint32_t>(*ttl) : 0);
+      where += (where.empty() ? "" : ",") + model->address().id;
+    } else {
+      // No list (no takeover of this route lately): the outsider makes one, with
+      // a plain head of its own, as a node that starts a list would.
+      model->poke(key, notice_list_head(0x0dd0dd0dd0dd0dd0ULL) + line, kNoticeTtlSeconds);
+      created += (created.empty() ? "" : ",") + model->address().id;
+    }
+  }
+  if (where.empty() && created.empty()) {
+    note(nothing + "no memcached node is running");
+    return false;
+  }
+  note("OUTSIDER " + what_name + " appended to " + key + " on " +
+       (where.empty() ? "no node" : where) +
+       (created.empty() ? std::string() : ", a list with it made on " + created) +
+       (what == Poison::kLine
+            ? " (naming u" + std::to_string(user) + "'s " + oracle_.cookie(user) + ")"
+            : std::string()));
+  return true;
+}
+
+std::string Cluster::shown_value(std::string_view key, const std::string& bytes) const {
+  if (!sealer_) return "\"" + bytes.substr(0, 60) + "\"";
+  if (key.rfind("clustered_session.moved:", 0) == 0) {
+    const Notices notices = NoticeFormat(*sealer_, std::string(key)).parse(bytes);
+    return "notices (" + std::to_string(bytes.size()) +
+           " bytes): " + std::to_string(notices.key_hashes.size()) + " lines" +
+           (notices.everything ? ", everything" : "") +
+           (notices.rejected > 0 ? ", " + std::to_string(notices.rejected) + " rejected" : "");
+  }
+  const auto opened = sealer_->open_value(key, bytes);
+  if (!opened) {
+    const auto plain = decode_value(bytes);
+    if (plain && plain->sealed == 0) return "plain \"" + plain->payload.substr(0, 60) + "\"";
+    return "does not open (" + std::to_string(bytes.size()) + " bytes)";
+  }
+  return std::string(opened->forward ? "sealed forward v" : "sealed v") +
+         std::to_string(opened->version) + " \"" + opened->payload.substr(0, 60) + "\"";
 }
 
 void Cluster::set_save_path(int node, std::vector<int> memcached_nodes,
@@ -509,6 +703,15 @@ bool Cluster::refused_beside_a_parallel_writer(const Request& request) const {
   });
 }
 
+// A write refused because the copy it read is not there any more: an outsider
+// overwrote the session's key (issue 15) before or while the request ran. The
+// handler must not write over what it did not read; the outsider could as well
+// have deleted the session.
+bool Cluster::refused_after_an_outsider(const Request& request) const {
+  return request.outcome.error.find("was not saved:") != std::string::npos &&
+         oracle_.overwritten_since(request.outcome.user, request.start);
+}
+
 // A node that failed stays marked down in the segment until one process's
 // probe (once per retry_interval) answers, however long ago the failure was:
 // requests beside that probe fail fast. The first requests after a fault has
@@ -568,6 +771,8 @@ bool Cluster::step(std::optional<int> only) {
     }
     if (earliest == LLONG_MAX) return false;
     advance_ms(std::max<std::int64_t>(1, earliest - world_.mono_ms));
+    last_stepped_ = -1;
+    if (after_step) after_step();
     return true;
   }
   Request& request = *ready[random_.below(ready.size())];
@@ -597,6 +802,7 @@ bool Cluster::step(std::optional<int> only) {
         config.lock_timeout = std::chrono::milliseconds(options_.lock_timeout_ms);
         config.takeover_check_interval_s = options_.takeover_check_interval_s;
         config.gc_maxlifetime_s = options_.gc_maxlifetime_s;
+        config.sealer = sealer_;
         HandlerServices services{app.clock, entropy_, app.segment, process.locks.get()};
         process.handler =
             std::make_unique<SessionHandler>(std::move(config), std::move(links), services);
@@ -606,11 +812,13 @@ bool Cluster::step(std::optional<int> only) {
     }
   }
   running_ = request.outcome.request;
+  last_stepped_ = running_;
   request.fiber->resume();
   running_ = -1;
   advance_ms(static_cast<std::int64_t>(random_.below(kMaxStepMs)));
   if (request.fiber->finished() && !request.outcome.done) finish(request);
   if (fault_free_since_ms_ == LLONG_MAX && !faults_active()) fault_free_since_ms_ = world_.mono_ms;
+  if (after_step) after_step();
   return true;
 }
 
@@ -659,6 +867,7 @@ void Cluster::run_request(Request& request) {
   std::string data(*read);
   hook("read(" + id + ") = \"" + data + "\"");
   out.read = data;
+  oracle_.on_session_id(out.user, id, who);
   oracle_.on_read(out.user, request.start, data, request.replay, world_.mono_ms, who);
   Fiber::yield();
 
@@ -702,6 +911,7 @@ void Cluster::run_request(Request& request) {
       if (!fresh) return failed("read(" + id + ")", fresh.error());
       read_for_id = std::string(*fresh);
       hook("regenerated to " + id);
+      oracle_.on_session_id(out.user, id, who);
       break;
     }
   }
@@ -709,6 +919,7 @@ void Cluster::run_request(Request& request) {
 
   // session_write_close(): write, or update_timestamp when unchanged (lazy_write).
   const bool unchanged = session == read_for_id;
+  oracle_.on_write_attempt(out.user, session);
   Status saved = unchanged ? handler.update_timestamp(id, session) : handler.write(id, session);
   hook(std::string(unchanged ? "update_timestamp" : "write") + "(" + id +
        ") = " + (saved ? "ok" : saved.error()));
@@ -736,10 +947,10 @@ void Cluster::finish(Request& request) {
   const std::string who = "r" + std::to_string(out.request);
   if (!out.ok) {
     request.finished_ms = world_.mono_ms;
-    const bool clean = request.clean_start && request.faults_at_start == faults_ &&
-                       !faults_active() && !waited_on_a_slow_request(request) &&
-                       !failed_fast_during_a_probe(request) &&
-                       !refused_beside_a_parallel_writer(request);
+    const bool clean =
+        request.clean_start && request.faults_at_start == faults_ && !faults_active() &&
+        !waited_on_a_slow_request(request) && !failed_fast_during_a_probe(request) &&
+        !refused_beside_a_parallel_writer(request) && !refused_after_an_outsider(request);
     oracle_.on_failure(out.user, request.op == Op::kLogout || request.op == Op::kRegenerate,
                        out.error, !clean, who);
     if (!out.cookie_sent.empty())
@@ -756,6 +967,8 @@ void Cluster::finish(Request& request) {
                  made_new ? std::string() : out.cookie, out.id, out.written, request.replay,
                  world_.mono_ms, who);
   oracle_.on_durability(out.user, request.replay, out.local_only ? out.node : -1);
+  if (request.op == Op::kIncrement && !request.replay)
+    oracle_.on_rewritten(out.user, request.start);
 }
 
 }  // namespace clustered::sim

@@ -10,9 +10,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "node/shared_segment.h"
+#include "seal/sealer.h"
 #include "session/session_handler.h"
 #include "sim/fiber.h"
 #include "sim/oracle.h"
@@ -69,7 +71,29 @@ struct ClusterOptions {
   // The route each app node writes into its IDs (empty: web1, web2, ...);
   // histories still name the nodes web1, web2, ...
   std::vector<std::string> routes;
+  // Every app node seals what it stores with one shared key (clustered_session.
+  // secret_file, accept_unsealed = 0); none: plain values, as without a secret_file.
+  std::optional<SealMode> seal;
 };
+
+// What an outsider (anyone who can reach memcached: it has no auth) writes
+// under a user's session key (issue 15), all with a version above the stored one:
+enum class Forgery {
+  kGarbled,      // a plain value "forged by an outsider" (on the store node)
+  kValue,        // a plain value that reads as the user's session, with a count nobody wrote
+  kForward,      // a plain forward to another user's session ID
+  kCopy,         // the bytes stored under another user's session key, copied (sealed or not)
+  kCopyForward,  // the bytes under another user's last old ID (a forward to its session)
+  kTruncate,     // the stored value without its last byte
+  kFlip,         // the stored value with one bit flipped
+};
+const char* forgery_name(Forgery forgery);
+// What an outsider appends to an app node's takeover notice list.
+enum class Poison {
+  kEverything,  // "*\n": distrust every cached copy
+  kLine,        // a plain line naming a user's session key
+};
+const char* poison_name(Poison poison);
 
 class Cluster {
  public:
@@ -115,6 +139,15 @@ class Cluster {
   // Someone who can reach memcached writes a value of their own, with a newer
   // version, under the key of the user's session on its store node.
   void forge_value(int user);
+  // The other outsider values (Forgery): on every memcached node that holds the
+  // user's key (and its store node). `other`: the user whose session a forward
+  // points to or whose bytes are copied; `byte`: which byte kFlip changes (mod size).
+  void forge(int user, Forgery what, int other = 0, std::size_t byte = 0);
+  // Appends to clustered_session.moved:<route of `node`> on every running
+  // memcached node that has the list, and makes the list (a plain head, then the
+  // line) where there is none; kLine names `user`'s current session key. False
+  // when nothing was written.
+  bool poison_notices(int node, Poison what, int user = 0);
   void set_balancer(Balancer balancer) { options_.balancer = balancer; }
   // Every fault ends: dead app nodes start (empty), memcached nodes start or
   // thaw, partitions heal, clocks are right again, save_paths agree.
@@ -122,6 +155,13 @@ class Cluster {
   // Any fault in force now (a node down, frozen, cut off, skewed, a differing save_path).
   bool faults_active() const;
   void advance_ms(std::int64_t ms);
+  // Called after every step (a hook of a request ran, or time ran to a lock deadline).
+  std::function<void()> after_step;
+  // What the last step ran (the request's number; -1: time ran to a lock
+  // deadline), and how many store calls the app nodes have made: two plays of
+  // one history part where these differ.
+  int last_stepped() const { return last_stepped_; }
+  std::uint64_t store_calls() const { return store_calls_; }
 
   // ---- inspection
   WorldTime& time() { return world_; }
@@ -159,7 +199,11 @@ class Cluster {
   bool waited_on_a_slow_request(const Request& request) const;
   bool failed_fast_during_a_probe(const Request& request) const;
   bool refused_beside_a_parallel_writer(const Request& request) const;
+  bool refused_after_an_outsider(const Request& request) const;
   bool runnable(const Request& request) const;
+  // A stored value as the store trace shows it: sealed bytes differ from run to
+  // run (random nonces), so they are shown opened, never as bytes.
+  std::string shown_value(std::string_view key, const std::string& bytes) const;
   void run_request(Request& request);
   void finish(Request& request);
 
@@ -167,6 +211,7 @@ class Cluster {
   WorldTime world_;
   SimRandom random_;
   SimEntropy entropy_;
+  std::shared_ptr<const Sealer> sealer_;
   std::unique_ptr<Clock> memcached_clock_;
   std::vector<std::unique_ptr<testing::MemcachedModel>> memcached_;
   enum class McState { kUp, kStopped, kFrozen };
@@ -176,6 +221,8 @@ class Cluster {
   Oracle oracle_;
   bool trace_store_ = false;
   int running_ = -1;  // the request whose fiber runs now
+  int last_stepped_ = -1;
+  std::uint64_t store_calls_ = 0;
   std::vector<std::string> trace_;
   int next_round_robin_ = 0;
   std::uint64_t faults_ = 0;

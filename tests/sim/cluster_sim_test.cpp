@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "session/takeover_notices.h"
 #include "sim/history.h"
@@ -598,6 +600,273 @@ TEST(ClusterSimExpectedFailures, Issue15ForgedValueInMemcachedIsServed) {
     drain
   )");
   expect_still_found(result, "garbled");
+}
+
+// ---------------------------------------------------------------- issue 15, sealed values
+//
+// Every app node seals with one shared key (options seal=encrypt). What an
+// outsider writes to memcached is then never obeyed: a forged or damaged value,
+// a forward to another user's session, a sealed value copied from another key,
+// a poisoned notice list. The same histories without sealing are expected
+// failures: each asserts that its invariant still catches the outsider.
+
+bool trace_has(const HistoryResult& result, const std::string& text) {
+  for (const auto& line : result.trace) {
+    if (line.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// u0 and u1 on web1 (u1 at count 2), then `outsider` and what follows it.
+std::string two_users_then(const std::string& outsider) {
+  return "options users=2\nrequest u0 increment @web1\nrequest u1 increment @web1\ndrain\n"
+         "request u1 increment @web1\ndrain\nadvance 2000\n" +
+         outsider;
+}
+
+struct OutsiderHistory {
+  const char* name;
+  std::string text;
+  const char* caught_unsealed;  // the violation the oracle finds without sealing
+};
+
+std::vector<OutsiderHistory> outsider_histories() {
+  const std::string read_on_web2 = "request u0 read @web2\ndrain\n";
+  // web2 takes u1 over, so web1's notice list exists; then the outsider's lines.
+  const std::string takeover = "request u1 increment @web2\ndrain\nadvance 2000\n";
+  const std::string read_on_web1 = "advance 2000\nrequest u0 read @web1\ndrain\n";
+  return {
+      {"plain value, higher version", two_users_then("forge u0\n" + read_on_web2), "garbled"},
+      {"plain value that reads as a session", two_users_then("forge u0 value\n" + read_on_web2),
+       "served forged data"},
+      {"plain forward to u1's session", two_users_then("forge u0 forward u1\n" + read_on_web2),
+       "moved into another user's session"},
+      {"u1's value copied under u0's key", two_users_then("forge u0 copy u1\n" + read_on_web2),
+       "served forged data"},
+      {"u1's forward copied under u0's key",
+       two_users_then(takeover + "forge u0 copy-forward u1\n" + read_on_web2),
+       "moved into another user's session"},
+      {"truncated value", two_users_then("forge u0 truncate\n" + read_on_web2), "garbled"},
+      {"bit-flipped value", two_users_then("forge u0 flip 27\n" + read_on_web2), "garbled"},
+      {"'*' appended to web1's notices",
+       two_users_then(takeover + "poison web1 star\n" + read_on_web1),
+       "cache dropped by a forged notice"},
+      {"a plain line naming u0 appended to web1's notices",
+       two_users_then(takeover + "poison web1 line u0\n" + read_on_web1),
+       "cache dropped by a forged notice"},
+      {"web1's notice list made by the outsider, with '*'",
+       two_users_then("poison web1 star\n" + read_on_web1), "cache dropped by a forged notice"},
+  };
+}
+
+TEST(ClusterSimFlows, SealedClusterNeverObeysAnOutsider) {
+  for (const char* mode : {"encrypt", "authenticate"}) {
+    for (const OutsiderHistory& outsider : outsider_histories()) {
+      const HistoryResult result = play(std::string("options seal=") + mode + "\n" + outsider.text);
+      EXPECT_TRUE(result.clean()) << mode << ", " << outsider.name << "\n" << result.report();
+      // Not vacuous: the outsider wrote, and a node read it and ignored it.
+      EXPECT_TRUE(trace_has(result, "OUTSIDER ") || trace_has(result, "FORGED "))
+          << mode << ", " << outsider.name << "\n"
+          << result.report();
+      EXPECT_TRUE(trace_has(result, "ignored what memcached holds"))
+          << mode << ", " << outsider.name << "\n"
+          << result.report();
+    }
+  }
+}
+
+TEST(ClusterSimExpectedFailures, Issue15UnsealedClusterObeysOutsiders) {
+  for (const OutsiderHistory& outsider : outsider_histories()) {
+    const HistoryResult result = play(outsider.text);
+    EXPECT_TRUE(has(result, outsider.caught_unsealed))
+        << outsider.name << ": " << outsider.caught_unsealed << " not found\n"
+        << result.report();
+    EXPECT_TRUE(known_issue(result).has_value()) << outsider.name << "\n" << result.report();
+  }
+}
+
+// An outsider's value on the session's store node (not on the replica): sealed,
+// it is ignored and the replica's copy is read, so nothing is lost.
+TEST(ClusterSimFlows, SealedForgedStoreCopyLeavesTheReplica) {
+  const HistoryResult result = play(R"(
+    options replicas=1 seal=encrypt
+    request u0 increment @web1
+    drain
+    request u0 increment @web1
+    drain
+    forge u0
+    request u0 read @web2
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+  ASSERT_GE(result.requests, 3);
+  EXPECT_TRUE(trace_has(result, "ignored what memcached holds")) << result.report();
+  EXPECT_TRUE(trace_has(result, "r2@web2 read(")) << result.report();
+  for (const auto& line : result.trace) {
+    if (line.find("r2@web2 read(") != std::string::npos) {
+      EXPECT_NE(line.find(encode_session({0, 2})), std::string::npos) << line;
+    }
+  }
+}
+
+// A notice list the outsider made (a plain head and '*') still carries the real
+// notice web2 appends to it when it takes u0 over: web1 obeys that one, so the
+// old cookie replayed on web1 later is not served web1's stale copy.
+TEST(ClusterSimFlows, SealedNoticeOfARealTakeoverIsObeyedInAPoisonedList) {
+  const HistoryResult result = play(R"(
+    options seal=encrypt
+    request u0 increment @web1
+    drain
+    poison web1 star
+    advance 2000
+    request u0 increment @web2
+    drain
+    advance 10000
+    replay u0 @web1
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+  EXPECT_TRUE(trace_has(result, "a list with it made on")) << result.report();
+}
+
+// Sealing changes what memcached holds, never what the handler does: a seed
+// plays the same history, line for line, sealed (either way) or not. (Sealed
+// bytes differ from run to run, random nonces: the trace never shows them.)
+TEST(ClusterSimFlows, SealingChangesNoHistory) {
+  FaultMix mix;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    History history = generate_history(seed, mix);
+    const HistoryResult plain = run_history(history);
+    for (const SealMode mode : {SealMode::kEncrypt, SealMode::kAuthenticate}) {
+      history.options.seal = mode;
+      const HistoryResult sealed = run_history(history);
+      EXPECT_EQ(sealed.trace, plain.trace) << "seed " << seed << ", " << seal_mode_name(mode);
+      EXPECT_EQ(sealed.violations.size(), plain.violations.size()) << "seed " << seed;
+    }
+  }
+}
+
+// With every store call in the trace (values shown opened), a sealed history
+// with outsiders replays byte for byte although the bytes stored do not.
+TEST(ClusterSimFlows, SealedHistoriesWithOutsidersReplayByteForByte) {
+  const char* had = std::getenv("CLUSTER_SIM_STORE_TRACE");
+  const std::string saved = had != nullptr ? had : "";
+  setenv("CLUSTER_SIM_STORE_TRACE", "1", 1);
+  FaultMix mix;
+  mix.outsiders = true;
+  mix.seal = SealMode::kEncrypt;
+  for (std::uint64_t seed : {77, 78, 79}) {
+    const History history = generate_history(seed, mix);
+    const HistoryResult first = run_history(history);
+    const HistoryResult second = run_history(*History::parse(history.str(), nullptr));
+    EXPECT_EQ(first.trace, second.trace) << "seed " << seed;
+  }
+  if (had != nullptr) {
+    setenv("CLUSTER_SIM_STORE_TRACE", saved.c_str(), 1);
+  } else {
+    unsetenv("CLUSTER_SIM_STORE_TRACE");
+  }
+}
+
+TEST(ClusterSimFlows, OutsiderLinesReadBackAsWritten) {
+  const std::string text =
+      "options apps=2 memcached=2 replicas=0 users=2 balancer=route seal=authenticate\n"
+      "seed 3\nforge u0\nforge u0 value\nforge u1 forward u0\nforge u0 copy u1\n"
+      "forge u1 copy-forward u0\nforge u0 truncate\nforge u1 flip 37\npoison web2 star\n"
+      "poison web1 line u1\n";
+  std::string error;
+  const auto history = History::parse(text, &error);
+  ASSERT_TRUE(history.has_value()) << error;
+  EXPECT_EQ(history->str(), text);
+  std::string bad;
+  EXPECT_FALSE(History::parse("forge u0 forward\n", &bad).has_value());
+  EXPECT_FALSE(History::parse("forge u0 melt\n", &bad).has_value());
+  EXPECT_FALSE(History::parse("poison web1 line\n", &bad).has_value());
+  EXPECT_FALSE(History::parse("options seal=off\n", &bad).has_value());
+}
+
+// Seeds of the tolerated mix with outsiders' writes among the faults, sealed:
+// nothing an outsider writes is ever served, followed or obeyed, and what it
+// destroys (a session it overwrote) counts as deleted. Seed 74 of this mix is
+// left out: it finds the loss below (UnsyncedCopyIsIgnoredAfterTheNoticeGap),
+// which needs no outsider.
+TEST(ClusterSimHistories, SealedClusterWithOutsidersLosesNothing) {
+  FaultMix mix;
+  mix.outsiders = true;
+  mix.seal = SealMode::kEncrypt;
+  int ran = 0;
+  int ignored = 0;  // histories in which a node read an outsider's write and ignored it
+  std::map<std::string, int> expected;
+  for (std::uint64_t seed = 75; seed < 75 + 200; ++seed) {
+    const History history = generate_history(seed, mix);
+    const HistoryResult result = run_history(history);
+    ++ran;
+    if (trace_has(result, "ignored what memcached holds")) ++ignored;
+    if (const auto reason = known_issue(result)) {
+      ++expected[*reason];
+    } else if (!result.clean()) {
+      const History shortest = shrink(history, [&](const HistoryResult& r) {
+        return !r.clean() && r.violations.front().kind == result.violations.front().kind &&
+               !known_issue(r);
+      });
+      FAIL() << "seed " << seed << ": " << result.violations.front().kind << "\n"
+             << result.report() << "shortest history that fails the same way:\n"
+             << shortest.str() << run_history(shortest).report();
+    }
+  }
+  EXPECT_EQ(ran, 200);
+  // Swarm: some seeds draw no outsiders at all (88 of these 200 ignored one).
+  EXPECT_GE(ignored, 60) << "the outsiders' writes reached a node in too few histories";
+  for (const auto& [reason, count] : expected) {
+    std::printf("expected failure in %d of %d histories: %s\n", count, ran, reason.c_str());
+  }
+}
+
+// Found by the sealed seeds with outsiders (seeds 74 and 9483 of that mix,
+// `cluster_sim --seal [authenticate] --outsiders`, shrink to these), but neither
+// sealing nor an outsider takes part. A write that reached no memcached node
+// holding the session's store copy is kept on its node (unsynced) and retried on
+// the next request; when that request comes after the notice gap (no complete
+// takeover check for 30 s: a memcached node still frozen or cut off), the node
+// trusts no local copy, its unsynced one included, and serves memcached's older
+// copy instead. Below, u0's increment while n2 (its store node) is frozen goes
+// to the replica and web1's cache; 54 s later web1 reads the replica's count 1,
+// but its failed write-through leaves no cached copy, n2 thaws with the older
+// copy, and the primary is read first: count 1 is gone. Then web2, cut off from
+// both nodes, keeps count 1; 42 s later, n2 back, it serves n2's empty copy and
+// acknowledges count 1 a second time.
+TEST(ClusterSimExpectedFailures, UnsyncedCopyIsIgnoredAfterTheNoticeGap) {
+  const HistoryResult frozen_store = play(R"(
+    options replicas=1
+    seed 74
+    request u0 read
+    request u0 read
+    run 24
+    request u0 increment
+    memcached freeze n2
+    run 21
+    request u0 read
+    advance 54058
+  )");
+  expect_still_found(frozen_store, "lost");
+  EXPECT_FALSE(known_issue(frozen_store).has_value()) << frozen_store.report();
+  const HistoryResult cut_off = play(R"(
+    seed 9483
+    request u0 increment
+    request u0 read
+    request u0 read
+    run 31
+    cut web2 n1
+    request u0 increment
+    cut web2 n2
+    run 7
+    advance 42524
+    heal web2 n2
+    request u0 increment
+  )");
+  expect_still_found(cut_off, "lost");
+  expect_still_found(cut_off, "lost update");
+  EXPECT_FALSE(known_issue(cut_off).has_value()) << cut_off.report();
 }
 
 }  // namespace

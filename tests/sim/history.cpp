@@ -51,8 +51,26 @@ std::string Action::str() const {
       return "limit " + memcached_name(memcached) + " " + verb + "=" + std::to_string(ms);
     case Kind::kRestore:
       return "restore u" + std::to_string(user) + " " + std::to_string(count);
-    case Kind::kForge:
-      return "forge u" + std::to_string(user);
+    case Kind::kForge: {
+      std::string text = "forge u" + std::to_string(user);
+      switch (forgery) {
+        case Forgery::kGarbled:
+          return text;
+        case Forgery::kForward:
+        case Forgery::kCopy:
+        case Forgery::kCopyForward:
+          return text + " " + forgery_name(forgery) + " u" + std::to_string(other);
+        case Forgery::kFlip:
+          return text + " flip " + std::to_string(count);
+        case Forgery::kValue:
+        case Forgery::kTruncate:
+          break;
+      }
+      return text + " " + forgery_name(forgery);
+    }
+    case Kind::kPoison:
+      return "poison " + app_name(node.value_or(0)) + " " + poison_name(poison) +
+             (poison == Poison::kLine ? " u" + std::to_string(user) : "");
     case Kind::kCut:
       return "cut " + app_name(node.value_or(0)) + " " + memcached_name(memcached);
     case Kind::kHeal:
@@ -90,6 +108,7 @@ std::string History::str() const {
   for (std::size_t i = 0; i < options.routes.size(); ++i) {
     out << (i == 0 ? " routes=" : ",") << options.routes[i];
   }
+  if (options.seal) out << " seal=" << seal_mode_name(*options.seal);
   out << "\n";
   out << "seed " << seed << "\n";
   for (const Action& action : actions) out << action.str() << "\n";
@@ -140,6 +159,11 @@ std::optional<History> History::parse(const std::string& text, std::string* erro
           history.options.gc_maxlifetime_s = std::stoll(value);
         } else if (name == "lock_stripes") {
           history.options.lock_stripes = std::stoul(value);
+        } else if (name == "seal") {
+          history.options.seal = parse_seal_mode(value);
+          if (!history.options.seal || *history.options.seal == SealMode::kOff) {
+            return fail("seal is encrypt or authenticate");
+          }
         } else if (name == "routes") {
           std::istringstream routes(value);
           for (std::string route; std::getline(routes, route, ',');) {
@@ -199,11 +223,44 @@ std::optional<History> History::parse(const std::string& text, std::string* erro
       action.user = *user;
       action.count = std::stoi(w[2]);
       if (action.count < 1) return fail("old cookies count from 1");
-    } else if (verb == "forge" && w.size() == 2) {
+    } else if (verb == "forge" && w.size() >= 2 && w.size() <= 4) {
       action.kind = Action::Kind::kForge;
       const auto user = numbered(w[1], "u");
       if (!user) return fail("bad user");
       action.user = *user;
+      if (w.size() > 2) {
+        std::optional<Forgery> forgery;
+        for (Forgery f : {Forgery::kValue, Forgery::kForward, Forgery::kCopy, Forgery::kCopyForward,
+                          Forgery::kTruncate, Forgery::kFlip}) {
+          if (w[2] == forgery_name(f)) forgery = f;
+        }
+        if (!forgery) return fail("unknown forgery");
+        action.forgery = *forgery;
+        const bool needs_user = *forgery == Forgery::kForward || *forgery == Forgery::kCopy ||
+                                *forgery == Forgery::kCopyForward;
+        const bool needs_byte = *forgery == Forgery::kFlip;
+        if (w.size() != (needs_user || needs_byte ? 4U : 3U)) return fail("bad forgery");
+        if (needs_user) {
+          const auto other = numbered(w[3], "u");
+          if (!other) return fail("bad user");
+          action.other = *other;
+        }
+        if (needs_byte) action.count = std::stoi(w[3]);
+      }
+    } else if (verb == "poison" && (w.size() == 3 || w.size() == 4)) {
+      action.kind = Action::Kind::kPoison;
+      action.node = numbered(w[1], "web");
+      if (!action.node) return fail("bad app node");
+      if (w[2] == poison_name(Poison::kEverything) && w.size() == 3) {
+        action.poison = Poison::kEverything;
+      } else if (w[2] == poison_name(Poison::kLine) && w.size() == 4) {
+        action.poison = Poison::kLine;
+        const auto user = numbered(w[3], "u");
+        if (!user) return fail("bad user");
+        action.user = *user;
+      } else {
+        return fail("bad poison");
+      }
     } else if ((verb == "cut" || verb == "heal") && w.size() == 3) {
       action.kind = verb == "cut" ? Action::Kind::kCut : Action::Kind::kHeal;
       action.node = numbered(w[1], "web");
@@ -278,6 +335,8 @@ History generate_history(std::uint64_t seed, const FaultMix& mix, int length) {
   const double burst_rate = rate(mix.bursts, 0.2);
   const double replay_rate = rate(mix.replays, 0.1);
   const double logout_rate = mix.logouts ? 0.05 : 0.0;
+  const double outsider_rate = rate(mix.outsiders, 0.04);
+  history.options.seal = mix.seal;
 
   const int apps = history.options.app_nodes;
   const int memcached = history.options.memcached_nodes;
@@ -372,6 +431,21 @@ History generate_history(std::uint64_t seed, const FaultMix& mix, int length) {
     } else if (pick(balancer_rate)) {
       action.kind = Action::Kind::kBalancer;
       action.balancer = random.chance(0.5) ? Balancer::kRoundRobin : Balancer::kRouteAware;
+    } else if (pick(outsider_rate)) {
+      // One of the outsiders' writes, on a random user's session (or the notice
+      // list of a random app node).
+      action.user = static_cast<int>(random.below(static_cast<std::uint64_t>(history.users)));
+      action.other = static_cast<int>(random.below(static_cast<std::uint64_t>(history.users)));
+      const auto which = random.below(9);
+      if (which >= 7) {
+        action.kind = Action::Kind::kPoison;
+        action.node = app;
+        action.poison = which == 7 ? Poison::kEverything : Poison::kLine;
+      } else {
+        action.kind = Action::Kind::kForge;
+        action.forgery = static_cast<Forgery>(which);
+        if (action.forgery == Forgery::kFlip) action.count = static_cast<int>(random.below(100));
+      }
     } else if (pick(0.15)) {
       action.kind = Action::Kind::kAdvance;
       action.ms = random.chance(0.8) ? random.between(10, 3000) : random.between(3000, 90000);
@@ -411,8 +485,12 @@ std::string HistoryResult::report() const {
   return text;
 }
 
-HistoryResult run_history(const History& history) {
+namespace {
+
+// Plays one history; `observe` (when set) runs after every step of the cluster.
+HistoryResult play(const History& history, const std::function<void(Cluster&)>& observe) {
   Cluster cluster(history.seed, history.options);
+  if (observe) cluster.after_step = [&] { observe(cluster); };
   for (int u = 0; u < history.users; ++u) cluster.add_user();
   const auto valid_user = [&](int user) { return user >= 0 && user < history.users; };
   const auto valid_app = [&](const std::optional<int>& node) {
@@ -497,7 +575,15 @@ HistoryResult run_history(const History& history) {
         if (valid_user(action.user)) cluster.restore_cookie(action.user, action.count - 1);
         break;
       case Action::Kind::kForge:
-        if (valid_user(action.user)) cluster.forge_value(action.user);
+        if (valid_user(action.user) && valid_user(action.other)) {
+          cluster.forge(action.user, action.forgery, action.other,
+                        static_cast<std::size_t>(std::max(0, action.count)));
+        }
+        break;
+      case Action::Kind::kPoison:
+        if (valid_app(action.node) && action.node && valid_user(action.user)) {
+          cluster.poison_notices(*action.node, action.poison, action.user);
+        }
         break;
       case Action::Kind::kCut:
       case Action::Kind::kHeal:
@@ -534,7 +620,72 @@ HistoryResult run_history(const History& history) {
   result.trace = cluster.trace();
   result.requests = cluster.request_count();
   result.acknowledged = cluster.acknowledged_count();
+  result.sealed = history.options.seal.has_value();
   return result;
+}
+
+// After one step: what it ran, how many store calls the cluster has made, and
+// how many cached sessions each app node has dropped for takeover notices.
+struct StepMark {
+  int request = -1;
+  std::uint64_t store_calls = 0;
+  std::vector<std::uint64_t> dropped;
+};
+
+StepMark mark(Cluster& cluster) {
+  StepMark step{cluster.last_stepped(), cluster.store_calls(), {}};
+  for (int node = 0; node < cluster.app_node_count(); ++node) {
+    step.dropped.push_back(cluster.app_up(node) ? cluster.counters(node).takeover_notices.load()
+                                                : 0);
+  }
+  return step;
+}
+
+}  // namespace
+
+HistoryResult run_history(const History& history) {
+  const auto poisons = [](const Action& action) { return action.kind == Action::Kind::kPoison; };
+  if (std::none_of(history.actions.begin(), history.actions.end(), poisons)) {
+    return play(history, nullptr);
+  }
+  // The same history without the outsider's notice lines: what the nodes drop
+  // for real takeovers (and gaps), step by step.
+  History reference = history;
+  std::erase_if(reference.actions, poisons);
+  std::vector<StepMark> expected;
+  play(reference, [&](Cluster& cluster) { expected.push_back(mark(cluster)); });
+  std::size_t step = 0;
+  bool done = false;
+  return play(history, [&](Cluster& cluster) {
+    if (done) return;
+    const StepMark now = mark(cluster);
+    if (step >= expected.size()) {
+      done = true;
+      return;
+    }
+    const StepMark& without = expected[step++];
+    for (std::size_t node = 0; node < now.dropped.size(); ++node) {
+      if (now.dropped[node] <= without.dropped[node]) continue;
+      done = true;
+      const std::string detail =
+          cluster.route(static_cast<int>(node)) + " has dropped " +
+          std::to_string(now.dropped[node]) + " cached sessions for takeover notices by step " +
+          std::to_string(step) + "; without the outsider's notice lines it has dropped " +
+          std::to_string(without.dropped[node]);
+      cluster.note("VIOLATION cache dropped by a forged notice: " + detail);
+      cluster.oracle().report("cache dropped by a forged notice", detail);
+      return;
+    }
+    // A store call the other play did not make (a list the outsider made is
+    // appended to where the other play adds one): the plays part here, and
+    // nothing after can be compared.
+    if (now.request != without.request || now.store_calls != without.store_calls) {
+      done = true;
+      cluster.note(
+          "(from here on this play and the one without the outsider's notice lines "
+          "differ: no more comparing)");
+    }
+  });
 }
 
 History shrink(const History& history, const std::function<bool(const HistoryResult&)>& still_fails,

@@ -15,6 +15,17 @@
 //   restore u0 1              u0's browser sends its 1st cookie again (a restored tab)
 //   forge u0                  an outsider writes a newer value of its own under
 //                             u0's key on its store node (memcached has no auth)
+//   forge u0 value            ... a plain value that reads as u0's session (a count
+//                             nobody wrote), on every node holding u0's key
+//   forge u0 forward u1       ... a plain forward to u1's session ID
+//   forge u0 copy u1          ... the bytes stored under u1's session key
+//   forge u0 copy-forward u1  ... the bytes under u1's last old ID (a forward to u1)
+//   forge u0 truncate         ... u0's stored value without its last byte
+//   forge u0 flip 37          ... u0's stored value with bit 0 of byte 37 (mod size) flipped
+//   poison web1 star          an outsider appends "*\n" to clustered_session.moved:web1
+//                             on every memcached node that has that list
+//   poison web1 line u0       ... a plain line naming u0's session key
+//   options seal=encrypt      every app node seals with one key (or seal=authenticate)
 //   run 40                    40 scheduler steps (hooks of running requests)
 //   drain                     run until every request has ended
 //   kill web1 | restart web1  SIGKILL (cache gone) | processes only (cache kept)
@@ -50,6 +61,7 @@ struct Action {
     kLimit,
     kRestore,
     kForge,
+    kPoison,
     kCut,
     kHeal,
     kSkew,
@@ -68,6 +80,9 @@ struct Action {
   std::vector<int> list;        // save_path
   std::vector<NodeRole> roles;  // save_path: one per entry of `list` (or none: all active)
   Balancer balancer = Balancer::kRouteAware;
+  Forgery forgery = Forgery::kGarbled;  // forge (user: whose key; other: the second user)
+  Poison poison = Poison::kEverything;  // poison (node: whose list; user: the key a line names)
+  int other = 0;
 
   std::string str() const;
 };
@@ -97,6 +112,12 @@ struct FaultMix {
   bool bursts = true;
   bool replays = true;
   bool logouts = true;
+  // Outsiders who write to memcached (forged, copied, damaged values; poisoned
+  // notice lists): off by default, so the seeds of the other mixes draw the
+  // same histories as before.
+  bool outsiders = false;
+  // The configuration of every generated history: sealing on (one shared key) or off.
+  std::optional<SealMode> seal;
 };
 
 History generate_history(std::uint64_t seed, const FaultMix& mix, int length = 120);
@@ -106,6 +127,7 @@ struct HistoryResult {
   std::vector<std::string> trace;
   int requests = 0;
   int acknowledged = 0;
+  bool sealed = false;  // the history ran with options.seal
   bool clean() const { return violations.empty(); }
   // The first violation and the trace around it, for a failure message.
   std::string report() const;
@@ -113,6 +135,11 @@ struct HistoryResult {
 
 // Plays the history, then heals every fault, drains, and reads every user's
 // session once more (nothing acknowledged may be missing at the end).
+// A history with `poison` lines is played twice: first without them, noting
+// after every step how many cached sessions each app node has dropped for
+// notices (takeover_notices), then as written, where any step at which a node
+// has dropped more is a violation ("cache dropped by a forged notice"): the
+// simulator is deterministic, so the outsider's lines are all that differs.
 HistoryResult run_history(const History& history);
 
 // Delta debugging: drops actions while `still_fails` holds; returns the shortest

@@ -14,7 +14,30 @@ bool about_old_cookie(const Violation& violation) {
   return violation.detail.find("(old cookie)") != std::string::npos;
 }
 
+// What only an outsider's value or notice line can cause.
+bool outsiders_kind(const std::string& kind) {
+  return kind == "garbled" || kind == "served forged data" ||
+         kind == "moved into another user's session" || kind == "cache dropped by a forged notice";
+}
+
 std::optional<std::string> explain(const HistoryResult& result, const Violation& violation) {
+  // Without sealing (no clustered_session.secret_file) memcached's contents are
+  // the handler's truth: whoever can reach memcached writes sessions, forwards
+  // and notices. With sealing on nothing here is explained.
+  const bool outsider_wrote = trace_has(result, "FORGED a value") ||
+                              trace_has(result, "OUTSIDER forge ") ||
+                              trace_has(result, "OUTSIDER poison ");
+  // (A damaged plain value fails every read of its session: "stored value is ...".)
+  const bool damaged =
+      violation.kind == "liveness" && violation.detail.find("stored value") != std::string::npos;
+  if (!result.sealed && outsider_wrote &&
+      (outsiders_kind(violation.kind) || damaged ||
+       std::any_of(result.violations.begin(), result.violations.end(),
+                   [](const Violation& v) { return outsiders_kind(v.kind); }))) {
+    return "issue 15, without clustered_session.secret_file: anyone who can reach memcached can "
+           "write a session value, forward or notice, and the handler obeys it (" +
+           violation.kind + ")";
+  }
   // The handler warns "... moved to X, but the forward under its old ID could
   // not be written"; an old cookie then opens the copy left under the old key.
   if ((violation.kind == "stale" || violation.kind == "resurrected") &&

@@ -27,7 +27,8 @@ int Oracle::add_user() {
 }
 
 Oracle::Snapshot Oracle::snapshot(int user) const {
-  return Snapshot{users_[user].epoch, users_[user].acked_count, users_[user].maybe_ended};
+  const User& u = users_[user];
+  return Snapshot{u.epoch, u.acked_count, u.maybe_ended, u.overwritten, u.overwrites};
 }
 
 void Oracle::violate(std::string kind, std::string detail) {
@@ -59,6 +60,14 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
     return;
   }
   const User& u = users_[user];
+  // Whatever it reads, some request of this user stored it: anything else is an
+  // outsider's value (or another user's session) served as this one.
+  if (value && u.written.count(data) == 0) {
+    violate("served forged data", where + (replay ? " (old cookie)" : "") + " read \"" + data +
+                                      "\", which no request of u" + std::to_string(user) +
+                                      " wrote");
+    return;
+  }
   const bool in_window = now_ms - u.moved_at_ms <= stale_window_ms_;
   if (replay) {
     // An old cookie: it may open nothing, or the current session; within the
@@ -74,7 +83,10 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
     return;
   }
   if (!value) {
-    if (start.acked_count > 0 && !start.maybe_ended && !u.maybe_ended) {
+    // An outsider's value where the session was is absent to the handler: as
+    // if deleted (while the request ran, or before it and not replaced since).
+    const bool overwritten = overwritten_since(user, start);
+    if (start.acked_count > 0 && !start.maybe_ended && !u.maybe_ended && !overwritten) {
       violate("lost", where + " started empty; count " + std::to_string(start.acked_count) +
                           " of epoch " + std::to_string(start.epoch) + " was acknowledged");
     }
@@ -115,6 +127,13 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
     // The jar's session is abandoned, not moved: it is another session, so its
     // ID is no old cookie of this one (reading its own older data is right).
     u.abandoned.insert(u.cookie);
+    if (u.overwritten) {
+      // An outsider destroyed the old session: its older cookies are the old
+      // session's too, not this one's.
+      u.abandoned.insert(u.old_cookies.begin(), u.old_cookies.end());
+      u.old_cookies.clear();
+    }
+    u.overwritten = false;
     u.cookie = id;
     u.moved_at_ms = now_ms;
     u.acked_counts.clear();
@@ -131,6 +150,7 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
   if (logout) {
     if (!u.cookie.empty()) u.old_cookies.push_back(u.cookie);
     u.cookie.clear();
+    u.overwritten = false;
     ++u.epoch;
     u.acked_count = 0;
     u.durable_count = 0;
@@ -144,6 +164,34 @@ void Oracle::on_ack(int user, bool logout, bool increment, const std::string& se
                                " a second time: one of two acknowledged increments was lost");
   }
   if (value->count > u.acked_count) u.acked_count = value->count;
+}
+
+void Oracle::on_write_attempt(int user, const std::string& data) {
+  users_[user].written.insert(data);
+}
+
+void Oracle::on_session_id(int user, const std::string& id, const std::string& where) {
+  if (id.empty()) return;
+  const auto [known, first] = id_users_.emplace(id, user);
+  if (first || known->second == user) return;
+  violate("moved into another user's session", where + " of u" + std::to_string(user) + " uses " +
+                                                   id + ", the session of u" +
+                                                   std::to_string(known->second));
+}
+
+bool Oracle::overwritten_since(int user, const Snapshot& start) const {
+  const User& u = users_[user];
+  return start.overwritten || u.overwritten || u.overwrites != start.overwrites;
+}
+
+void Oracle::on_rewritten(int user, const Snapshot& start) {
+  User& u = users_[user];
+  if (u.overwrites == start.overwrites) u.overwritten = false;
+}
+
+void Oracle::on_outsider_wrote(int user) {
+  users_[user].overwritten = true;
+  ++users_[user].overwrites;
 }
 
 void Oracle::on_durability(int user, bool replay, int local_node) {

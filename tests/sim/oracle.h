@@ -10,9 +10,19 @@
 //   stale       a replayed old cookie read an older count than acknowledged,
 //               later than the stale window after the session last moved
 //   liveness    a request failed while no fault was active
+//   served forged data
+//               a request read a value that no request of its user ever wrote
+//               (an outsider's, or another user's session)
+//   moved into another user's session
+//               a request of one user used a session ID that another user's
+//               requests made (read it, or followed a forward to it)
+//   cache dropped by a forged notice
+//               an app node dropped cached sessions that the same history
+//               without the outsider's notice lines keeps (history.cpp checks it)
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -41,6 +51,8 @@ class Oracle {
     int epoch = 0;
     int acked_count = 0;
     bool maybe_ended = false;  // a failed logout may have ended the session
+    bool overwritten = false;  // an outsider wrote over the session (not replaced since)
+    int overwrites = 0;        // how many times outsiders did so, ever
   };
 
   int add_user();
@@ -54,6 +66,29 @@ class Oracle {
   // What read() returned to a request that started at `start`.
   void on_read(int user, const Snapshot& start, const std::string& data, bool replay,
                std::int64_t now_ms, const std::string& where);
+  // Every value a request of `user` hands the handler to store (before the
+  // store sees it): what a later read of this user may return.
+  void on_write_attempt(int user, const std::string& data);
+  // A request of `user` uses session `id` (read() is called with it, or the
+  // request gets its key, following a forward): an ID belongs to the user whose
+  // request first used it.
+  void on_session_id(int user, const std::string& id, const std::string& where);
+  // Someone with access to memcached wrote under the user's current session key
+  // (forged, copied, damaged). To the handler that is as good as deleted (a
+  // replica may be left, but not every node reaches it), so a request that finds
+  // nothing from then on is no loss, and a write conditional on the copy it read
+  // may be refused.
+  void on_outsider_wrote(int user);
+  // An acknowledged write of the user's session by a request that started at
+  // `start`: it replaced what an outsider wrote before that request began (one
+  // that wrote while it ran may have come after its store call).
+  void on_rewritten(int user, const Snapshot& start);
+  // Whether an outsider wrote over the user's session since `start` (or before,
+  // and no acknowledged write or new session has replaced it since).
+  bool overwritten_since(int user, const Snapshot& start) const;
+  // A violation found outside the oracle (history.cpp's notice check).
+  void report(std::string kind, std::string detail) { violate(std::move(kind), std::move(detail)); }
+
   // The response reached the user: `id` is the session ID it ended with, `written`
   // what it left in the session (empty after a logout).
   // `sent`: the cookie the request came with. Without one it made a new session;
@@ -92,13 +127,17 @@ class Oracle {
     std::set<int> acked_counts;  // of this epoch, by acknowledged increments
     std::int64_t moved_at_ms = 0;
     bool maybe_ended = false;
-    int durable_count = 0;  // the count last acknowledged with a copy in memcached
-    int local_node = -1;    // the app node holding newer acknowledged counts alone
+    int durable_count = 0;          // the count last acknowledged with a copy in memcached
+    int local_node = -1;            // the app node holding newer acknowledged counts alone
+    std::set<std::string> written;  // every value a request of this user tried to store
+    bool overwritten = false;       // an outsider wrote over the current session
+    int overwrites = 0;
   };
   void violate(std::string kind, std::string detail);
 
   std::int64_t stale_window_ms_;
   std::vector<User> users_;
+  std::map<std::string, int> id_users_;  // session ID -> the user whose request used it first
   std::vector<Violation> violations_;
 };
 
