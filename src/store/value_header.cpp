@@ -19,17 +19,23 @@ std::uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
   return value;
 }
 
+// The 16 bytes every value starts with; `header_length` tells where its payload begins.
+void put_header(std::string& out, std::size_t header_length, std::uint32_t flags,
+                std::uint64_t version) {
+  out.push_back(kMagic0);
+  out.push_back(kMagic1);
+  out.push_back(static_cast<char>(kValueFormat));
+  out.push_back(static_cast<char>(header_length));
+  put_le(out, flags, 4);
+  put_le(out, version, 8);
+}
+
 }  // namespace
 
 std::string encode_value(std::uint64_t version, std::string_view payload, std::uint32_t flags) {
   std::string out;
   out.reserve(kValueHeaderSize + payload.size());
-  out.push_back(kMagic0);
-  out.push_back(kMagic1);
-  out.push_back(static_cast<char>(kValueFormat));
-  out.push_back(static_cast<char>(kValueHeaderSize));
-  put_le(out, flags, 4);
-  put_le(out, version, 8);
+  put_header(out, kValueHeaderSize, flags, version);
   out.append(payload);
   return out;
 }
@@ -37,12 +43,7 @@ std::string encode_value(std::uint64_t version, std::string_view payload, std::u
 std::string encode_sealed_header(std::uint64_t version, std::uint32_t flags, std::uint32_t key_id) {
   std::string out;
   out.reserve(kSealedHeaderSize);
-  out.push_back(kMagic0);
-  out.push_back(kMagic1);
-  out.push_back(static_cast<char>(kValueFormat));
-  out.push_back(static_cast<char>(kSealedHeaderSize));
-  put_le(out, flags, 4);
-  put_le(out, version, 8);
+  put_header(out, kSealedHeaderSize, flags, version);
   put_le(out, key_id, 4);
   put_le(out, 0, 4);
   return out;
