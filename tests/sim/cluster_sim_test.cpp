@@ -220,6 +220,26 @@ TEST(ClusterSimFlows, EveryHistoryLineReadsBackAsWritten) {
 
 // ---------------------------------------------------------------- random histories
 
+// One seeded history's verdict: a known issue is counted in `expected`; any other
+// violation is a test failure with the shortest history that fails the same way
+// (false: the caller stops).
+bool classify(std::uint64_t seed, const History& history, const HistoryResult& result,
+              std::map<std::string, int>& expected) {
+  if (const auto reason = known_issue(result)) {
+    ++expected[*reason];
+    return true;
+  }
+  if (result.clean()) return true;
+  const History shortest = shrink(history, [&](const HistoryResult& r) {
+    return !r.clean() && r.violations.front().kind == result.violations.front().kind &&
+           !known_issue(r);
+  });
+  ADD_FAILURE() << "seed " << seed << ": " << result.violations.front().kind << "\n"
+                << result.report() << "shortest history that fails the same way:\n"
+                << shortest.str() << run_history(shortest).report();
+  return false;
+}
+
 // Seeds of histories with the faults the design tolerates today: app nodes
 // killed or restarted, one memcached node stopped (with replicas), frozen or cut
 // off at a time, bursts, replays, logouts, regenerations, route-aware balancer.
@@ -231,17 +251,7 @@ TEST(ClusterSimHistories, ToleratedFaultsLoseNothing) {
     const History history = generate_history(seed, mix);
     const HistoryResult result = run_history(history);
     ++ran;
-    if (const auto reason = known_issue(result)) {
-      ++expected[*reason];
-    } else if (!result.clean()) {
-      const History shortest = shrink(history, [&](const HistoryResult& r) {
-        return !r.clean() && r.violations.front().kind == result.violations.front().kind &&
-               !known_issue(r);
-      });
-      FAIL() << "seed " << seed << ": " << result.violations.front().kind << "\n"
-             << result.report() << "shortest history that fails the same way:\n"
-             << shortest.str() << run_history(shortest).report();
-    }
+    if (!classify(seed, history, result, expected)) return;
   }
   EXPECT_EQ(ran, 300);
   // Shown, never hidden: what issue 14 still has to fix in these histories.
@@ -802,17 +812,7 @@ TEST(ClusterSimHistories, SealedClusterWithOutsidersLosesNothing) {
     const HistoryResult result = run_history(history);
     ++ran;
     if (trace_has(result, "ignored what memcached holds")) ++ignored;
-    if (const auto reason = known_issue(result)) {
-      ++expected[*reason];
-    } else if (!result.clean()) {
-      const History shortest = shrink(history, [&](const HistoryResult& r) {
-        return !r.clean() && r.violations.front().kind == result.violations.front().kind &&
-               !known_issue(r);
-      });
-      FAIL() << "seed " << seed << ": " << result.violations.front().kind << "\n"
-             << result.report() << "shortest history that fails the same way:\n"
-             << shortest.str() << run_history(shortest).report();
-    }
+    if (!classify(seed, history, result, expected)) return;
   }
   EXPECT_EQ(ran, 200);
   // Swarm: some seeds draw no outsiders at all (88 of these 200 ignored one).
