@@ -17,13 +17,6 @@ namespace {
 
 using HandlerFailuresTest = ModelHandlerTest;
 
-bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
-  for (const std::string& warning : warnings) {
-    if (warning.find(text) != std::string::npos) return true;
-  }
-  return false;
-}
-
 std::string forward_to(std::uint64_t version, const std::string& new_id) {
   return encode_value(version, new_id, kValueFlagForward);
 }

@@ -65,6 +65,14 @@ inline Started session_start(SessionHandler& handler, const std::string& cookie)
   return started;
 }
 
+// Whether one of a call's warnings (SessionHandler::take_warnings()) contains `text`.
+inline bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
+  for (const std::string& warning : warnings) {
+    if (warning.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
 inline Status session_write_close(SessionHandler& handler, const Started& started,
                                   const std::string& data) {
   Status saved = data == started.data ? handler.update_timestamp(started.id, data)
@@ -79,7 +87,8 @@ inline Status session_write_close(SessionHandler& handler, const Started& starte
 struct AppNode {
   SharedSegment* segment = nullptr;
   std::unique_ptr<LockBoard> board = std::make_unique<LockBoard>();
-  std::unique_ptr<std::array<StoreFaults, 2>> links = std::make_unique<std::array<StoreFaults, 2>>();
+  std::unique_ptr<std::array<StoreFaults, 2>> links =
+      std::make_unique<std::array<StoreFaults, 2>>();
   std::vector<std::unique_ptr<BoardLocks>> process_locks;
   std::unique_ptr<SessionHandler> handler;
 
@@ -233,8 +242,7 @@ class ModelHandlerTest : public ::testing::Test {
   struct Trips {
     std::uint64_t get = 0, set = 0, touch = 0, remove = 0;
     Trips operator-(const Trips& earlier) const {
-      return {get - earlier.get, set - earlier.set, touch - earlier.touch,
-              remove - earlier.remove};
+      return {get - earlier.get, set - earlier.set, touch - earlier.touch, remove - earlier.remove};
     }
   };
   static Trips trips(const MemcachedModel& server) {

@@ -25,12 +25,6 @@ class SealedSessionsTest : public ModelHandlerTest {
     EXPECT_TRUE(made.ok()) << made.error();
     return *made;
   }
-  static bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
-    for (const std::string& warning : warnings) {
-      if (warning.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
   static std::uint64_t rejected(SessionHandler& handler) {
     return handler.counters().rejected_values.load();
   }
