@@ -6,13 +6,15 @@ set -euo pipefail
 
 packages=(
   build-essential g++ cmake pkg-config autoconf python3
-  php-dev php-cli
+  php-dev php-cli php-fpm
   libmemcached-dev memcached libsodium-dev
   libgtest-dev googletest libbenchmark-dev
   apache2 libapache2-mod-php nginx
   chromium fonts-dejavu-core
   valgrind clang libclang-rt-dev llvm
   faketime patchelf  # a node with a skewed clock, in the clock tests
+  dh-php debhelper dpkg-dev fakeroot  # the .deb (debian/, scripts/build-deb.sh)
+  debootstrap  # the Debian 13 root of scripts/test.sh debian13
 )
 packages+=("$@")
 
