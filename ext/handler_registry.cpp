@@ -85,8 +85,12 @@ RequestSettings request_settings() {
   RequestSettings settings;
   settings.strict_mode = PS(use_strict_mode);
   settings.prefix = CSG(prefix) != nullptr ? CSG(prefix) : "";
+#if PHP_VERSION_ID < 90000
+  // Deprecated in PHP 8.4, gone in 9; honoured while PHP still has them.
   settings.sid_length = static_cast<std::size_t>(PS(sid_length));
   settings.sid_bits_per_character = static_cast<int>(PS(sid_bits_per_character));
+#endif
+  // Otherwise RequestSettings' defaults: PHP's fixed 32 characters of 4 bits.
   settings.gc_maxlifetime_s = PS(gc_maxlifetime);
   return settings;
 }
