@@ -3,6 +3,10 @@
 //   ?op=incr  increments the session's counter (and appends to its history)
 //   ?op=get   reads the session without changing it
 //   ?op=stats this node's clustered_session_stats()
+// Every answer names the node and the PHP process (pid) that served it; a session
+// answer also says when it started and finished (microtime: the e2e tests order
+// requests served by different processes by them).
+$started = microtime(true);
 header('Content-Type: application/json');
 header('Cache-Control: no-store');
 $op = $_GET['op'] ?? 'get';
@@ -44,4 +48,6 @@ $answer = [
 error_clear_last();
 session_write_close();
 $answer['saved'] = !str_contains(error_get_last()['message'] ?? '', 'Failed to write session data');
+$answer['started'] = $started;
+$answer['finished'] = microtime(true);
 echo json_encode($answer);
