@@ -5,6 +5,17 @@ PHP_ARG_ENABLE([clustered-session],
   [yes])
 
 if test "$PHP_CLUSTERED_SESSION" != "no"; then
+  dnl Process-wide state and one shared-memory segment per forking parent (mapped in
+  dnl MINIT, shared by the children): a thread-safe (ZTS) PHP runs requests in threads
+  dnl of one process, which this extension does not support. phpize sets
+  dnl PHP_THREAD_SAFETY from ZTS in the target PHP's main/php_config.h.
+  AC_MSG_CHECKING([whether PHP is non-thread-safe (NTS)])
+  if test "$PHP_THREAD_SAFETY" = "yes"; then
+    AC_MSG_RESULT([no, ZTS])
+    AC_MSG_ERROR([clustered_session supports only non-thread-safe (NTS) PHP builds, and this PHP is thread-safe (ZTS). Threaded SAPIs (Apache event/worker MPM with a ZTS PHP, FrankenPHP) are not supported: use an NTS PHP with Apache prefork (mod_php) or PHP-FPM (Debian's packaged PHP is NTS)])
+  fi
+  AC_MSG_RESULT([yes])
+
   PHP_REQUIRE_CXX()
 
   AC_PATH_PROG(PKG_CONFIG, pkg-config, no)
@@ -17,7 +28,7 @@ if test "$PHP_CLUSTERED_SESSION" != "no"; then
     if $PKG_CONFIG --atleast-version=1.1.4 libmemcached; then
       AC_MSG_RESULT([$LIBMEMCACHED_VERSION])
     else
-      AC_MSG_ERROR([libmemcached $LIBMEMCACHED_VERSION is too old: 1.1.0-1.1.3 can hand a late reply to the next get after a timeout; need >= 1.1.4 (Debian 12: apt-get install libmemcached-dev)])
+      AC_MSG_ERROR([libmemcached $LIBMEMCACHED_VERSION is too old: 1.1.0-1.1.3 can hand a late reply to the next get after a timeout; need >= 1.1.4 (Debian 12 and later ship 1.1.4: apt-get install libmemcached-dev)])
     fi
   else
     AC_MSG_RESULT([no])

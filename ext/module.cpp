@@ -18,6 +18,11 @@ extern "C" {
 #include "ext/standard/info.h"
 }
 
+// Second guard behind config.m4's check: state is per process, the segment per forking parent.
+#ifdef ZTS
+#error "clustered_session supports only non-thread-safe (NTS) PHP: use Apache prefork or PHP-FPM"
+#endif
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_clustered_session_stats, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
