@@ -1,0 +1,1 @@
+mod debian/clustered_session.ini
