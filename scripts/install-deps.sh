@@ -11,11 +11,18 @@ packages=(
   libgtest-dev googletest libbenchmark-dev
   apache2 libapache2-mod-php nginx
   chromium fonts-dejavu-core
-  valgrind clang libclang-rt-dev llvm
   faketime patchelf  # a node with a skewed clock, in the clock tests
   dh-php debhelper dpkg-dev fakeroot  # the .deb (debian/, scripts/build-deb.sh)
   debootstrap  # the Debian 13 root of scripts/test.sh debian13
+  iproute2 procps  # ip netns (network-fault tests), pgrep (not in a minimal root)
 )
+# The tools of the levels that run on one platform only (scripts/test.sh here):
+# valgrind, and clang for the sanitizers and fuzzers. --platform leaves them out.
+if [ "${1:-}" = --platform ]; then
+  shift
+else
+  packages+=(valgrind clang libclang-rt-dev llvm)
+fi
 packages+=("$@")
 
 missing=()

@@ -112,7 +112,7 @@ leaked=$(summary 'Tests leaked')
 xfailed=$(summary 'Expected fail')
 passed=$(summary 'Tests passed')
 # Skips for this PHP version only (see the header); any other skip fails the run.
-version_skips=$(grep -c '^SKIP .*reason: PHP [0-9]' "$log" || true)
+version_skips=$(grep -ac 'SKIP.* reason: PHP [0-9]' "$log" || true)
 echo "==> phpt: passed ${passed:-0}, failed ${failed:-0}, expected failures (XFAIL, known bugs) ${xfailed:-0}," \
   "skipped ${skipped:-0} (${version_skips} for this PHP version), borked ${borked:-0}, warned ${warned:-0}, leaked ${leaked:-0}"
 if [ "$status" -ne 0 ] || [ -z "$passed" ] || [ "${failed:-0}" != 0 ] || [ "${borked:-0}" != 0 ] ||
