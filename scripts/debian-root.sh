@@ -62,6 +62,11 @@ echo "==> copying the tree into the Debian $release root ($tree)"
 rm -rf "${root:?}$tree"
 mkdir -p "$root$tree"
 git ls-files -z | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "$root$tree"
+# A one-commit repository of that copy: scripts/build-deb.sh packs tracked files.
+git -C "$root$tree" init -q
+git -C "$root$tree" add -A
+git -C "$root$tree" -c user.name=debian-root.sh -c user.email=root@localhost \
+  commit -q -m "copy of $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- || echo ' with uncommitted changes')"
 
 # In a new mount and PID namespace: the mounts and every process die with it.
 unshare --mount --pid --fork --propagation private -- bash -euo pipefail -c '

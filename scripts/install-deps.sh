@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential g++ cmake pkg-config autoconf python3
+  build-essential g++ cmake pkg-config autoconf python3 git
   php-dev php-cli php-fpm
   libmemcached-dev memcached libsodium-dev
   libgtest-dev googletest libbenchmark-dev
