@@ -271,7 +271,7 @@ class Cluster:
         self.memcached[index] = subprocess.Popen(
             [*self.memcached_wrappers[index], "memcached", "-u", "nobody", "-l", host,
              "-p", str(port), "-U", "0", "-m", "64", "-t", "2", *self.memcached_args],
-            stdout=log, stderr=log, start_new_session=True)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         (self.run / f"memcached{index + 1}.pid").write_text(str(self.memcached[index].pid))
         wait_port(port, host=host)
         if self.memcached[index].poll() is not None:
@@ -577,8 +577,8 @@ security.limit_extensions = .php
         log = open(directory / "php-fpm.stderr.log", "ab")
         self.fpm[index] = subprocess.Popen(
             [php_fpm_binary(), "-F", "-y", str(config), "-c", str(directory / "php" / "php.ini"),
-             "-p", str(directory)], stdout=log, stderr=log, env=environment,
-            start_new_session=True)
+             "-p", str(directory)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            env=environment, start_new_session=True)
         # Up = the master runs with all its workers and the port answers (a port that
         # answers while the master exits is another process's: FPM could not bind).
         master, deadline = self.fpm[index], time.monotonic() + 10
@@ -753,7 +753,8 @@ http {{
         log = open(directory / "logs" / "stderr.log", "ab")
         self.nginx = subprocess.Popen(
             ["nginx", "-p", str(directory), "-c", str(directory / "nginx.conf"), "-g",
-             "daemon off;"], stdout=log, stderr=log, start_new_session=True)
+             "daemon off;"], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True)
         wait_port(self.nginx_port)
 
     # ---- whole cluster ---------------------------------------------------

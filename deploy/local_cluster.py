@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """The local cluster as a command, and the failover tour of the README's demo.
 
-    local_cluster.py tour    start the cluster, narrate a failover, leave it up
-    local_cluster.py step    the same, waiting for Enter before each step
-    local_cluster.py start   start the cluster and print its URL
-    local_cluster.py stop    stop it (also one started by another process)
-    local_cluster.py status  print the URL and each server's state
+    local_cluster.py tour [--fpm]   start the cluster, narrate a failover, leave it up
+    local_cluster.py step [--fpm]   the same, waiting for Enter before each step
+    local_cluster.py start [--fpm]  start the cluster and print its URL
+    local_cluster.py stop           stop it (also one started by another process)
+    local_cluster.py status         print the URL, the kind of app node and each server's state
+
+The app nodes are Apache mod_php, or with --fpm PHP-FPM masters behind nginx
+(deploy/cluster.py); cluster.json in the run directory records which ("sapi"), so
+stop and status work for either.
 """
 import json
 import pathlib
@@ -19,6 +23,7 @@ from cluster import Cluster, pids_matching, stop_from_state  # noqa: E402
 
 RUN_DIR = pathlib.Path("/tmp/clustered_session-cluster")
 EXTENSION = HERE.parent / "modules" / "clustered_session.so"
+KIND = {"apache": "Apache", "fpm": "PHP-FPM"}
 
 
 def say(text=""):
@@ -58,15 +63,19 @@ def pause(step_by_step, next_step):
         input(f"   press Enter for step {next_step} (watch the status pages meanwhile) ")
 
 
-def tour(step_by_step=False):
+def tour(step_by_step=False, sapi="apache"):
     if pids_matching(str(RUN_DIR)):
         say(f"a local cluster is already running in {RUN_DIR}; stopping it first")
         stop_from_state(RUN_DIR)
-    cluster = Cluster(RUN_DIR, EXTENSION)
+    cluster = Cluster(RUN_DIR, EXTENSION, sapi=sapi)
     cluster.start()
-    say(f"cluster up: nginx {cluster.url} -> Apache web1 :{cluster.apache_ports[0]}, "
-        f"web2 :{cluster.apache_ports[1]} -> memcached n1 :{cluster.memcached_ports[0]}, "
+    kind = KIND[sapi]
+    say(f"cluster up: nginx {cluster.url} -> {kind} web1 :{cluster.node_ports[0]}, "
+        f"web2 :{cluster.node_ports[1]} -> memcached n1 :{cluster.memcached_ports[0]}, "
         f"n2 :{cluster.memcached_ports[1]}")
+    if sapi == "fpm":
+        say(f"(each node: an nginx server block on its port -> FastCGI -> its php-fpm "
+            f"master on :{cluster.fpm_ports[0]}, :{cluster.fpm_ports[1]})")
     say("nginx routes each request by the <route> after the '.' of its PHPSESSID cookie;")
     say("requests without a cookie go to both nodes in turn.")
     say(f"status pages: {cluster.node_url(0)}/status.php  {cluster.node_url(1)}/status.php")
@@ -85,8 +94,12 @@ def tour(step_by_step=False):
     say()
 
     pause(step_by_step, 2)
-    say("2. Apache web1 is killed with SIGKILL (parent and all children)")
-    cluster.kill_apache(0)
+    if sapi == "fpm":
+        say("2. PHP-FPM web1 is killed with SIGKILL (master and all workers; its nginx "
+            "front answers 502)")
+    else:
+        say("2. Apache web1 is killed with SIGKILL (parent and all children)")
+    cluster.kill_node(0)
     for number, user in enumerate(users, 1):
         before = user["last"]
         answer, kept = click(cluster, user)
@@ -120,7 +133,7 @@ def tour(step_by_step=False):
     pause(step_by_step, 4)
     say("4. web1 and memcached n1 come back; a user is sent to web1 on purpose")
     cluster.start_memcached(0)
-    cluster.start_apache(0)
+    cluster.start_node(0)
     time.sleep(0.2)
     user = users[0]
     answer, fresh = click(cluster, user, node=0)
@@ -150,13 +163,18 @@ def tour(step_by_step=False):
 
 
 def main():
-    command = sys.argv[1] if len(sys.argv) > 1 else "tour"
+    arguments = sys.argv[1:]
+    sapi = "fpm" if "--fpm" in arguments else "apache"
+    arguments = [a for a in arguments if a != "--fpm"]
+    command = arguments[0] if arguments else "tour"
+    if len(arguments) > 1 or (sapi == "fpm" and command not in ("tour", "step", "start")):
+        raise SystemExit(__doc__)
     if command in ("tour", "step"):
-        tour(step_by_step=command == "step")
+        tour(step_by_step=command == "step", sapi=sapi)
     elif command == "start":
         if pids_matching(str(RUN_DIR)):
             stop_from_state(RUN_DIR)
-        cluster = Cluster(RUN_DIR, EXTENSION).start()
+        cluster = Cluster(RUN_DIR, EXTENSION, sapi=sapi).start()
         say(json.dumps(cluster.state(), indent=2))
     elif command == "stop":
         stop_from_state(RUN_DIR)
@@ -168,7 +186,9 @@ def main():
             return
         data = json.loads(state.read_text())
         say(json.dumps(data, indent=2))
-        for index, port in enumerate(data["apache_ports"]):
+        # A state file from before FPM nodes has apache_ports only.
+        say(f"app nodes: {KIND[data.get('sapi', 'apache')]}")
+        for index, port in enumerate(data.get("node_ports") or data["apache_ports"]):
             try:
                 stats = Cluster.get_json(f"http://127.0.0.1:{port}/api.php?op=stats", timeout=2)
                 say(f"web{index + 1}: up, {json.dumps(stats['stats']['nodes'])}")
