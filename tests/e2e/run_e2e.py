@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end tests against real processes: nginx -> Apache mod_php x2 -> memcached x2,
-all on 127.0.0.1 on free ports (deploy/cluster.py). Each scenario starts its own
+all on 127.0.0.1 on free ports (deploy/cluster.py). The fpm-* scenarios run the same
+checks (and FPM's own reload) with PHP-FPM app nodes: nginx -> each node's nginx
+server block -> FastCGI -> php-fpm x2 -> memcached x2. Each scenario starts its own
 cluster and stops it, also when it fails. Prints a table of what each scenario
 checked and found, then 'N passed, M failed'.
 
@@ -71,6 +73,8 @@ class Load:
         self.unsaved = []  # answered, but the session write was refused (saved: false)
         self.requests = 0
         self.latencies = []
+        # (pid, started, finished) of every answer: which PHP process served it, when
+        self.served = []
         self.stop_flag = threading.Event()
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self.work, args=(t, threads), daemon=True)
@@ -88,6 +92,7 @@ class Load:
         with self.lock:
             self.requests += 1
             self.latencies.append(elapsed)
+            self.served.append((answer.get("pid"), answer.get("started"), answer.get("finished")))
             if answer["counter"] <= self.acked[index]:
                 self.backwards.append(
                     f"session {index}: counter {answer['counter']} after acknowledged "
@@ -130,18 +135,25 @@ class Load:
         return lost
 
 
-def new_cluster(name, **options):
-    run = tempfile.mkdtemp(prefix=f"cs-e2e-{name}-")
-    return Cluster(run, EXTENSION, **options)
+def new_cluster(name, sapi="apache", **options):
+    """A cluster whose app nodes are Apache mod_php (sapi="apache") or PHP-FPM ("fpm")."""
+    prefix = "" if sapi == "apache" else f"{sapi}-"
+    run = tempfile.mkdtemp(prefix=f"cs-e2e-{prefix}{name}-")
+    return Cluster(run, EXTENSION, sapi=sapi, **options)
+
+
+KIND = {"apache": "Apache", "fpm": "PHP-FPM"}
 
 
 # ---------------------------------------------------------------- scenarios
-def scenario_apache_killed():
-    """Apache node SIGKILLed under load: no acknowledged increment lost, no counter backwards."""
-    with new_cluster("apache-kill") as cluster:
+def scenario_apache_killed(sapi="apache"):
+    """App node (Apache parent and children, or FPM master and workers) SIGKILLed
+    under load: no acknowledged increment lost, no counter backwards."""
+    with new_cluster("node-kill" if sapi != "apache" else "apache-kill", sapi) as cluster:
         load = Load(cluster.url, 200).start()
         time.sleep(3)
-        cluster.kill_apache(0)
+        cluster.kill_node(0)
+        check(not cluster.node_pids(0), f"web1 still runs {cluster.node_pids(0)} after the kill")
         time.sleep(4)
         load.stop()
         lost = load.verify_final(cluster.url)
@@ -150,7 +162,8 @@ def scenario_apache_killed():
         check(load.requests > 400, f"only {load.requests} requests answered")
         migrations = stats(cluster, 1)["migrations"]
         check(migrations > 0, "web2 took over no session")
-        return (f"{load.requests} increments over 200 sessions, web1 killed after 3 s; "
+        return (f"{load.requests} increments over 200 sessions, {KIND[sapi]} web1 killed "
+                f"after 3 s; "
                 f"{len(load.errors)} failed requests, 0 lost, 0 backwards, "
                 f"{migrations} taken over by web2")
 
@@ -265,12 +278,12 @@ def scenario_round_robin():
                 f"all exact")
 
 
-def scenario_round_robin_parallel():
+def scenario_round_robin_parallel(sapi="apache"):
     """A balancer that is not route-aware, 20 parallel requests of one session
     (issue 14 item 5): every increment the handler acknowledged is kept, the others
     are refused and reported (saved: false, write_conflicts), never silently lost,
     and the session does not fork."""
-    with new_cluster("round-robin-parallel", round_robin=True) as cluster:
+    with new_cluster("round-robin-parallel", sapi, round_robin=True) as cluster:
         answer, cookie = incr(cluster.url, None)
         start = answer["counter"]
         saved = failed = 0
@@ -308,9 +321,9 @@ def scenario_round_robin_parallel():
                 f"none lost silently")
 
 
-def scenario_ajax_burst():
+def scenario_ajax_burst(sapi="apache"):
     """50 parallel requests on one session: counter exactly +50."""
-    with new_cluster("burst") as cluster:
+    with new_cluster("burst", sapi) as cluster:
         answer, cookie = incr(cluster.url, None)
         start = answer["counter"]
         with concurrent.futures.ThreadPoolExecutor(50) as pool:
@@ -320,7 +333,9 @@ def scenario_ajax_burst():
         check(final["counter"] == start + 50, f"counter {final['counter']}, expected {start + 50}")
         check(seen == list(range(start + 1, start + 51)), "responses did not see each increment once")
         waits = stats(cluster, 0)["lock_waits"] + stats(cluster, 1)["lock_waits"]
-        return f"50 parallel increments: counter +50 exactly, each value seen once, {waits} lock waits"
+        pids = len({r["pid"] for r in results})
+        return (f"50 parallel increments: counter +50 exactly, each value seen once, {waits} "
+                f"lock waits, served by {pids} {KIND[sapi]} processes")
 
 
 def scenario_burst_after_failover():
@@ -365,10 +380,11 @@ def figure(dom, element_id):
     return found.group(1).strip()
 
 
-def scenario_status_page():
+def scenario_status_page(sapi="apache"):
     """deploy/status.php in headless Chromium: renders, shows both memcached nodes, its
-    figures change after traffic; Prometheus text; the password protects it."""
-    with new_cluster("status") as cluster:
+    figures change after traffic; Prometheus text; the password protects it. With
+    FPM nodes also FPM's own status page (pm.status_path) beside it."""
+    with new_cluster("status", sapi) as cluster:
         page = f"{cluster.node_url(0)}/status.php"
         before = chromium("--virtual-time-budget=3000", "--dump-dom", page)
         check("clustered_session on node" in before, "status page did not render")
@@ -382,7 +398,8 @@ def scenario_status_page():
         hits_before, hits_after = int(figure(before, "local_hits")), int(figure(after, "local_hits"))
         check(hits_after >= hits_before + 20, f"local hits {hits_before} -> {hits_after}")
         check(figure(after, "hit_ratio").endswith("%"), "no hit ratio after traffic")
-        screenshot = ARTIFACTS / "status-page.png"
+        screenshot = ARTIFACTS / ("status-page.png" if sapi == "apache"
+                                  else f"{sapi}-status-page.png")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         chromium("--window-size=1100,1300", "--virtual-time-budget=5000",
                  f"--screenshot={screenshot}", page)
@@ -404,9 +421,16 @@ def scenario_status_page():
         allowed = urllib.request.Request(page, headers={
             "Authorization": "Basic " + base64.b64encode(b"admin:open sesame").decode()})
         check(urllib.request.urlopen(allowed, timeout=10).status == 200, "password refused")
+        fpm = ""
+        if sapi == "fpm":
+            pool = Cluster.get_json(f"{cluster.node_url(0)}/fpm-status?json")
+            check(pool["pool"] == "web1" and pool["total processes"] == cluster.workers,
+                  f"FPM status page: {pool}")
+            fpm = (f"; FPM's /fpm-status beside it: pool web1, {pool['process manager']}, "
+                   f"{pool['total processes']} processes, {pool['accepted conn']} connections")
         return (f"renders in Chromium with web1, n1 and n2; local hits {hits_before} -> "
                 f"{hits_after} after traffic; Prometheus text; 401 without the password; "
-                f"screenshot {screenshot}")
+                f"screenshot {screenshot}{fpm}")
 
 
 def segment_mappings(pid, size):
@@ -443,6 +467,67 @@ def scenario_graceful_restart():
         check(reattached >= 3, f"the segment was found again only {reattached} times")
         return (f"3 graceful restarts during {load.requests} requests: 0 failed, 0 lost; the parent "
                 f"still maps exactly 1 segment, found again by each reload ({reattached})")
+
+
+def scenario_fpm_graceful_reload():
+    """kill -USR2 of web1's FPM master, twice, under load on web1 (what `systemctl
+    reload php<version>-fpm` does): each worker finishes its request, then the master
+    re-execs, maps a new, empty cache and forks new workers. No request fails, no
+    increment is lost, refused or goes backwards; no worker of a generation serves
+    after the first request of the next one started (never two caches serving one
+    session); a session untouched during the load still reads its latest value on
+    its owner after the reloads (from memcached: written through)."""
+    with new_cluster("graceful-reload", "fpm") as cluster:
+        web1 = cluster.node_url(0)
+        planted, planted_cookie = incr(web1, None)
+        for _ in range(2):
+            planted, planted_cookie = incr(web1, planted_cookie)
+        master = cluster.node_parent(0)
+        generations = [set(cluster.fpm_workers(0))]
+        reloads = []
+        load = Load(web1, 50, threads=4).start()
+        try:
+            for _ in range(2):
+                time.sleep(1.5)
+                reloads.append(cluster.reload_node(0))
+                generations.append(set(cluster.fpm_workers(0)))
+            time.sleep(1.5)
+        finally:
+            load.stop()
+        after = stats(cluster, 0)
+        late, _ = read(web1, planted_cookie)
+        lost = load.verify_final(web1)
+        check(not load.errors, f"{len(load.errors)} failed requests: {load.errors[:2]}")
+        check(not load.unsaved, f"{len(load.unsaved)} writes refused: {load.unsaved[:2]}")
+        check(not load.backwards, "counter went backwards: " + "; ".join(load.backwards[:3]))
+        check(not lost, "lost increments: " + "; ".join(lost[:3]))
+        check(cluster.node_parent(0) == master, "the master's pid changed (not a reload)")
+        for older, newer in zip(generations, generations[1:]):
+            check(newer and not older & newer, f"workers {sorted(older & newer)} survived a reload")
+        # Which generation served each answer; none may have served after the next
+        # generation's first request started.
+        served = [[] for _ in generations]
+        for pid, started, finished in load.served:
+            found = [g for g, workers in enumerate(generations) if pid in workers]
+            check(found, f"answer served by pid {pid}, a worker of no known generation")
+            served[found[0]].append((started, finished))
+        check(all(served), f"answers per generation: {[len(g) for g in served]}")
+        for g in range(1, len(served)):
+            last_old = max(finished for _, finished in served[g - 1])
+            first_new = min(started for started, _ in served[g])
+            check(last_old <= first_new,
+                  f"generation {g - 1} still served {1000 * (last_old - first_new):.1f} ms "
+                  f"after generation {g} started serving")
+        check(late["counter"] == 3 and late["id"] == planted_cookie and late["node"] == "web1",
+              f"untouched session on its owner after the reloads: {late} (had counter 3)")
+        check(after["cache"]["reattached"] == 0,
+              f"the re-exec'd master found its old cache again: {after['cache']}")
+        return (f"2 reloads (kill -USR2, {min(reloads):.2f}-{max(reloads):.2f} s each) during "
+                f"{load.requests} requests on web1: 0 failed, 0 refused, 0 lost, 0 backwards; "
+                f"answers by generation {[len(g) for g in served]}, no old worker served "
+                f"after a new one started; the master's new cache (reattached 0, "
+                f"{after['local_misses']} local misses, {after['remote_reads']} remote reads "
+                f"since) read an untouched session from memcached: counter 3")
 
 
 def scenario_frozen_memcached():
@@ -617,7 +702,7 @@ class Roaming:
         self.thread.join(30)
 
 
-def scenario_key_rotation():
+def scenario_key_rotation(sapi="apache"):
     """Key rotation under load (clustered_session.secret_file, seal = encrypt): 40
     sessions through nginx and 6 that hop between the nodes on every request (a
     takeover each: opened from memcached) while every node's key file goes A ->
@@ -628,7 +713,7 @@ def scenario_key_rotation():
     owner re-seals it at its next request, then the other node opens it), and an
     old cookie whose forward was sealed with A (a new, empty session)."""
     key_a, key_b = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
-    with new_cluster("key-rotation", secrets=[key_a]) as cluster:
+    with new_cluster("key-rotation", sapi, secrets=[key_a]) as cluster:
         def sealing(index):
             return stats(cluster, index)["sealing"]
 
@@ -636,8 +721,8 @@ def scenario_key_rotation():
             return [stats(cluster, i)["rejected_values"] for i in range(cluster.nodes)]
 
         def warnings(index):
-            """PHP's warnings on the node (php-error.log, or Apache's error.log when the
-            children, www-data, cannot write the former)."""
+            """PHP's warnings on the node (php-error.log, or Apache's or FPM's error.log
+            when the children, www-data, cannot write the former)."""
             lines = []
             for name in ("php-error.log", "error.log"):
                 log = cluster.apache_dir(index) / name
@@ -670,7 +755,7 @@ def scenario_key_rotation():
             def rotate(step, keys, expect):
                 for index in range(cluster.nodes):
                     cluster.write_secrets(index, keys)
-                    reloads.append(cluster.reload_apache(index))
+                    reloads.append(cluster.reload_node(index))
                     now = sealing(index)
                     check(re.fullmatch(expect, now),
                           f"step {step}, web{index + 1}: sealing {now!r}")
@@ -741,17 +826,30 @@ def scenario_key_rotation():
         # owner serves it from its cache and, its copy being sealed with a key the
         # node no longer seals with, writes it again (sealed with B) although it
         # did not change; then every node opens it.
-        on_owner, _ = read(cluster.node_url(0), planted_cookie)
-        check(on_owner["counter"] == 3 and on_owner["id"] == planted_cookie,
-              f"owner web1 on the A-sealed session: {on_owner}")
-        check(value_key_id(cluster, planted_cookie) == id_b,
-              "the owner's unchanged request left the session sealed with A")
-        web2_before = stats(cluster, 1)["rejected_values"]
-        on_other, other_cookie = read(cluster.node_url(1), planted_cookie)
-        web2_after = stats(cluster, 1)["rejected_values"]
-        check(on_other["counter"] == 3,
-              f"web2 on the session its owner re-sealed with B: {on_other}")
-        check(web2_after == web2_before, f"web2 rejected_values {web2_before} -> {web2_after}")
+        if sapi == "fpm":
+            # FPM's reload re-execs the master: a new, empty cache each time. Nothing
+            # holds the session but memcached's copy sealed with A, which no node
+            # opens any more: it is gone, as the operator guide's wait in step 3 warns
+            # (gc_maxlifetime + touch_interval: it would have expired).
+            web1_before = stats(cluster, 0)["rejected_values"]
+            on_owner, _ = read(cluster.node_url(0), planted_cookie)
+            web1_after = stats(cluster, 0)["rejected_values"]
+            check(on_owner["counter"] == 0 and web1_after > web1_before,
+                  f"owner web1 (a new cache since the reloads) on the A-sealed session: "
+                  f"{on_owner}, rejected_values {web1_before} -> {web1_after}")
+            on_other = {"counter": None}
+        else:
+            on_owner, _ = read(cluster.node_url(0), planted_cookie)
+            check(on_owner["counter"] == 3 and on_owner["id"] == planted_cookie,
+                  f"owner web1 on the A-sealed session: {on_owner}")
+            check(value_key_id(cluster, planted_cookie) == id_b,
+                  "the owner's unchanged request left the session sealed with A")
+            web2_before = stats(cluster, 1)["rejected_values"]
+            on_other, other_cookie = read(cluster.node_url(1), planted_cookie)
+            web2_after = stats(cluster, 1)["rejected_values"]
+            check(on_other["counter"] == 3,
+                  f"web2 on the session its owner re-sealed with B: {on_other}")
+            check(web2_after == web2_before, f"web2 rejected_values {web2_before} -> {web2_after}")
 
         # An old cookie whose forward was sealed with A, on the node its route names
         # (which dropped its cached copy on the takeover notice long ago).
@@ -769,10 +867,14 @@ def scenario_key_rotation():
         check(owner_after > owner_before,
               f"web{old_owner + 1} rejected_values {owner_before} -> {owner_after}")
         check(not roaming.verify_final(), "the old cookie changed its session")
+        planted_found = (
+            "the A-sealed session, untouched since step 1, does not open on its owner, "
+            "whose cache each FPM reload emptied (counter 0, rejected)" if sapi == "fpm" else
+            f"the A-sealed session re-sealed by its owner, then read on web2 (counter "
+            f"{on_other['counter']})")
         print(f"    key-rotation: rejected_values {rejected_before} before removing A, "
               f"{rejected_after} after (load, {lists_before} notice list(s) made under A); "
-              f"the A-sealed session re-sealed by its owner, then read on web2 (counter "
-              f"{on_other['counter']}); old cookie {old} (forward sealed "
+              f"{planted_found}; old cookie {old} (forward sealed "
               f"with A) on web{old_owner + 1}: new session {followed_cookie}, counter "
               f"{followed['counter']}", flush=True)
         return (f"{load.requests} requests over 40 sessions via nginx + {roaming.requests} "
@@ -783,9 +885,14 @@ def scenario_key_rotation():
                 f"since step 1 (the planted one, the start-up check's) and {held[id_a, True]} "
                 f"forwards; with B: {held[id_b, False]} sessions and {held[id_b, True]} "
                 f"forwards), {rejected_after} after; only encrypted values in "
-                f"memcached. Session left sealed with A: its owner web1 serves it from its "
-                f"cache and re-seals it with B at that request (counter 3), after which web2 "
-                f"opens it (counter {on_other['counter']}, no reject); an old cookie whose forward was sealed with A gets a new, "
+                f"memcached. Session left sealed with A: " + (
+                    "its owner's cache was emptied by each FPM reload, so it does not open "
+                    "(counter 0, rejected: the guide's wait in step 3 is what covers it)"
+                    if sapi == "fpm" else
+                    f"its owner web1 serves it from its cache and re-seals it with B at that "
+                    f"request (counter 3), after which web2 opens it (counter "
+                    f"{on_other['counter']}, no reject)") +
+                "; an old cookie whose forward was sealed with A gets a new, "
                 f"empty session (its session is untouched)")
 
 
@@ -803,6 +910,12 @@ SCENARIOS = {
     "frozen-memcached": scenario_frozen_memcached,
     "status-page": scenario_status_page,
     "key-rotation": scenario_key_rotation,
+    "fpm-node-killed": lambda: scenario_apache_killed("fpm"),
+    "fpm-ajax-burst": lambda: scenario_ajax_burst("fpm"),
+    "fpm-round-robin-parallel": lambda: scenario_round_robin_parallel("fpm"),
+    "fpm-graceful-reload": scenario_fpm_graceful_reload,
+    "fpm-status-page": lambda: scenario_status_page("fpm"),
+    "fpm-key-rotation": lambda: scenario_key_rotation("fpm"),
 }
 
 
