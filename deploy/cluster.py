@@ -26,8 +26,9 @@ An app node is one of two kinds (Cluster(..., sapi=)):
 
 Both kinds get the same php.ini (run_dir/webN/php/php.ini: the extension,
 save_path, route, php_ini=, secrets), read by the node's root process (Apache's
-parent, the FPM master) before it forks: PHP_INI_SCAN_DIR is empty, so nothing of
-the machine's conf.d is loaded. The children run as www-data. Per node, whatever
+parent, the FPM master) before it forks: PHP_INI_SCAN_DIR names the node's own
+php/conf.d (links to ini_files=, empty by default), so nothing of the machine's
+conf.d is loaded. The children run as www-data. Per node, whatever
 its kind: start_node, stop_node, kill_node, graceful_node (signal only),
 reload_node (returns once the old generation has exited and the new one serves),
 node_pids. The Apache names (kill_apache, reload_apache, ...) are aliases.
@@ -188,7 +189,8 @@ class Cluster:
     def __init__(self, run_dir, extension, nodes=2, php_ini=None, round_robin=False,
                  memcached_args=(), workers=8, other_extensions=(), balancer=None, app=None,
                  memcached_ports=None, memcached_hosts=None, memcached_wrappers=None,
-                 secrets=None, seal=None, accept_unsealed=None, sapi="apache"):
+                 secrets=None, seal=None, accept_unsealed=None, sapi="apache",
+                 ini_files=()):
         if sapi not in SAPIS:
             raise ValueError(f"sapi={sapi!r}: expected one of {', '.join(SAPIS)}")
         self.sapi = sapi
@@ -213,6 +215,10 @@ class Cluster:
         # Extensions loaded before ours, by name (e.g. igbinary, memcached for the
         # benchmarks); extension=None runs PHP without clustered_session at all.
         self.other_extensions = list(other_extensions)
+        # INI files every node reads after its php.ini, as PHP reads a conf.d
+        # (PHP_INI_SCAN_DIR = a directory of links to them), e.g. the one an
+        # installed package enabled, with extension=None: the e2e deb-package run.
+        self.ini_files = [pathlib.Path(f) for f in ini_files]
         # nginx routing: None = by the route in the cookie (gen_balancer), or a
         # complete "upstream + server" text for other handlers (benchmarks).
         self.balancer = balancer
@@ -386,8 +392,6 @@ class Cluster:
             "session.save_handler": "clustered",
             "session.save_path": f"\"{self.save_path}\"",
             "session.use_strict_mode": "1",
-            "session.sid_length": "26",
-            "session.sid_bits_per_character": "5",
             "session.gc_probability": "0",
             "clustered_session.route": self.routes[index],
             "display_errors": "0",
@@ -406,7 +410,17 @@ class Cluster:
             loads.append(f"extension = {self.extension}")
         (directory / "php" / "php.ini").write_text(
             "\n".join(loads) + "\n" + "".join(f"{k} = {v}\n" for k, v in ini.items()))
+        scan = directory / "php" / "conf.d"
+        shutil.rmtree(scan, ignore_errors=True)
+        scan.mkdir()
+        for file in self.ini_files:
+            (scan / file.name).symlink_to(file)
         return directory / "php" / "php.ini"
+
+    def php_environment(self, index):
+        """The environment of a node's root process: only our php.ini and the
+        cluster's ini_files, never the machine's conf.d (whatever it loads)."""
+        return dict(os.environ, PHP_INI_SCAN_DIR=str(self.node_dir(index) / "php" / "conf.d"))
 
     # ---- Apache ----------------------------------------------------------
     def write_apache_config(self, index):
@@ -454,10 +468,8 @@ TypesConfig /etc/mime.types
 
     def _start_apache(self, index):
         config = self.write_apache_config(index)
-        # Only our php.ini: not the machine's conf.d, whatever it loads.
-        environment = dict(os.environ, PHP_INI_SCAN_DIR="")
         result = subprocess.run(["apache2", "-f", str(config), "-k", "start"],
-                                capture_output=True, text=True, env=environment)
+                                capture_output=True, text=True, env=self.php_environment(index))
         if result.returncode != 0:
             raise RuntimeError(f"apache {self.routes[index]} did not start: {result.stderr}")
         wait_port(self.node_ports[index])
@@ -481,7 +493,7 @@ TypesConfig /etc/mime.types
     def _graceful_apache(self, index):
         subprocess.run(["apache2", "-f", str(self.apache_dir(index) / "httpd.conf"), "-k",
                         "graceful"], check=True, capture_output=True,
-                       env=dict(os.environ, PHP_INI_SCAN_DIR=""))
+                       env=self.php_environment(index))
 
     def _apache_parent(self, index):
         try:
@@ -570,9 +582,10 @@ security.limit_extensions = .php
     def start_fpm(self, index):
         directory = self.node_dir(index)
         config = self.write_fpm_config(index)
-        # Only our php.ini (-c) and php-fpm.conf (-y): not the machine's conf.d, nor
-        # its pool.d; -p: anything relative lands in the node's directory.
-        environment = dict(os.environ, PHP_INI_SCAN_DIR="")
+        # Only our php.ini (-c, php_environment) and php-fpm.conf (-y): not the
+        # machine's conf.d, nor its pool.d; -p: anything relative lands in the node's
+        # directory.
+        environment = self.php_environment(index)
         environment.pop("NOTIFY_SOCKET", None)  # not a systemd service's master
         log = open(directory / "php-fpm.stderr.log", "ab")
         self.fpm[index] = subprocess.Popen(

@@ -9,8 +9,8 @@
 #   bash scripts/test.sh platform   what runs in the root: the levels whose outcome
 #                                   depends on the platform (PHP, compiler, servers)
 #
-# Levels: GoogleTest (core), phpt (PHP level), end-to-end (cluster: Apache mod_php
-# and PHP-FPM, the fault tests), docs; on this machine also GoogleTest under
+# Levels: GoogleTest (core), phpt (PHP level), the .deb, end-to-end (cluster: Apache
+# mod_php and PHP-FPM, the .deb installed into one, the fault tests), docs; on this machine also GoogleTest under
 # ASan+UBSan, the fuzzers (briefly) and phpt under valgrind, which check the same
 # code once rather than on both platforms. Prints what each step took.
 set -euo pipefail
@@ -54,7 +54,15 @@ step "phpt (run-tests.php, against real memcached)" bash scripts/run-phpt.sh
 if [ "$mode" != platform ]; then
   step "phpt once more under valgrind (USE_ZEND_ALLOC=0)" bash scripts/run-phpt-valgrind.sh
 fi
-step "end-to-end (nginx, Apache mod_php, PHP-FPM, memcached, headless Chromium)" bash scripts/run-e2e.sh
+build_deb() {  # the package the e2e scenario deb-package installs (CS_DEB)
+  local out
+  out=$(bash scripts/build-deb.sh) || { echo "$out"; return 1; }
+  echo "$out"
+  CS_DEB=$(tail -1 <<<"$out")
+  export CS_DEB
+}
+step "Debian package (scripts/build-deb.sh, dh-php)" build_deb
+step "end-to-end (nginx, Apache mod_php, PHP-FPM, the .deb, memcached, headless Chromium)" bash scripts/run-e2e.sh
 step "docs: every warning in the source is in docs/troubleshooting.md" python3 tests/docs/check_warnings.py
 
 if [ "$mode" = all ]; then

@@ -896,6 +896,82 @@ def scenario_key_rotation(sapi="apache"):
                 f"empty session (its session is untouched)")
 
 
+def php_version():
+    """major.minor of the machine's PHP (8.2 on Debian 12, 8.4 on Debian 13)."""
+    return subprocess.run(["php-config", "--version"], capture_output=True, text=True,
+                          check=True).stdout.strip().rsplit(".", 1)[0]
+
+
+def package_deb():
+    """The .deb of scripts/build-deb.sh: $CS_DEB (scripts/test.sh builds it once),
+    else built now."""
+    if os.environ.get("CS_DEB"):
+        return pathlib.Path(os.environ["CS_DEB"])
+    built = subprocess.run(["bash", str(ROOT / "scripts" / "build-deb.sh")], capture_output=True,
+                           text=True)
+    check(built.returncode == 0, f"build-deb.sh failed: {built.stderr[-2000:]}")
+    return pathlib.Path(built.stdout.strip().splitlines()[-1])
+
+
+def php_modules():
+    """`php -m` of the machine's CLI with its own php.ini and conf.d."""
+    return subprocess.run(["php", "-m"], capture_output=True, text=True).stdout.split()
+
+
+def scenario_deb_package():
+    """The Debian package installed with dpkg serves a PHP-FPM cluster: the nodes load
+    the extension only through the ini the package enabled for FPM (conf.d link into
+    mods-available) and the .so it put into PHP's extension directory; node killed
+    under load as in fpm-node-killed; purged afterwards, PHP is as before."""
+    deb = package_deb()
+    package = subprocess.run(["dpkg-deb", "-f", str(deb), "Package"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    version = php_version()
+    check(package == f"php{version}-clustered-session",
+          f"{deb.name} builds {package}, not php{version}-clustered-session")
+    check("clustered_session" not in php_modules(),
+          "clustered_session is already enabled system-wide before the package is installed")
+    installed = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True)
+    try:
+        check(installed.returncode == 0, f"dpkg -i {deb.name}: {installed.stderr[-1500:]}")
+        link = pathlib.Path(f"/etc/php/{version}/fpm/conf.d/20-clustered_session.ini")
+        target = pathlib.Path(f"/etc/php/{version}/mods-available/clustered_session.ini")
+        check(link.is_symlink() and link.resolve() == target,
+              f"{link} is not the package's enabled ini (-> {target})")
+        extension_dir = subprocess.run(["php-config", "--extension-dir"], capture_output=True,
+                                       text=True, check=True).stdout.strip()
+        so = pathlib.Path(extension_dir) / "clustered_session.so"
+        check(so.is_file(), f"the package put no {so}")
+        check("clustered_session" in php_modules(), "php -m (CLI) does not list clustered_session")
+        run = tempfile.mkdtemp(prefix="cs-e2e-deb-package-")
+        with Cluster(run, None, sapi="fpm", ini_files=[link]) as cluster:
+            mapped = [line.split()[-1] for pid in cluster.node_pids(0)
+                      for line in pathlib.Path(f"/proc/{pid}/maps").read_text().splitlines()
+                      if line.endswith("clustered_session.so")]
+            check(mapped and set(mapped) == {str(so)},
+                  f"web1's FPM processes map {sorted(set(mapped))}, not {so}")
+            load = Load(cluster.url, 100).start()
+            time.sleep(2)
+            cluster.kill_node(0)
+            time.sleep(2)
+            load.stop()
+            lost = load.verify_final(cluster.url)
+            check(not load.errors, "failed requests: " + "; ".join(load.errors[:3]))
+            check(not load.backwards, "counter went backwards: " + "; ".join(load.backwards[:3]))
+            check(not lost, "acknowledged increments lost: " + "; ".join(lost[:3]))
+            migrations = stats(cluster, 1)["migrations"]
+            check(migrations > 0, "web2 took over no session")
+    finally:
+        purged = subprocess.run(["dpkg", "-P", package], capture_output=True, text=True)
+    check(purged.returncode == 0, f"dpkg -P {package}: {purged.stderr[-1500:]}")
+    check("clustered_session" not in php_modules() and not so.exists() and not link.exists(),
+          "after dpkg -P the extension is still there")
+    return (f"{deb.name} installed with dpkg -i: {so} and {link.name} -> mods-available; "
+            f"PHP-FPM web1 and web2 loaded it through that ini alone; {load.requests} "
+            f"increments over 100 sessions, web1 killed after 2 s: 0 failed, 0 lost, "
+            f"0 backwards, {migrations} taken over by web2; dpkg -P: PHP without it again")
+
+
 SCENARIOS = {
     "apache-killed": scenario_apache_killed,
     "memcached-killed-r0": lambda: scenario_memcached_killed(0),
@@ -916,6 +992,7 @@ SCENARIOS = {
     "fpm-graceful-reload": scenario_fpm_graceful_reload,
     "fpm-status-page": lambda: scenario_status_page("fpm"),
     "fpm-key-rotation": lambda: scenario_key_rotation("fpm"),
+    "deb-package": scenario_deb_package,
 }
 
 
