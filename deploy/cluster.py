@@ -190,7 +190,7 @@ class Cluster:
                  memcached_args=(), workers=8, other_extensions=(), balancer=None, app=None,
                  memcached_ports=None, memcached_hosts=None, memcached_wrappers=None,
                  secrets=None, seal=None, accept_unsealed=None, sapi="apache",
-                 ini_files=()):
+                 ini_files=(), pool_settings=None):
         if sapi not in SAPIS:
             raise ValueError(f"sapi={sapi!r}: expected one of {', '.join(SAPIS)}")
         self.sapi = sapi
@@ -219,6 +219,8 @@ class Cluster:
         # (PHP_INI_SCAN_DIR = a directory of links to them), e.g. the one an
         # installed package enabled, with extension=None: the e2e deb-package run.
         self.ini_files = [pathlib.Path(f) for f in ini_files]
+        # php_admin_value lines of each FPM node's pool (sapi="fpm").
+        self.pool_settings = dict(pool_settings or {})
         # nginx routing: None = by the route in the cookie (gen_balancer), or a
         # complete "upstream + server" text for other handlers (benchmarks).
         self.balancer = balancer
@@ -575,7 +577,7 @@ decorate_workers_output = no
 access.log = {directory}/fpm-access.log
 access.format = "%t %m %r%Q%q %s %{{mili}}d ms pid %p"
 security.limit_extensions = .php
-"""
+""" + "".join(f"php_admin_value[{k}] = {v}\n" for k, v in self.pool_settings.items())
         self.fpm_config(index).write_text(config)
         return self.fpm_config(index)
 

@@ -23,6 +23,7 @@ std::unique_ptr<SessionHandler> g_handler;
 std::string g_handler_save_path;
 pid_t g_handler_pid = 0;
 std::string g_route;
+std::string g_route_setting;  // clustered_session.route as MINIT read it
 
 // getpid() is a system call (glibc no longer caches it) and the handler checks
 // the process on every request: the PID is kept here and renewed in each child
@@ -74,10 +75,16 @@ void stop_shared_segment() {
 
 void resolve_route() {
   const std::string configured = CSG(route) != nullptr ? CSG(route) : "";
+  g_route_setting = configured;
   g_route = configured.empty() || configured == "off" ? short_hostname() : configured;
 }
 
 const std::string& effective_route() { return g_route; }
+
+const char* ignored_route_setting() {
+  const char* now = CSG(route) != nullptr ? CSG(route) : "";
+  return g_route_setting == now ? nullptr : now;
+}
 
 // Read straight from the session module's globals and our INI on every
 // session_start(): no INI lookups by name, no strings built.

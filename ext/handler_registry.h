@@ -16,6 +16,10 @@ void stop_shared_segment();
 // The route in force: clustered_session.route, or the short host name.
 const std::string& effective_route();
 void resolve_route();
+// The clustered_session.route of this request when it differs from the one read at
+// start-up (a pool's or directory's php_admin_value), else nullptr: the route is
+// the node's, fixed in MINIT, so such a value is ignored (with a warning).
+const char* ignored_route_setting();
 
 // The handler for this save_path, made on first use in each process (after fork)
 // and kept across requests; a different save_path makes a new one. Fills `error`

@@ -59,6 +59,13 @@ PS_OPEN_FUNC(clustered) {
                            refusal.c_str());
           return FAILURE;
         }
+        if (const char* ignored = clustered::ext::ignored_route_setting()) {
+          php_error_docref(nullptr, E_WARNING,
+                           "clustered_session: clustered_session.route=%s of this pool or "
+                           "directory is ignored: the route is the node's, read once at "
+                           "start-up from php.ini (in force: %s)",
+                           ignored, clustered::ext::effective_route().c_str());
+        }
         std::string error;
         SessionHandler* handler = clustered::ext::handler_for(save_path, &error);
         if (handler == nullptr) {

@@ -972,6 +972,25 @@ def scenario_deb_package():
             f"0 backwards, {migrations} taken over by web2; dpkg -P: PHP without it again")
 
 
+def scenario_fpm_pool_route_ignored():
+    """A pool's php_admin_value[clustered_session.route] cannot change the node's route
+    (read once by the master, for all its pools): sessions keep the php.ini route and
+    every request says so in a warning instead of silently ignoring it."""
+    with new_cluster("pool-route", "fpm",
+                     pool_settings={"clustered_session.route": "pool9"}) as cluster:
+        answer, cookie = incr(cluster.node_url(0), None)
+        check(answer["route"] == "web1" and cookie.endswith(".web1"),
+              f"the pool's route reached the session ID: {answer}, {cookie}")
+        incr(cluster.node_url(0), cookie)
+        logs = "".join(path.read_text(errors="replace")
+                       for path in cluster.node_dir(0).glob("*.log"))
+        warning = ('clustered_session.route=pool9 of this pool or directory is ignored: the '
+                   'route is the node\'s, read once at start-up from php.ini (in force: web1)')
+        check(logs.count(warning) >= 2, f"no warning per request in web1's logs: {logs[-800:]}")
+        return (f"php_admin_value[clustered_session.route] = pool9 in web1's pool: IDs keep "
+                f"route web1 ({cookie[-12:]}), and each request logs '{warning}'")
+
+
 SCENARIOS = {
     "apache-killed": scenario_apache_killed,
     "memcached-killed-r0": lambda: scenario_memcached_killed(0),
@@ -992,6 +1011,7 @@ SCENARIOS = {
     "fpm-graceful-reload": scenario_fpm_graceful_reload,
     "fpm-status-page": lambda: scenario_status_page("fpm"),
     "fpm-key-rotation": lambda: scenario_key_rotation("fpm"),
+    "fpm-pool-route-ignored": scenario_fpm_pool_route_ignored,
     "deb-package": scenario_deb_package,
 }
 
