@@ -7,7 +7,7 @@
 #   bash scripts/build-deb.sh --head   the committed tree of HEAD (git archive)
 #
 # The last line printed is the path of the .deb; then, as root:
-#   dpkg -i build-deb/php8.2-clustered-session_0.1.0_amd64.deb
+#   dpkg -i build-deb/php<version>-clustered-session_0.1.0_amd64.deb
 # The build log is build-deb/build.log. Build dependencies: debian/control.in
 # (scripts/install-deps.sh installs them).
 set -euo pipefail
