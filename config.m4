@@ -1,3 +1,4 @@
+dnl SPDX-License-Identifier: BSD-3-Clause
 dnl phpize build of clustered_session.so: the ext/ glue plus the C++ core in src/.
 PHP_ARG_ENABLE([clustered-session],
   [whether to enable the clustered session save handler],

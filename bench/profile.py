@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Where a request's cost goes, for the clustered handler, on the benchmark's cluster
 (nginx -> 2 Apache mod_php prefork -> memcached x2, all on 127.0.0.1).
 

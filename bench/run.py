@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Session handlers side by side on the same cluster: nginx -> 2 Apache mod_php
 prefork -> memcached x2 (or redis x2), all on 127.0.0.1, driven by wrk over a pool
 of sessions, for a page that only reads the session and one that changes it.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-3-Clause
 -- wrk script: requests carry the pre-made session cookies in turn. Each wrk thread
 -- has its own slice of the pool (CS_THREADS slices) and a thread's
 -- connections take consecutive cookies of that share, so no session ever has two

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """What loading clustered_session.so costs a PHP command line run (cron, composer,
 artisan) that never starts a session: `php -r ''` without and with the extension
 (at its default cache_size, 64M, and a save_path), run alternately, side by side.

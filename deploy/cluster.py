@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A local cluster on 127.0.0.1: memcached x N, app nodes x N (routes web1, web2, ...)
 and nginx in front, on free ports, each with its own config in a run directory. Used
 by the demo (deploy/local_cluster.py), the end-to-end tests and the benchmarks.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Generates load-balancer configs that route by the <route> in the session cookie.
 
 Stock nginx has no route stickiness, so the route is read from the cookie with a

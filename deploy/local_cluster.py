@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The local cluster as a command, and the failover tour of the README's demo.
 
     local_cluster.py tour [--fpm]   start the cluster, narrate a failover, leave it up

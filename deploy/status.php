@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 /*
  * clustered_session status page (in the spirit of APCu's apc.php).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The warning for a C++ exception stopped at an entry point (exception_guard.h).
 #include "exception_guard.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Keeps C++ exceptions out of Zend: every entry point PHP calls (the save
 // handler's hooks, the module callbacks, the PHP functions) runs its C++ inside
 // guarded(). An exception reaching PHP's C frames is undefined behaviour; here it

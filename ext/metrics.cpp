@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // clustered_session_metrics(): the core snapshot in Prometheus text format
 // (stats/prometheus_text.h); nothing here but the hand-over.
 #include "metrics.h"

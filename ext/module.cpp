@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Module entry: registers the save handler, maps the shared segment in MINIT
 // (before Apache forks), and cleans up after every request. Each callback and
 // PHP function runs its C++ inside guarded() (exception_guard.h): an exception

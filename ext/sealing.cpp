@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sealing.h"
 
 #include "php_clustered_session.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // clustered_session.secret_file, .seal and .accept_unsealed: the keys are read
 // once per MINIT (as root, before the server forks; a graceful reload reads them
 // again) and shared by every handler of the process.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // INI settings (README "php.ini"). Each value is checked when set; an out-of-range
 // value is refused with a warning naming the setting, and the old value stays.
 #include "settings.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // clustered_session_stats() and the phpinfo() section: both render one core
 // snapshot (stats/stats_snapshot.h); nothing here reads a figure twice.
 #include "stats.h"

@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.lock_timeout=2
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $mc = cs_memcached_start();
 ini_set('session.save_path', cs_save_path($mc['port']));

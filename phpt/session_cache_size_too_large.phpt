@@ -4,6 +4,7 @@ a clustered_session.cache_size larger than the machine's memory (64G here) is re
 session.save_handler=clustered
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $show = 'echo ini_get("clustered_session.cache_size"), " ", clustered_session_stats()["cache"]["size"] > 0 ? "cache" : "no cache", "\n";';
 $r = cs_php($show, ['clustered_session.cache_size' => '64G', 'session.save_path' => cs_save_path()]);

@@ -11,6 +11,7 @@ clustered_session.connect_timeout=200
 clustered_session.retry_interval=30
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $frozen = cs_memcached_start();
 $live = cs_memcached_start();

@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.lock_timeout=3
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 ini_set('session.save_path', cs_save_path());
 $id = cs_session(null, function () { $_SESSION['n'] = 0; });

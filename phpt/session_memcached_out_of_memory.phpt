@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.touch_interval=0
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 // -M: answer "out of memory" instead of evicting; -m 2: two megabytes.
 $mc = cs_memcached_start(['-M', '-m', '2']);

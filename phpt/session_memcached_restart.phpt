@@ -17,6 +17,7 @@ clustered_session.route=web1
 clustered_session.touch_interval=0
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $mc = cs_memcached_start();
 $port = $mc['port'];

@@ -10,6 +10,7 @@ clustered_session.takeover_check_interval=1
 clustered_session.touch_interval=600
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $mc = cs_memcached_start(['-m', '2']);
 $port = $mc['port'];

@@ -9,6 +9,7 @@ clustered_session.route=web1
 memory_limit=256M
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $mc = cs_memcached_start(['-I', '1m']);
 ini_set('session.save_path', cs_save_path($mc['port']));

@@ -18,6 +18,7 @@ clustered_session.route=web1
 clustered_session.takeover_check_interval=1
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 ini_set('session.save_path', cs_save_path());
 $old = cs_session(null, function () { $_SESSION = ['n' => 1]; });

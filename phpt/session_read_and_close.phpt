@@ -10,6 +10,7 @@ clustered_session.touch_interval=0
 clustered_session.lock_timeout=2
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $mc = cs_memcached_start();
 ini_set('session.save_path', cs_save_path($mc['port']));

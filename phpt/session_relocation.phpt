@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.retry_interval=30
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $servers = [cs_memcached_start(), cs_memcached_start()];
 $ports = [$servers[0]['port'], $servers[1]['port']];

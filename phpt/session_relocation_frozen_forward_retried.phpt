@@ -10,6 +10,7 @@ clustered_session.retry_interval=1
 clustered_session.takeover_check_interval=1
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $servers = [cs_memcached_start(), cs_memcached_start()];
 $ports = [$servers[0]['port'], $servers[1]['port']];

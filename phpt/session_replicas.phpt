@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.replicas=1
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 
 // web2 takes the session over (migration); web1, another process of the same

@@ -8,6 +8,7 @@ session.cache_limiter=
 clustered_session.route=web1
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $servers = [cs_memcached_start(), cs_memcached_start(), cs_memcached_start()];
 [$p1, $p2, $p3] = array_map(fn ($s) => $s['port'], $servers);

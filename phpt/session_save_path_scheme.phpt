@@ -13,6 +13,7 @@ session.cache_limiter=
 clustered_session.route=web1
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 foreach (['udp:127.0.0.1:11211', 'memcached:localhost:11211'] as $path) {
     ini_set('session.save_path', $path);

@@ -8,6 +8,7 @@ session.cache_limiter=
 clustered_session.route=web1
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 ini_set('session.save_path', cs_save_path(cs_port(1), cs_dead_port()));
 

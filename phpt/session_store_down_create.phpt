@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.retry_interval=4
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $live = cs_memcached_start();
 $dead = cs_dead_port();

@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.retry_interval=2
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $live = cs_port(1);
 $dead = cs_dead_port();

@@ -9,6 +9,7 @@ clustered_session.route=web1
 clustered_session.takeover_check_interval=1
 --FILE--
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $port = cs_port(1);
 $save_path = cs_save_path($port);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Builds the extension (phpize, in the tree; outputs are git-ignored) and the
 # C++ core with its GoogleTest suite (CMake, in build-cmake/; phpize owns build/). --extension-only skips the latter.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Line coverage of the core by GoogleTest alone (gcov), in build-coverage/:
 #
 #   bash scripts/coverage.sh            # every directory of src/, and the total of src/session/

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs the platform part of the tests (install, build, GoogleTest, phpt, end-to-end
 # on Apache and PHP-FPM, the .deb, docs) inside a root of another Debian release,
 # made with debootstrap from Debian's archive: the second platform of the test

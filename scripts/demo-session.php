@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 // One step of the two-process demo: `write` starts a session and stores data,
 // `read ID` starts the same session in a separate PHP process and prints it.
 [$self, $action] = [$argv[0], $argv[1] ?? 'write'];

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The README's first command. Installs what is missing, builds the extension,
 # starts the local cluster (memcached x2, Apache mod_php x2 or with --fpm PHP-FPM x2,
 # nginx, all on 127.0.0.1 on free ports), narrates a failover tour, and leaves the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # libFuzzer targets of tests/fuzz (clang, -fsanitize=fuzzer,address,undefined),
 # built by CMake with -DCLUSTERED_FUZZ=ON into build-fuzz/.
 #

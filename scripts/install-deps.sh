@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs what building and testing need on Debian 12 or 13 (run as root).
 # Idempotent: packages already present are not fetched again. PHP and clang come
 # through Debian's default-version packages (php-dev: 8.2 on 12, 8.4 on 13).

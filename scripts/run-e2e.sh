@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # End-to-end tests: real nginx, Apache mod_php and memcached on 127.0.0.1 (each
 # scenario starts and stops its own cluster). Needs a built extension.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The phpt suite once under valgrind memcheck: scripts/run-phpt.sh with
 # run-tests.php's -m (USE_ZEND_ALLOC=0, so every emalloc is a malloc valgrind sees;
 # ZEND_DONT_UNLOAD_MODULES=1, so leaks in clustered_session.so keep their symbols).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs the PHP-level tests (phpt/*.phpt) with PHP's own run-tests.php against two
 # real memcached servers on free 127.0.0.1 ports.
 #

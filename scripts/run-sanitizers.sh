@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The core and its GoogleTest suite under AddressSanitizer + UBSan, in build-asan/:
 #
 #   cmake -S . -B build-asan -DCLUSTERED_SANITIZE=ON

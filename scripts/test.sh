@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The one test command (README, CI): installs what is missing, builds, and runs
 # every test level, on this machine and in a root of the other supported Debian
 # release (12 with PHP 8.2, 13 with PHP 8.4).

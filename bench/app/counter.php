@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 // A page that changes the session on every request.
 header('Content-Type: text/plain');
 if (!session_start()) {

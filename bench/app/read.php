@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 // A page that only reads the session (unchanged data: lazy_write).
 header('Content-Type: text/plain');
 if (!session_start()) {

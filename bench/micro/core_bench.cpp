@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Google Benchmark suite for the core's hot paths: the shared cache (get/put of a
 // 4 KB session; 1 and 2 threads on one process-shared segment, and 1 process
 // measured while a forked sibling works on the same segment, as two Apache prefork

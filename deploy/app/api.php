@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 // JSON endpoint of the demo app, used by the demo and the end-to-end tests.
 //   ?op=incr  increments the session's counter (and appends to its history)
 //   ?op=get   reads the session without changing it

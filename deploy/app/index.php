@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: BSD-3-Clause
 // The demo page: a per-session counter, the node that served it and the parts
 // of the session ID.
 session_start();

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by the test and demo scripts: free ports, memcached on 127.0.0.1, and a
 # cleanup trap that stops every service started here, also when a test fails.
 # Source it; call cs_services_init first.

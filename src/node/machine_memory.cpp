@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "node/machine_memory.h"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The one shared mapping of an app node, made before the server forks its
 // children (MINIT), so every child of the node sees the same memory:
 //

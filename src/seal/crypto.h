@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The few primitives sealing needs, from libsodium (the only file that includes
 // it): XChaCha20-Poly1305 for sealed values, keyed BLAKE2b for authenticated-only
 // ones and for deriving keys. Random 192-bit nonces: no counter to keep between

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Sealing: what the handler stores in memcached, opened only with the keys of
 // clustered_session.secret_file (docs/design.md, "Sealed values").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // clustered_session.secret_file: the keys that seal what the handler stores.
 //
 // One key a line (at least kMinSecretLength characters, e.g. from

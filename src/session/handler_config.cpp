@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "session/handler_config.h"
 
 #include "sid/node_id.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Everything the handler needs to know, gathered by ext/ from php.ini and the
 // session module's own settings, so the core never reads PHP state.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the handler's flows (read path, write path, ID moves) share: the node's
 // configuration and services, the request's phase and its lock, and the small
 // rules every flow applies the same way (keys, TTLs, versions, trust).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ID moves: create_sid(), the completion of a takeover (migration) or relocation
 // under the new ID, and destroy(). A move is complete when the data is stored
 // under the new ID; only then does the old key become a forward to it, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Forwards and deletes that a memcached node missed because it was down, frozen
 // or cut off (issue 14 item 6): without a retry, the old cookie would open the
 // old copy once the node answers again. They are kept in this node's cache as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The read path: validate_sid() (strict mode) and read(). An owned session is
 // served from the node's cache; any other is fetched through its <store> node,
 // forwards left by moved sessions are followed, and a session that must move

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What one request has learnt so far, as one value: the phase it is in, each
 // phase holding the resolved ID it concerns (docs/design.md, "Request flows").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "session/session_handler.h"
 
 #include "store/memcached_node.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The save handler's logic, one PHP hook per method, in core terms. ext/ calls
 // these and turns the results into PHP return values and warnings.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Takeover notices: how a node learns that another node took over sessions it
 // still holds in its local cache.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Both ends of the takeover notices (session/takeover_notices.h): the node that
 // takes a session over announces it to the old owner's route, and every node
 // checks its own route's notices before it trusts its cache.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "session/write_path.h"
 
 #include "session/older_copies.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The write path: write(), update_timestamp() and the write-through both end in.
 // The local copy is written first (marked unsynced), then memcached; a failed
 // remote write keeps the session here and is retried on its next request.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Per-session locks shared by every process of an app node: a table of slots in
 // the shared segment, each a robust process-shared mutex and the hash of the
 // session it belongs to while someone holds or waits for it. A session claims a

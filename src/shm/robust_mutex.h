@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A process-shared, robust pthread mutex that lives in shared memory.
 // When its holder dies, the next locker gets EOWNERDEAD and is told so, so it can
 // repair what the dead holder may have left half-done before marking it consistent.

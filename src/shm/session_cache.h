@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The node-local session cache: lives in one shared mapping, used by every process
 // of an app node. All structure is linked by index, never by pointer, so every
 // process may map it at any address.

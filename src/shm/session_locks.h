@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The per-session lock as the handler sees it: taken in validate_sid()/read(),
 // held to close(). Production locks live in the shared segment (LockTable,
 // robust process-shared mutexes); the cluster simulator parks a request whose

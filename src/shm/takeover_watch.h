@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // When this app node last read its takeover notices (session/takeover_notices.h),
 // shared by all its processes so that one of them reads per check interval.
 // Plain atomics in shared memory: a process killed mid-check leaves nothing

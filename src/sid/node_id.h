@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Node ids and routes share one grammar: [a-z0-9]{1,16}.
 #pragma once
 

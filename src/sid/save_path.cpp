@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sid/save_path.h"
 
 #include <algorithm>

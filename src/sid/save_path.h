@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // session.save_path grammar (README "php.ini"):
 //   node[,node...]   node := [ID=]ADDRESS[;ROLE]
 //   ADDRESS := HOST:PORT | unix:/path | [IPv6]:PORT     ROLE := active | joining | drain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Session IDs of the form <random>-<store>.<route> (docs/design.md, "The model"; README "How it
 // works").
 #pragma once

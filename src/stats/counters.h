@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Counters shared by all children of a node (docs/design.md, "Counters"). Lock-free atomics in
 // shared memory, so a child killed at any point can never leave them locked.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "stats/prometheus_text.h"
 
 #include <cstdint>

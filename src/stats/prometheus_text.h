@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A stats snapshot in the Prometheus text exposition format (version 0.0.4):
 // one family per counter of kCounterList (clustered_session_<name>_total), then
 // the trust gauge, the cache and each memcached node, all labelled with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "stats/stats_snapshot.h"
 
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One reading of everything an app node reports: the shared counters, the mode,
 // the cache, the segment and the memcached nodes. Taken once by the core; ext/
 // only turns it into a PHP array, phpinfo() rows or (via prometheus_text.h) text.

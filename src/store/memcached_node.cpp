@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "store/memcached_node.h"
 
 #include <libmemcached/memcached.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One libmemcached handle for one memcached node. libmemcached never picks or
 // ejects servers here: each handle holds exactly one server, and the shared health
 // table decides whether the node is tried at all.

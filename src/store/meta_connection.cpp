@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "store/meta_connection.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One connection to one memcached node that speaks memcached's meta protocol,
 // for the one command libmemcached lacks: a set that answers with the item's
 // new CAS token ("ms <key> <bytes> c T<exp> [C<token>]"). The session write path

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Up/down state of memcached nodes, shared by every process of an app node, so a
 // dead node costs one timeout per retry interval for the whole node rather than
 // one per process. Slots are found by endpoint ("host:port"), claimed lock-free.

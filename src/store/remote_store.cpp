@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "store/remote_store.h"
 
 #include "util/fnv1a.h"

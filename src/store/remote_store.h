@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The memcached side of the handler: one StoreNode per save_path node, the
 // shared health table in front of them, replicas in save_path ring order, and the
 // versioned value header. Knows nothing about PHP, the cache or ownership.

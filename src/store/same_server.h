@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Two save_path entries that reach one memcached server (127.0.0.1:11211 and
 // localhost:11211, or a unix socket under two paths) would make every replica a
 // copy on the same machine and every relocation a move to the server that just

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the handler needs of one memcached node: memcached's item commands with
 // replies that tell apart every way they can end. MemcachedNode (libmemcached)
 // implements it for production; an in-memory model (tests/support/memcached_model.h)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What goes to memcached: a small versioned header, then the opaque session bytes.
 //
 //   offset 0  'c' 's'        magic

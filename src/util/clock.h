@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Time, as the core sees it: wall time (what memcached expiries, versions and
 // takeover notices are made of) and monotonic time (intervals: retry windows,
 // check intervals). Passed in, never read directly, so the simulator and the

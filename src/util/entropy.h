@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Random bytes, passed in like the Clock: getrandom() in production, a seeded
 // generator in the simulator, so that a history replays byte for byte.
 #pragma once

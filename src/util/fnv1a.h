@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // FNV-1a, 64 bits: a hash that is the same on every node, process and build
 // (std::hash is neither), for anything that nodes must agree on.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A value or an error message: how the core reports failures, since exceptions
 // must not cross into PHP (its bailout longjmp would skip C++ destructors).
 #pragma once

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Checks that every warning text in src/ and ext/ appears in docs/troubleshooting.md.
 
 A message is built from string literals in the statements that make user-visible

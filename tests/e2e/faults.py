@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Fault tests against real processes (deploy/cluster.py: nginx -> Apache mod_php x2 ->
 memcached x2): a memcached restarted empty, a network cut to one memcached node, a PHP
 child SIGKILLed in the middle of its write-through, Apache stopped while requests are

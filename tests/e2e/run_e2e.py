@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end tests against real processes: nginx -> Apache mod_php x2 -> memcached x2,
 all on 127.0.0.1 on free ports (deploy/cluster.py). The fpm-* scenarios run the same
 checks (and FPM's own reload) with PHP-FPM app nodes: nginx -> each node's nginx

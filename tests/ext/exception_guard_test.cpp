@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ext/exception_guard.h has no PHP header in it: its guard is tested here with a
 // reporter of the test's own instead of php_error_docref.
 #include "../../ext/exception_guard.h"

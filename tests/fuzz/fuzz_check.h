@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the fuzz targets share: a check that fails loudly. abort() is a crash to
 // libFuzzer, which saves the input as crash-<sha1> and stops.
 #pragma once

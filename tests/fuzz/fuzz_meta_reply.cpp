@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the reader of memcached's reply to a meta set
 // (parse_meta_set_reply, src/store/meta_connection.h).
 //

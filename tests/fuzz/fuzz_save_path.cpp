@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the session.save_path parser (src/sid/save_path.h).
 //
 // Never crashes, and whatever it accepts re-validates: 1..64 nodes, ids in the node

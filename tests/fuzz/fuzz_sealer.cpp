@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the opener of sealed values and notice records (src/seal/sealer.h).
 //
 //   - open_value() never crashes on any bytes; with sealing required nothing the

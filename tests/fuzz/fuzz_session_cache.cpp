@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the shared-memory session cache's crash repair (src/shm/session_cache.h).
 //
 // Each input lays out a fresh cache in a static region, stores a handful of sessions

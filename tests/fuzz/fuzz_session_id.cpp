@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the session-ID codec (src/sid/session_id.h).
 //
 //   - parse_session_id() never crashes; when it accepts, every part is in its grammar

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the takeover notice lists (src/session/takeover_notices.h), which a
 // node reads from memcached, where anything may have been written under their keys.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the memcached value header (src/store/value_header.h).
 //
 //   - decode_value() never crashes or reads past the value; when it decodes,

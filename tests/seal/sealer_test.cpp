@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Sealer: what it writes opens only under the same key, with the same header,
 // unchanged, with a key this node holds; everything else is rejected (absent),
 // except where no sealing is configured (a damaged value is a read failure, as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // read_secret_file(): a file anyone else can read, one that is missing, a key
 // too short or no key at all is refused with a message naming the problem.
 #include "seal/secret_file.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "session/handler_config.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handler when things go wrong, on memcached models and a ManualClock
 // (session/handler_rig.h): store replies of every kind to writes, reads, touches
 // and deletes; forwards that loop or point nowhere; takeover notices that cannot

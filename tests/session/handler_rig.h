@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handler tests' world, all in memory and on one ManualClock: two memcached
 // models (n1, n2), app nodes each with their own shared segment (counters, node
 // health, takeover watch, cache) and lock board, and on each app node one or more

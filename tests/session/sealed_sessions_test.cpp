@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Issue 15: with clustered_session.secret_file, an attacker with full access to
 // every memcached node can neither read a session, nor make PHP unserialize data
 // of their choosing, nor move a user into another session, nor make a node drop

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handler tests that need what the models cannot give: real processes
 // sharing one app node's segment (forked children, robust mutexes, a child killed
 // mid-request), and the production handler (make_memcached_handler: libmemcached

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handler's request flows against memcached models on a ManualClock
 // (session/handler_rig.h): no sockets, no sleeps. What needs real processes or
 // real libmemcached is in session_handler_processes_test.cpp; failure branches

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // TTL arithmetic (issue 14 item 8): any session.gc_maxlifetime gives a memcached
 // expiry that keeps the session, never one that expires it at once.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Helpers shared by the shared-memory tests: an anonymous shared mapping (what
 // MINIT makes before the server forks), and waiting for forked children.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The simulated cluster: app nodes (each with its own shared segment, handler
 // processes, session locks and clock), memcached models, users with cookie jars
 // behind a balancer, and the oracle that checks every request against what was

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The deterministic cluster simulator under ctest: the request flows of
 // docs/design.md written as histories, a fixed list of seeds of random
 // histories with the faults the design tolerates, and the failures that issue

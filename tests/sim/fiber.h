@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A request of the simulated cluster runs as a fiber: its own thread, but only
 // while the simulator has handed it control, so exactly one piece of code runs
 // at any time and every interleaving is chosen by the simulator's seeded PRNG.

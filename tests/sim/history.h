@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Histories: what users and faults do to a simulated cluster, one action a line,
 // readable and replayable. A seed makes one (swarm style: each seed draws its own
 // fault mix), run_history() plays it against a fresh Cluster with the oracle

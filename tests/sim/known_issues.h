@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Violations the simulator finds today that issue 14 fixes, recognised by the
 // evidence in their trace and named in the issue's own words. A history whose
 // every violation is one of these is an expected failure: it is counted and

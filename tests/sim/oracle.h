@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The oracle: per user, what was acknowledged, checked against what every
 // request read (SIMULATION.md, "The oracle"; docs/design.md, "Invariants").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Session locks of one simulated app node. A request whose lock is taken parks
 // (its fiber yields) until the holder releases it or its lock_timeout of
 // simulated time passes, like a process asleep on the robust mutex.

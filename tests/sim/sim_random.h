@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The one seeded source of every choice in a history (xoshiro256**, seeded by
 // splitmix64): which request runs next, which fault fires, how far a clock
 // jumps, and the handler's own randomness (session IDs, node picks).

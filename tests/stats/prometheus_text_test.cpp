@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Prometheus text of a snapshot: every counter of the one list, once, with its
 // help; values as taken; memcached nodes labelled.
 #include "stats/prometheus_text.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The core stats snapshot: counters in list order with their help, the mode and
 // trust from the config, the cache only when there is one.
 #include "stats/stats_snapshot.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // MemcachedNode and RemoteStore against a FAKE memcached (tests/support/
 // fake_memcached.h) that answers what no healthy memcached would: garbage, a
 // VALUE header promising more bytes than follow, a value for another key, or

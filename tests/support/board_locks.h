@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Session locks of one app node for single-threaded handler tests: each handler
 // ("process" of the node) gets its own BoardLocks on the node's one LockBoard.
 // Nothing blocks: a lock held by another process is waited for on the test's

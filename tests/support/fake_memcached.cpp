@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "support/fake_memcached.h"
 
 #include <arpa/inet.h>

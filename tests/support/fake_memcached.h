@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A FAKE memcached for the tests: a small TCP server on 127.0.0.1 (free port), run
 // by one thread of the test process, that answers item commands from a script.
 // It lets a test send what no real memcached would: garbage, a VALUE header that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A Clock the test owns: nothing moves unless the test moves it. Wall and
 // monotonic time are set apart, so a test can step the wall clock back (NTP)
 // or skew it while intervals keep running forward.

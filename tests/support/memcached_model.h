@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // An in-memory model of ONE memcached server (1.6, ASCII protocol), for the
 // handler tests and the deterministic cluster simulator: no sockets, no threads,
 // no real time. Time is the server's own Clock (a testing::ManualClock), so a

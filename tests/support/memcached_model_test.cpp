@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The memcached model (tests/support/memcached_model.h) against what memcached
 // 1.6 does. The simulator and the handler tests trust it, so a model that is
 // kinder than memcached (keeps what memcached drops, never times out, never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "support/memcached_server.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A real memcached for the tests: started on a free 127.0.0.1 port, killed in the
 // destructor. Tests talk to it through the code under test and, to check what is
 // really stored and how many round trips were made, through a raw text-protocol

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Entropy for tests: a fixed splitmix64 stream, so session IDs (and the live node
 // create_sid() picks) are the same on every run; `failures_to_inject` makes the
 // next fill() calls fail, as getrandom() can.

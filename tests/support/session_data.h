@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Session bytes for cache tests and the cache fuzz target: derived from the version,
 // so a read that mixes two writes (or reads a stale or freed chunk) is detected:
 // every byte depends on the version. Header-only: the fuzz build has no test library.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Replies a test forces on some calls of a StoreNode, for what the memcached
 // model cannot do by itself: one command failing while the others work (the
 // forward's set times out after the data's set succeeded, the notice append is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The simulator's long-run command (docs/design.md, "Simulation"):
 //
 //   build-cmake/cluster_sim [--seeds N] [--from S] [--length L] [--mix tolerated|everything]
