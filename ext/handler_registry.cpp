@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "handler_registry.h"
 
 #include <pthread.h>
@@ -121,8 +122,7 @@ HandlerConfig current_config() {
   return config;
 }
 
-SessionHandler* handler_for(const char* save_path, std::string* error) {
-  const char* path = save_path != nullptr ? save_path : "";
+SessionHandler* handler_for(std::string_view path, std::string* error) {
   // A handler (and its connections) made before a fork belongs to the parent.
   if (g_handler && (g_handler_save_path != path || g_handler_pid != current_pid())) {
     drop_handler();

@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The process's one SessionHandler and the shared segment, as ext/ sees them.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "session/session_handler.h"
 #include "node/shared_segment.h"
@@ -24,7 +26,7 @@ const char* ignored_route_setting();
 // The handler for this save_path, made on first use in each process (after fork)
 // and kept across requests; a different save_path makes a new one. Fills `error`
 // with the save_path parser's message and returns nullptr when it is malformed.
-SessionHandler* handler_for(const char* save_path, std::string* error);
+SessionHandler* handler_for(std::string_view save_path, std::string* error);
 SessionHandler* current_handler();
 void drop_handler();
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // PS_*_FUNC(clustered): PHP's session callbacks, each a thin translation onto
 // clustered::SessionHandler. Errors come back as values and become one E_WARNING
 // here; an exception (std::bad_alloc, ...) is stopped by guarded() and becomes
@@ -27,6 +28,18 @@ SessionHandler* handler_of(void** mod_data) {
 }
 
 std::string_view view(const zend_string* text) { return {ZSTR_VAL(text), ZSTR_LEN(text)}; }
+
+// save_path as PHP hands it to the open hook: a zend_string from PHP 8.6 on, a C
+// string before (the one signature of PHP's session API that changed from 8.2 to 8.6).
+#if PHP_VERSION_ID >= 80600
+std::string_view open_argument(const zend_string* text) {
+  return text != nullptr ? view(text) : std::string_view{};
+}
+#else
+std::string_view open_argument(const char* text) {
+  return text != nullptr ? std::string_view(text) : std::string_view{};
+}
+#endif
 
 void emit_warnings(SessionHandler* handler) {
   for (const std::string& warning : handler->take_warnings()) {
@@ -67,7 +80,7 @@ PS_OPEN_FUNC(clustered) {
                            ignored, clustered::ext::effective_route().c_str());
         }
         std::string error;
-        SessionHandler* handler = clustered::ext::handler_for(save_path, &error);
+        SessionHandler* handler = clustered::ext::handler_for(open_argument(save_path), &error);
         if (handler == nullptr) {
           php_error_docref(nullptr, E_WARNING, "clustered_session: invalid session.save_path: %s",
                            error.c_str());
