@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* clustered_session: the PHP side. Only ext/ includes PHP headers. */
 #ifndef PHP_CLUSTERED_SESSION_H
 #define PHP_CLUSTERED_SESSION_H
@@ -6,7 +7,7 @@ extern "C" {
 #include "php.h"
 }
 
-#define PHP_CLUSTERED_SESSION_VERSION "0.1.0"
+#define PHP_CLUSTERED_SESSION_VERSION "1.0.0"
 
 extern zend_module_entry clustered_session_module_entry;
 #define phpext_clustered_session_ptr &clustered_session_module_entry

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Builds the Debian package php<version>-clustered-session (debian/) for this
 # machine's PHP, from a copy of the tracked files in a temporary directory (the
 # work tree's own build outputs are not touched), and puts it into build-deb/.
@@ -7,7 +8,7 @@
 #   bash scripts/build-deb.sh --head   the committed tree of HEAD (git archive)
 #
 # The last line printed is the path of the .deb; then, as root:
-#   dpkg -i build-deb/php<version>-clustered-session_0.1.0_amd64.deb
+#   dpkg -i build-deb/php<version>-clustered-session_1.0.0_amd64.deb
 # The build log is build-deb/build.log. Build dependencies: debian/control.in
 # (scripts/install-deps.sh installs them).
 set -euo pipefail
