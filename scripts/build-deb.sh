@@ -7,6 +7,9 @@
 #   bash scripts/build-deb.sh          tracked files as they are in the work tree
 #   bash scripts/build-deb.sh --head   the committed tree of HEAD (git archive)
 #
+# Outside a git clone (an unpacked source tree), from config.m4, ext/, src/,
+# debian/ and the docs as they are.
+#
 # The last line printed is the path of the .deb; then, as root:
 #   dpkg -i build-deb/php<version>-clustered-session_1.0.0_amd64.deb
 # The build log is build-deb/build.log. Build dependencies: debian/control.in
@@ -36,7 +39,13 @@ trap 'rm -rf "$work"' EXIT
 src=$work/php-clustered-session
 mkdir -p "$src"
 
-if [ "$from" = head ]; then
+if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  # An unpacked source tree without git: what the package is built from.
+  [ "$from" = worktree ] || { echo "build-deb.sh: --head needs a git clone" >&2; exit 2; }
+  echo "==> no git repository here: copying config.m4, ext/, src/, debian/ and the docs into $src"
+  tar -cf - --exclude='*.lo' --exclude='*.o' --exclude='*.dep' --exclude=.libs \
+    config.m4 ext src debian LICENSE README.md CHANGELOG.md | tar -xf - -C "$src"
+elif [ "$from" = head ]; then
   echo "==> copying HEAD ($(git rev-parse --short HEAD)) into $src"
   git archive HEAD | tar -xf - -C "$src"
 else
