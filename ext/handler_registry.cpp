@@ -7,6 +7,7 @@
 #include <cctype>
 #include <memory>
 
+#include "operator_log.h"
 #include "php_clustered_session.h"
 #include "sealing.h"
 #include "sid/save_path.h"
@@ -137,11 +138,11 @@ SessionHandler* handler_for(std::string_view path, std::string* error) {
       *error = *twice;
       return nullptr;
     }
-    // Once per process and save_path: the list still works, but its next edit may not.
-    if (auto notice = positional_ids_notice(*nodes)) {
-      php_error_docref(nullptr, E_NOTICE, "clustered_session: %s", notice->c_str());
-    }
-    g_handler = make_memcached_handler(current_config(), std::move(*nodes), g_segment);
+    const std::optional<std::string> notice = positional_ids_notice(*nodes);
+    g_handler =
+        make_memcached_handler(current_config(), std::move(*nodes), g_segment, operator_log());
+    // The list still works, but its next edit may not: the operator's log says so.
+    if (notice) g_handler->log_handled(HandledEvent::kConfiguration, *notice);
     g_handler_save_path = path;
     g_handler_pid = current_pid();
   }

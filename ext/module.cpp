@@ -9,6 +9,7 @@
 #include "exception_guard.h"
 #include "handler_registry.h"
 #include "metrics.h"
+#include "php_followups.h"
 #include "php_clustered_session.h"
 #include "save_handler.h"
 #include "sealing.h"
@@ -92,6 +93,7 @@ static PHP_MINIT_FUNCTION(clustered_session) {
         if (const auto notice = clustered::ttl_clamp_notice(config, std::time(nullptr))) {
           php_error_docref(nullptr, E_NOTICE, "clustered_session: %s", notice->c_str());
         }
+        clustered::ext::install_followup_filter();
         return php_session_register_module(clustered_session_module());
       },
       FAILURE);
@@ -101,6 +103,7 @@ static PHP_MSHUTDOWN_FUNCTION(clustered_session) {
   const zend_result stopped = guarded(
       "MSHUTDOWN",
       [] {
+        clustered::ext::remove_followup_filter();
         clustered::ext::stop_shared_segment();
         clustered::ext::drop_sealer();
         return SUCCESS;
@@ -118,8 +121,8 @@ static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(clustered_session) {
       [] {
         if (clustered::SessionHandler* handler = clustered::ext::current_handler()) {
           (void)handler->close();
-          (void)handler->take_warnings();
         }
+        clustered::ext::expect_followup(clustered::ext::ReportedFailure::kNone);
         return SUCCESS;
       },
       FAILURE);

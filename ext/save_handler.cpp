@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // PS_*_FUNC(clustered): PHP's session callbacks, each a thin translation onto
-// clustered::SessionHandler. Errors come back as values and become one E_WARNING
-// here; an exception (std::bad_alloc, ...) is stopped by guarded() and becomes
-// "internal error in <hook>" and the hook's failure value (exception_guard.h):
-// none crosses into PHP's C code.
+// clustered::SessionHandler. A hook's failure comes back as a value and becomes
+// one E_WARNING here, naming the cause (PHP's own follow-up line is dropped:
+// php_followups.h); states the handler handled itself go to the operator's log
+// instead, never into the page (docs/design.md, "Who hears what"). An exception
+// (std::bad_alloc, ...) is stopped by guarded() and becomes "internal error in
+// <hook>" and the hook's failure value (exception_guard.h): none crosses into
+// PHP's C code.
 #include "save_handler.h"
 
 #include <string>
@@ -11,6 +14,7 @@
 
 #include "exception_guard.h"
 #include "handler_registry.h"
+#include "php_followups.h"
 #include "php_clustered_session.h"
 #include "sealing.h"
 
@@ -20,6 +24,7 @@ extern "C" {
 
 using clustered::SessionHandler;
 using clustered::ext::guarded;
+using clustered::ext::ReportedFailure;
 
 namespace {
 
@@ -41,17 +46,16 @@ std::string_view open_argument(const char* text) {
 }
 #endif
 
-void emit_warnings(SessionHandler* handler) {
-  for (const std::string& warning : handler->take_warnings()) {
-    php_error_docref(nullptr, E_WARNING, "clustered_session: %s", warning.c_str());
-  }
+// One warning for a failed hook; PHP's own line that follows it is dropped.
+zend_result fail(ReportedFailure hook, const char* format, const char* text) {
+  php_error_docref(nullptr, E_WARNING, format, text);
+  clustered::ext::expect_followup(hook);
+  return FAILURE;
 }
 
-zend_result report(SessionHandler* handler, const clustered::Status& status) {
-  emit_warnings(handler);
+zend_result report(const clustered::Status& status, ReportedFailure hook) {
   if (status) return SUCCESS;
-  php_error_docref(nullptr, E_WARNING, "clustered_session: %s", status.error().c_str());
-  return FAILURE;
+  return fail(hook, "clustered_session: %s", status.error().c_str());
 }
 
 }  // namespace
@@ -63,42 +67,37 @@ PS_OPEN_FUNC(clustered) {
   // Cleared first: every way out sets it, and an exception in handler_for() (which
   // may drop the handler it pointed to) must not leave it dangling for close.
   PS_SET_MOD_DATA(nullptr);
+  clustered::ext::expect_followup(ReportedFailure::kNone);
   return guarded(
       "open",
       [&] {
         if (const std::string& refusal = clustered::ext::seal_refusal(); !refusal.empty()) {
-          php_error_docref(nullptr, E_WARNING,
-                           "clustered_session: %s; the handler does not run unsealed",
-                           refusal.c_str());
-          return FAILURE;
-        }
-        if (const char* ignored = clustered::ext::ignored_route_setting()) {
-          php_error_docref(nullptr, E_WARNING,
-                           "clustered_session: clustered_session.route=%s of this pool or "
-                           "directory is ignored: the route is the node's, read once at "
-                           "start-up from php.ini (in force: %s)",
-                           ignored, clustered::ext::effective_route().c_str());
+          return fail(ReportedFailure::kOpen,
+                      "clustered_session: %s; the handler does not run unsealed", refusal.c_str());
         }
         std::string error;
         SessionHandler* handler = clustered::ext::handler_for(open_argument(save_path), &error);
         if (handler == nullptr) {
-          php_error_docref(nullptr, E_WARNING, "clustered_session: invalid session.save_path: %s",
-                           error.c_str());
-          PS_SET_MOD_DATA(nullptr);
-          return FAILURE;
+          return fail(ReportedFailure::kOpen, "clustered_session: invalid session.save_path: %s",
+                      error.c_str());
         }
         const auto& config = handler->config();
         if (clustered::longest_key(config) > clustered::kMaxMemcachedKey) {
-          php_error_docref(nullptr, E_WARNING,
-                           "clustered_session: keys would reach %zu bytes (prefix + "
-                           "session.sid_length + suffix), over memcached's 250; shorten "
-                           "clustered_session.prefix or session.sid_length",
-                           clustered::longest_key(config));
-          PS_SET_MOD_DATA(nullptr);
-          return FAILURE;
+          const std::string why =
+              "keys would reach " + std::to_string(clustered::longest_key(config)) +
+              " bytes (prefix + session.sid_length + suffix), over memcached's 250; shorten "
+              "clustered_session.prefix or session.sid_length";
+          return fail(ReportedFailure::kOpen, "clustered_session: %s", why.c_str());
+        }
+        if (const char* ignored = clustered::ext::ignored_route_setting()) {
+          handler->log_handled(clustered::HandledEvent::kConfiguration,
+                               "clustered_session.route=" + std::string(ignored) +
+                                   " of a pool or directory is ignored: the route is the "
+                                   "node's, read once at start-up from php.ini (in force: " +
+                                   clustered::ext::effective_route() + ")");
         }
         PS_SET_MOD_DATA(handler);
-        return report(handler, handler->open());
+        return report(handler->open(), ReportedFailure::kOpen);
       },
       FAILURE);
 }
@@ -109,7 +108,7 @@ PS_CLOSE_FUNC(clustered) {
   SessionHandler* handler = handler_of(mod_data);
   if (handler == nullptr) return SUCCESS;
   const zend_result result = guarded(
-      "close", [&] { return report(handler, handler->close()); }, FAILURE);
+      "close", [&] { return report(handler->close(), ReportedFailure::kWrite); }, FAILURE);
   PS_SET_MOD_DATA(nullptr);
   return result;
 }
@@ -124,11 +123,8 @@ PS_READ_FUNC(clustered) {
         SessionHandler* handler = handler_of(mod_data);
         if (handler == nullptr) return FAILURE;
         auto data = handler->read(view(key));
-        if (!data) clustered::Counters::add(handler->counters().errors);
-        if (report(handler, data ? clustered::success()
-                                 : clustered::Status(clustered::Error{data.error()})) == FAILURE) {
-          return FAILURE;
-        }
+        if (!data)
+          return fail(ReportedFailure::kRead, "clustered_session: %s", data.error().c_str());
         *val = zend_string_init(data->data(), data->size(), 0);
         return SUCCESS;
       },
@@ -142,7 +138,7 @@ PS_WRITE_FUNC(clustered) {
       [&] {
         SessionHandler* handler = handler_of(mod_data);
         if (handler == nullptr) return FAILURE;
-        return report(handler, handler->write(view(key), view(val)));
+        return report(handler->write(view(key), view(val)), ReportedFailure::kWrite);
       },
       FAILURE);
 }
@@ -154,7 +150,7 @@ PS_DESTROY_FUNC(clustered) {
       [&] {
         SessionHandler* handler = handler_of(mod_data);
         if (handler == nullptr) return FAILURE;
-        return report(handler, handler->destroy(view(key)));
+        return report(handler->destroy(view(key)), ReportedFailure::kDestroy);
       },
       FAILURE);
 }
@@ -184,10 +180,9 @@ PS_CREATE_SID_FUNC(clustered) {
         SessionHandler* handler = handler_of(mod_data);
         if (handler == nullptr) return php_session_create_id(mod_data);
         auto id = handler->create_sid();
-        emit_warnings(handler);
         if (!id) {
-          php_error_docref(nullptr, E_WARNING, "clustered_session: %s", id.error().c_str());
-          return nullptr;
+          (void)fail(ReportedFailure::kCreateSid, "clustered_session: %s", id.error().c_str());
+          return static_cast<zend_string*>(nullptr);
         }
         return zend_string_init(id->data(), id->size(), 0);
       },
@@ -202,9 +197,7 @@ PS_VALIDATE_SID_FUNC(clustered) {
       [&] {
         SessionHandler* handler = handler_of(mod_data);
         if (handler == nullptr) return FAILURE;
-        const bool valid = handler->validate_sid(view(key));
-        emit_warnings(handler);
-        return valid ? SUCCESS : FAILURE;
+        return handler->validate_sid(view(key)) ? SUCCESS : FAILURE;
       },
       FAILURE);
 }
@@ -217,7 +210,7 @@ PS_UPDATE_TIMESTAMP_FUNC(clustered) {
       [&] {
         SessionHandler* handler = handler_of(mod_data);
         if (handler == nullptr) return FAILURE;
-        return report(handler, handler->update_timestamp(view(key), view(val)));
+        return report(handler->update_timestamp(view(key), view(val)), ReportedFailure::kWrite);
       },
       FAILURE);
 }

@@ -27,7 +27,7 @@ SessionHandler* handler_for_stats() {
   const char* save_path =
       zend_ini_string(const_cast<char*>("session.save_path"), sizeof("session.save_path") - 1, 0);
   std::string ignored;
-  return clustered::ext::handler_for(save_path, &ignored);
+  return clustered::ext::handler_for(save_path != nullptr ? save_path : "", &ignored);
 }
 
 // The "cache" sub-array's keys, as they have always been: without a cache only

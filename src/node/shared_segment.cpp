@@ -19,7 +19,7 @@ namespace {
 constexpr std::uint64_t kSegmentMagic = 0x636c737365676d31ULL;  // "clssegm1"
 // Bump when a structure in the segment changes meaning without changing size;
 // layout_version() adds the sizes (and the cache's own layout) by itself.
-constexpr std::uint32_t kSegmentRevision = 6;
+constexpr std::uint32_t kSegmentRevision = 7;
 // The parent records its live segment here: environment variables survive the
 // unloading and reloading of the module during a graceful restart.
 constexpr const char* kReattachVariable = "CLUSTERED_SESSION_SEGMENT";
@@ -37,6 +37,7 @@ struct SharedSegment::Header {
   std::size_t health_offset;
   std::size_t locks_offset;
   std::size_t watch_offset;
+  std::size_t events_offset;
   std::size_t cache_offset;  // 0 when there is no cache
   std::uint32_t generation;  // how many times the owner reattached
   bool reattached;
@@ -60,6 +61,9 @@ LockTable& SharedSegment::locks() {
 TakeoverWatch& SharedSegment::takeover_watch() {
   return *reinterpret_cast<TakeoverWatch*>(reinterpret_cast<char*>(this) + header()->watch_offset);
 }
+EventThrottle& SharedSegment::events() {
+  return *reinterpret_cast<EventThrottle*>(reinterpret_cast<char*>(this) + header()->events_offset);
+}
 SessionCache* SharedSegment::cache() {
   if (header()->cache_offset == 0) return nullptr;
   return reinterpret_cast<SessionCache*>(reinterpret_cast<char*>(this) + header()->cache_offset);
@@ -76,10 +80,11 @@ std::uint32_t SharedSegment::layout_version(std::uint32_t cache_layout) {
                 offsetof(SegmentStamp, mapped_bytes) == 16 &&
                 offsetof(SegmentStamp, cache_size) == 24);
   const std::uint64_t parts[] = {
-      kSegmentRevision,  sizeof(Header),     alignof(Header),         sizeof(SegmentStamp),
-      sizeof(Counters),  alignof(Counters),  sizeof(NodeHealthTable), alignof(NodeHealthTable),
-      sizeof(LockTable), alignof(LockTable), sizeof(TakeoverWatch),   alignof(TakeoverWatch),
-      cache_layout};
+      kSegmentRevision,        sizeof(Header),           alignof(Header),
+      sizeof(SegmentStamp),    sizeof(Counters),         alignof(Counters),
+      sizeof(NodeHealthTable), alignof(NodeHealthTable), sizeof(LockTable),
+      alignof(LockTable),      sizeof(TakeoverWatch),    alignof(TakeoverWatch),
+      sizeof(EventThrottle),   alignof(EventThrottle),   cache_layout};
   std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 over the parts
   for (const std::uint64_t part : parts) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(&part);
@@ -141,7 +146,9 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   const std::size_t locks_offset = offset;
   offset = align_up(offset + sizeof(LockTable), 64);
   const std::size_t watch_offset = offset;
-  offset = align_up(offset + sizeof(TakeoverWatch), 4096);
+  offset = align_up(offset + sizeof(TakeoverWatch), 64);
+  const std::size_t events_offset = offset;
+  offset = align_up(offset + sizeof(EventThrottle), 4096);
   const std::size_t cache_offset = cache_size > 0 ? offset : 0;
   if (cache_size > 0) offset += SessionCache::bytes_needed(cache_size);
   const std::size_t total = align_up(offset, 4096);
@@ -161,6 +168,7 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   header->health_offset = health_offset;
   header->locks_offset = locks_offset;
   header->watch_offset = watch_offset;
+  header->events_offset = events_offset;
   header->cache_offset = cache_offset;
   auto* segment = static_cast<SharedSegment*>(memory);
   new (&segment->counters()) Counters{};
@@ -168,6 +176,7 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   segment->locks().init();
   new (&segment->takeover_watch()) TakeoverWatch{};
   segment->takeover_watch().start(clock.monotonic_ms() / 1000);  // monotonic, as its checks
+  new (&segment->events()) EventThrottle{};
   if (cache_size > 0) {
     SessionCache::create(static_cast<char*>(memory) + cache_offset,
                          SessionCache::bytes_needed(cache_size));

@@ -7,6 +7,7 @@
 //   NodeHealthTable memcached up/down state
 //   LockTable       per-session locks
 //   TakeoverWatch   when the node last read its takeover notices
+//   EventThrottle   when the node last logged each kind of handled event
 //   SessionCache    the node-local session cache (absent when cache_size = 0),
 //                   with its own header, index, entries and chunks
 //
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <string>
 
+#include "shm/event_throttle.h"
 #include "shm/lock_table.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
@@ -70,6 +72,7 @@ class SharedSegment {
   NodeHealthTable& health();
   LockTable& locks();
   TakeoverWatch& takeover_watch();
+  EventThrottle& events();
   SessionCache* cache();  // nullptr when cache_size = 0
   std::size_t mapped_bytes() const;
   bool reattached() const;

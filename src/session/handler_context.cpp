@@ -27,6 +27,7 @@ HandlerContext::HandlerContext(HandlerConfig handler_config,
     : config(std::move(handler_config)),
       private_counters_(services.shared == nullptr ? std::make_unique<Counters>() : nullptr),
       private_watch_(services.shared == nullptr ? std::make_unique<TakeoverWatch>() : nullptr),
+      private_events_(services.shared == nullptr ? std::make_unique<EventThrottle>() : nullptr),
       segment_locks_(services.shared != nullptr && services.locks == nullptr
                          ? std::make_unique<SharedLocks>(services.shared->locks())
                          : nullptr),
@@ -37,11 +38,13 @@ HandlerContext::HandlerContext(HandlerConfig handler_config,
       locks(services.locks != nullptr ? services.locks : segment_locks_.get()),
       remote(std::move(nodes), remote_options(config),
              services.shared != nullptr ? &services.shared->health() : nullptr, counters, clock,
-             entropy),
+             entropy, services.log),
       missed_writes(remote, cache),
       takeovers(remote, cache,
                 services.shared != nullptr ? services.shared->takeover_watch() : *private_watch_,
-                counters, missed_writes) {}
+                counters, missed_writes),
+      log_(services.log),
+      events_(services.shared != nullptr ? services.shared->events() : *private_events_) {}
 
 HandlerContext::~HandlerContext() { unlock(); }
 
@@ -123,20 +126,29 @@ bool HandlerContext::holds_lock_for(std::string_view id) const {
   return !locking() || (locked_key_ && locked_id_ == id);
 }
 
-void HandlerContext::warn(std::string message) {
-  Counters::add(counters.errors);
-  warnings_.push_back(std::move(message));
+void HandlerContext::handled(HandledEvent kind, StoreCode cause, const std::string& message) {
+  handled_.push_back(message);
+  if (node_failed(cause)) return;
+  std::uint64_t unlogged = 0;
+  if (!events_.take(kind, clock.monotonic_ms() / 1000, kHandledLogInterval, &unlogged)) return;
+  std::string line = message;
+  if (unlogged > 0) {
+    line += " (and " + std::to_string(unlogged) + " more like it since the last such line)";
+  }
+  log_.log(line);
 }
 
-std::vector<std::string> HandlerContext::take_warnings() {
-  // What memcached held that was ignored: one warning per request at most.
-  if (std::string rejected = remote.take_rejection(); !rejected.empty() && !rejection_warned_) {
-    rejection_warned_ = true;
-    warnings_.push_back(std::move(rejected));
-  }
+std::vector<std::string> HandlerContext::take_handled() {
+  end_request();
   std::vector<std::string> taken;
-  taken.swap(warnings_);
+  taken.swap(handled_);
   return taken;
+}
+
+void HandlerContext::end_request() {
+  if (std::string rejected = remote.take_rejection(); !rejected.empty()) {
+    handled(HandledEvent::kValuesIgnored, StoreCode::kRefused, rejected);
+  }
 }
 
 }  // namespace clustered

@@ -20,6 +20,7 @@
 #include "store/remote_store.h"
 #include "util/clock.h"
 #include "util/entropy.h"
+#include "util/log_sink.h"
 #include "util/result.h"
 
 namespace clustered {
@@ -34,6 +35,9 @@ struct HandlerServices {
   SharedSegment* shared = nullptr;
   // Overrides the segment's locks (the simulator parks requests instead of blocking).
   SessionLocks* locks = nullptr;
+  // The operator's log: states the handler handled itself (docs/design.md, "Who
+  // hears what"); never the page.
+  LogSink& log = no_log();
 };
 
 // Longest ID the handler will look at: PHP's 256-character limit plus our suffix.
@@ -53,6 +57,7 @@ class HandlerContext {
   // Declared before what uses them.
   std::unique_ptr<Counters> private_counters_;
   std::unique_ptr<TakeoverWatch> private_watch_;
+  std::unique_ptr<EventThrottle> private_events_;
   std::unique_ptr<SharedLocks> segment_locks_;
 
  public:
@@ -89,16 +94,25 @@ class HandlerContext {
   bool holds_lock_for(std::string_view id) const;
   bool locking() const { return config.locking && locks != nullptr; }
 
-  void warn(std::string message);
-  std::vector<std::string> take_warnings();
-  // A new request may warn again about values memcached held that were ignored.
-  void begin_request() { rejection_warned_ = false; }
+  // A state the handler handled itself, which this request's caller need not
+  // hear of (docs/design.md, "Who hears what"): logged for the operator, each kind
+  // at most once per kHandledLogInterval for the whole app node. One caused by a
+  // node that failed (down, timeout) is not logged again: the node's own line
+  // ("down", "back") says it.
+  void handled(HandledEvent kind, StoreCode cause, const std::string& message);
+  // Logs what memcached held that this request ignored (RemoteStore::reject()).
+  void end_request();
+  std::vector<std::string> take_handled();
+  void begin_request() { handled_.clear(); }
+
+  static constexpr std::int64_t kHandledLogInterval = 60;
 
  private:
+  LogSink& log_;
+  EventThrottle& events_;
+  std::vector<std::string> handled_;  // this request's, unthrottled (take_handled())
   std::optional<std::string> locked_key_;
   std::string locked_id_;
-  std::vector<std::string> warnings_;
-  bool rejection_warned_ = false;
 };
 
 }  // namespace clustered

@@ -68,9 +68,11 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   Counters::add(move.kind == MoveKind::kMigration ? c_.counters.migrations
                                                   : c_.counters.relocations);
   if (!forwarded) {
-    c_.warn("session " + move.from.id + " moved to " + std::string(id) +
-            ", but the forward under its old ID could not be written (" + forwarded.error() +
-            "); it is retried once that node answers");
+    Counters::add(c_.counters.writes_kept);
+    c_.handled(HandledEvent::kForwardKept, forwarded.failure().code,
+               "session " + move.from.id + " moved to " + std::string(id) +
+                   ", but the forward under its old ID could not be written (" + forwarded.error() +
+                   "); it is retried once that node answers");
   }
   // The old owner may still hold the session in its cache: tell it, now that the
   // forward is in place (the other way round it could fetch the old data again).
@@ -85,7 +87,6 @@ Status IdMoves::undo_move(const Move& move, std::string_view id) {
   // request takes the newer copy from there; this request's changes are refused.
   auto& loaded = std::get<phase::Loaded>(c_.phase);
   Counters::add(c_.counters.write_conflicts);
-  Counters::add(c_.counters.errors);
   const std::int64_t now = c_.now_s();
   auto back = c_.missed_writes.leave_forward(loaded.at.key, loaded.at.store_index, move.from.id,
                                              c_.next_version(loaded.copy.version), c_.remote_ttl(),
@@ -108,7 +109,6 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   const std::uint64_t version = c_.next_version(loaded.copy.version);
   auto kept = c_.remote.write(move.from.store_index, move.from.key, version, data, c_.remote_ttl());
   if (!kept) {
-    Counters::add(c_.counters.errors);
     return Error{"session " + move.from.id + " cannot move to " + std::string(id) + " (" + why +
                  "), nor be written under its old ID: " + kept.error()};
   }
@@ -123,8 +123,9 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   if (!forwarded) outcome = "but the new ID could not forward to it (" + forwarded.error() + ")";
   // The old owner's cached copy is older than this one now.
   if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
-  c_.warn("session " + move.from.id + " stays under its old ID: it cannot move to " +
-          std::string(id) + " (" + why + "); " + outcome);
+  c_.handled(HandledEvent::kStayedUnderOldId, StoreCode::kTooLarge,
+             "session " + move.from.id + " stays under its old ID: it cannot move to " +
+                 std::string(id) + " (" + why + "); " + outcome);
   return success();
 }
 
@@ -141,11 +142,12 @@ void IdMoves::announce_takeover(const ResolvedId& from) {
   if (!old) return;  // only IDs with a route are taken over
   std::uint64_t generation = 0;
   (void)c_.entropy.fill(&generation, sizeof generation);
-  const std::string missed = c_.takeovers.announce(old->route, from.key, generation | 1);
-  if (!missed.empty()) {
-    c_.warn("session taken over from " + std::string(old->route) + ", but the notice to it " +
-            "could not be written (" + missed + "); it may serve its old copy of " + from.id +
-            " until it next finds a node that has the notice");
+  const Takeovers::Missed missed = c_.takeovers.announce(old->route, from.key, generation | 1);
+  if (!missed.why.empty()) {
+    c_.handled(HandledEvent::kNoticeUnwritten, missed.cause,
+               "session taken over from " + std::string(old->route) + ", but the notice to it " +
+                   "could not be written (" + missed.why + "); it may serve its old copy of " +
+                   from.id + " until it next finds a node that has the notice");
   }
 }
 
@@ -173,7 +175,6 @@ Status IdMoves::destroy(std::string_view id) {
     pending->reset();
   }
   if (auto removed = c_.remote.remove(at->store_index, at->key); !removed) {
-    Counters::add(c_.counters.errors);
     // Not served here meanwhile, and deleted once the node answers.
     c_.missed_writes.remember_missed_delete(at->key, at->store_index, c_.local_expiry(c_.now_s()),
                                             c_.now_s());

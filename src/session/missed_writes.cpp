@@ -17,7 +17,11 @@ StoreResult<WriteReport> MissedWrites::leave_forward(std::string_view old_key, s
   if (cache_ != nullptr) {
     CachedSession forward{std::string(target),       version, expires_at, now, !forwarded,
                           remote_.address(store).id, true};
-    if (!cache_->put(old_key, forward, now)) cache_->remove(old_key);
+    if (!cache_->put(old_key, forward, now)) {
+      cache_->remove(old_key);
+    } else if (!forwarded) {
+      remote_.count_kept_write(store);
+    }
   }
   return forwarded;
 }
@@ -27,7 +31,7 @@ void MissedWrites::remember_missed_delete(std::string_view key, std::size_t stor
   if (cache_ == nullptr) return;
   CachedSession tombstone{{}, 0, expires_at, now, true, remote_.address(store).id};
   tombstone.deleted = true;
-  (void)cache_->put(key, tombstone, now);
+  if (cache_->put(key, tombstone, now)) remote_.count_kept_write(store);
 }
 
 void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {

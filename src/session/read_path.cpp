@@ -162,11 +162,13 @@ std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at) {
   for (std::size_t i = 0; i < c_.remote.node_count(); ++i) {
     known += (known.empty() ? "" : ", ") + c_.remote.address(i).id;
   }
-  c_.warn("session " + at.id + " names memcached node '" +
-          std::string(parts ? parts->store : std::string_view()) +
-          "', which is not in session.save_path (" + known + "); it is neither in this node's " +
-          "cache nor on " + known + ", so a new session starts" +
-          (unanswered.empty() ? "" : " (not answered: " + unanswered + ")"));
+  c_.handled(HandledEvent::kConfiguration, StoreCode::kNotFound,
+             "session " + at.id + " names memcached node '" +
+                 std::string(parts ? parts->store : std::string_view()) +
+                 "', which is not in session.save_path (" + known +
+                 "); it is neither in this node's cache nor on " + known +
+                 ", so a new session starts" +
+                 (unanswered.empty() ? "" : " (not answered: " + unanswered + ")"));
   return std::nullopt;
 }
 

@@ -16,6 +16,12 @@ void SessionHandler::update_request_settings(const RequestSettings& settings) {
   context_.config.apply(settings);
 }
 
+template <class T>
+T SessionHandler::counted(T result) {
+  if (!result) Counters::add(context_.counters.errors);
+  return result;
+}
+
 Status SessionHandler::open() {
   context_.begin_request();
   return success();
@@ -25,26 +31,29 @@ Status SessionHandler::close() {
   Status result = moves_.complete_on_close();
   context_.unlock();
   context_.phase = phase::Idle{};
-  return result;
+  context_.end_request();
+  return counted(std::move(result));
 }
 
 bool SessionHandler::validate_sid(std::string_view id) { return reads_.validate_sid(id); }
 
-Result<std::string> SessionHandler::create_sid() { return moves_.create_sid(); }
+Result<std::string> SessionHandler::create_sid() { return counted(moves_.create_sid()); }
 
-Result<std::string_view> SessionHandler::read(std::string_view id) { return reads_.read(id); }
+Result<std::string_view> SessionHandler::read(std::string_view id) {
+  return counted(reads_.read(id));
+}
 
 Status SessionHandler::write(std::string_view id, std::string_view data) {
-  if (moves_.pending_for(id)) return moves_.complete(id, data);
-  return writes_.write(id, data);
+  if (moves_.pending_for(id)) return counted(moves_.complete(id, data));
+  return counted(writes_.write(id, data));
 }
 
 Status SessionHandler::update_timestamp(std::string_view id, std::string_view data) {
-  if (moves_.pending_for(id)) return moves_.complete(id, data);
-  return writes_.update_timestamp(id, data);
+  if (moves_.pending_for(id)) return counted(moves_.complete(id, data));
+  return counted(writes_.update_timestamp(id, data));
 }
 
-Status SessionHandler::destroy(std::string_view id) { return moves_.destroy(id); }
+Status SessionHandler::destroy(std::string_view id) { return counted(moves_.destroy(id)); }
 
 std::size_t SessionHandler::gc() {
   // memcached expires remote copies by their TTL; only the local cache is swept.
@@ -53,10 +62,9 @@ std::size_t SessionHandler::gc() {
 
 std::unique_ptr<SessionHandler> make_memcached_handler(HandlerConfig config,
                                                        std::vector<NodeAddress> nodes,
-                                                       SharedSegment* shared) {
+                                                       SharedSegment* shared, LogSink& log) {
   const Timeouts timeouts{config.connect_timeout, config.io_timeout};
-  HandlerServices services;
-  services.shared = shared;
+  HandlerServices services{system_clock(), system_entropy(), shared, nullptr, log};
   return std::make_unique<SessionHandler>(std::move(config),
                                           memcached_nodes(std::move(nodes), timeouts), services);
 }

@@ -55,20 +55,35 @@ class SessionHandler {
   bool validate_sid(std::string_view id);
   Status update_timestamp(std::string_view id, std::string_view data);
 
-  // Non-fatal problems met during the last call (each to be shown once).
-  std::vector<std::string> take_warnings() { return context_.take_warnings(); }
+  // A setting or state ext/ handled for this request (an ignored pool setting,
+  // a save_path notice): logged for the operator like the core's own
+  // (HandlerContext::handled), never shown to the request.
+  void log_handled(HandledEvent kind, const std::string& message) {
+    context_.handled(kind, StoreCode::kOk, message);
+  }
+  // What this request's hooks handled themselves so far, every event (the log
+  // has at most one line per kind and interval): for tests and the simulator's
+  // traces, which check each request.
+  std::vector<std::string> take_handled() { return context_.take_handled(); }
 
  private:
+  // Every hook's failure is counted here, once (the `errors` counter): a failure
+  // is what the hook returns to PHP, which warns with its message.
+  template <class T>
+  T counted(T result);
+
   HandlerContext context_;
   ReadPath reads_;
   WritePath writes_;
   IdMoves moves_;
 };
 
-// The production handler: one libmemcached client per save_path node, the
-// machine's clock and getrandom(), and the node's shared segment (may be null).
+// The production handler: one memcached client per save_path node, the
+// machine's clock and getrandom(), the node's shared segment (may be null) and
+// the operator's log.
 std::unique_ptr<SessionHandler> make_memcached_handler(HandlerConfig config,
                                                        std::vector<NodeAddress> nodes,
-                                                       SharedSegment* shared);
+                                                       SharedSegment* shared,
+                                                       LogSink& log = no_log());
 
 }  // namespace clustered

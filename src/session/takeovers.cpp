@@ -92,8 +92,8 @@ void Takeovers::notice_restarts() {
   }
 }
 
-std::string Takeovers::announce(std::string_view old_route, std::string_view old_key,
-                                std::uint64_t new_generation) {
+Takeovers::Missed Takeovers::announce(std::string_view old_route, std::string_view old_key,
+                                      std::uint64_t new_generation) {
   const std::string key = notice_key(old_route);
   const NoticeFormat format(remote_.sealer(), key);
   const std::string line = format.line(SessionCache::hash_of(old_key));
@@ -102,7 +102,7 @@ std::string Takeovers::announce(std::string_view old_route, std::string_view old
   // The old owner reads every node it can reach: one copy it can read is enough,
   // so a node that fails here only matters when no node has the notice.
   bool written = false;
-  std::string missed;
+  Missed missed;
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
     if (!remote_.is_up(node)) continue;
     const auto appended = remote_.append_line(node, key, line, head, when_full, kNoticeTtlSeconds);
@@ -110,11 +110,13 @@ std::string Takeovers::announce(std::string_view old_route, std::string_view old
       written = true;
       continue;
     }
-    if (!missed.empty()) missed += "; ";
-    missed += appended.error();
+    if (!missed.why.empty()) missed.why += "; ";
+    missed.why += appended.error();
+    missed.cause = appended.failure().code;
   }
   if (written) return {};
-  return missed.empty() ? "no memcached node is up" : missed;
+  if (missed.why.empty()) missed = {"no memcached node is up", StoreCode::kDown};
+  return missed;
 }
 
 }  // namespace clustered

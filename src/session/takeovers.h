@@ -39,10 +39,15 @@ class Takeovers {
                                         const Now& now, std::uint32_t ttl_s);
 
   // Tells `old_route` that the session under `old_key` lives elsewhere now. Written
-  // to every node believed up; empty when at least one has it, else why none has.
+  // to every node believed up; `why` is empty when at least one has it, else it
+  // says why none has (and `cause` is the last node's failure).
   // `new_generation` (random) heads a list this creates.
-  [[nodiscard]] std::string announce(std::string_view old_route, std::string_view old_key,
-                                     std::uint64_t new_generation);
+  struct Missed {
+    std::string why;
+    StoreCode cause = StoreCode::kOk;
+  };
+  [[nodiscard]] Missed announce(std::string_view old_route, std::string_view old_key,
+                                std::uint64_t new_generation);
 
  private:
   void check(std::string_view route, const Now& now, std::uint32_t ttl_s);

@@ -15,7 +15,6 @@ Status WritePath::write(std::string_view id, std::string_view data) {
   if (loaded != nullptr && loaded->copy.moved_to) {
     if (loaded->copy.data == data) return success();  // nothing to save, nothing to touch
     Counters::add(c_.counters.write_conflicts);
-    Counters::add(c_.counters.errors);
     return Error{"session " + std::string(id) + " was not saved: another node took it over (it " +
                  "is now " + *loaded->copy.moved_to + ") while this request ran, and saving " +
                  "would have overwritten that; the next request reads the newer copy"};
@@ -120,7 +119,10 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
     if (cached) c_.cache->refresh(at.key, c_.local_expiry(now), now, version, written->cas);
     remember(cached ? std::optional<std::int64_t>(now) : std::nullopt, written->cas);
     if (!written->replica_errors.empty()) {
-      c_.warn("session written, but a replica write failed: " + written->replica_errors);
+      Counters::add(c_.counters.replica_write_failures);
+      c_.handled(
+          HandledEvent::kReplicaWriteFailed, written->replica_cause,
+          "session " + at.id + " written, but a replica write failed: " + written->replica_errors);
     }
     return success();
   }
@@ -132,18 +134,19 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
     Counters::add(c_.counters.writes_out_of_memory);
   }
   if (cached) {
-    c_.warn("cannot write session " + std::string(id) + " through to memcached (" +
-            written.error() + "); kept on this node and retried on its next request");
+    Counters::add(c_.counters.writes_kept);
+    c_.remote.count_kept_write(at.store_index);
+    c_.handled(HandledEvent::kWriteKept, written.failure().code,
+               "cannot write session " + std::string(id) + " through to memcached (" +
+                   written.error() + "); kept on this node and retried on its next request");
     remember(std::nullopt, expected);
     return success();
   }
-  Counters::add(c_.counters.errors);
   return Error{"cannot write session: " + written.error()};
 }
 
 Status WritePath::refuse_conflict(const ResolvedId& at) {
   Counters::add(c_.counters.write_conflicts);
-  Counters::add(c_.counters.errors);
   // This node's copy (and the unsynced one just cached) is older than memcached's.
   if (c_.cache != nullptr) c_.cache->remove(at.key);
   std::string what = "another request changed it on another node";
@@ -159,7 +162,6 @@ Status WritePath::refuse_conflict(const ResolvedId& at) {
 Status WritePath::refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded,
                                    std::size_t size, const StoreError& failure, bool cached) {
   Counters::add(c_.counters.writes_too_large);
-  Counters::add(c_.counters.errors);
   const bool had_copy = loaded != nullptr && loaded->copy.version != 0;
   std::string outcome = "the previously stored session is unchanged";
   bool restored = true;

@@ -77,4 +77,24 @@ void NodeHealthTable::report_success(NodeHealthSlot* slot) {
   }
 }
 
+bool NodeHealthTable::note_down(NodeHealthSlot& slot, std::int64_t wall_s, std::uint32_t cause) {
+  std::uint32_t up = 0;
+  if (!slot.logged_down.compare_exchange_strong(up, 1, std::memory_order_acq_rel)) return false;
+  slot.down_since_s.store(wall_s, std::memory_order_relaxed);
+  slot.down_cause.store(cause, std::memory_order_relaxed);
+  slot.kept_while_down.store(0, std::memory_order_relaxed);
+  return true;
+}
+
+std::optional<std::int64_t> NodeHealthTable::note_up(NodeHealthSlot& slot, std::int64_t wall_s) {
+  // The common case, one load: the node was never reported down.
+  if (slot.logged_down.load(std::memory_order_relaxed) == 0) return std::nullopt;
+  std::uint32_t down = 1;
+  if (!slot.logged_down.compare_exchange_strong(down, 0, std::memory_order_acq_rel)) {
+    return std::nullopt;
+  }
+  const std::int64_t since = slot.down_since_s.exchange(0, std::memory_order_relaxed);
+  return since > 0 && wall_s > since ? wall_s - since : 0;
+}
+
 }  // namespace clustered

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace clustered {
@@ -27,6 +28,16 @@ struct NodeHealthSlot {
   // How far this app node has read its takeover notice list there.
   std::atomic<std::uint64_t> notice_generation{0};
   std::atomic<std::uint64_t> notice_offset{0};
+  // What this app node last told the operator about the node (docs/design.md,
+  // "Who hears what"): down or not, since when (wall s) and why (a StoreCode).
+  // The one process that changes it writes the log line, so the node's log has
+  // one line per change of state however many processes see the failure.
+  std::atomic<std::uint32_t> logged_down{0};
+  std::atomic<std::int64_t> down_since_s{0};
+  std::atomic<std::uint32_t> down_cause{0};
+  // Writes this app node kept for a retry (unsynced sessions, missed forwards
+  // and deletes) since the node last went down: said when it comes back.
+  std::atomic<std::uint64_t> kept_while_down{0};
 };
 
 class NodeHealthTable {
@@ -41,6 +52,12 @@ class NodeHealthTable {
   static bool is_up(const NodeHealthSlot* slot, std::int64_t now_ms);
   static void report_failure(NodeHealthSlot* slot, std::int64_t now_ms, std::int64_t retry_ms);
   static void report_success(NodeHealthSlot* slot);
+
+  // The node's state as the operator was told it. True for the one caller that
+  // records the change (and so logs it): a failure of a node believed up, or
+  // (note_up, with how long it was down) an answer from one believed down.
+  static bool note_down(NodeHealthSlot& slot, std::int64_t wall_s, std::uint32_t cause);
+  static std::optional<std::int64_t> note_up(NodeHealthSlot& slot, std::int64_t wall_s);
 
  private:
   NodeHealthSlot slots_[kHealthSlots];

@@ -1,18 +1,36 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "store/remote_store.h"
 
+#include <algorithm>
+
 #include "util/fnv1a.h"
 
 namespace clustered {
+namespace {
+
+// Why a node was marked down, in the words of an error that cites it.
+std::string_view outage_cause(StoreCode code) {
+  switch (code) {
+    case StoreCode::kTimeout:
+      return "no reply within clustered_session.io_timeout";
+    case StoreCode::kBadReply:
+      return "a reply that did not fit the request";
+    default:
+      return "no connection";
+  }
+}
+
+}  // namespace
 
 RemoteStore::RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOptions options,
                          NodeHealthTable* health, Counters& counters, const Clock& clock,
-                         Entropy& entropy)
+                         Entropy& entropy, LogSink& log)
     : nodes_(std::move(nodes)),
       options_(options),
       counters_(counters),
       clock_(clock),
       entropy_(entropy),
+      log_(log),
       sealer_(options.sealer != nullptr ? options.sealer : std::make_shared<const Sealer>()) {
   for (const auto& node : nodes_) {
     health_.push_back(health != nullptr ? health->slot_for(node->address().endpoint()) : nullptr);
@@ -44,6 +62,58 @@ std::uint64_t RemoteStore::failures(std::size_t index) const {
 
 NodeHealthSlot& RemoteStore::identity_slot(std::size_t index) {
   return health_[index] != nullptr ? *health_[index] : private_health_[index];
+}
+
+const NodeHealthSlot& RemoteStore::identity_slot(std::size_t index) const {
+  return health_[index] != nullptr ? *health_[index] : private_health_[index];
+}
+
+std::optional<RemoteStore::Outage> RemoteStore::outage(std::size_t index) const {
+  const NodeHealthSlot& slot = identity_slot(index);
+  if (slot.logged_down.load(std::memory_order_relaxed) == 0) return std::nullopt;
+  return Outage{slot.down_since_s.load(std::memory_order_relaxed),
+                static_cast<StoreCode>(slot.down_cause.load(std::memory_order_relaxed))};
+}
+
+void RemoteStore::count_kept_write(std::size_t index) {
+  identity_slot(index).kept_while_down.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string RemoteStore::name(std::size_t index) const {
+  const NodeAddress& address = nodes_[index]->address();
+  return "memcached node " + address.id + " (" + address.endpoint() + ")";
+}
+
+std::string RemoteStore::retry_interval_text() const {
+  const std::int64_t ms = options_.retry_interval_ms;
+  return "tried again every " +
+         (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms") +
+         " (clustered_session.retry_interval)";
+}
+
+std::string RemoteStore::skipped_because_down(std::size_t index) const {
+  std::string text = "marked down";
+  if (const std::optional<Outage> down = outage(index)) {
+    text += " " + std::to_string(std::max<std::int64_t>(0, clock_.wall_s() - down->since_s)) +
+            " s ago (" + std::string(outage_cause(down->cause)) + ")";
+  }
+  return text + ", " + retry_interval_text();
+}
+
+void RemoteStore::log_down(std::size_t index, const StoreReply& reply) {
+  log_.log(name(index) + " down: " +
+           (reply.message.empty() ? std::string(clustered::describe(reply.code)) : reply.message) +
+           "; sessions stored there move to the other nodes, and it is " + retry_interval_text());
+}
+
+void RemoteStore::log_back(std::size_t index, std::int64_t down_for_s) {
+  const std::uint64_t kept = identity_slot(index).kept_while_down.exchange(0);
+  std::string line = name(index) + " back after " + std::to_string(down_for_s) + " s";
+  if (kept > 0) {
+    line +=
+        "; " + std::to_string(kept) + " writes it missed were kept on this app node for a retry";
+  }
+  log_.log(line);
 }
 
 std::uint64_t RemoteStore::evictions(std::size_t index) const {
@@ -80,10 +150,8 @@ StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
 }
 
 std::string RemoteStore::describe(std::size_t index, const StoreReply& reply) const {
-  const NodeAddress& address = nodes_[index]->address();
-  std::string text = "memcached node " + address.id + " (" + address.endpoint() + "): ";
-  text += reply.message.empty() ? std::string(clustered::describe(reply.code)) : reply.message;
-  return text;
+  return name(index) + ": " +
+         (reply.message.empty() ? std::string(clustered::describe(reply.code)) : reply.message);
 }
 
 StoreError RemoteStore::failure(std::size_t index, const StoreReply& reply) const {
@@ -94,15 +162,20 @@ template <class Operation>
 StoreReply RemoteStore::on_node(std::size_t index, Operation operation) {
   NodeHealthSlot* health = health_[index];
   if (!NodeHealthTable::may_try(health, clock_.monotonic_ms())) {
-    return StoreReply::with(StoreCode::kDown,
-                            "marked down after a recent failure, retried within " +
-                                std::to_string(options_.retry_interval_ms / 1000) + " s");
+    return StoreReply::with(StoreCode::kDown, skipped_because_down(index));
   }
   StoreReply result = operation(*nodes_[index]);
   if (node_failed(result.code)) {
     NodeHealthTable::report_failure(health, clock_.monotonic_ms(), options_.retry_interval_ms);
+    if (NodeHealthTable::note_down(identity_slot(index), clock_.wall_s(),
+                                   static_cast<std::uint32_t>(result.code))) {
+      log_down(index, result);
+    }
   } else {
     NodeHealthTable::report_success(health);
+    if (const auto down_for = NodeHealthTable::note_up(identity_slot(index), clock_.wall_s())) {
+      log_back(index, *down_for);
+    }
   }
   return result;
 }
@@ -250,6 +323,7 @@ StoreResult<WriteReport> RemoteStore::store_copies(std::size_t primary, std::str
     }
     if (!report.replica_errors.empty()) report.replica_errors += "; ";
     report.replica_errors += describe(index, put);
+    if (report.replica_cause == StoreCode::kOk) report.replica_cause = put.code;
   }
   if (primary_failure) return *primary_failure;
   return report;

@@ -20,6 +20,7 @@
 #include "store/value_header.h"
 #include "util/clock.h"
 #include "util/entropy.h"
+#include "util/log_sink.h"
 #include "util/result.h"
 
 namespace clustered {
@@ -50,14 +51,17 @@ struct RemoteCopy {
 // A write whose primary copy is stored; replica failures are reported, not fatal.
 struct WriteReport {
   std::string replica_errors;
-  std::uint64_t cas = 0;  // the primary copy's new CAS token (0: not known)
+  std::uint64_t cas = 0;                     // the primary copy's new CAS token (0: not known)
+  StoreCode replica_cause = StoreCode::kOk;  // of the first replica that failed
 };
 
 class RemoteStore {
  public:
-  // `health` may be null (no shared memory: every node is always tried).
+  // `health` may be null (no shared memory: every node is always tried). A node
+  // going down and coming back is logged to `log`, once per change per app node.
   RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOptions options,
-              NodeHealthTable* health, Counters& counters, const Clock& clock, Entropy& entropy);
+              NodeHealthTable* health, Counters& counters, const Clock& clock, Entropy& entropy,
+              LogSink& log = no_log());
 
   std::size_t node_count() const { return nodes_.size(); }
   const Sealer& sealer() const { return *sealer_; }
@@ -79,6 +83,17 @@ class RemoteStore {
   // Whether an active node other than `except` is believed up.
   bool another_active_up(std::optional<std::size_t> except) const;
   std::uint64_t failures(std::size_t index) const;
+  // Since when (wall s) and why the node is down, as this app node logged it;
+  // nullopt while it is up.
+  struct Outage {
+    std::int64_t since_s = 0;
+    StoreCode cause = StoreCode::kDown;
+  };
+  std::optional<Outage> outage(std::size_t index) const;
+  // A write meant for the node was kept on this app node for a retry (an
+  // unsynced session, a missed forward or delete): counted for the line that
+  // says the node is back.
+  void count_kept_write(std::size_t index);
   // What the node's "stats" last said (evictions) and how many restarts were seen.
   std::uint64_t evictions(std::size_t index) const;
   std::uint64_t restarts(std::size_t index) const;
@@ -163,7 +178,14 @@ class RemoteStore {
                                         const std::string& bytes, std::uint32_t ttl_seconds,
                                         std::uint64_t expected_cas, bool counted);
   NodeHealthSlot& identity_slot(std::size_t index);
+  const NodeHealthSlot& identity_slot(std::size_t index) const;
   std::string describe(std::size_t index, const StoreReply& reply) const;
+  std::string name(std::size_t index) const;
+  // Why a node believed down is skipped, for the errors of requests that needed it.
+  std::string skipped_because_down(std::size_t index) const;
+  std::string retry_interval_text() const;
+  void log_down(std::size_t index, const StoreReply& reply);
+  void log_back(std::size_t index, std::int64_t down_for_s);
 
   std::vector<std::unique_ptr<StoreNode>> nodes_;
   std::vector<NodeHealthSlot*> health_;
@@ -172,6 +194,7 @@ class RemoteStore {
   Counters& counters_;
   const Clock& clock_;
   Entropy& entropy_;
+  LogSink& log_;
   std::shared_ptr<const Sealer> sealer_;
   std::string rejection_;  // the first of this request
   std::size_t rejections_ = 0;

@@ -44,7 +44,7 @@ TEST_P(RefusedWriteThroughTest, OwnedSessionIsKeptLocallyThenRetriedOrRelocated)
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok())
       << "a failed write-through must not fail the request";
-  EXPECT_TRUE(has_warning(web1.handler->take_warnings(), "kept on this node"));
+  EXPECT_TRUE(has_warning(web1.handler->take_handled(), "kept on this node"));
   EXPECT_EQ(stored_payload(id), "v|i:1;") << "the fault let the write through";
   const auto cached = web1.cache().get("sess." + id, clock_.wall_s());
   ASSERT_TRUE(cached.has_value());
@@ -191,7 +191,7 @@ TEST_F(HandlerFailuresTest, OutOfMemoryOnWriteDoesNotLoseTheSession) {
   Started started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok());
-  const auto warnings = web1.handler->take_warnings();
+  const auto warnings = web1.handler->take_handled();
   EXPECT_TRUE(has_warning(warnings, "out of memory")) << ::testing::PrintToString(warnings);
   EXPECT_FALSE(stored(id).has_value()) << "memcached keeps an item whose SET failed";
   EXPECT_EQ(web1.handler->counters().writes_out_of_memory.load(), 1u);
@@ -260,7 +260,7 @@ TEST_F(HandlerFailuresTest, ReplicaWriteFailureIsReportedButTheWriteSucceeds) {
   const Started started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok());
-  const auto warnings = web1.handler->take_warnings();
+  const auto warnings = web1.handler->take_handled();
   EXPECT_TRUE(has_warning(warnings, "a replica write failed"))
       << ::testing::PrintToString(warnings);
   EXPECT_EQ(stored_payload(id), "v|i:2;");
@@ -444,7 +444,7 @@ TEST_F(HandlerFailuresTest, ForwardToAnUnknownNodeIsLookedUpOnTheKnownNodesThenW
   EXPECT_NE(started.id, a);
   EXPECT_EQ(started.data, "");
   EXPECT_EQ(trips().get, 3u);  // the forward, then the target on n1 and n2
-  EXPECT_TRUE(has_warning(web1.handler->take_warnings(),
+  EXPECT_TRUE(has_warning(web1.handler->take_handled(),
                           "names memcached node 'n7', which is not in session.save_path (n1, n2)"));
   (void)web1.handler->close();
 }
@@ -461,7 +461,7 @@ TEST_F(HandlerFailuresTest, SessionNamingARemovedNodeIsFoundOnAKnownNode) {
   EXPECT_EQ(started.data, "user|s:5:\"alice\";");
   EXPECT_TRUE(started.id.ends_with(".web1")) << started.id;
   ASSERT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
-  EXPECT_TRUE(web1.handler->take_warnings().empty());
+  EXPECT_TRUE(web1.handler->take_handled().empty());
   const Started again = session_start(*web1.handler, started.id);
   EXPECT_EQ(again.data, "user|s:5:\"alice\";");
   (void)web1.handler->close();
@@ -571,7 +571,7 @@ TEST_F(HandlerFailuresTest, TakeoverWhoseNoticeNoNodeAcceptsWarns) {
   const Started moved = session_start(*web2.handler, id1);
   ASSERT_TRUE(moved.ok) << moved.error;
   ASSERT_TRUE(session_write_close(*web2.handler, moved, moved.data).ok());
-  const auto warnings = web2.handler->take_warnings();
+  const auto warnings = web2.handler->take_handled();
   EXPECT_TRUE(has_warning(warnings, "the notice to it could not be written"))
       << ::testing::PrintToString(warnings);
   EXPECT_TRUE(has_warning(warnings, "memcached node n1")) << ::testing::PrintToString(warnings);
@@ -594,7 +594,7 @@ TEST_F(HandlerFailuresTest, TakeoverWhenEveryNodeFailsAfterTheDataWarnsNoNodeIsU
   const Started moved = session_start(*web2.handler, id1);
   ASSERT_TRUE(moved.ok) << moved.error;
   ASSERT_TRUE(session_write_close(*web2.handler, moved, moved.data).ok());
-  const auto warnings = web2.handler->take_warnings();
+  const auto warnings = web2.handler->take_handled();
   EXPECT_TRUE(has_warning(warnings, "the forward under its old ID could not be written"))
       << ::testing::PrintToString(warnings);
   EXPECT_TRUE(has_warning(warnings, "no memcached node is up"))
@@ -762,7 +762,7 @@ TEST_F(HandlerFailuresTest, NewSessionWhileEveryMemcachedIsDownIsKeptUntilOneAns
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_TRUE(parse_session_id(started.id).has_value()) << started.id;
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:1;").ok());
-  EXPECT_TRUE(has_warning(web1.handler->take_warnings(), "kept on this node"));
+  EXPECT_TRUE(has_warning(web1.handler->take_handled(), "kept on this node"));
 
   n1_.start();
   n2_.start();
@@ -1044,7 +1044,7 @@ TEST_F(HandlerFailuresTest, TakeoverIntoAKeyPastTheItemSizeLimitKeepsTheSessionU
   ASSERT_NE(moved.id, id) << "the takeover did not start";
   const Status saved = session_write_close(*web2.handler, moved, "v|i:2;");
   EXPECT_TRUE(saved.ok()) << saved.error();
-  EXPECT_TRUE(has_warning(web2.handler->take_warnings(), "stays under its old ID"));
+  EXPECT_TRUE(has_warning(web2.handler->take_handled(), "stays under its old ID"));
   EXPECT_EQ(stored_payload(id), "v|i:2;") << "the change was not kept under the old ID";
 
   // The browser now has the new cookie: it leads to the session.
@@ -1070,7 +1070,7 @@ TEST_F(HandlerFailuresTest, OldCookieAfterRelocationPastAFrozenStoreOpensTheNewC
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_NE(started.id, id);
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:3;").ok());
-  EXPECT_TRUE(has_warning(web1.handler->take_warnings(), "retried once that node answers"));
+  EXPECT_TRUE(has_warning(web1.handler->take_handled(), "retried once that node answers"));
   n1_.thaw();
   clock_.advance_ms(1600);  // n1's retry interval and a takeover check interval pass
 

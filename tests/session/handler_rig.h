@@ -66,7 +66,7 @@ inline Started session_start(SessionHandler& handler, const std::string& cookie)
   return started;
 }
 
-// Whether one of a call's warnings (SessionHandler::take_warnings()) contains `text`.
+// Whether one of the lines (an app node's log, AppNode::take_log()) contains `text`.
 inline bool has_warning(const std::vector<std::string>& warnings, const std::string& text) {
   for (const std::string& warning : warnings) {
     if (warning.find(text) != std::string::npos) return true;
@@ -91,6 +91,8 @@ struct AppNode {
   std::unique_ptr<std::array<StoreFaults, 2>> links =
       std::make_unique<std::array<StoreFaults, 2>>();
   std::vector<std::unique_ptr<BoardLocks>> process_locks;
+  // What the node's processes logged for the operator (its error log).
+  std::unique_ptr<RecordingLog> log = std::make_unique<RecordingLog>();
   std::unique_ptr<SessionHandler> handler;
 
   AppNode() = default;
@@ -99,6 +101,7 @@ struct AppNode {
         board(std::move(other.board)),
         links(std::move(other.links)),
         process_locks(std::move(other.process_locks)),
+        log(std::move(other.log)),
         handler(std::move(other.handler)) {}
   AppNode& operator=(AppNode&&) = delete;
   ~AppNode() {
@@ -108,6 +111,12 @@ struct AppNode {
   }
 
   SessionCache& cache() { return *segment->cache(); }
+  // The lines logged since the last call.
+  std::vector<std::string> take_log() {
+    std::vector<std::string> taken;
+    taken.swap(log->lines);
+    return taken;
+  }
   // The link from this app node to memcached n1 (0) or n2 (1).
   StoreFaults& link(std::size_t node) { return (*links)[node]; }
 };
@@ -166,7 +175,8 @@ class ModelHandlerTest : public ::testing::Test {
     std::vector<std::unique_ptr<StoreNode>> links;
     links.push_back(with_faults(with_faults(n1_.client(clock_), faults1_), node.link(0)));
     links.push_back(with_faults(with_faults(n2_.client(clock_), faults2_), node.link(1)));
-    HandlerServices services{clock_, entropy_, node.segment, node.process_locks.back().get()};
+    HandlerServices services{clock_, entropy_, node.segment, node.process_locks.back().get(),
+                             *node.log};
     return std::make_unique<SessionHandler>(config, std::move(links), services);
   }
 

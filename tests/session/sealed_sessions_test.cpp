@@ -56,7 +56,7 @@ TEST_F(SealedSessionsTest, ForgedObjectInjectionValueIsAbsentNeverData) {
   EXPECT_EQ(started.data, "") << "the forged value reached PHP";
   EXPECT_NE(started.id, id) << "strict mode: the ID of an absent session is replaced";
   EXPECT_EQ(rejected(*web2.handler), 1u);
-  const auto warnings = web2.handler->take_warnings();
+  const auto warnings = web2.handler->take_handled();
   EXPECT_TRUE(has_warning(warnings, "is not sealed")) << ::testing::PrintToString(warnings);
   (void)web2.handler->close();
 }
@@ -114,7 +114,7 @@ TEST_F(SealedSessionsTest, RejectedValuesWarnOncePerRequest) {
   const Started started = session_start(*web2.handler, id);
   ASSERT_TRUE(started.ok) << started.error;
   EXPECT_EQ(rejected(*web2.handler), 2u);
-  const auto warnings = web2.handler->take_warnings();
+  const auto warnings = web2.handler->take_handled();
   std::size_t about_rejects = 0;
   for (const std::string& warning : warnings) {
     if (warning.find("ignored what memcached holds") != std::string::npos) ++about_rejects;
@@ -212,7 +212,7 @@ TEST_F(SealedSessionsTest, ReplayedOlderSealedCopyIsRefusedByTheNodeThatCachesAN
   EXPECT_EQ(started.data, "cart|i:2;");
   const Status saved = session_write_close(*web1.handler, started, "cart|i:3;");
   EXPECT_TRUE(saved.ok()) << saved.error();
-  const auto warnings = web1.handler->take_warnings();
+  const auto warnings = web1.handler->take_handled();
   EXPECT_TRUE(has_warning(warnings, "older than this node's"))
       << ::testing::PrintToString(warnings);
   EXPECT_EQ(rejected(*web1.handler), 1u);

@@ -844,7 +844,7 @@ void Cluster::run_request(Request& request) {
   const auto failed = [&](const std::string& where, const std::string& error) {
     out.error = where + ": " + error;
     hook(out.error);
-    for (const auto& warning : handler.take_warnings()) hook("warning: " + warning);
+    for (const auto& warning : handler.take_handled()) hook("handled: " + warning);
     (void)handler.close();  // php_session_abort()
   };
 
@@ -925,8 +925,8 @@ void Cluster::run_request(Request& request) {
   hook(std::string(unchanged ? "update_timestamp" : "write") + "(" + id +
        ") = " + (saved ? "ok" : saved.error()));
   Status closed = handler.close();
-  for (const auto& warning : handler.take_warnings()) {
-    hook("warning: " + warning);
+  for (const auto& warning : handler.take_handled()) {
+    hook("handled: " + warning);
     if (warning.find("kept on this node") != std::string::npos) out.local_only = true;
   }
   if (!saved || !closed) {
