@@ -191,7 +191,7 @@ class Cluster:
                  memcached_args=(), workers=8, other_extensions=(), balancer=None, app=None,
                  memcached_ports=None, memcached_hosts=None, memcached_wrappers=None,
                  secrets=None, seal=None, accept_unsealed=None, sapi="apache",
-                 ini_files=(), pool_settings=None):
+                 ini_files=(), pool_settings=None, node_extensions=None):
         if sapi not in SAPIS:
             raise ValueError(f"sapi={sapi!r}: expected one of {', '.join(SAPIS)}")
         self.sapi = sapi
@@ -201,6 +201,10 @@ class Cluster:
         # the app in it must be readable for them wherever the repository itself lives.
         os.chmod(self.run, 0o755)
         self.extension = str(pathlib.Path(extension).resolve()) if extension else None
+        # Another build of the extension for some nodes (None: `extension`), e.g. the
+        # previous release beside this one: the e2e previous-release run.
+        self.node_extensions = [str(pathlib.Path(e).resolve()) if e else None
+                                for e in (node_extensions or [None] * nodes)]
         self.nodes = nodes
         self.routes = [f"web{i + 1}" for i in range(nodes)]
         self.php_ini = dict(php_ini or {})
@@ -407,10 +411,14 @@ class Cluster:
             ini["clustered_session.secret_file"] = \
                 f"\"{self.write_secrets(index, self.node_secrets[index])}\""
         ini.update(self.php_ini)
+        # A setting given as None is left to PHP's built-in default (e.g.
+        # display_errors, to see what a page shows with PHP's defaults).
+        ini = {name: value for name, value in ini.items() if value is not None}
         loads = ["zend_extension = opcache"]
         loads += [f"extension = {name}" for name in self.other_extensions]
-        if self.extension:
-            loads.append(f"extension = {self.extension}")
+        extension = self.node_extensions[index] or self.extension
+        if extension:
+            loads.append(f"extension = {extension}")
         (directory / "php" / "php.ini").write_text(
             "\n".join(loads) + "\n" + "".join(f"{k} = {v}\n" for k, v in ini.items()))
         scan = directory / "php" / "conf.d"

@@ -40,11 +40,14 @@ int update_ranged(zend_ini_entry* entry, zend_string* value, void* mh_arg1, void
   }
 
 ZEND_INI_MH(OnUpdateCacheSize) {
-  constexpr const char* kExpected = "expected 0 (no cache) or a size up to 64G, e.g. 64M";
+  // Under 1M the cache would hold a few dozen sessions (one entry per 8 KiB):
+  // refused rather than quietly made into something nobody asked for.
+  constexpr const char* kExpected = "expected 0 (no cache) or a size from 1M to 64G, e.g. 64M";
   zend_string* error = nullptr;
   const zend_long parsed = zend_ini_parse_quantity(new_value, &error);
   if (error != nullptr) zend_string_release(error);
-  if (error != nullptr || parsed < 0 || parsed > (zend_long{64} << 30)) {
+  if (error != nullptr || parsed < 0 || (parsed > 0 && parsed < (zend_long{1} << 20)) ||
+      parsed > (zend_long{64} << 30)) {
     return refuse(entry, new_value, kExpected);
   }
   const auto refusal = clustered::cache_size_refusal(static_cast<std::uint64_t>(parsed),

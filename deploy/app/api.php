@@ -13,7 +13,8 @@ header('Cache-Control: no-store');
 $op = $_GET['op'] ?? 'get';
 $node = ini_get('clustered_session.route');
 if ($op === 'stats') {
-    echo json_encode(['node' => $node, 'pid' => getmypid(), 'stats' => clustered_session_stats()]);
+    echo json_encode(['node' => $node, 'pid' => getmypid(), 'version' => phpversion('clustered_session'),
+                      'stats' => clustered_session_stats()]);
     exit;
 }
 if ($op === 'get' && isset($_GET['close'])) {
@@ -45,10 +46,12 @@ $answer = [
     'history' => $_SESSION['nodes'] ?? [],
 ];
 // A write the handler refused (another node wrote the session meanwhile: a
-// balancer that is not route-aware) is reported, not hidden.
+// balancer that is not route-aware) is reported, not hidden: its one warning
+// (older builds add PHP's "Failed to write session data" after theirs).
 error_clear_last();
-session_write_close();
-$answer['saved'] = !str_contains(error_get_last()['message'] ?? '', 'Failed to write session data');
+$closed = session_write_close();
+$answer['saved'] = $closed && !str_contains(error_get_last()['message'] ?? '', 'clustered_session')
+    && !str_contains(error_get_last()['message'] ?? '', 'Failed to write session data');
 $answer['started'] = $started;
 $answer['finished'] = microtime(true);
 echo json_encode($answer);

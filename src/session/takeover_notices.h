@@ -29,6 +29,11 @@
 // does not open, or a plain one where sealing is required, is rejected (counted,
 // never obeyed): nobody who can write to memcached makes a node drop its cache.
 // The ':' keeps these keys apart from session keys: no session ID contains one.
+// Formats (docs/design.md, "Formats and upgrades"): the key names the list's
+// format. "clustered_session.moved:" is format 1 (kNoticeFormat), the one of every
+// release since takeover notices without clocks; a later format gets a key of its
+// own, and the release that brings it writes and reads both, so a cluster of both
+// releases hears of every takeover while it is upgraded node by node.
 // The lists do not depend on clustered_session.prefix (PHP_INI_ALL: apps on one
 // node may differ), so one check covers them all; the hashes are of whole keys,
 // prefix included, so one app's notices never drop another's sessions.
@@ -56,6 +61,7 @@ inline constexpr std::int64_t kMaxCheckIntervalSeconds = 20;
 static_assert(kMaxCheckIntervalSeconds < kNoticeGapSeconds);
 
 inline constexpr std::string_view kNoticeEverything = "*\n";
+inline constexpr int kNoticeFormat = 1;
 
 std::string notice_key(std::string_view route);
 std::string notice_line(std::uint64_t key_hash);

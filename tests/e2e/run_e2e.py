@@ -255,6 +255,52 @@ def scenario_old_cookie_on_old_owner():
                 f"{web1['takeover_notices']} entry dropped")
 
 
+def scenario_previous_release():
+    """A cluster upgraded one node at a time (docs/design.md, "Formats and upgrades"):
+    web1 runs the previous release, web2 this one, on one memcached pair. Sessions
+    move between them both ways, each move a takeover (the new owner reads the
+    other's value and forward, writes its own); an old cookie on the old owner after
+    a takeover gets the new data both ways (the takeover notices of each are read by
+    the other); nothing acknowledged is lost."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    import previous_release  # noqa: E402
+
+    old = previous_release.extension()
+    with new_cluster("previous-release", node_extensions=[old, None]) as cluster:
+        versions = [Cluster.get_json(f"{cluster.node_url(i)}/api.php?op=stats")["version"]
+                    for i in range(2)]
+        check(versions[1] != versions[0], f"both nodes run {versions[0]}")
+        sessions, hops = 20, 6
+        cookies, counters = [None] * sessions, [0] * sessions
+        for hop in range(hops):
+            node = hop % 2  # web1 (previous), web2 (this), web1, ...
+            for index in range(sessions):
+                for _ in range(2):
+                    answer, cookies[index] = incr(cluster.node_url(node), cookies[index])
+                    counters[index] += 1
+                    check(answer["counter"] == counters[index],
+                          f"session {index} on {cluster.routes[node]} ({versions[node]}): "
+                          f"counter {answer['counter']}, acknowledged {counters[index] - 1}")
+                    check(answer["route"] == cluster.routes[node],
+                          f"session {index} not taken over by {cluster.routes[node]}")
+        # The old owner of each direction, asked with the cookie from before a takeover.
+        stale = []
+        for owner, taker in ((0, 1), (1, 0)):
+            answer, before = incr(cluster.node_url(owner), None)
+            answer, before = incr(cluster.node_url(owner), before)  # cached on the owner
+            answer, _ = incr(cluster.node_url(taker), before)
+            time.sleep(2.5)  # two takeover check intervals (1 s) and a second
+            late, _ = read(cluster.node_url(owner), before)
+            if late["counter"] != answer["counter"]:
+                stale.append(f"{versions[owner]} answered an old cookie with counter "
+                             f"{late['counter']} after {versions[taker]} took it to "
+                             f"{answer['counter']}")
+        check(not stale, "; ".join(stale))
+        return (f"{sessions} sessions moved {hops - 1} times between {versions[0]} (web1) and "
+                f"{versions[1]} (web2), {sessions * hops * 2} increments, 0 lost; an old cookie "
+                f"on the old owner reads the new data in both directions")
+
+
 def scenario_round_robin():
     """A balancer that is not route-aware: every response still correct."""
     with new_cluster("round-robin", round_robin=True) as cluster:
@@ -1013,6 +1059,7 @@ SCENARIOS = {
     "fpm-status-page": lambda: scenario_status_page("fpm"),
     "fpm-key-rotation": lambda: scenario_key_rotation("fpm"),
     "fpm-pool-route-ignored": scenario_fpm_pool_route_ignored,
+    "previous-release": scenario_previous_release,
     "deb-package": scenario_deb_package,
 }
 
