@@ -428,6 +428,19 @@ class Cluster:
             (scan / file.name).symlink_to(file)
         return directory / "php" / "php.ini"
 
+    def log_lines(self, index, containing="clustered_session"):
+        """The lines of a node's logs that contain `containing`: php.ini's error_log
+        (when the node's processes could write it) and the server's own error log
+        (Apache's, or the FPM master's, which takes its workers' output), where
+        PHP's log lines go otherwise."""
+        lines = []
+        for name in ("php-error.log", "error.log"):
+            path = self.node_dir(index) / name
+            if path.exists():
+                lines += [line for line in path.read_text(errors="replace").splitlines()
+                          if containing in line]
+        return lines
+
     def php_environment(self, index):
         """The environment of a node's root process: only our php.ini and the
         cluster's ini_files, never the machine's conf.d (whatever it loads)."""

@@ -146,6 +146,9 @@ StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
   slot.server_started_at_s.store(seen.started_at_s, std::memory_order_relaxed);
   if (pid == 0) return false;  // the first look
   slot.restarts.fetch_add(1, std::memory_order_relaxed);
+  log_.log(name(index) + " restarted (pid " + std::to_string(pid) + ", now " +
+           std::to_string(seen.pid) + "): it lost what it held; this app node stores what " +
+           "it keeps of those sessions there again");
   return true;
 }
 

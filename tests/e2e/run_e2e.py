@@ -208,6 +208,46 @@ def scenario_memcached_killed(replicas):
                 f"whose owner lives ({sum(1 for s in stores if s == 'n1')} were stored on n1)")
 
 
+def scenario_memcached_outage_quiet(replicas=1):
+    """Who hears what (docs/design.md): memcached n1 killed while 40 users keep
+    clicking, with PHP's default display_errors and the recommended replicas = 1,
+    then started again. Every page holds its own answer and nothing else (a warning
+    printed into one breaks its JSON); each app node's log says n1 is down and that
+    it is back (and restarted), at most 2 lines per change of n1's state."""
+    settings = {"clustered_session.replicas": str(replicas), "display_errors": None,
+                "html_errors": None}
+    with new_cluster(f"outage-quiet-r{replicas}", php_ini=settings) as cluster:
+        load = Load(cluster.url, 40).start()
+        time.sleep(2)
+        before = load.requests
+        cluster.kill_memcached(0)
+        time.sleep(5)
+        during = load.requests - before
+        cluster.start_memcached(0)
+        time.sleep(5)
+        load.stop()
+        lost = load.verify_final(cluster.url)
+        check(not load.errors, f"{len(load.errors)} pages were not their own answer: "
+                               + "; ".join(load.errors[:3]))
+        check(not lost, "acknowledged increments lost: " + "; ".join(lost[:3]))
+        check(not load.backwards, "counter went backwards: " + "; ".join(load.backwards[:3]))
+        check(not load.unsaved, "writes refused: " + "; ".join(load.unsaved[:3]))
+        check(during > 100, f"only {during} requests while n1 was down")
+        found = []
+        for index in range(2):
+            lines = cluster.log_lines(index)
+            down = [line for line in lines if "memcached node n1" in line and " down: " in line]
+            check(len(down) == 1, f"{cluster.routes[index]} logged {len(down)} 'n1 down' lines: "
+                                  f"{lines[:6]}")
+            # Two changes of n1's state (down, then back restarted): at most 4 lines.
+            check(len(lines) <= 4, f"{cluster.routes[index]} logged {len(lines)} lines for two "
+                                   f"changes of n1's state: {lines[:8]}")
+            found.append(f"{cluster.routes[index]} {len(lines)}")
+        return (f"replicas={replicas}, PHP's default display_errors: {load.requests} pages "
+                f"({during} while n1 was down), each only its own answer; 0 lost; log lines "
+                f"per app node for n1 down and back: {', '.join(found)}")
+
+
 def scenario_failback():
     """A user moved web1 -> web2 -> web1 ... never sees stale data."""
     with new_cluster("failback") as cluster:
@@ -1042,6 +1082,8 @@ SCENARIOS = {
     "apache-killed": scenario_apache_killed,
     "memcached-killed-r0": lambda: scenario_memcached_killed(0),
     "memcached-killed-r1": lambda: scenario_memcached_killed(1),
+    "memcached-outage-quiet-r1": lambda: scenario_memcached_outage_quiet(1),
+    "memcached-outage-quiet-r0": lambda: scenario_memcached_outage_quiet(0),
     "failback": scenario_failback,
     "old-cookie-on-old-owner": scenario_old_cookie_on_old_owner,
     "round-robin": scenario_round_robin,
