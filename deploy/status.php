@@ -119,7 +119,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
 <tr><th>node</th><th>address</th><th>state</th><th>role</th><th>failures</th><th>evictions</th><th>restarts</th></tr>
 <?php foreach ($stats['nodes'] as $id => $node): ?>
 <tr><td><?= $h($id) ?></td><td><?= $h($node['address']) ?></td>
-<td class="<?= $node['up'] ? 'up' : 'down' ?>"><?= $node['up'] ? 'up' : 'down' ?></td><td><?= $h($node['role'] ?? 'active') ?></td>
+<td class="<?= $node['up'] ? 'up' : 'down' ?>"><?= $h($node['state'] ?? ($node['up'] ? 'up' : 'down')) ?></td><td><?= $h($node['role'] ?? 'active') ?></td>
 <td><?= $h($node['failures']) ?></td><td><?= $h($node['evictions'] ?? 0) ?></td><td><?= $h($node['restarts'] ?? 0) ?></td></tr>
 <?php endforeach; ?>
 </table>
@@ -168,7 +168,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
     const rows = ['<tr><th>node</th><th>address</th><th>state</th><th>role</th><th>failures</th><th>evictions</th><th>restarts</th></tr>'];
     for (const [id, n] of Object.entries(s.nodes)) {
       const esc = t => String(t).replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
-      rows.push(`<tr><td>${esc(id)}</td><td>${esc(n.address)}</td><td class="${n.up ? 'up' : 'down'}">${n.up ? 'up' : 'down'}</td><td>${esc(n.role ?? 'active')}</td><td>${n.failures}</td><td>${n.evictions ?? 0}</td><td>${n.restarts ?? 0}</td></tr>`);
+      rows.push(`<tr><td>${esc(id)}</td><td>${esc(n.address)}</td><td class="${n.up ? 'up' : 'down'}">${esc(n.state ?? (n.up ? 'up' : 'down'))}</td><td>${esc(n.role ?? 'active')}</td><td>${n.failures}</td><td>${n.evictions ?? 0}</td><td>${n.restarts ?? 0}</td></tr>`);
     }
     document.getElementById('nodes').innerHTML = rows.join('');
     // Hit ratio of the reads since the previous sample (all-time ratio at first).

@@ -101,6 +101,8 @@ void clustered_session_fill_stats(zval* result) {
     add_assoc_long(&node, "failures", as_long(state.failures));
     add_assoc_long(&node, "evictions", as_long(state.evictions));
     add_assoc_long(&node, "restarts", as_long(state.restarts));
+    add_assoc_string(&node, "state", state.state().c_str());
+    add_assoc_long(&node, "down_since", static_cast<zend_long>(state.down_since_s));
     add_assoc_zval(&nodes, state.id.c_str(), &node);
   }
   add_assoc_zval(result, "nodes", &nodes);
@@ -132,6 +134,7 @@ void clustered_session_print_info() {
   }
   for (const clustered::NodeState& node : snapshot.nodes) {
     const std::string state = node.endpoint + (node.up ? " up" : " DOWN") +
+                              (node.down_since_s != 0 ? " (" + node.state() + ")" : "") +
                               (node.role == "active" ? "" : ", " + node.role) + ", failures " +
                               std::to_string(node.failures) + ", evictions " +
                               std::to_string(node.evictions) + ", restarts " +

@@ -78,6 +78,7 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
   std::string failures;
   std::string evictions;
   std::string restarts;
+  std::string down_since;
   for (const NodeState& node : snapshot.nodes) {
     const std::string labels = route + ",node=\"" + prometheus_label(node.id) + "\",address=\"" +
                                prometheus_label(node.endpoint) + "\"";
@@ -85,6 +86,8 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
     sample(failures, "clustered_session_memcached_failures_total", labels, node.failures);
     sample(evictions, "clustered_session_memcached_evictions_total", labels, node.evictions);
     sample(restarts, "clustered_session_memcached_restarts_total", labels, node.restarts);
+    sample(down_since, "clustered_session_memcached_down_since_seconds", labels,
+           static_cast<std::uint64_t>(node.down_since_s));
   }
   family(out, "clustered_session_memcached_failures_total", "counter",
          "Failed operations (connect, timeout, broken reply) per memcached node.");
@@ -96,6 +99,10 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
   family(out, "clustered_session_memcached_restarts_total", "counter",
          "Restarts of the memcached node this app node noticed (another pid or start time).");
   out += restarts;
+  family(out, "clustered_session_memcached_down_since_seconds", "gauge",
+         "Unix time since which this app node has the memcached node down (0: up), as its "
+         "log said.");
+  out += down_since;
   return out;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "stats/stats_snapshot.h"
 
+#include <ctime>
 #include <string_view>
 
 namespace clustered {
@@ -10,6 +11,15 @@ std::uint64_t StatsSnapshot::counter(std::string_view name) const {
     if (name == counter.name) return counter.value;
   }
   return 0;
+}
+
+std::string NodeState::state() const {
+  if (down_since_s == 0) return "up";
+  char when[32] = "?";
+  const std::time_t since = down_since_s;
+  std::tm utc{};
+  if (gmtime_r(&since, &utc) != nullptr) std::strftime(when, sizeof when, "%F %T UTC", &utc);
+  return "down since " + std::string(when) + " (" + down_cause + ")";
 }
 
 StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
@@ -33,9 +43,14 @@ StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
   snapshot.segment = segment;
   if (remote != nullptr) {
     for (std::size_t i = 0; i < remote->node_count(); ++i) {
-      snapshot.nodes.push_back({remote->address(i).id, remote->address(i).endpoint(),
-                                role_name(remote->address(i).role), remote->is_up(i),
-                                remote->failures(i), remote->evictions(i), remote->restarts(i)});
+      NodeState node{remote->address(i).id, remote->address(i).endpoint(),
+                     role_name(remote->address(i).role), remote->is_up(i),
+                     remote->failures(i), remote->evictions(i), remote->restarts(i)};
+      if (const auto outage = remote->outage(i)) {
+        node.down_since_s = outage->since_s;
+        node.down_cause = std::string(describe_outage(outage->cause));
+      }
+      snapshot.nodes.push_back(std::move(node));
     }
   }
   return snapshot;

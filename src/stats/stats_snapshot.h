@@ -38,6 +38,11 @@ struct NodeState {
   std::uint64_t failures = 0;
   std::uint64_t evictions = 0;  // memcached's own "evictions" at the last takeover check
   std::uint64_t restarts = 0;   // memcached restarts this app node noticed
+  // When this app node logged it down (unix s; 0: up, as logged) and why.
+  std::int64_t down_since_s = 0;
+  std::string down_cause;
+  // "up", or "down since <time> (<cause>)": what the log said last.
+  std::string state() const;
 };
 
 struct StatsSnapshot {

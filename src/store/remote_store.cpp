@@ -6,11 +6,9 @@
 #include "util/fnv1a.h"
 
 namespace clustered {
-namespace {
 
-// Why a node was marked down, in the words of an error that cites it.
-std::string_view outage_cause(StoreCode code) {
-  switch (code) {
+std::string_view describe_outage(StoreCode cause) {
+  switch (cause) {
     case StoreCode::kTimeout:
       return "no reply within clustered_session.io_timeout";
     case StoreCode::kBadReply:
@@ -19,8 +17,6 @@ std::string_view outage_cause(StoreCode code) {
       return "no connection";
   }
 }
-
-}  // namespace
 
 RemoteStore::RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOptions options,
                          NodeHealthTable* health, Counters& counters, const Clock& clock,
@@ -95,7 +91,7 @@ std::string RemoteStore::skipped_because_down(std::size_t index) const {
   std::string text = "marked down";
   if (const std::optional<Outage> down = outage(index)) {
     text += " " + std::to_string(std::max<std::int64_t>(0, clock_.wall_s() - down->since_s)) +
-            " s ago (" + std::string(outage_cause(down->cause)) + ")";
+            " s ago (" + std::string(describe_outage(down->cause)) + ")";
   }
   return text + ", " + retry_interval_text();
 }

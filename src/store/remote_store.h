@@ -34,6 +34,9 @@ template <class T>
 using StoreResult = Result<T, StoreError>;
 using StoreStatus = StoreResult<Done>;
 
+// Why a node was marked down, in the words of an error or a status page.
+std::string_view describe_outage(StoreCode cause);
+
 struct RemoteOptions {
   std::int64_t retry_interval_ms = 2000;
   unsigned replicas = 0;

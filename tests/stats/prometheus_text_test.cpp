@@ -88,6 +88,22 @@ TEST(PrometheusText, NodeLinesCarryRouteNodeAndAddress) {
             text.find("\nclustered_session_memcached_up{route=\"web1\",node=\"n2\""));
 }
 
+TEST(PrometheusText, ANodeLoggedDownSaysSinceWhen) {
+  StatsSnapshot snapshot = sample_snapshot();
+  snapshot.nodes[1].down_since_s = 1796551200;
+  snapshot.nodes[1].down_cause = "no connection";
+  const std::string text = prometheus_text(snapshot);
+  EXPECT_NE(text.find("\nclustered_session_memcached_down_since_seconds{route=\"web1\",node=\"n2\","
+                      "address=\"10.0.0.2:11211\"} 1796551200\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nclustered_session_memcached_down_since_seconds{route=\"web1\",node=\"n1\","
+                      "address=\"127.0.0.1:11211\"} 0\n"),
+            std::string::npos);
+  EXPECT_EQ(snapshot.nodes[0].state(), "up");
+  EXPECT_EQ(snapshot.nodes[1].state(), "down since 2026-12-06 10:00:00 UTC (no connection)");
+}
+
 TEST(PrometheusText, LabelValuesAreEscaped) {
   EXPECT_EQ(prometheus_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
   StatsSnapshot snapshot = sample_snapshot();
