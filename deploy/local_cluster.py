@@ -59,6 +59,21 @@ def node_stats(cluster, index):
     return " ".join(f"{k}={stats[k]}" for k in keys) + f"  memcached {nodes}"
 
 
+def new_log_lines(cluster, index, seen):
+    """The node's log lines of clustered_session after the first `seen`, from the
+    handler's own words on ("clustered_session: ..."), and how many there are now."""
+    lines = cluster.log_lines(index)
+    return [line[line.find("clustered_session:"):] for line in lines[seen:]], len(lines)
+
+
+def show_log(cluster, index, seen):
+    lines, count = new_log_lines(cluster, index, seen)
+    say(f"   web{index + 1}'s error log (one line per change of state, none in any page):")
+    for line in lines or ["(nothing)"]:
+        say(f"     {line}")
+    return count
+
+
 def pause(step_by_step, next_step):
     if step_by_step:
         input(f"   press Enter for step {next_step} (watch the status pages meanwhile) ")
@@ -111,6 +126,7 @@ def tour(step_by_step=False, sapi="apache"):
 
     pause(step_by_step, 3)
     say("3. memcached n1 is killed too; each user clicks twice")
+    logged = len(cluster.log_lines(1))
     cluster.kill_memcached(0)
     for number, user in enumerate(users, 1):
         before = user["last"]
@@ -129,6 +145,9 @@ def tour(step_by_step=False, sapi="apache"):
                 notes.append("on n2")
         say(f"   user {number}: {describe(answer)}  {'; then '.join(notes)}")
     say(f"   web2: {node_stats(cluster, 1)}")
+    state = Cluster.get_json(f"{cluster.node_url(1)}/api.php?op=stats")["stats"]["nodes"]["n1"]
+    say(f"   web2's status page says n1 is {state.get('state', 'down')}")
+    logged = show_log(cluster, 1, logged)
     say()
 
     pause(step_by_step, 4)
@@ -155,6 +174,7 @@ def tour(step_by_step=False, sapi="apache"):
         say(f"   user {number}: {describe(answer)}  {'ok' if ok else 'WRONG'}")
     for index in range(2):
         say(f"   web{index + 1}: {node_stats(cluster, index)}")
+    show_log(cluster, 1, logged)
     say()
     say(f"The cluster is still running. Open {cluster.url}/ (reload to count;")
     say(f"each node directly: {cluster.node_url(0)}/ and {cluster.node_url(1)}/).")
