@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Checks that every warning text in src/ and ext/ appears in docs/troubleshooting.md.
+"""Checks that every warning and log text in src/ and ext/ appears in docs/troubleshooting.md.
 
 A message is built from string literals in the statements that make user-visible
 errors (Error{...}, warn(...), php_error_docref(...), refuse(...), CLUSTERED_RANGED
-ranges, NodeOutcome messages, unexpected replies). Each literal fragment of three words or more must
+ranges, NodeOutcome messages, unexpected replies) and the operator's log lines
+(handled(...), log_handled(...), log_.log(...), fail(...)). Each literal fragment of three words or more must
 appear in the table word for word. Prints 'N passed, M failed'."""
 import pathlib
 import re
@@ -13,16 +14,37 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "troubleshooting.md").read_text()
 STARTS = re.compile(r"Error\{|warn\(|php_error_docref\(|refuse\(entry|refuse\(entry, new_value"
-                    r"|CLUSTERED_RANGED\(|\.message = |unexpected_reply\(")
+                    r"|CLUSTERED_RANGED\(|\.message = |unexpected_reply\(|handled\(|log_handled\("
+                    r"|log_\.log\(|fail\(ReportedFailure")
 LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 FORMAT = re.compile(r"%[-0-9.]*(?:z?u|s|d|ld)")
 
 
+def statement_end(text, start):
+    """The ';' that ends the statement at `start`, skipping string and character
+    literals (a message often holds a ';' of its own)."""
+    at, quote = start, None
+    while at < len(text):
+        c = text[at]
+        if quote:
+            if c == "\\":
+                at += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == ";":
+            return at
+        at += 1
+    return len(text)
+
+
 def statements(text):
     for match in STARTS.finditer(text):
-        end = text.find(";", match.end())
         if match.group(0).startswith("CLUSTERED_RANGED"):
             end = text.find("\n", match.end())
+        else:
+            end = statement_end(text, match.end())
         yield text[match.start():end if end != -1 else len(text)]
 
 
