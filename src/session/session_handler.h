@@ -65,7 +65,7 @@ class SessionHandler {
   IdMoves moves_;
 };
 
-// The production handler: one libmemcached client per save_path node, the
+// The production handler: one MemcachedNode per save_path node, the
 // machine's clock and getrandom(), and the node's shared segment (may be null).
 std::unique_ptr<SessionHandler> make_memcached_handler(HandlerConfig config,
                                                        std::vector<NodeAddress> nodes,

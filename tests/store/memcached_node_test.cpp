@@ -105,8 +105,7 @@ TEST_F(MemcachedNodeTest, BinaryValuesSurvive) {
   EXPECT_EQ(*got.value, value);
 }
 
-// An item that exists with zero bytes is a hit, not a miss (libmemcached returns a
-// null pointer with MEMCACHED_SUCCESS for it).
+// An item that exists with zero bytes is a hit, not a miss ("VA 0 ...").
 TEST_F(MemcachedNodeTest, EmptyValueIsAHit) {
   ASSERT_TRUE(server_.set("empty", ""));
   StoreReply got = node_.get("empty");
@@ -273,7 +272,7 @@ TEST_F(MemcachedNodeTest, CheckedSetOnAFrozenNodeTimesOutWithinIoTimeout) {
   const double took = seconds_since(start);
   server_.thaw();
   EXPECT_EQ(frozen.code, StoreCode::kTimeout) << frozen.message;
-  EXPECT_NE(frozen.message.find("TIMEOUT"), std::string::npos) << frozen.message;
+  EXPECT_EQ(frozen.message, "no complete reply within clustered_session.io_timeout (250 ms)");
   EXPECT_LT(took, 3.0);
   // The late "HD" is never read as the answer to the next set.
   StoreReply next = node_.set_checked("k", "x", 60, 999999);
@@ -284,26 +283,7 @@ TEST(MemcachedNodeFailure, CheckedSetToNothingListeningIsAConnectionFailure) {
   MemcachedNode node(dead_address(), test_timeouts());
   StoreReply set = node.set_checked("k", "v", 60, 0);
   EXPECT_EQ(set.code, StoreCode::kDown) << set.message;
-  EXPECT_NE(set.message.find("CONNECTION FAILURE"), std::string::npos) << set.message;
-}
-
-TEST(MetaSetReply, EveryReplyReadsAsWhatItMeans) {
-  EXPECT_EQ(parse_meta_set_reply("HD c42").cas, 42u);
-  EXPECT_EQ(parse_meta_set_reply("HD k c7 O1").cas, 7u);
-  EXPECT_EQ(parse_meta_set_reply("HD").code, StoreCode::kBadReply);  // no token asked for
-  EXPECT_EQ(parse_meta_set_reply("HD cx").code, StoreCode::kBadReply);
-  EXPECT_EQ(parse_meta_set_reply("EX c0").code, StoreCode::kExists);
-  EXPECT_EQ(parse_meta_set_reply("NF").code, StoreCode::kNotFound);
-  EXPECT_EQ(parse_meta_set_reply("NS c0").code, StoreCode::kNotStored);
-  const StoreReply large = parse_meta_set_reply("SERVER_ERROR object too large for cache");
-  EXPECT_EQ(large.code, StoreCode::kTooLarge);
-  EXPECT_TRUE(large.stored_copy_dropped);
-  const StoreReply full = parse_meta_set_reply("SERVER_ERROR out of memory storing object");
-  EXPECT_EQ(full.code, StoreCode::kOutOfMemory);
-  EXPECT_TRUE(full.stored_copy_dropped);
-  EXPECT_EQ(parse_meta_set_reply("CLIENT_ERROR bad data chunk").code, StoreCode::kRefused);
-  EXPECT_EQ(parse_meta_set_reply("STORED").code, StoreCode::kBadReply);
-  EXPECT_EQ(parse_meta_set_reply("").code, StoreCode::kBadReply);
+  EXPECT_EQ(set.message, "connection refused");
 }
 
 TEST_F(MemcachedNodeTest, CasOfAMissingKeyIsNotFound) {
@@ -381,7 +361,7 @@ TEST_F(MemcachedNodeTest, LateReplyIsNeverTakenForTheNextAnswer) {
   server_.thaw();
   // memcached now answers the queued "get first"; our next question is "second".
   StoreReply got;
-  for (int attempt = 0; attempt < 30; ++attempt) {  // libmemcached may hold off ~1 s
+  for (int attempt = 0; attempt < 30; ++attempt) {  // the thawed server may be slow at first
     got = node_.get("second");
     if (!node_failed(got.code)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
