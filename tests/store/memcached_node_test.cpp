@@ -436,5 +436,104 @@ TEST_F(MemcachedNodeSmallItemsTest, OversizeAddAndCasAreTooLarge) {
   EXPECT_EQ(server_.get("k"), "small");
 }
 
+// ------------------------------------------------------------ connections
+
+// Every connection the node opens is counted: the layer above reads the server's
+// identity again whenever the count changes, so a restart is seen at the first
+// contact after it.
+TEST_F(MemcachedNodeTest, ConnectionsCountsEachOneOpened) {
+  EXPECT_EQ(node_.connections(), 0u);  // nothing opened before the first use
+  EXPECT_EQ(node_.cas_supported(), std::nullopt);
+  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
+  ASSERT_EQ(node_.get("k").code, StoreCode::kOk);
+  ASSERT_EQ(node_.touch("k", 60).code, StoreCode::kOk);
+  ASSERT_EQ(node_.ping().code, StoreCode::kOk);
+  EXPECT_EQ(node_.connections(), 1u);  // kept across calls
+  EXPECT_EQ(node_.cas_supported(), true);
+
+  server_.restart();
+  StoreReply after = node_.get("k");
+  EXPECT_EQ(after.code, StoreCode::kNotFound) << after.message;  // empty, and no failure
+  EXPECT_EQ(node_.connections(), 2u);
+  ServerStats stats;
+  ASSERT_EQ(node_.stats(stats).code, StoreCode::kOk);
+  EXPECT_EQ(stats.pid, server_.pid());
+  EXPECT_EQ(node_.connections(), 2u);
+
+  server_.restart();
+  ASSERT_EQ(node_.ping().code, StoreCode::kOk);  // a ping reconnects too
+  EXPECT_EQ(node_.connections(), 3u);
+
+  // A timeout drops the connection: the next call opens a new one.
+  server_.freeze();
+  EXPECT_EQ(node_.get("k").code, StoreCode::kTimeout);
+  server_.thaw();
+  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
+  EXPECT_EQ(node_.connections(), 4u);
+}
+
+// A kept-alive connection that the server closed (a restart) is found closed
+// before anything is sent, so even a conditional write -- never sent twice, it
+// may have stored -- goes out once, on a fresh connection, instead of failing.
+TEST_F(MemcachedNodeTest, ConditionalWriteAfterARestartGoesOutOnce) {
+  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
+  server_.restart();
+  ASSERT_TRUE(server_.set("k", "after restart"));
+  const StoreReply read = node_.get("k");
+  ASSERT_EQ(read.code, StoreCode::kOk) << read.message;
+  server_.restart();
+  ASSERT_TRUE(server_.set("k", "after the second restart"));  // the same first token again
+  const std::uint64_t before = server_.stat("cmd_set");
+  StoreReply conditional = node_.set_checked("k", "mine", 60, read.cas);
+  EXPECT_EQ(conditional.code, StoreCode::kOk) << conditional.message;
+  EXPECT_EQ(server_.stat("cmd_set"), before + 1);
+  EXPECT_EQ(node_.connections(), 3u);
+}
+
+// ------------------------------------------------------------ memcached -C
+
+// A memcached started with -C gives no CAS tokens ("stats settings":
+// cas_enabled no; "mg ... c" answers c0, "ms ... c" HD c0, "ms ... C<token>"
+// EX c0). A conditional write cannot be made there: set_checked and cas answer
+// kNoCas without sending anything, so nothing is ever stored unconditionally by a
+// write that asked for a token. Reads and plain writes work.
+class MemcachedNodeWithoutCasTest : public ::testing::Test {
+ protected:
+  MemcachedServer server_{MemcachedServer::Options{{}, {"-C"}}};
+  MemcachedNode node_{server_.address("n1"), test_timeouts()};
+};
+
+TEST_F(MemcachedNodeWithoutCasTest, ConditionalWritesAreRefusedUnsent) {
+  ASSERT_EQ(node_.ping().code, StoreCode::kOk);
+  EXPECT_EQ(node_.cas_supported(), false);
+  const std::uint64_t sets = server_.stat("cmd_set");
+
+  StoreReply checked = node_.set_checked("k", "v", 60, 0);
+  EXPECT_EQ(checked.code, StoreCode::kNoCas) << checked.message;
+  EXPECT_FALSE(node_failed(checked.code));
+  EXPECT_NE(checked.message.find("-C"), std::string::npos) << checked.message;
+  EXPECT_EQ(server_.get("k"), std::nullopt);
+
+  ASSERT_TRUE(server_.set("k", "stored by someone"));
+  EXPECT_EQ(node_.set_checked("k", "v", 60, 1).code, StoreCode::kNoCas);
+  EXPECT_EQ(node_.cas("k", "v", 60, 1).code, StoreCode::kNoCas);
+  EXPECT_EQ(server_.get("k"), "stored by someone");
+  EXPECT_EQ(server_.stat("cmd_set"), sets + 1);  // only the test's own set reached it
+}
+
+TEST_F(MemcachedNodeWithoutCasTest, ReadsAndPlainWritesWork) {
+  ASSERT_EQ(node_.set("k", "value", 60).code, StoreCode::kOk);
+  StoreReply got = node_.get("k");
+  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
+  EXPECT_EQ(*got.value, "value");
+  EXPECT_EQ(got.cas, 0u);
+  EXPECT_EQ(node_.cas_supported(), false);
+  EXPECT_EQ(node_.add("k", "other", 60).code, StoreCode::kNotStored);
+  EXPECT_EQ(node_.append("k", "+more").code, StoreCode::kOk);
+  EXPECT_EQ(node_.touch("k", 60).code, StoreCode::kOk);
+  EXPECT_EQ(server_.get("k"), "value+more");
+  EXPECT_EQ(node_.remove("k").code, StoreCode::kOk);
+}
+
 }  // namespace
 }  // namespace clustered
