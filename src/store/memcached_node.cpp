@@ -44,12 +44,14 @@ std::uint32_t MemcachedNode::expiry(std::uint32_t ttl) const {
   return memcached_expiry(ttl, clock_.wall_s());
 }
 
-void MemcachedNode::learn_cas(const ParsedReply& parsed) {
-  if (connection_.opened() != settings_seen_) {
-    // A new connection may reach another server process: what it said decides.
-    settings_seen_ = connection_.opened();
-    cas_supported_ = connection_.settings().cas_enabled;
-  }
+void MemcachedNode::note_connection() {
+  if (connection_.opened() == settings_seen_) return;
+  // A new connection may reach another server process: what it said decides.
+  settings_seen_ = connection_.opened();
+  cas_supported_ = connection_.settings().cas_enabled;
+}
+
+void MemcachedNode::note_token(const ParsedReply& parsed) {
   // memcached -C answers every token as 0 ("VA ... c0", "HD c0"); a server with
   // tokens never gives an item 0. (EX, NF and NS say "c0" on any server: there
   // is no item whose token they could tell, so they are not counted here.)
@@ -86,7 +88,7 @@ ParsedReply MemcachedNode::run(const Call& call, const std::string& request) {
     if (StoreReply opened = connection_.open(deadline, reused); !opened.ok()) {
       return failed(std::move(opened));
     }
-    learn_cas(ParsedReply{});
+    note_connection();
     if (std::optional<StoreReply> refused = refuse_before_sending(call)) {
       ParsedReply parsed;
       parsed.status = ParsedReply::Status::kComplete;
@@ -99,7 +101,7 @@ ParsedReply MemcachedNode::run(const Call& call, const std::string& request) {
       // After an error line memcached may read a request's data block as
       // commands: the next call starts on a fresh connection.
       if (exchange.parsed.error_line) connection_.drop();
-      learn_cas(exchange.parsed);
+      note_token(exchange.parsed);
       return std::move(exchange.parsed);
     }
     const bool again = attempt == 0 && reused &&
@@ -212,7 +214,7 @@ StoreReply MemcachedNode::ping() {
   Deadline deadline = connection_.io_deadline();
   bool reused = false;
   StoreReply opened = connection_.open(deadline, reused);
-  learn_cas(ParsedReply{});
+  note_connection();
   return opened;
 }
 

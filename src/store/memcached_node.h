@@ -72,8 +72,9 @@ class MemcachedNode final : public StoreNode {
   // Refuses a call before it is sent: a key memcached cannot take, a token
   // needed from a server that has none, a value over the item size limit.
   std::optional<StoreReply> refuse_before_sending(const Call& call) const;
-  // What a new connection or a reply says about CAS tokens.
-  void learn_cas(const ParsedReply& parsed);
+  // What a new connection's settings, and a reply's token, say about CAS tokens.
+  void note_connection();
+  void note_token(const ParsedReply& parsed);
   // A store's outcome: a token of 0 on a stored item is a server without CAS
   // tokens, and a refused set drops the stored copy.
   StoreReply stored(const Call& call, ParsedReply parsed);

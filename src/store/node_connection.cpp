@@ -10,15 +10,14 @@
 namespace clustered {
 namespace {
 
-std::string milliseconds(std::chrono::milliseconds value) {
-  return std::to_string(value.count()) + " ms";
-}
+std::string in_ms(std::chrono::milliseconds value) { return std::to_string(value.count()) + " ms"; }
 
 // strerror's words, lower-cased at the start to read inside a sentence.
 std::string system_words(int error) {
   std::string words = std::strerror(error);
-  if (!words.empty() && words[0] >= 'A' && words[0] <= 'Z')
+  if (!words.empty() && words[0] >= 'A' && words[0] <= 'Z') {
     words[0] = static_cast<char>(words[0] - 'A' + 'a');
+  }
   return words;
 }
 
@@ -31,51 +30,48 @@ StoreReply NodeConnection::failed(const SocketResult& result, bool sending, bool
   // After a timeout a late reply may still come on this socket; after anything
   // else the stream is in doubt. Closing it means neither can answer a later request.
   socket_.close();
-  switch (result.status) {
-    case SocketStatus::kOk:
-      break;
-    case SocketStatus::kRefused:
-      return StoreReply::with(StoreCode::kDown, "connection refused");
-    case SocketStatus::kUnresolved:
-      return StoreReply::with(StoreCode::kDown, "cannot resolve the host name: " + result.detail);
-    case SocketStatus::kClosed:
-      return StoreReply::with(StoreCode::kDown, reply_begun
-                                                    ? "connection closed by the server in the "
-                                                      "middle of a reply"
-                                                    : "connection closed by the server");
-    case SocketStatus::kTimeout:
-      return StoreReply::with(
-          StoreCode::kTimeout,
-          sending ? "the request could not be sent within clustered_session.io_timeout (" +
-                        milliseconds(timeouts_.io) + ")"
-                  : "no complete reply within clustered_session.io_timeout (" +
-                        milliseconds(timeouts_.io) + ")");
-    case SocketStatus::kFailed:
-      if (result.error == ECONNRESET || result.error == EPIPE) {
-        return StoreReply::with(StoreCode::kDown, "connection reset by the server");
-      }
-      return StoreReply::with(StoreCode::kDown, "connection failed: " + system_words(result.error));
+  if (result.status == SocketStatus::kTimeout) {
+    return StoreReply::with(StoreCode::kTimeout,
+                            sending ? "the request could not be sent within "
+                                      "clustered_session.io_timeout (" +
+                                          in_ms(timeouts_.io) + ")"
+                                    : "no complete reply within clustered_session.io_timeout (" +
+                                          in_ms(timeouts_.io) + ")");
   }
-  return StoreReply::with(StoreCode::kDown, "connection failed");
+  if (result.status == SocketStatus::kClosed) {
+    return StoreReply::with(StoreCode::kDown,
+                            reply_begun ? "connection closed by the server in the middle of a reply"
+                                        : "connection closed by the server");
+  }
+  if (result.error == ECONNRESET || result.error == EPIPE) {
+    return StoreReply::with(StoreCode::kDown, "connection reset by the server");
+  }
+  return StoreReply::with(StoreCode::kDown, "connection failed: " + system_words(result.error));
 }
 
 StoreReply NodeConnection::connect() {
   Deadline deadline(clock_, timeouts_.connect);
   deadline.start();
   const SocketResult result = socket_.connect(address_, deadline);
-  if (result.status == SocketStatus::kTimeout) {
-    socket_.close();
-    return StoreReply::with(StoreCode::kTimeout,
-                            "no connection within clustered_session.connect_timeout (" +
-                                milliseconds(timeouts_.connect) + ")");
+  switch (result.status) {
+    case SocketStatus::kOk:
+      ++opened_;
+      return {};
+    case SocketStatus::kTimeout:
+      socket_.close();
+      return StoreReply::with(StoreCode::kTimeout,
+                              "no connection within clustered_session.connect_timeout (" +
+                                  in_ms(timeouts_.connect) + ")");
+    case SocketStatus::kRefused:
+      return StoreReply::with(StoreCode::kDown, "connection refused");
+    case SocketStatus::kUnresolved:
+      return StoreReply::with(StoreCode::kDown, "cannot resolve the host name: " + result.detail);
+    case SocketStatus::kClosed:
+    case SocketStatus::kFailed:
+      break;
   }
-  if (result.status == SocketStatus::kFailed) {
-    socket_.close();
-    return StoreReply::with(StoreCode::kDown, "cannot connect: " + system_words(result.error));
-  }
-  if (!result.ok()) return failed(result, true, false);
-  ++opened_;
-  return {};
+  socket_.close();
+  return StoreReply::with(StoreCode::kDown, "cannot connect: " + system_words(result.error));
 }
 
 StoreReply NodeConnection::learn_settings(Deadline& deadline) {

@@ -63,7 +63,8 @@ class NodeConnection {
  private:
   StoreReply connect();
   StoreReply learn_settings(Deadline& deadline);
-  // What a socket failure means, as a reply; the connection is dropped.
+  // What a failure while sending or reading means, as a reply; the connection
+  // is dropped.
   StoreReply failed(const SocketResult& result, bool sending, bool reply_begun);
 
   NodeAddress address_;
