@@ -23,22 +23,6 @@ if test "$PHP_CLUSTERED_SESSION" != "no"; then
   if test "$PKG_CONFIG" = "no"; then
     AC_MSG_ERROR([pkg-config not found: apt-get install pkg-config])
   fi
-  AC_MSG_CHECKING([for libmemcached >= 1.1.4])
-  if $PKG_CONFIG --exists libmemcached; then
-    LIBMEMCACHED_VERSION=`$PKG_CONFIG --modversion libmemcached`
-    if $PKG_CONFIG --atleast-version=1.1.4 libmemcached; then
-      AC_MSG_RESULT([$LIBMEMCACHED_VERSION])
-    else
-      AC_MSG_ERROR([libmemcached $LIBMEMCACHED_VERSION is too old: 1.1.0-1.1.3 can hand a late reply to the next get after a timeout; need >= 1.1.4 (Debian 12 and later ship 1.1.4: apt-get install libmemcached-dev)])
-    fi
-  else
-    AC_MSG_RESULT([no])
-    AC_MSG_ERROR([libmemcached not found by pkg-config; install it with: apt-get install libmemcached-dev])
-  fi
-  LIBMEMCACHED_CFLAGS=`$PKG_CONFIG --cflags libmemcached`
-  LIBMEMCACHED_LIBS=`$PKG_CONFIG --libs libmemcached`
-  PHP_EVAL_INCLINE($LIBMEMCACHED_CFLAGS)
-  PHP_EVAL_LIBLINE($LIBMEMCACHED_LIBS, CLUSTERED_SESSION_SHARED_LIBADD)
   dnl Sealed values (clustered_session.secret_file): XChaCha20-Poly1305 and BLAKE2b.
   AC_MSG_CHECKING([for libsodium >= 1.0.18])
   if $PKG_CONFIG --atleast-version=1.0.18 libsodium; then

@@ -1,5 +1,5 @@
 --TEST--
-a store node that is down (nothing listens) on read: session_start() returns false with a warning naming the node and libmemcached's message, never an empty session
+a store node that is down (nothing listens) on read: session_start() returns false with a warning naming the node and the cause (connection refused), never an empty session
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
@@ -39,7 +39,7 @@ $ok = cs_session(null, function () { $_SESSION['fine'] = 1; });
 echo cs_split_id($ok)['store'], "\n";
 ?>
 --EXPECTF--
-Warning: session_start(): clustered_session: cannot read session: memcached node n2 (127.0.0.1:%d): %sCONNECTION FAILURE%s in %s on line %d
+Warning: session_start(): clustered_session: cannot read session: memcached node n2 (127.0.0.1:%d): connection refused in %s on line %d
 
 Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
 bool(false)

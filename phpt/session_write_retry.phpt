@@ -46,7 +46,7 @@ $s = clustered_session_stats();
 echo "errors: $s[errors], relocations: $s[relocations]\n";
 ?>
 --EXPECTF--
-Warning: session_write_close(): clustered_session: cannot write session %s through to memcached (memcached node n1 (127.0.0.1:%d): %sCONNECTION FAILURE%s); kept on this node and retried on its next request in %s on line %d
+Warning: session_write_close(): clustered_session: cannot write session %s through to memcached (memcached node n1 (127.0.0.1:%d): connection refused); kept on this node and retried on its next request in %s on line %d
 errors: 1
 served locally: v=2
 bool(true)

@@ -10,6 +10,12 @@ echo "==> building clustered_session.so (phpize)"
 sources=$(ls src/*/*.cpp ext/*.cpp)
 if [ ! -f Makefile ] || [ config.m4 -nt configure ] ||
   [ "$sources" != "$(cat build/clustered-sources.txt 2>/dev/null)" ]; then
+  # A source that went away leaves objects and dependency files naming it
+  # (a removed header stops make): start from a clean tree then.
+  if [ -f Makefile ] && [ -f build/clustered-sources.txt ] &&
+    [ "$sources" != "$(cat build/clustered-sources.txt)" ]; then
+    make clean >/dev/null 2>&1 || true
+  fi
   log=$(mktemp)
   # phpize's autoconf warnings are noise; the log is shown when something fails.
   if ! { phpize && ./configure --enable-clustered-session; } >"$log" 2>&1; then

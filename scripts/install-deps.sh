@@ -26,7 +26,7 @@ level=${1:-}
 packages=(
   build-essential g++ cmake pkg-config autoconf python3 git
   "${php_packages[@]}"
-  libmemcached-dev memcached libsodium-dev
+  memcached libsodium-dev
   libgtest-dev googletest libbenchmark-dev
   apache2 "${apache_php[@]}" nginx
   faketime patchelf  # a node with a skewed clock, in the clock tests

@@ -5,7 +5,7 @@
 # ZEND_DONT_UNLOAD_MODULES=1, so leaks in clustered_session.so keep their symbols).
 # A test whose valgrind log is not empty counts as LEAKED, and run-phpt.sh fails on
 # any leaked test: the run passes only when valgrind reports nothing at all, apart
-# from the suppressions in scripts/valgrind-phpt.supp (glibc, PHP, libmemcached;
+# from the suppressions in scripts/valgrind-phpt.supp (glibc, PHP;
 # each one says why it is not ours).
 #
 #   scripts/run-phpt-valgrind.sh [run-tests.php options or phpt files]

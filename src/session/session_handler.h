@@ -78,9 +78,9 @@ class SessionHandler {
   IdMoves moves_;
 };
 
-// The production handler: one memcached client per save_path node, the
-// machine's clock and getrandom(), the node's shared segment (may be null) and
-// the operator's log.
+// The production handler: one MemcachedNode per save_path node, the machine's
+// clock and getrandom(), the node's shared segment (may be null) and the
+// operator's log.
 std::unique_ptr<SessionHandler> make_memcached_handler(HandlerConfig config,
                                                        std::vector<NodeAddress> nodes,
                                                        SharedSegment* shared,

@@ -1,39 +1,33 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// One libmemcached handle for one memcached node. libmemcached never picks or
-// ejects servers here: each handle holds exactly one server, and the shared health
-// table decides whether the node is tried at all.
+// One memcached node as one app process sees it, over one connection of our own
+// (store/node_connection.h) that speaks memcached's protocol (the requests in
+// store/memcached_request.h, their replies in store/memcached_reply.h). It never
+// picks or ejects servers: the shared health table decides whether the node is
+// tried at all (docs/design.md, section 3). Whatever a node answers -- hostile,
+// broken or slow -- a call ends within connect_timeout + io_timeout with a
+// StoreReply, never a crash.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <ctime>
-#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sid/save_path.h"
-#include "store/meta_connection.h"
+#include "store/memcached_reply.h"
+#include "store/node_connection.h"
 #include "store/store_node.h"
 #include "util/clock.h"
 
-struct memcached_st;
-
 namespace clustered {
-
-struct Timeouts {
-  std::chrono::milliseconds connect{100};
-  std::chrono::milliseconds io{250};
-};
 
 class MemcachedNode final : public StoreNode {
  public:
-  // `clock` turns TTLs over 30 days into the absolute times memcached expects.
+  // `clock` turns TTLs over 30 days into the absolute times memcached expects, and
+  // its monotonic time bounds every call.
   MemcachedNode(NodeAddress address, Timeouts timeouts, const Clock& clock = system_clock());
-  ~MemcachedNode();
-  MemcachedNode(const MemcachedNode&) = delete;
-  MemcachedNode& operator=(const MemcachedNode&) = delete;
 
   const NodeAddress& address() const override { return address_; }
 
@@ -47,41 +41,50 @@ class MemcachedNode final : public StoreNode {
   StoreReply append(std::string_view key, std::string_view value) override;
   StoreReply touch(std::string_view key, std::uint32_t ttl) override;
   StoreReply remove(std::string_view key) override;
-  // One "version" exchange when the connection is not open.
   StoreReply stats(ServerStats& out) override;
+  // Opens the connection when it is not open (its one "stats settings" round trip).
   StoreReply ping() override;
 
- private:
-  // How a libmemcached return code reads for an operation that may legitimately
-  // end only with one of `success_codes`.
-  StoreReply outcome(int rc, std::initializer_list<int> success_codes);
-  // memcached's (or libmemcached's) words for a failed `rc`.
-  std::string error_words(int rc) const;
-  // The reply did not fit the request (another key, a second value, a line meant
-  // for another command): the stream is out of step, the connection is dropped.
-  StoreReply unexpected_reply(std::string message);
-  template <class Call>
-  StoreReply with_reconnect(Call call);
-  StoreReply get_once(std::string_view key);
-  // How a get that ended with `rc` (not END) reads.
-  StoreReply failed_get(int rc);
-  void drop_connection();
-  // Reads the node's item size limit ("stats settings" item_size_max) once per
-  // connection, so that over-size values are refused before they are sent.
-  StoreReply learn_item_size_max();
+  std::optional<bool> cas_supported() const override { return cas_supported_; }
+  std::uint64_t connections() const override { return connection_.opened(); }
 
-  // Refuses, before sending, a value over the node's item size limit: memcached
-  // answers such a set by unlinking the stored item, so the valid copy would go.
-  StoreReply check_item_size(std::string_view key, std::string_view value);
-  time_t expiry(std::uint32_t ttl) const;
+ private:
+  // What a call is, beyond its request bytes.
+  struct Call {
+    ReplyTo command = ReplyTo::kGet;
+    std::string_view key{};
+    // A store's value size, checked against the node's item size limit before
+    // it is sent: memcached answers an over-size SET by unlinking the stored item.
+    std::optional<std::size_t> value_size{};
+    // set_checked and cas: refused (kNoCas) on a server without tokens, unsent.
+    bool needs_cas = false;
+    // May go out again on a fresh connection after it reached the server: not a
+    // conditional or appending store that may have happened.
+    bool repeatable = true;
+  };
+
+  // Runs one call within one io_timeout: opens the connection when needed, checks
+  // the call, sends it, reads its reply. A kept-alive connection that fails (the
+  // server closed it, or its reply is bad) is replaced once, never after a
+  // timeout (a frozen node would cost twice) and never for an unrepeatable call
+  // that went out.
+  ParsedReply run(const Call& call, const std::string& request);
+  // Refuses a call before it is sent: a key memcached cannot take, a token
+  // needed from a server that has none, a value over the item size limit.
+  std::optional<StoreReply> refuse_before_sending(const Call& call) const;
+  // What a new connection's settings, and a reply's token, say about CAS tokens.
+  void note_connection();
+  void note_token(const ParsedReply& parsed);
+  // A store's outcome: a token of 0 on a stored item is a server without CAS
+  // tokens, and a refused set drops the stored copy.
+  StoreReply stored(const Call& call, ParsedReply parsed);
+  std::uint32_t expiry(std::uint32_t ttl) const;
 
   NodeAddress address_;
   const Clock& clock_;
-  memcached_st* handle_ = nullptr;
-  bool connected_ = false;
-  bool last_was_timeout_ = false;
-  std::uint64_t item_size_max_ = 0;  // 0 = not known yet for this connection
-  MetaConnection meta_;              // for set_checked (libmemcached has no meta commands)
+  NodeConnection connection_;
+  std::optional<bool> cas_supported_;
+  std::uint64_t settings_seen_ = 0;  // the connection whose settings cas_supported_ reflects
 };
 
 // One MemcachedNode per save_path node, in order.

@@ -33,6 +33,8 @@ std::string_view describe(StoreCode code) {
       return "timed out";
     case StoreCode::kBadReply:
       return "bad reply";
+    case StoreCode::kNoCas:
+      return "no CAS tokens (memcached -C)";
   }
   return "unknown";
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // What the handler needs of one memcached node: memcached's item commands with
-// replies that tell apart every way they can end. MemcachedNode (libmemcached)
-// implements it for production; an in-memory model (tests/support/memcached_model.h)
-// implements it for the tests and the cluster simulator. One StoreNode stands for
-// one node as one app process sees it: it never picks or ejects servers.
+// replies that tell apart every way they can end. MemcachedNode (our own client
+// of memcached's protocol, store/memcached_node.h) implements it for production;
+// an in-memory model (tests/support/memcached_model.h) implements it for the
+// tests and the cluster simulator. One StoreNode stands for one node as one app
+// process sees it: it never picks or ejects servers.
 #pragma once
 
 #include <cstdint>
@@ -26,10 +27,11 @@ enum class StoreCode : std::uint8_t {
   kDown,         // no connection: refused, reset, closed
   kTimeout,      // no answer within io_timeout
   kBadReply,     // a reply that does not fit the request; the connection was dropped
+  kNoCas,        // set_checked/cas on a server without CAS tokens (memcached -C): not sent
 };
 
 // The node itself is suspect (not just this item): it is marked down for the
-// retry interval.
+// retry interval. kNoCas is not: the node answers, it is set up without tokens.
 constexpr bool node_failed(StoreCode code) {
   return code == StoreCode::kDown || code == StoreCode::kTimeout || code == StoreCode::kBadReply;
 }
@@ -39,7 +41,7 @@ std::string_view describe(StoreCode code);
 
 struct StoreReply {
   StoreCode code = StoreCode::kOk;
-  std::string message;               // the node's (or libmemcached's) own words when not kOk
+  std::string message;               // plain words for the failure (or the node's own) when not kOk
   std::optional<std::string> value;  // get: the item's bytes
   std::uint64_t cas = 0;             // get: the item's CAS token
   // A SET the node could not store (too large, out of memory) made memcached
@@ -80,13 +82,17 @@ class StoreNode {
   virtual StoreReply set(std::string_view key, std::string_view value, std::uint32_t ttl) = 0;
   virtual StoreReply add(std::string_view key, std::string_view value, std::uint32_t ttl) = 0;
   // Stores only when the item still has the CAS token `cas` (kExists when it
-  // changed, kNotFound when it is gone).
+  // changed, kNotFound when it is gone; kNoCas, unsent, on a server without
+  // tokens).
   virtual StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
                          std::uint64_t cas) = 0;
   // Stores the item and answers its new CAS token in reply.cas (memcached's meta
   // "ms ... c"); with `expected_cas` != 0 only when the item still has that token
   // (kExists when it changed, kNotFound when it is gone). One round trip, like set:
-  // the session write path keeps the token and its next write is conditional.
+  // the session write path keeps the token and its next write is conditional. On
+  // a server without tokens (memcached -C) it answers kNoCas and stores nothing
+  // (when the server had not said so beforehand, the reply's token of 0 shows it
+  // only after the store: kNoCas then says it was stored).
   virtual StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
                                  std::uint64_t expected_cas) = 0;
   // Appends to an existing item (its expiry is kept); kNotStored when missing.
@@ -97,6 +103,15 @@ class StoreNode {
   virtual StoreReply ping() = 0;
   // memcached's "stats": one round trip, once per takeover check.
   virtual StoreReply stats(ServerStats& out) = 0;
+
+  // Whether the server gives CAS tokens (memcached without -C), which
+  // set_checked and cas need (docs/design.md, "Conditional writes"); nullopt
+  // while not known yet (no connection so far, or the server did not say).
+  virtual std::optional<bool> cas_supported() const = 0;
+  // How many connections this StoreNode has opened so far. Each new one may reach
+  // a restarted server, so the layer above reads the server's identity (stats())
+  // again whenever the number changes: a restart is seen at the first contact after it.
+  virtual std::uint64_t connections() const = 0;
 };
 
 // memcached reads an expiry over 30 days as an absolute Unix time.

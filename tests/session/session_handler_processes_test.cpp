@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The handler tests that need what the models cannot give: real processes
 // sharing one app node's segment (forked children, robust mutexes, a child killed
-// mid-request), and the production handler (make_memcached_handler: libmemcached
+// mid-request), and the production handler (make_memcached_handler: MemcachedNode
 // against a real memcached). Nothing here sleeps more than a few milliseconds at a
 // time: waits poll with a deadline. Every other handler test runs on models
 // (session_handler_test.cpp, handler_failures_test.cpp).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The handler's request flows against memcached models on a ManualClock
 // (session/handler_rig.h): no sockets, no sleeps. What needs real processes or
-// real libmemcached is in session_handler_processes_test.cpp; failure branches
+// a real memcached is in session_handler_processes_test.cpp; failure branches
 // (store errors, lock failures, forwards, notices) are in handler_failures_test.cpp.
 #include "session/session_handler.h"
 #include "session/takeover_notices.h"

@@ -163,6 +163,8 @@ class Cluster::Link final : public StoreNode {
   StoreReply ping() override {
     return call("ping", {}, [&] { return client_->ping(); });
   }
+  std::optional<bool> cas_supported() const override { return client_->cas_supported(); }
+  std::uint64_t connections() const override { return client_->connections(); }
 
  private:
   template <class Call>

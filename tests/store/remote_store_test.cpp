@@ -397,7 +397,7 @@ TEST_F(RemoteStoreTest, FailedNodeIsSkippedUntilTheRetryIntervalPasses) {
   EXPECT_TRUE(store->is_up(0));
   auto read = store->read(0, "sess.k");
   for (int attempt = 0; attempt < 20 && !read.ok(); ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(450));  // libmemcached backoff
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));  // the node's retry interval
     read = store->read(0, "sess.k");
   }
   ASSERT_TRUE(found(read));

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -40,9 +41,30 @@ bool is_storage(const std::string& command) {
          command == "prepend" || command == "cas";
 }
 
+// The length of the data block that follows a command line, if it has one: the
+// classic storage commands name it fifth, "ms" third.
+std::optional<std::size_t> data_length(const std::vector<std::string>& tokens) {
+  if (tokens.empty()) return std::nullopt;
+  if (is_storage(tokens[0]) && tokens.size() >= 5)
+    return std::strtoull(tokens[4].c_str(), nullptr, 10);
+  if (tokens[0] == "ms" && tokens.size() >= 3) return std::strtoull(tokens[2].c_str(), nullptr, 10);
+  return std::nullopt;
+}
+
 // Commands that never take a scripted action: connection housekeeping.
 bool is_housekeeping(const std::string& command) {
-  return command == "version" || command == "stats" || command == "quit" || command == "verbosity";
+  return command == "version" || command == "stats" || command == "quit" ||
+         command == "verbosity" || command == "mn";
+}
+
+// A meta command's flags (the tokens after the key, or after the data length of
+// "ms"): letter -> the rest of the token.
+std::map<char, std::string> meta_flags(const std::vector<std::string>& tokens, std::size_t from) {
+  std::map<char, std::string> flags;
+  for (std::size_t i = from; i < tokens.size(); ++i) {
+    if (!tokens[i].empty()) flags[tokens[i][0]] = tokens[i].substr(1);
+  }
+  return flags;
 }
 
 }  // namespace
@@ -95,6 +117,7 @@ void FakeMemcached::push(Action action) {
 void FakeMemcached::put(const std::string& key, std::string value) {
   std::lock_guard lock(mutex_);
   store_[key] = std::move(value);
+  cas_[key] = ++last_cas_;
 }
 
 std::vector<std::string> FakeMemcached::commands() const {
@@ -153,21 +176,71 @@ void FakeMemcached::answer_healthy(Connection& connection, const std::string& li
   const bool noreply = !tokens.empty() && tokens.back() == "noreply";
   std::string reply;
   std::lock_guard lock(mutex_);
+  const auto stored = [&](const std::string& key, std::string value) {
+    store_[key] = std::move(value);
+    cas_[key] = ++last_cas_;
+  };
   if (command == "get" || command == "gets") {
     for (std::size_t i = 1; i < tokens.size(); ++i) {
       const auto found = store_.find(tokens[i]);
       if (found == store_.end()) continue;
       reply += "VALUE " + tokens[i] + " 0 " + std::to_string(found->second.size());
-      if (command == "gets") reply += " 1";
+      if (command == "gets") reply += " " + std::to_string(cas_[tokens[i]]);
       reply += "\r\n" + found->second + "\r\n";
     }
     reply += "END\r\n";
+  } else if (command == "mg" && tokens.size() >= 2) {
+    const std::string& key = tokens[1];
+    const auto flags = meta_flags(tokens, 2);
+    const auto found = store_.find(key);
+    const std::string echoed = flags.count('k') != 0 ? " k" + key : std::string();
+    if (found == store_.end()) {
+      reply = "EN" + echoed + "\r\n";
+    } else {
+      std::string returned = echoed;
+      if (flags.count('c') != 0) returned += " c" + std::to_string(cas_[key]);
+      if (flags.count('v') != 0) {
+        reply = "VA " + std::to_string(found->second.size()) + returned + "\r\n" + found->second +
+                "\r\n";
+      } else {
+        reply = "HD" + returned + "\r\n";
+      }
+    }
+  } else if (command == "ms" && tokens.size() >= 3) {
+    const std::string& key = tokens[1];
+    const auto flags = meta_flags(tokens, 3);
+    const bool exists = store_.count(key) != 0;
+    const std::string mode = flags.count('M') != 0 ? flags.at('M') : "S";
+    const std::string token = flags.count('c') != 0 ? " c" : "";
+    if (flags.count('C') != 0 && !exists) {
+      reply = "NF" + (token.empty() ? "" : token + "0") + "\r\n";
+    } else if (flags.count('C') != 0 && std::to_string(cas_[key]) != flags.at('C')) {
+      reply = "EX" + (token.empty() ? "" : token + "0") + "\r\n";
+    } else if ((mode == "E" && exists) || (mode == "A" && !exists)) {
+      reply = "NS" + (token.empty() ? "" : token + "0") + "\r\n";
+    } else {
+      stored(key, mode == "A" ? store_[key] + data : data);
+      reply = "HD" + (token.empty() ? "" : token + std::to_string(cas_[key])) + "\r\n";
+    }
+  } else if (command == "md" && tokens.size() >= 2) {
+    reply = store_.erase(tokens[1]) != 0 ? "HD\r\n" : "NF\r\n";
+  } else if (command == "mn") {
+    reply = "MN\r\n";
   } else if (is_storage(command) && tokens.size() >= 5) {
     const bool exists = store_.count(tokens[1]) != 0;
-    if ((command == "add" && exists) || (command == "replace" && !exists)) {
+    if (command == "cas" && !exists) {
+      reply = "NOT_FOUND\r\n";
+    } else if (command == "cas" &&
+               (tokens.size() < 6 || std::to_string(cas_[tokens[1]]) != tokens[5])) {
+      reply = "EXISTS\r\n";
+    } else if ((command == "add" && exists) ||
+               ((command == "replace" || command == "append" || command == "prepend") && !exists)) {
       reply = "NOT_STORED\r\n";
     } else {
-      store_[tokens[1]] = data;
+      std::string value = data;
+      if (command == "append") value = store_[tokens[1]] + data;
+      if (command == "prepend") value = data + store_[tokens[1]];
+      stored(tokens[1], std::move(value));
       reply = "STORED\r\n";
     }
   } else if (command == "touch" && tokens.size() >= 3) {
@@ -178,9 +251,9 @@ void FakeMemcached::answer_healthy(Connection& connection, const std::string& li
     reply = "VERSION 1.6.18-fake\r\n";
   } else if (command == "stats") {
     if (tokens.size() >= 2 && tokens[1] == "settings") {
-      reply = "STAT item_size_max 1048576\r\nEND\r\n";
+      reply = "STAT item_size_max 1048576\r\nSTAT cas_enabled yes\r\nEND\r\n";
     } else {
-      reply = "STAT pid 1\r\nEND\r\n";
+      reply = "STAT pid 1\r\nSTAT uptime 10\r\nSTAT time 1700000010\r\nEND\r\n";
     }
   } else if (command == "verbosity") {
     reply = "OK\r\n";
@@ -199,8 +272,8 @@ bool FakeMemcached::serve(Connection& connection) {
     const std::string command = tokens.empty() ? std::string() : tokens[0];
     std::size_t consumed = end + 2;
     std::string data;
-    if (is_storage(command) && tokens.size() >= 5) {
-      const std::size_t bytes = std::strtoull(tokens[4].c_str(), nullptr, 10);
+    if (const std::optional<std::size_t> length = data_length(tokens)) {
+      const std::size_t bytes = *length;
       if (connection.input.size() < consumed + bytes + 2) return true;  // wait for the data
       data = connection.input.substr(consumed, bytes);
       consumed += bytes + 2;
@@ -244,6 +317,12 @@ bool FakeMemcached::serve(Connection& connection) {
         break;
       case Action::Kind::kDelayedReply:
         connection.output.emplace_back(now + action.delay, std::move(action.bytes));
+        break;
+      case Action::Kind::kTrickle:
+        for (std::size_t i = 0; i < action.bytes.size(); ++i) {
+          connection.output.emplace_back(now + action.delay * static_cast<int>(i + 1),
+                                         std::string(1, action.bytes[i]));
+        }
         break;
     }
   }

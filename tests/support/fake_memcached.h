@@ -9,11 +9,13 @@
 //   MemcachedNode node(fake.address("n1"), timeouts);
 //   node.get("mine");  // must not return "hello"
 //
-// Each item command (get, gets, set, add, replace, touch, delete, ...) takes the
-// next scripted action; with the script empty it is answered like a healthy
-// memcached from a small in-memory map (so "the next operation works" can be
-// checked). "version", "stats ..." and "quit" are always answered healthily and
-// never take a scripted action. Only ever listens on loopback.
+// Each item command (the meta commands mg, ms, md, and the classic get, gets,
+// set, add, append, cas, touch, delete, ...) takes the next scripted action; with
+// the script empty it is answered like a healthy memcached 1.6 from a small
+// in-memory map (so "the next operation works" can be checked). "version",
+// "stats ..." (settings: item_size_max 1m, cas_enabled yes), "mn" and "quit" are
+// always answered healthily and never take a scripted action. Only ever listens
+// on loopback.
 #pragma once
 
 #include <atomic>
@@ -40,6 +42,7 @@ class FakeMemcached {
       kReplyThenClose,  // send `bytes`, then close the connection
       kHang,            // never answer on this connection (it stays open)
       kDelayedReply,    // send `bytes` after `delay` (a late reply)
+      kTrickle,         // send `bytes` one byte every `delay` (a slow or hostile server)
       kHealthy,         // answer like a healthy memcached would
     };
     Kind kind = Kind::kHealthy;
@@ -54,6 +57,9 @@ class FakeMemcached {
     static Action hang() { return {Kind::kHang, {}, {}}; }
     static Action delayed(std::string bytes, std::chrono::milliseconds delay) {
       return {Kind::kDelayedReply, std::move(bytes), delay};
+    }
+    static Action trickle(std::string bytes, std::chrono::milliseconds every) {
+      return {Kind::kTrickle, std::move(bytes), every};
     }
     static Action healthy() { return {Kind::kHealthy, {}, {}}; }
   };
@@ -101,6 +107,8 @@ class FakeMemcached {
   mutable std::condition_variable changed_;
   std::deque<Action> script_;
   std::map<std::string, std::string> store_;
+  std::map<std::string, std::uint64_t> cas_;  // the token of each item in store_
+  std::uint64_t last_cas_ = 0;
   std::vector<std::string> commands_;
   std::vector<std::string> item_commands_;
   std::vector<std::unique_ptr<Connection>> connections_;  // owned by the thread

@@ -47,50 +47,57 @@ class MemcachedModel::Client final : public clustered::StoreNode {
   const NodeAddress& address() const override { return model_.address(); }
 
   StoreReply get(std::string_view key) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     return model_.get(key);
   }
   StoreReply set(std::string_view key, std::string_view value, std::uint32_t ttl) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     return model_.store(Store::kSet, key, value, wire_ttl(ttl), 0);
   }
   StoreReply add(std::string_view key, std::string_view value, std::uint32_t ttl) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     return model_.store(Store::kAdd, key, value, wire_ttl(ttl), 0);
   }
   StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
                  std::uint64_t cas) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
+    if (!model_.cas_enabled_) return no_cas();
     return model_.store(Store::kCas, key, value, wire_ttl(ttl), cas);
   }
   StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
                          std::uint64_t expected_cas) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
+    if (!model_.cas_enabled_) return no_cas();
     return model_.store(Store::kMetaSet, key, value, wire_ttl(ttl), expected_cas);
   }
   StoreReply append(std::string_view key, std::string_view value) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     return model_.store(Store::kAppend, key, value, 0, 0);
   }
   StoreReply touch(std::string_view key, std::uint32_t ttl) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     return model_.touch(key, wire_ttl(ttl));
   }
   StoreReply remove(std::string_view key) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     return model_.remove(key);
   }
   StoreReply ping() override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     return model_.ping();
   }
   StoreReply stats(clustered::ServerStats& out) override {
-    if (auto down = model_.unreachable()) return *down;
+    if (auto down = reach()) return *down;
     out.pid = model_.pid();
     out.started_at_s = model_.clock_.wall_s() - model_.uptime_s();
     out.evictions = model_.evictions();
     return {};
   }
+  std::optional<bool> cas_supported() const override {
+    if (connections_ == 0) return std::nullopt;
+    return model_.cas_enabled_;
+  }
+  std::uint64_t connections() const override { return connections_; }
 
  private:
   std::uint32_t wire_ttl(std::uint32_t ttl) const {
@@ -98,8 +105,27 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     return clustered::memcached_expiry(ttl, app_clock_->wall_s());
   }
 
+  // kDown or kTimeout when the server cannot answer (the connection is gone
+  // then); else counts a new connection when the last one is gone.
+  std::optional<StoreReply> reach() {
+    if (auto down = model_.unreachable()) {
+      connected_to_ = 0;
+      return down;
+    }
+    if (connected_to_ != model_.pid()) {
+      connected_to_ = model_.pid();
+      ++connections_;
+    }
+    return std::nullopt;
+  }
+  static StoreReply no_cas() {
+    return StoreReply::with(StoreCode::kNoCas, "the server gives no CAS tokens (memcached -C)");
+  }
+
   MemcachedModel& model_;
   const clustered::Clock* app_clock_;  // null: TTLs go on the wire unchanged
+  int connected_to_ = 0;               // the pid of the process connected to; 0: none
+  std::uint64_t connections_ = 0;
 };
 
 MemcachedModel::MemcachedModel(NodeAddress address, const clustered::Clock& clock)
@@ -237,7 +263,7 @@ StoreReply MemcachedModel::store(Store command, std::string_view key, std::strin
   }
   unlink(key);  // replaced: its memory is free for the new item
   link(key, std::move(new_value), expires_at);
-  return stored(last_cas_);
+  return stored(cas_enabled_ ? last_cas_ : 0);
 }
 
 StoreReply MemcachedModel::touch(std::string_view key, std::uint32_t ttl) {
@@ -307,7 +333,8 @@ void MemcachedModel::link(std::string_view key, std::string value, std::int64_t 
   lru_.emplace_front(key);
   Item item;
   item.value = std::move(value);
-  item.cas = ++last_cas_;
+  ++last_cas_;
+  item.cas = cas_enabled_ ? last_cas_ : 0;  // memcached -C: every token is 0
   item.expires_at = expires_at;
   item.footprint = size;
   item.lru_position = lru_.begin();

@@ -39,6 +39,12 @@
 //   memcached process does, so a token read before a restart can match an item
 //   stored after it.
 // - Stats count what reached the server; restart() resets them, like memcached.
+// - Connections: a client counts one (connections()) at its first answered call,
+//   and again after the process changed (restart, stop and start) or a call of
+//   its own failed (MemcachedNode drops its connection then).
+// - memcached -C (set_cas_enabled(false)): every token is 0, and a client answers
+//   set_checked and cas with kNoCas without storing, as MemcachedNode does; its
+//   cas_supported() is false (nullopt before its first answered call).
 //
 // Not modelled: flags, replace/prepend/incr/decr, slab classes, a timed-out
 // write that lands after thaw (a frozen model applies nothing).
@@ -113,6 +119,9 @@ class MemcachedModel {
   std::function<void()> on_timeout;
   // Applies to later stores; items already stored stay.
   void set_item_size_max(std::size_t bytes) { limits_.item_size_max = bytes; }
+  // memcached -C when false (on by default). Applies to later calls and stores.
+  void set_cas_enabled(bool enabled) { cas_enabled_ = enabled; }
+  bool cas_enabled() const { return cas_enabled_; }
   // Evicts (least recently used first) until the live items fit the new limit.
   void set_memory_limit(std::size_t bytes);
 
@@ -190,6 +199,7 @@ class MemcachedModel {
   std::int64_t started_wall_s_ = 0;
   bool running_ = true;
   bool frozen_ = false;
+  bool cas_enabled_ = true;
 };
 
 }  // namespace clustered::testing

@@ -66,6 +66,8 @@ class FaultyNode final : public StoreNode {
   StoreReply ping() override {
     return call(StoreOp::kPing, {}, [&] { return node_->ping(); });
   }
+  std::optional<bool> cas_supported() const override { return node_->cas_supported(); }
+  std::uint64_t connections() const override { return node_->connections(); }
 
  private:
   template <class Call>
