@@ -103,6 +103,7 @@ void clustered_session_fill_stats(zval* result) {
     add_assoc_long(&node, "restarts", as_long(state.restarts));
     add_assoc_string(&node, "state", state.state().c_str());
     add_assoc_long(&node, "down_since", static_cast<zend_long>(state.down_since_s));
+    add_assoc_bool(&node, "cas_tokens", !state.without_cas);
     add_assoc_zval(&nodes, state.id.c_str(), &node);
   }
   add_assoc_zval(result, "nodes", &nodes);
@@ -134,7 +135,7 @@ void clustered_session_print_info() {
   }
   for (const clustered::NodeState& node : snapshot.nodes) {
     const std::string state = node.endpoint + (node.up ? " up" : " DOWN") +
-                              (node.down_since_s != 0 ? " (" + node.state() + ")" : "") +
+                              (node.state() != "up" ? " (" + node.state() + ")" : "") +
                               (node.role == "active" ? "" : ", " + node.role) + ", failures " +
                               std::to_string(node.failures) + ", evictions " +
                               std::to_string(node.evictions) + ", restarts " +

@@ -128,7 +128,8 @@ bool HandlerContext::holds_lock_for(std::string_view id) const {
 
 void HandlerContext::handled(HandledEvent kind, StoreCode cause, const std::string& message) {
   handled_.push_back(message);
-  if (node_failed(cause)) return;
+  // A node that failed, or gives no CAS tokens: its own line says it.
+  if (node_failed(cause) || cause == StoreCode::kNoCas) return;
   std::uint64_t unlogged = 0;
   if (!events_.take(kind, clock.monotonic_ms() / 1000, kHandledLogInterval, &unlogged)) return;
   std::string line = message;

@@ -28,7 +28,7 @@ Result<std::string> IdMoves::create_sid() {
     copy = std::move(issued->copy);
   }
   std::optional<std::size_t> store;
-  if (move && !move->avoid_store && c_.remote.takes_new_sessions(move->from.store_index) &&
+  if (move && !move->avoid_store && c_.remote.stores_sessions(move->from.store_index) &&
       c_.remote.is_up(move->from.store_index)) {
     store = move->from.store_index;  // keep the store node that has the copy
   }

@@ -44,8 +44,9 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
   };
   for (auto& [key, missed] : cache_->unsynced_entries(kRetriesPerCheck, wanted)) {
     const auto store = remote_.index_of(missed.store);
-    // The copy it concerns has expired on its node too, or the node left save_path.
-    if (!store || missed.expires_at <= now) {
+    // The copy it concerns has expired on its node too, or the node left save_path,
+    // or gives no CAS tokens (restarted with -C: empty, and never written by us).
+    if (!store || missed.expires_at <= now || remote_.without_cas(*store)) {
       if (missed.forward || missed.deleted) cache_->remove(key);
       continue;
     }

@@ -144,7 +144,8 @@ bool ReadPath::names_a_store(const ResolvedId& at) { return at.known_store || at
 
 bool ReadPath::must_leave_store(const ResolvedId& at) const {
   if (at.store_unknown) return true;
-  return c_.remote.draining(at.store_index) && c_.remote.another_active_up(at.store_index);
+  return (c_.remote.draining(at.store_index) || c_.remote.without_cas(at.store_index)) &&
+         c_.remote.another_active_up(at.store_index);
 }
 
 std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at) {

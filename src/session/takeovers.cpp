@@ -85,7 +85,9 @@ void Takeovers::notice_restarts() {
   // unsynced now, never dropped as synced, and written again (issue 14 item 3).
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
     if (!remote_.is_up(node)) continue;
-    if (const auto restarted = remote_.restarted_since_last_look(node); restarted && *restarted) {
+    // Recorded now, or at a process's first contact since (RemoteStore::note_contact).
+    (void)remote_.restarted_since_last_look(node);
+    if (remote_.take_unhandled_restart(node)) {
       Counters::add(counters_.store_restarts);
       if (cache_ != nullptr) cache_->mark_unsynced_on(remote_.address(node).id);
     }

@@ -133,6 +133,15 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
   if (written.failure().code == StoreCode::kOutOfMemory) {
     Counters::add(c_.counters.writes_out_of_memory);
   }
+  // A server without CAS tokens will never take it: with another node that does,
+  // the change is kept here like one for a node that is down, and the session
+  // moves there on its next request; with none, it is refused, loudly, and this
+  // node does not serve the change it could not store.
+  if (written.failure().code == StoreCode::kNoCas &&
+      !(cached && c_.remote.another_active_up(at.store_index))) {
+    if (cached) c_.cache->remove(at.key);
+    return Error{"cannot write session: " + written.error()};
+  }
   if (cached) {
     Counters::add(c_.counters.writes_kept);
     c_.remote.count_kept_write(at.store_index);

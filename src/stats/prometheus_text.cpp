@@ -79,6 +79,7 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
   std::string evictions;
   std::string restarts;
   std::string down_since;
+  std::string cas_tokens;
   for (const NodeState& node : snapshot.nodes) {
     const std::string labels = route + ",node=\"" + prometheus_label(node.id) + "\",address=\"" +
                                prometheus_label(node.endpoint) + "\"";
@@ -88,6 +89,7 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
     sample(restarts, "clustered_session_memcached_restarts_total", labels, node.restarts);
     sample(down_since, "clustered_session_memcached_down_since_seconds", labels,
            static_cast<std::uint64_t>(node.down_since_s));
+    sample(cas_tokens, "clustered_session_memcached_cas_tokens", labels, node.without_cas ? 0 : 1);
   }
   family(out, "clustered_session_memcached_failures_total", "counter",
          "Failed operations (connect, timeout, broken reply) per memcached node.");
@@ -103,6 +105,10 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
          "Unix time since which this app node has the memcached node down (0: up), as its "
          "log said.");
   out += down_since;
+  family(out, "clustered_session_memcached_cas_tokens", "gauge",
+         "0 when the memcached node gives no CAS tokens (memcached -C): no session is stored "
+         "on it; 1 otherwise.");
+  out += cas_tokens;
   return out;
 }
 

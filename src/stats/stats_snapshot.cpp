@@ -14,7 +14,9 @@ std::uint64_t StatsSnapshot::counter(std::string_view name) const {
 }
 
 std::string NodeState::state() const {
-  if (down_since_s == 0) return "up";
+  if (down_since_s == 0) {
+    return without_cas ? "up, no CAS tokens (memcached -C): stores no session" : "up";
+  }
   char when[32] = "?";
   const std::time_t since = down_since_s;
   std::tm utc{};
@@ -43,9 +45,15 @@ StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
   snapshot.segment = segment;
   if (remote != nullptr) {
     for (std::size_t i = 0; i < remote->node_count(); ++i) {
-      NodeState node{remote->address(i).id, remote->address(i).endpoint(),
-                     role_name(remote->address(i).role), remote->is_up(i),
-                     remote->failures(i), remote->evictions(i), remote->restarts(i)};
+      NodeState node;
+      node.id = remote->address(i).id;
+      node.endpoint = remote->address(i).endpoint();
+      node.role = role_name(remote->address(i).role);
+      node.up = remote->is_up(i);
+      node.failures = remote->failures(i);
+      node.evictions = remote->evictions(i);
+      node.restarts = remote->restarts(i);
+      node.without_cas = remote->without_cas(i);
       if (const auto outage = remote->outage(i)) {
         node.down_since_s = outage->since_s;
         node.down_cause = std::string(describe_outage(outage->cause));

@@ -41,7 +41,10 @@ struct NodeState {
   // When this app node logged it down (unix s; 0: up, as logged) and why.
   std::int64_t down_since_s = 0;
   std::string down_cause;
-  // "up", or "down since <time> (<cause>)": what the log said last.
+  // It gives no CAS tokens (memcached -C): no session is stored on it.
+  bool without_cas = false;
+  // "up", "up, no CAS tokens (memcached -C): stores no session", or "down since
+  // <time> (<cause>)": what the log said last.
   std::string state() const;
 };
 

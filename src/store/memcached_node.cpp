@@ -29,12 +29,6 @@ bool is_meta_set(ReplyTo command) {
          command == ReplyTo::kSetCompare;
 }
 
-std::int64_t stat_number(const std::string& text) {
-  std::int64_t value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
 }  // namespace
 
 MemcachedNode::MemcachedNode(NodeAddress address, Timeouts timeouts, const Clock& clock)
@@ -184,29 +178,9 @@ StoreReply MemcachedNode::remove(std::string_view key) {
 StoreReply MemcachedNode::stats(ServerStats& out) {
   ParsedReply parsed = run(Call{.command = ReplyTo::kStats}, stats_request());
   if (!parsed.complete() || !parsed.reply.ok()) return std::move(parsed.reply);
-  // pid, uptime and time: time - uptime is when the process started, by the
-  // server's own clock (a restart, even under the same pid, moves it).
-  ServerStats read;
-  std::int64_t uptime = 0;
-  std::int64_t time = 0;
-  int found = 0;
-  for (const auto& [name, value] : parsed.stats) {
-    if (name == "pid") {
-      read.pid = stat_number(value);
-      ++found;
-    } else if (name == "uptime") {
-      uptime = stat_number(value);
-      ++found;
-    } else if (name == "time") {
-      time = stat_number(value);
-      ++found;
-    } else if (name == "evictions") {
-      read.evictions = static_cast<std::uint64_t>(stat_number(value));
-    }
-  }
-  if (found < 3) return StoreReply::with(StoreCode::kRefused, "stats without pid/uptime/time");
-  read.started_at_s = time - uptime;
-  out = read;
+  const std::optional<ServerStats> read = server_stats_of(parsed.stats);
+  if (!read) return StoreReply::with(StoreCode::kRefused, "stats without pid/uptime/time");
+  out = *read;
   return {};
 }
 

@@ -47,6 +47,7 @@ class MemcachedNode final : public StoreNode {
 
   std::optional<bool> cas_supported() const override { return cas_supported_; }
   std::uint64_t connections() const override { return connection_.opened(); }
+  std::optional<ServerStats> identity() const override { return connection_.settings().identity; }
 
  private:
   // What a call is, beyond its request bytes.

@@ -91,6 +91,9 @@ StoreReply NodeConnection::learn_settings(Deadline& deadline) {
       if (value == "no") settings_.cas_enabled = false;
     }
   }
+  Exchange stats = exchange(stats_request(), ReplyTo::kStats, {}, 0, deadline);
+  if (stats.parsed.bad()) return stats.parsed.reply;
+  settings_.identity = server_stats_of(stats.parsed.stats);
   return {};
 }
 

@@ -5,8 +5,9 @@
 // error reply, a close). It sends a request and reads exactly its reply, all
 // within the operation's deadline, and turns every failure into a StoreReply
 // with a short message in plain words (docs/design.md, section 3). Opening it
-// costs one round trip, "stats settings", for the node's item size limit and
-// whether it gives CAS tokens.
+// costs two round trips: "stats settings", for the node's item size limit and
+// whether it gives CAS tokens, and "stats", for who the server is (a restart
+// since the last contact is noticed before this connection writes anything).
 #pragma once
 
 #include <chrono>
@@ -29,10 +30,11 @@ struct Timeouts {
   std::chrono::milliseconds io{250};
 };
 
-// What "stats settings" said when the connection opened.
+// What "stats settings" and "stats" said when the connection opened.
 struct ServerSettings {
-  std::uint64_t item_size_max = 0;  // memcached -I; 0: not said
-  std::optional<bool> cas_enabled;  // false: memcached -C; nullopt: not said
+  std::uint64_t item_size_max = 0;      // memcached -I; 0: not said
+  std::optional<bool> cas_enabled;      // false: memcached -C; nullopt: not said
+  std::optional<ServerStats> identity;  // pid and start time; nullopt: not said
 };
 
 class NodeConnection {

@@ -25,6 +25,10 @@ struct NodeHealthSlot {
   std::atomic<std::int64_t> server_started_at_s{0};
   std::atomic<std::uint64_t> evictions{0};
   std::atomic<std::uint64_t> restarts{0};
+  // A restart recorded (restarts counted) whose lost copies are not re-seeded yet.
+  std::atomic<std::uint32_t> restart_unhandled{0};
+  // The server gives no CAS tokens (memcached -C), as last found on contact.
+  std::atomic<std::uint32_t> without_cas{0};
   // How far this app node has read its takeover notice list there.
   std::atomic<std::uint64_t> notice_generation{0};
   std::atomic<std::uint64_t> notice_offset{0};

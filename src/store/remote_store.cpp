@@ -32,6 +32,7 @@ RemoteStore::RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOp
     health_.push_back(health != nullptr ? health->slot_for(node->address().endpoint()) : nullptr);
   }
   private_health_ = std::make_unique<NodeHealthSlot[]>(nodes_.size());
+  contacts_.assign(nodes_.size(), 0);
 }
 
 std::optional<std::size_t> RemoteStore::index_of(std::string_view node_id) const {
@@ -47,7 +48,7 @@ bool RemoteStore::is_up(std::size_t index) const {
 
 bool RemoteStore::another_active_up(std::optional<std::size_t> except) const {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if ((!except || i != *except) && takes_new_sessions(i) && is_up(i)) return true;
+    if ((!except || i != *except) && stores_sessions(i) && is_up(i)) return true;
   }
   return false;
 }
@@ -122,12 +123,8 @@ std::uint64_t RemoteStore::restarts(std::size_t index) const {
   return slot.restarts.load(std::memory_order_relaxed);
 }
 
-StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
-  ServerStats seen;
-  const StoreReply read = on_node(index, [&](StoreNode& node) { return node.stats(seen); });
-  if (!read.ok()) return failure(index, read);
+bool RemoteStore::record_identity(std::size_t index, const ServerStats& seen) {
   NodeHealthSlot& slot = identity_slot(index);
-  slot.evictions.store(seen.evictions, std::memory_order_relaxed);
   std::int64_t pid = slot.server_pid.load(std::memory_order_relaxed);
   const std::int64_t started = slot.server_started_at_s.load(std::memory_order_relaxed);
   // The server's start time is its clock minus its uptime, so it wobbles by a
@@ -142,10 +139,55 @@ StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
   slot.server_started_at_s.store(seen.started_at_s, std::memory_order_relaxed);
   if (pid == 0) return false;  // the first look
   slot.restarts.fetch_add(1, std::memory_order_relaxed);
+  slot.restart_unhandled.store(1, std::memory_order_relaxed);
   log_.log(name(index) + " restarted (pid " + std::to_string(pid) + ", now " +
            std::to_string(seen.pid) + "): it lost what it held; this app node stores what " +
            "it keeps of those sessions there again");
   return true;
+}
+
+bool RemoteStore::without_cas(std::size_t index) const {
+  return identity_slot(index).without_cas.load(std::memory_order_relaxed) != 0;
+}
+
+void RemoteStore::note_cas_support(std::size_t index, bool supported) {
+  // One line per change for the app node, by the process that changes it.
+  NodeHealthSlot& slot = identity_slot(index);
+  std::uint32_t was = supported ? 1 : 0;
+  if (!slot.without_cas.compare_exchange_strong(was, supported ? 0 : 1)) return;
+  log_.log(supported ? name(index) + " gives CAS tokens again: sessions are stored on it again"
+                     : name(index) +
+                           " gives no CAS tokens (memcached -C): a write there could "
+                           "not replace only the copy its request read, so no session "
+                           "is stored on it (they move to the other nodes); restart "
+                           "it without -C");
+}
+
+void RemoteStore::note_contact(std::size_t index) {
+  StoreNode& node = *nodes_[index];
+  if (const std::optional<bool> cas = node.cas_supported(); cas && *cas == without_cas(index)) {
+    note_cas_support(index, *cas);
+  }
+  const std::uint64_t opened = node.connections();
+  if (opened == contacts_[index]) return;
+  contacts_[index] = opened;
+  // Who answered on the new connection, read before it carried anything of ours:
+  // a restart since the last contact is recorded before this app node writes there.
+  if (const std::optional<ServerStats> identity = node.identity()) {
+    (void)record_identity(index, *identity);
+  }
+}
+
+bool RemoteStore::take_unhandled_restart(std::size_t index) {
+  return identity_slot(index).restart_unhandled.exchange(0, std::memory_order_relaxed) != 0;
+}
+
+StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
+  ServerStats seen;
+  const StoreReply read = on_node(index, [&](StoreNode& node) { return node.stats(seen); });
+  if (!read.ok()) return failure(index, read);
+  identity_slot(index).evictions.store(seen.evictions, std::memory_order_relaxed);
+  return record_identity(index, seen);
 }
 
 std::string RemoteStore::describe(std::size_t index, const StoreReply& reply) const {
@@ -164,6 +206,7 @@ StoreReply RemoteStore::on_node(std::size_t index, Operation operation) {
     return StoreReply::with(StoreCode::kDown, skipped_because_down(index));
   }
   StoreReply result = operation(*nodes_[index]);
+  note_contact(index);
   if (node_failed(result.code)) {
     NodeHealthTable::report_failure(health, clock_.monotonic_ms(), options_.retry_interval_ms);
     if (NodeHealthTable::note_down(identity_slot(index), clock_.wall_s(),
@@ -185,9 +228,10 @@ std::optional<std::size_t> RemoteStore::pick_live_node(std::optional<std::size_t
   const std::size_t count = nodes_.size();
   for (std::size_t step = 0; step < count; ++step) {
     const std::size_t index = (seed + step) % count;
-    if ((avoid && *avoid == index) || !takes_new_sessions(index)) continue;
+    if ((avoid && *avoid == index) || !stores_sessions(index)) continue;
     const StoreReply connected = on_node(index, [](StoreNode& node) { return node.ping(); });
-    if (!node_failed(connected.code)) return index;
+    // The first contact may find a server without CAS tokens.
+    if (!node_failed(connected.code) && !without_cas(index)) return index;
   }
   return std::nullopt;
 }

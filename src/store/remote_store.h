@@ -83,7 +83,16 @@ class RemoteStore {
     return address(index).role == NodeRole::kActive;
   }
   bool draining(std::size_t index) const { return address(index).role == NodeRole::kDraining; }
-  // Whether an active node other than `except` is believed up.
+  // A node that gives no CAS tokens (memcached -C), as this app node found on
+  // contact: conditional writes are impossible there, so no session is placed
+  // or kept on it while another node can take it (docs/design.md, "Conditional
+  // writes"); a write that must go there is refused (kNoCas), never sent blind.
+  bool without_cas(std::size_t index) const;
+  // An active node that gives CAS tokens: where sessions are placed and moved.
+  bool stores_sessions(std::size_t index) const {
+    return takes_new_sessions(index) && !without_cas(index);
+  }
+  // Whether a node other than `except` that stores sessions is believed up.
   bool another_active_up(std::optional<std::size_t> except) const;
   std::uint64_t failures(std::size_t index) const;
   // Since when (wall s) and why the node is down, as this app node logged it;
@@ -104,7 +113,12 @@ class RemoteStore {
   // Reads the node's "stats" and compares the process with the one seen last
   // (shared by the app node's processes): true when it is another one, i.e.
   // memcached restarted (empty) since; false the first time and when unchanged.
+  // Every new connection compares the same way (note_contact()), so a restart
+  // may have been recorded at the first contact after it: take_unhandled_restart().
   StoreResult<bool> restarted_since_last_look(std::size_t index);
+  // True once for a restart that was recorded (by any process of this app node)
+  // and not yet acted on: what this app node holds there must be stored again.
+  bool take_unhandled_restart(std::size_t index);
 
   // A random active node that is believed up and answers (never `avoid`);
   // nullopt when none does.
@@ -180,6 +194,12 @@ class RemoteStore {
   StoreResult<WriteReport> store_copies(std::size_t primary, std::string_view key,
                                         const std::string& bytes, std::uint32_t ttl_seconds,
                                         std::uint64_t expected_cas, bool counted);
+  // Compares the server seen on a node with the one recorded (shared); true for
+  // the one caller that records a restart (and logs it).
+  bool record_identity(std::size_t index, const ServerStats& seen);
+  // After each call: a new connection's server identity is compared.
+  void note_contact(std::size_t index);
+  void note_cas_support(std::size_t index, bool supported);
   NodeHealthSlot& identity_slot(std::size_t index);
   const NodeHealthSlot& identity_slot(std::size_t index) const;
   std::string describe(std::size_t index, const StoreReply& reply) const;
@@ -199,7 +219,8 @@ class RemoteStore {
   Entropy& entropy_;
   LogSink& log_;
   std::shared_ptr<const Sealer> sealer_;
-  std::string rejection_;  // the first of this request
+  std::vector<std::uint64_t> contacts_;  // per node, the connections() last compared
+  std::string rejection_;                // the first of this request
   std::size_t rejections_ = 0;
 };
 

@@ -2,6 +2,7 @@
 #include "store/store_node.h"
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
 
 namespace clustered {
@@ -37,6 +38,38 @@ std::string_view describe(StoreCode code) {
       return "no CAS tokens (memcached -C)";
   }
   return "unknown";
+}
+
+std::optional<ServerStats> server_stats_of(
+    const std::vector<std::pair<std::string, std::string>>& stats) {
+  const auto number = [](const std::string& text) {
+    std::int64_t value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return value;
+  };
+  ServerStats read;
+  std::int64_t uptime = 0;
+  std::int64_t time = 0;
+  int found = 0;
+  for (const auto& [name, value] : stats) {
+    if (name == "pid") {
+      read.pid = number(value);
+      ++found;
+    } else if (name == "uptime") {
+      uptime = number(value);
+      ++found;
+    } else if (name == "time") {
+      time = number(value);
+      ++found;
+    } else if (name == "evictions") {
+      read.evictions = static_cast<std::uint64_t>(number(value));
+    }
+  }
+  if (found < 3) return std::nullopt;
+  // time - uptime is when the process started, by the server's own clock (a
+  // restart, even under the same pid, moves it).
+  read.started_at_s = time - uptime;
+  return read;
 }
 
 std::uint32_t memcached_expiry(std::uint32_t ttl_seconds, std::int64_t unix_now) {

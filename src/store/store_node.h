@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "sid/save_path.h"
 
@@ -70,6 +72,11 @@ struct ServerStats {
   std::uint64_t evictions = 0;
 };
 
+// The figures of a "stats" reply (name, value pairs); nullopt when pid, uptime or
+// time is missing.
+std::optional<ServerStats> server_stats_of(
+    const std::vector<std::pair<std::string, std::string>>& stats);
+
 // TTLs are relative seconds; an implementation turns one over 30 days into the
 // absolute Unix time memcached expects (memcached_expiry()).
 class StoreNode {
@@ -112,6 +119,11 @@ class StoreNode {
   // a restarted server, so the layer above reads the server's identity (stats())
   // again whenever the number changes: a restart is seen at the first contact after it.
   virtual std::uint64_t connections() const = 0;
+  // Who the server was when the current connection opened (pid, start time),
+  // read before anything of a request was sent on it: compared with the server
+  // last seen, a restart is noticed at the first contact after it, even before a
+  // first write (docs/design.md, "Forwards and notices"). nullopt: not known.
+  virtual std::optional<ServerStats> identity() const = 0;
 };
 
 // memcached reads an expiry over 30 days as an absolute Unix time.

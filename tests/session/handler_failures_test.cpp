@@ -954,6 +954,29 @@ TEST_F(HandlerFailuresTest, MemcachedRestartedEmptyIsReseededByTheOwnerWithoutAR
   (void)web2.handler->close();
 }
 
+// A restart before the app node's first takeover check was never seen: the first
+// look at the server's identity was taken by that check, after the restart, so
+// nothing was stored again and the sessions died with their owner. The identity
+// is now read when a connection opens, before anything is written on it.
+TEST_F(HandlerFailuresTest, RestartBeforeTheFirstTakeoverCheckIsSeenAndReseeded) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");  // first contact
+  n1_.restart();  // before any takeover check of web1
+  EXPECT_FALSE(stored(id).has_value());
+  clock_.advance_ms(1100);
+  const std::string other = new_session_on(*web1.handler, n2_, "o|i:1;");  // runs the check
+  EXPECT_EQ(stored_payload(id), "v|i:1;") << "the restart was not seen: nothing re-seeded";
+  EXPECT_EQ(web1.handler->counters().store_restarts.load(), 1u);
+
+  // The owner dies: another node finds the session on the restarted memcached.
+  AppNode web2 = make_node(config("web2"));
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "v|i:1;");
+  (void)web2.handler->close();
+  (void)other;
+}
+
 // The same when the owner idled past the notice gap meanwhile: the check that
 // drops every synced copy first learns of the restart, so the copies whose
 // remote copy is gone are kept (unsynced) and stored again, not dropped.
@@ -1110,6 +1133,75 @@ TEST_F(HandlerFailuresTest, DestroyThatAFrozenNodeMissedIsRetriedOnceItAnswers) 
   const Started on_web2 = session_start(*web2.handler, id);
   ASSERT_TRUE(on_web2.ok) << on_web2.error;
   EXPECT_EQ(on_web2.data, "") << "the logged-out session came back on another node";
+  (void)web2.handler->close();
+}
+
+// ---------------------------------------------------------------- memcached -C
+
+// A memcached started with -C answers every token as 0: a write meant to replace
+// only the copy its request read was made unconditional, so two parallel writers
+// were both acknowledged (duplicates), and a slow write forked a session; nothing
+// said so. Such a node now takes no session while another node can, its sessions
+// move off it, and the app node's log says why, once.
+TEST_F(HandlerFailuresTest, MemcachedWithoutCasTokensTakesNoSessionAndIsLoggedOnce) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string on_n1 = new_session_on(*web1.handler, n1_, "v|i:1;");
+  n1_.set_cas_enabled(false);
+  n1_.restart();  // -C is a start-up option: a new process
+  (void)web1.take_log();
+
+  // The first write finds out (the owner serves from its cache without asking
+  // n1): refused by n1, kept here like a write for a node that is down ...
+  Started started = session_start(*web1.handler, on_n1);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "v|i:1;");
+  ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok());
+  EXPECT_FALSE(stored(on_n1).has_value()) << "written to n1 without a token";
+  // ... and the next request moves the session to n2 with this node's copy.
+  started = session_start(*web1.handler, on_n1);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "v|i:2;");
+  ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:3;").ok());
+  EXPECT_EQ(&server_of(started.id), &n2_) << "the session stayed on a node without CAS tokens";
+  EXPECT_EQ(stored_payload(started.id), "v|i:3;");
+  // New sessions go to n2 only.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(&server_of(new_session(*web1.handler, "n|i:0;")), &n2_);
+  }
+  const std::vector<std::string> log = web1.take_log();
+  std::size_t lines = 0;
+  for (const std::string& line : log) {
+    if (line.find("memcached node n1") != std::string::npos &&
+        line.find("gives no CAS tokens (memcached -C)") != std::string::npos) {
+      ++lines;
+    }
+  }
+  EXPECT_EQ(lines, 1U) << ::testing::PrintToString(log);
+}
+
+TEST_F(HandlerFailuresTest, WithNoNodeGivingCasTokensAWriteFailsAndNothingIsStored) {
+  AppNode web1 = make_node(config("web1"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  for (MemcachedModel* server : {&n1_, &n2_}) {
+    server->set_cas_enabled(false);
+    server->restart();
+    server->poke("sess." + id, encode_value(7, "v|i:1;"), 600);  // the copy it holds
+  }
+  // A new session can be stored nowhere: refused.
+  AppNode web2 = make_node(config("web2"));
+  const Started fresh = session_start(*web2.handler, "");
+  ASSERT_TRUE(fresh.ok) << fresh.error;
+  EXPECT_FALSE(session_write_close(*web2.handler, fresh, "x|i:0;").ok());
+  // Neither can a change of the session both nodes hold.
+  const Started started = session_start(*web2.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  const Status saved = session_write_close(*web2.handler, started, "v|i:2;");
+  ASSERT_FALSE(saved.ok()) << "a write that cannot be conditional was acknowledged";
+  EXPECT_NE(saved.error().find("no CAS tokens (memcached -C)"), std::string::npos) << saved.error();
+  EXPECT_EQ(stored_payload(id), "v|i:1;");
+  const Started again = session_start(*web2.handler, id);
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_EQ(again.data, "v|i:1;") << "this node served the change it could not store";
   (void)web2.handler->close();
 }
 

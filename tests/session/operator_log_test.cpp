@@ -60,7 +60,8 @@ TEST_F(OperatorLogTest, MemcachedNodeDownAndBackIsOneLineEachForTheWholeAppNode)
   EXPECT_EQ(lines_with(log, "memcached node n1", " down:"), 1U) << ::testing::PrintToString(log);
   EXPECT_EQ(log.size(), 1U) << "every other failure was n1's: " << ::testing::PrintToString(log);
 
-  // n1 is back: the next request that reaches it says so, once.
+  // n1 is back (a new process, empty): the next request that reaches it says so,
+  // once, and that it restarted, once.
   n1_.start();
   clock_.advance_ms(1000);
   for (int round = 0; round < 3; ++round) {
@@ -77,7 +78,9 @@ TEST_F(OperatorLogTest, MemcachedNodeDownAndBackIsOneLineEachForTheWholeAppNode)
   log = web1.take_log();
   EXPECT_EQ(lines_with(log, "memcached node n1", " back after "), 1U)
       << ::testing::PrintToString(log);
-  EXPECT_EQ(log.size(), 1U) << ::testing::PrintToString(log);
+  EXPECT_EQ(lines_with(log, "memcached node n1", " restarted "), 1U)
+      << ::testing::PrintToString(log);
+  EXPECT_EQ(log.size(), 2U) << ::testing::PrintToString(log);
   second.reset();
 }
 

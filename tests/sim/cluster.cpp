@@ -165,6 +165,7 @@ class Cluster::Link final : public StoreNode {
   }
   std::optional<bool> cas_supported() const override { return client_->cas_supported(); }
   std::uint64_t connections() const override { return client_->connections(); }
+  std::optional<ServerStats> identity() const override { return client_->identity(); }
 
  private:
   template <class Call>

@@ -101,6 +101,12 @@ TEST(PrometheusText, ANodeLoggedDownSaysSinceWhen) {
                       "address=\"127.0.0.1:11211\"} 0\n"),
             std::string::npos);
   EXPECT_EQ(snapshot.nodes[0].state(), "up");
+  snapshot.nodes[0].without_cas = true;
+  EXPECT_EQ(snapshot.nodes[0].state(), "up, no CAS tokens (memcached -C): stores no session");
+  EXPECT_NE(
+      prometheus_text(snapshot).find("\nclustered_session_memcached_cas_tokens{route=\"web1\","
+                                     "node=\"n1\",address=\"127.0.0.1:11211\"} 0\n"),
+      std::string::npos);
   EXPECT_EQ(snapshot.nodes[1].state(), "down since 2026-12-06 10:00:00 UTC (no connection)");
 }
 

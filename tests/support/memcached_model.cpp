@@ -98,6 +98,7 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     return model_.cas_enabled_;
   }
   std::uint64_t connections() const override { return connections_; }
+  std::optional<clustered::ServerStats> identity() const override { return identity_; }
 
  private:
   std::uint32_t wire_ttl(std::uint32_t ttl) const {
@@ -115,6 +116,8 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     if (connected_to_ != model_.pid()) {
       connected_to_ = model_.pid();
       ++connections_;
+      identity_ =
+          clustered::ServerStats{model_.pid(), model_.clock_.wall_s() - model_.uptime_s(), 0};
     }
     return std::nullopt;
   }
@@ -126,6 +129,7 @@ class MemcachedModel::Client final : public clustered::StoreNode {
   const clustered::Clock* app_clock_;  // null: TTLs go on the wire unchanged
   int connected_to_ = 0;               // the pid of the process connected to; 0: none
   std::uint64_t connections_ = 0;
+  std::optional<clustered::ServerStats> identity_;  // of connected_to_, when it was reached
 };
 
 MemcachedModel::MemcachedModel(NodeAddress address, const clustered::Clock& clock)

@@ -68,6 +68,7 @@ class FaultyNode final : public StoreNode {
   }
   std::optional<bool> cas_supported() const override { return node_->cas_supported(); }
   std::uint64_t connections() const override { return node_->connections(); }
+  std::optional<ServerStats> identity() const override { return node_->identity(); }
 
  private:
   template <class Call>
