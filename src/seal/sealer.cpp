@@ -176,36 +176,39 @@ std::string Sealer::seal_value(std::string_view key, std::uint64_t version,
   return bytes;
 }
 
-Result<StoredValue, OpenError> Sealer::open_value(std::string_view key,
-                                                  std::string_view bytes) const {
+Result<StoredValue> Sealer::open_value(std::string_view key, std::string_view bytes) const {
   auto decoded = decode_value(bytes);
   if (!decoded) {
     // With sealing required, anything that is not a sealed value of ours is absent.
-    return OpenError{has_keys() && !accepts_unsealed(), decoded.error()};
+    return Failure::of(has_keys() && !accepts_unsealed() ? Cause::kRejected : Cause::kUnreadable,
+                       decoded.error());
   }
   StoredValue& value = *decoded;
   if (value.sealed == 0) {
     if (accepts_unsealed()) return std::move(value);
-    return OpenError{true,
-                     "the value is not sealed (written without clustered_session.secret_file, "
-                     "or by someone else); while switching over, set "
-                     "clustered_session.accept_unsealed=1"};
+    return Failure::of(Cause::kRejected,
+                       "the value is not sealed (written without clustered_session.secret_file, "
+                       "or by someone else); while switching over, set "
+                       "clustered_session.accept_unsealed=1");
   }
   if (!has_keys()) {
-    return OpenError{false, "the value is sealed (key " + hex_id(value.key_id) +
-                                ") and this node has no clustered_session.secret_file"};
+    return Failure::of(Cause::kUnreadable,
+                       "the value is sealed (key " + hex_id(value.key_id) +
+                           ") and this node has no clustered_session.secret_file");
   }
   const Key* opener = key_with_id(value.key_id);
   if (opener == nullptr) {
-    return OpenError{true, "the value is sealed with key " + hex_id(value.key_id) +
-                               ", which clustered_session.secret_file does not hold (forged, "
-                               "or a key not yet added on this node)"};
+    return Failure::of(Cause::kRejected,
+                       "the value is sealed with key " + hex_id(value.key_id) +
+                           ", which clustered_session.secret_file does not hold (forged, "
+                           "or a key not yet added on this node)");
   }
   auto opened = open_body(*opener, value.sealed == kValueFlagEncrypted, value_context(key),
                           bytes.substr(0, value.header_length), value.payload);
   if (!opened) {
-    return OpenError{true, "the value does not open with key " + hex_id(value.key_id) +
-                               " (forged, damaged, or copied from another key)"};
+    return Failure::of(Cause::kRejected, "the value does not open with key " +
+                                             hex_id(value.key_id) +
+                                             " (forged, damaged, or copied from another key)");
   }
   value.payload = std::move(*opened);
   return std::move(value);

@@ -36,13 +36,6 @@ enum class SealMode : std::uint8_t { kEncrypt, kAuthenticate, kOff };
 std::optional<SealMode> parse_seal_mode(std::string_view text);
 std::string_view seal_mode_name(SealMode mode);
 
-struct OpenError {
-  // true: sealing says this is not ours (absent, counted); false: the value is
-  // damaged or needs a key this node lacks (a read failure, as without sealing).
-  bool rejected = false;
-  std::string message;
-};
-
 class Sealer {
  public:
   // No keys: values are written and read plain, as before sealing existed.
@@ -75,7 +68,10 @@ class Sealer {
   std::string seal_value(std::string_view key, std::uint64_t version, std::string_view payload,
                          std::uint32_t flags = 0) const;
   // The value stored under `key`, opened.
-  Result<StoredValue, OpenError> open_value(std::string_view key, std::string_view bytes) const;
+  // A failure's cause tells the two kinds apart: kRejected, sealing says this is
+  // not ours (absent, counted); kUnreadable, the value is damaged or needs a key
+  // this node lacks (a read failure, as without sealing).
+  Result<StoredValue> open_value(std::string_view key, std::string_view bytes) const;
 
   // One takeover-notice record (`kind` tells a list's head from its lines, so
   // one cannot stand for the other) as lowercase hex, or plain when not sealing.

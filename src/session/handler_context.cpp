@@ -108,12 +108,14 @@ Status HandlerContext::lock(const ResolvedId& at) {
     case SessionLockResult::kTimedOut:
       Counters::add(counters.lock_waits);
       Counters::add(counters.lock_timeouts);
-      return Error{"timed out after " + std::to_string(config.lock_timeout.count() / 1000) +
-                   " s (clustered_session.lock_timeout) waiting for the lock of session " + at.id};
+      return Failure::of(
+          Cause::kLocked,
+          "timed out after " + std::to_string(config.lock_timeout.count() / 1000) +
+              " s (clustered_session.lock_timeout) waiting for the lock of session " + at.id);
     case SessionLockResult::kFailed:
       break;
   }
-  return Error{"cannot take the lock of session " + at.id};
+  return Failure::of(Cause::kLocked, "cannot take the lock of session " + at.id);
 }
 
 void HandlerContext::unlock() {
@@ -126,10 +128,10 @@ bool HandlerContext::holds_lock_for(std::string_view id) const {
   return !locking() || (locked_key_ && locked_id_ == id);
 }
 
-void HandlerContext::handled(HandledEvent kind, StoreCode cause, const std::string& message) {
+void HandlerContext::handled(HandledEvent kind, Cause cause, const std::string& message) {
   handled_.push_back(message);
   // A node that failed, or gives no CAS tokens: its own line says it.
-  if (node_failed(cause) || cause == StoreCode::kNoCas) return;
+  if (node_failed(cause) || cause == Cause::kNoCas) return;
   std::uint64_t unlogged = 0;
   if (!events_.take(kind, clock.monotonic_ms() / 1000, kHandledLogInterval, &unlogged)) return;
   std::string line = message;
@@ -148,7 +150,7 @@ std::vector<std::string> HandlerContext::take_handled() {
 
 void HandlerContext::end_request() {
   if (std::string rejected = remote.take_rejection(); !rejected.empty()) {
-    handled(HandledEvent::kValuesIgnored, StoreCode::kRefused, rejected);
+    handled(HandledEvent::kValuesIgnored, Cause::kRefused, rejected);
   }
 }
 

@@ -99,7 +99,7 @@ class HandlerContext {
   // at most once per kHandledLogInterval for the whole app node. One caused by a
   // node that failed (down, timeout) is not logged again: the node's own line
   // ("down", "back") says it.
-  void handled(HandledEvent kind, StoreCode cause, const std::string& message);
+  void handled(HandledEvent kind, Cause cause, const std::string& message);
   // Logs what memcached held that this request ignored (RemoteStore::reject()).
   void end_request();
   std::vector<std::string> take_handled();

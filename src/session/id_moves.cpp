@@ -50,9 +50,8 @@ bool IdMoves::pending_for(std::string_view id) const {
 }
 
 Status IdMoves::complete(std::string_view id, std::string_view data) {
-  bool too_large = false;
-  Status written = writes_.write_through(id, data, &too_large);
-  if (!written && too_large) return stay_under_old_id(id, data, written.error());
+  Status written = writes_.write_through(id, data);
+  if (written.cause() == Cause::kTooLarge) return stay_under_old_id(id, data, written.error());
   if (!written) return written;
   auto& loaded = std::get<phase::Loaded>(c_.phase);
   const Move move = std::move(*loaded.move);
@@ -64,12 +63,12 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   auto forwarded = c_.missed_writes.leave_forward(
       move.from.key, move.from.store_index, id, c_.next_version(loaded.copy.version),
       c_.remote_ttl(), c_.local_expiry(now), now, move.from_cas);
-  if (!forwarded && forwarded.failure().code == StoreCode::kExists) return undo_move(move, id);
+  if (!forwarded && forwarded.failure().cause == Cause::kExists) return undo_move(move, id);
   Counters::add(move.kind == MoveKind::kMigration ? c_.counters.migrations
                                                   : c_.counters.relocations);
   if (!forwarded) {
     Counters::add(c_.counters.writes_kept);
-    c_.handled(HandledEvent::kForwardKept, forwarded.failure().code,
+    c_.handled(HandledEvent::kForwardKept, forwarded.failure().cause,
                "session " + move.from.id + " moved to " + std::string(id) +
                    ", but the forward under its old ID could not be written (" + forwarded.error() +
                    "); it is retried once that node answers");
@@ -94,8 +93,10 @@ Status IdMoves::undo_move(const Move& move, std::string_view id) {
   loaded.copy.version = 0;  // nothing of this request's is stored
   std::string outcome = std::string(id) + " forwards to it";
   if (!back) outcome = "and " + std::string(id) + " could not forward to it (" + back.error() + ")";
-  return Error{"session " + move.from.id + " was not saved: it changed on another node while " +
-               "this request ran, and moving it would have overwritten that; " + outcome};
+  return Failure::of(Cause::kConflict,
+                     "session " + move.from.id +
+                         " was not saved: it changed on another node while " +
+                         "this request ran, and moving it would have overwritten that; " + outcome);
 }
 
 Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
@@ -109,8 +110,9 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   const std::uint64_t version = c_.next_version(loaded.copy.version);
   auto kept = c_.remote.write(move.from.store_index, move.from.key, version, data, c_.remote_ttl());
   if (!kept) {
-    return Error{"session " + move.from.id + " cannot move to " + std::string(id) + " (" + why +
-                 "), nor be written under its old ID: " + kept.error()};
+    return Failure::of(kept.cause(), "session " + move.from.id + " cannot move to " +
+                                         std::string(id) + " (" + why +
+                                         "), nor be written under its old ID: " + kept.error());
   }
   loaded.copy.data = data;
   loaded.copy.version = version;
@@ -123,7 +125,7 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   if (!forwarded) outcome = "but the new ID could not forward to it (" + forwarded.error() + ")";
   // The old owner's cached copy is older than this one now.
   if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
-  c_.handled(HandledEvent::kStayedUnderOldId, StoreCode::kTooLarge,
+  c_.handled(HandledEvent::kStayedUnderOldId, Cause::kTooLarge,
              "session " + move.from.id + " stays under its old ID: it cannot move to " +
                  std::string(id) + " (" + why + "); " + outcome);
   return success();
@@ -178,8 +180,8 @@ Status IdMoves::destroy(std::string_view id) {
     // Not served here meanwhile, and deleted once the node answers.
     c_.missed_writes.remember_missed_delete(at->key, at->store_index, c_.local_expiry(c_.now_s()),
                                             c_.now_s());
-    return Error{"cannot destroy session: " + removed.error() +
-                 "; the delete is retried once that node answers"};
+    return Failure::of(removed.cause(), "cannot destroy session: " + removed.error() +
+                                            "; the delete is retried once that node answers");
   }
   return success();
 }

@@ -24,10 +24,10 @@ class MissedWrites {
   // when the node does not take it, the cached forward stays unsynced, to retry.
   // With `expected_cas`, only over that copy: kExists (another write came
   // between) leaves nothing, here or there.
-  StoreResult<WriteReport> leave_forward(std::string_view old_key, std::size_t store,
-                                         std::string_view target, std::uint64_t version,
-                                         std::uint32_t ttl_s, std::int64_t expires_at,
-                                         std::int64_t now, std::uint64_t expected_cas = 0);
+  Result<WriteReport> leave_forward(std::string_view old_key, std::size_t store,
+                                    std::string_view target, std::uint64_t version,
+                                    std::uint32_t ttl_s, std::int64_t expires_at, std::int64_t now,
+                                    std::uint64_t expected_cas = 0);
   // A delete of `key` that `store` did not take: a tombstone to retry (and to keep
   // this node from serving or fetching the destroyed session meanwhile).
   void remember_missed_delete(std::string_view key, std::size_t store, std::int64_t expires_at,

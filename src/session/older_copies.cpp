@@ -8,18 +8,17 @@ namespace clustered {
 std::optional<std::uint64_t> overwrite_older_copy(HandlerContext& c, const ResolvedId& at,
                                                   std::uint64_t ours_version, std::string_view data,
                                                   std::uint64_t new_version) {
-  std::uint64_t unopened_cas = 0;
-  auto there = c.remote.read(at.store_index, at.key, &unopened_cas);
+  auto there = c.remote.read_with_unopened(at.store_index, at.key);
   if (!there) return std::nullopt;
-  if (!*there || (*there)->node != at.store_index) {
+  if (!there->copy || there->copy->node != at.store_index) {
     // The store node's copy did not open (read() reported it): replace it.
-    if (unopened_cas == 0) return std::nullopt;
-    auto written =
-        c.remote.write(at.store_index, at.key, new_version, data, c.remote_ttl(), unopened_cas);
+    if (there->unopened_cas == 0) return std::nullopt;
+    auto written = c.remote.write(at.store_index, at.key, new_version, data, c.remote_ttl(),
+                                  there->unopened_cas);
     if (!written) return std::nullopt;
     return written->cas;
   }
-  const RemoteCopy& copy = **there;
+  const RemoteCopy& copy = *there->copy;
   if (copy.value.forward || copy.value.version >= ours_version) {
     return std::nullopt;
   }

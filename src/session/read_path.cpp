@@ -30,7 +30,7 @@ bool ReadPath::validate_sid(std::string_view id) {
   const bool trusted = c_.trusts_local_copies();
   start->owned = trusted && start->routed_here;
   if (auto locked = c_.lock(*start); !locked) {
-    c_.phase = phase::Unreadable{std::move(*start), locked.error()};
+    c_.phase = phase::Unreadable{std::move(*start), locked.failure()};
     return true;  // read() reports the failure; a new ID would hide it
   }
 
@@ -63,8 +63,9 @@ bool ReadPath::validate_sid(std::string_view id) {
           Counters::add(c_.counters.local_hits);
           const std::uint64_t version = hit->version;
           // Only the ID whose lock this request holds (hop 0) is written here.
-          if (const std::optional<bool> taken = take_cached(at, std::move(*hit), hop == 0)) {
-            if (!*taken) return false;
+          if (const Cached taken = take_cached(at, std::move(*hit), hop == 0);
+              taken != Cached::kNewerInMemcached) {
+            if (taken == Cached::kMoving) return false;
             if (hop == 0) return true;
             shorten_chain(passed, at.id, version);
             c_.phase = phase::Following{at.id};
@@ -77,7 +78,7 @@ bool ReadPath::validate_sid(std::string_view id) {
       }
     }
 
-    StoreResult<std::optional<RemoteCopy>> fetched = std::optional<RemoteCopy>();
+    Result<std::optional<RemoteCopy>> fetched = std::optional<RemoteCopy>();
     if (at.store_unknown) {
       std::optional<RemoteCopy> found = find_beyond_save_path(at);
       if (!found) return false;
@@ -86,7 +87,9 @@ bool ReadPath::validate_sid(std::string_view id) {
       fetched = c_.remote.read(at.store_index, at.key);
     }
     if (!fetched) {
-      c_.phase = phase::Unreadable{std::move(*start), "cannot read session: " + fetched.error()};
+      c_.phase = phase::Unreadable{
+          std::move(*start),
+          Failure::of(fetched.cause(), "cannot read session: " + fetched.error())};
       return true;
     }
     if (!*fetched) return false;  // missing: a new ID
@@ -152,18 +155,18 @@ std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at) {
   // The ID names a node this save_path does not list: removed here (after a
   // drain, or not), or listed elsewhere only. A replica, a copy moved off it, or
   // a forward may be on the nodes known here: the newest one found stands in.
-  std::string unanswered;
-  std::optional<RemoteCopy> found = c_.remote.read_anywhere(at.key, &unanswered);
-  if (found) {
-    at.store_index = found->node;
-    return found;
+  RemoteStore::Scan scan = c_.remote.read_anywhere(at.key);
+  if (scan.copy) {
+    at.store_index = scan.copy->node;
+    return std::move(scan.copy);
   }
+  const std::string& unanswered = scan.unanswered;
   const auto parts = at.parts();
   std::string known;
   for (std::size_t i = 0; i < c_.remote.node_count(); ++i) {
     known += (known.empty() ? "" : ", ") + c_.remote.address(i).id;
   }
-  c_.handled(HandledEvent::kConfiguration, StoreCode::kNotFound,
+  c_.handled(HandledEvent::kConfiguration, Cause::kNotFound,
              "session " + at.id + " names memcached node '" +
                  std::string(parts ? parts->store : std::string_view()) +
                  "', which is not in session.save_path (" + known +
@@ -173,7 +176,7 @@ std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at) {
   return std::nullopt;
 }
 
-std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hit, bool locked) {
+ReadPath::Cached ReadPath::take_cached(const ResolvedId& at, CachedSession hit, bool locked) {
   // A session whose store is draining or not in save_path any more moves off it
   // now, from this copy (another active node permitting).
   const bool leave_store = must_leave_store(at);
@@ -186,14 +189,14 @@ std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hi
     // it was meant to replace only (issue 14 item 5).
     auto retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl(),
                                    hit.store_cas);
-    if (!retried && retried.failure().code == StoreCode::kExists) {
+    if (!retried && retried.failure().cause == Cause::kExists) {
       if (const auto cas = overwrite_older_copy(c_, at, hit.version, copy.data, hit.version)) {
         retried = WriteReport{{}, *cas};  // an older copy was written back: this one replaced it
       } else {
         // Another node wrote it since (took it over): that copy wins over this one.
         Counters::add(c_.counters.write_conflicts);
         c_.cache->remove(at.key);
-        return std::nullopt;
+        return Cached::kNewerInMemcached;
       }
     }
     store_ok = retried.ok();
@@ -211,7 +214,7 @@ std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hi
       c_.remote.another_active_up(at.store_unknown ? std::nullopt : std::optional(at.store_index));
   if (store_ok || !another_up) {
     c_.phase = phase::Prefetched{at, std::move(copy)};
-    return true;
+    return Cached::kServed;
   }
   // The store node is down, draining or unknown: this node's copy goes to
   // another node, under a new ID. (An unknown store's token names no copy on the
@@ -221,7 +224,7 @@ std::optional<bool> ReadPath::take_cached(const ResolvedId& at, CachedSession hi
       Move{MoveKind::kRelocation, at,
            at.store_unknown ? std::nullopt : std::optional<std::size_t>(at.store_index)},
       std::move(copy)};
-  return false;
+  return Cached::kMoving;
 }
 
 Result<std::string_view> ReadPath::read(std::string_view id) {
@@ -238,30 +241,33 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   if (auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->at.id == id) {
     phase::Issued taken = std::move(*issued);
     if (!taken.move) {
-      if (auto locked = c_.lock(taken.at); !locked) return Error{locked.error()};
+      if (auto locked = c_.lock(taken.at); !locked) return locked.failure();
     }
     return load(std::move(taken.at), std::move(taken.copy), std::move(taken.move));
   }
   // validate_sid() could not take the lock or read the session: say so now,
   // rather than wait for the lock a second time.
   if (auto* failed = std::get_if<phase::Unreadable>(&c_.phase); failed && failed->at.id == id) {
-    std::string error = std::move(failed->error);
+    Failure failure = std::move(failed->failure);
     c_.phase = phase::Idle{};
-    return Error{std::move(error)};
+    return failure;
   }
 
   std::optional<ResolvedId> at = c_.resolve(id, false);
   if (!at) {
-    return Error{"session ID of " + std::to_string(id.size()) +
-                 " bytes has characters outside [0-9a-zA-Z,-.] or is too long; refused"};
+    return Failure::of(Cause::kInvalid,
+                       "session ID of " + std::to_string(id.size()) +
+                           " bytes has characters outside [0-9a-zA-Z,-.] or is too long; refused");
   }
   if (at->key.size() > kMaxMemcachedKey) {
-    return Error{"memcached key for this session ID would be " + std::to_string(at->key.size()) +
-                 " bytes, over memcached's 250; shorten clustered_session.prefix or "
-                 "session.sid_length"};
+    return Failure::of(Cause::kInvalid,
+                       "memcached key for this session ID would be " +
+                           std::to_string(at->key.size()) +
+                           " bytes, over memcached's 250; shorten clustered_session.prefix or "
+                           "session.sid_length");
   }
   at->owned = at->routed_here && c_.trusts_local_copies();
-  if (auto locked = c_.lock(*at); !locked) return Error{locked.error()};
+  if (auto locked = c_.lock(*at); !locked) return locked.failure();
 
   if (at->owned) {
     if (auto hit = c_.cache->get(at->key, c_.now_s()); hit && !hit->forward && !hit->deleted) {
@@ -275,7 +281,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   }
 
   auto fetched = c_.remote.read(at->store_index, at->key);
-  if (!fetched) return Error{"cannot read session: " + fetched.error()};
+  if (!fetched) return Failure::of(fetched.cause(), "cannot read session: " + fetched.error());
   SessionCopy copy;
   if (*fetched) {
     StoredValue& value = (*fetched)->value;
@@ -283,8 +289,9 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     // and the forward's bytes are no session data: fail rather than start empty.
     if (value.forward && c_.config.strict_mode) return load_moved_on(std::move(*at), value);
     if (value.forward) {
-      return Error{"session " + std::string(id) + " moved to another ID; following it needs " +
-                   "session.use_strict_mode=1"};
+      return Failure::of(Cause::kInvalid, "session " + std::string(id) +
+                                              " moved to another ID; following it needs " +
+                                              "session.use_strict_mode=1");
     }
     copy.cas = (*fetched)->node == at->store_index ? (*fetched)->cas : 0;
     if (at->owned) cache_fetched(*at, value, copy.cas);
@@ -317,7 +324,7 @@ Result<std::string_view> ReadPath::load_moved_on(ResolvedId at, const StoredValu
     std::optional<ResolvedId> next = c_.resolve(target, false);
     if (!next || !next->known_store) break;
     auto fetched = c_.remote.read(next->store_index, next->key);
-    if (!fetched) return Error{"cannot read session: " + fetched.error()};
+    if (!fetched) return Failure::of(fetched.cause(), "cannot read session: " + fetched.error());
     if (!*fetched) break;
     StoredValue& value = (*fetched)->value;
     if (!value.forward) {

@@ -29,9 +29,13 @@ class ReadPath {
 
  private:
   // An owned session found in the cache: retries an unsynced write, and moves the
-  // session when its store node is down and another one is up. True: Prefetched.
-  // nullopt: memcached holds a newer write than this cached copy (dropped): read that.
-  std::optional<bool> take_cached(const ResolvedId& at, CachedSession hit, bool locked);
+  // session when its store node is down and another one is up.
+  enum class Cached {
+    kServed,            // phase Prefetched: served from this copy
+    kMoving,            // phase Moving: the copy goes to a new ID
+    kNewerInMemcached,  // memcached holds a newer write than this copy (dropped): read that
+  };
+  Cached take_cached(const ResolvedId& at, CachedSession hit, bool locked);
   // IDs that name a store (known here, or a node id this save_path lacks).
   static bool names_a_store(const ResolvedId& at);
   // The session must move off its store: not in save_path, or draining (when

@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "sid/session_id.h"
+#include "util/result.h"
 
 namespace clustered {
 
@@ -82,7 +83,7 @@ struct Prefetched {
 // validate_sid() could not take the lock or read the session: read() says why.
 struct Unreadable {
   ResolvedId at;
-  std::string error;
+  Failure failure;
 };
 // validate_sid() found a session that must move; create_sid() names the new ID.
 struct Moving {

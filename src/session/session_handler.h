@@ -59,7 +59,7 @@ class SessionHandler {
   // a save_path notice): logged for the operator like the core's own
   // (HandlerContext::handled), never shown to the request.
   void log_handled(HandledEvent kind, const std::string& message) {
-    context_.handled(kind, StoreCode::kOk, message);
+    context_.handled(kind, Cause::kOk, message);
   }
   // What this request's hooks handled themselves so far, every event (the log
   // has at most one line per kind and interval): for tests and the simulator's

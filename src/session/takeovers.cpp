@@ -114,10 +114,10 @@ Takeovers::Missed Takeovers::announce(std::string_view old_route, std::string_vi
     }
     if (!missed.why.empty()) missed.why += "; ";
     missed.why += appended.error();
-    missed.cause = appended.failure().code;
+    missed.cause = appended.failure().cause;
   }
   if (written) return {};
-  if (missed.why.empty()) missed = {"no memcached node is up", StoreCode::kDown};
+  if (missed.why.empty()) missed = {"no memcached node is up", Cause::kDown};
   return missed;
 }
 

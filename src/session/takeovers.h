@@ -44,7 +44,7 @@ class Takeovers {
   // `new_generation` (random) heads a list this creates.
   struct Missed {
     std::string why;
-    StoreCode cause = StoreCode::kOk;
+    Cause cause = Cause::kOk;
   };
   [[nodiscard]] Missed announce(std::string_view old_route, std::string_view old_key,
                                 std::uint64_t new_generation);

@@ -15,9 +15,11 @@ Status WritePath::write(std::string_view id, std::string_view data) {
   if (loaded != nullptr && loaded->copy.moved_to) {
     if (loaded->copy.data == data) return success();  // nothing to save, nothing to touch
     Counters::add(c_.counters.write_conflicts);
-    return Error{"session " + std::string(id) + " was not saved: another node took it over (it " +
-                 "is now " + *loaded->copy.moved_to + ") while this request ran, and saving " +
-                 "would have overwritten that; the next request reads the newer copy"};
+    return Failure::of(Cause::kConflict,
+                       "session " + std::string(id) +
+                           " was not saved: another node took it over (it " + "is now " +
+                           *loaded->copy.moved_to + ") while this request ran, and saving " +
+                           "would have overwritten that; the next request reads the newer copy");
   }
   if (loaded != nullptr && loaded->copy.version != 0 && loaded->copy.data == data) {
     Counters::add(c_.counters.writes_skipped);
@@ -65,13 +67,15 @@ Status WritePath::update_timestamp(std::string_view id, std::string_view data) {
   return write_through(id, data);
 }
 
-Status WritePath::write_through(std::string_view id, std::string_view data, bool* too_large) {
-  if (too_large != nullptr) *too_large = false;
+Status WritePath::write_through(std::string_view id, std::string_view data) {
   phase::Loaded* loaded = loaded_for(id);
   std::optional<ResolvedId> resolved;
   if (loaded == nullptr) {
     resolved = c_.resolve(id, c_.trusts_local_copies());
-    if (!resolved) return Error{"session ID has characters outside [0-9a-zA-Z,-.]; not written"};
+    if (!resolved) {
+      return Failure::of(Cause::kInvalid,
+                         "session ID has characters outside [0-9a-zA-Z,-.]; not written");
+    }
   }
   const ResolvedId& at = loaded != nullptr ? loaded->at : *resolved;
   const std::uint64_t version = c_.next_version(loaded != nullptr ? loaded->copy.version : 0);
@@ -108,7 +112,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
     c_.cache->remove(at.key);
   }
   auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected);
-  if (!written && expected != 0 && written.failure().code == StoreCode::kExists) {
+  if (!written && expected != 0 && written.failure().cause == Cause::kExists) {
     // Another token: another node's newer write (refused), or an older copy
     // written back (replaced by this one).
     const auto cas = overwrite_older_copy(c_, at, loaded->copy.version, data, version);
@@ -126,32 +130,31 @@ Status WritePath::write_through(std::string_view id, std::string_view data, bool
     }
     return success();
   }
-  if (written.failure().code == StoreCode::kTooLarge) {
-    if (too_large != nullptr) *too_large = true;
+  if (written.failure().cause == Cause::kTooLarge) {
     return refuse_too_large(at, loaded, data.size(), written.failure(), cached);
   }
-  if (written.failure().code == StoreCode::kOutOfMemory) {
+  if (written.failure().cause == Cause::kOutOfMemory) {
     Counters::add(c_.counters.writes_out_of_memory);
   }
   // A server without CAS tokens will never take it: with another node that does,
   // the change is kept here like one for a node that is down, and the session
   // moves there on its next request; with none, it is refused, loudly, and this
   // node does not serve the change it could not store.
-  if (written.failure().code == StoreCode::kNoCas &&
+  if (written.failure().cause == Cause::kNoCas &&
       !(cached && c_.remote.another_active_up(at.store_index))) {
     if (cached) c_.cache->remove(at.key);
-    return Error{"cannot write session: " + written.error()};
+    return Failure::of(written.cause(), "cannot write session: " + written.error());
   }
   if (cached) {
     Counters::add(c_.counters.writes_kept);
     c_.remote.count_kept_write(at.store_index);
-    c_.handled(HandledEvent::kWriteKept, written.failure().code,
+    c_.handled(HandledEvent::kWriteKept, written.failure().cause,
                "cannot write session " + std::string(id) + " through to memcached (" +
                    written.error() + "); kept on this node and retried on its next request");
     remember(std::nullopt, expected);
     return success();
   }
-  return Error{"cannot write session: " + written.error()};
+  return Failure::of(written.cause(), "cannot write session: " + written.error());
 }
 
 Status WritePath::refuse_conflict(const ResolvedId& at) {
@@ -164,12 +167,14 @@ Status WritePath::refuse_conflict(const ResolvedId& at) {
       what = "another node took it over (it is now " + (*there)->value.payload + ")";
     }
   }
-  return Error{"session " + at.id + " was not saved: " + what + " while this request ran, and " +
-               "saving would have overwritten that; the next request reads the newer copy"};
+  return Failure::of(
+      Cause::kConflict,
+      "session " + at.id + " was not saved: " + what + " while this request ran, and " +
+          "saving would have overwritten that; the next request reads the newer copy");
 }
 
 Status WritePath::refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded,
-                                   std::size_t size, const StoreError& failure, bool cached) {
+                                   std::size_t size, const Failure& failure, bool cached) {
   Counters::add(c_.counters.writes_too_large);
   const bool had_copy = loaded != nullptr && loaded->copy.version != 0;
   std::string outcome = "the previously stored session is unchanged";
@@ -199,9 +204,10 @@ Status WritePath::refuse_too_large(const ResolvedId& at, const phase::Loaded* lo
     if (kept) outcome += "; it is kept on this node and retried";
     if (!kept) c_.cache->remove(at.key);
   }
-  return Error{"session data of " + std::to_string(size) +
-               " bytes was refused (larger than the node's item size limit?); " + outcome + ": " +
-               failure.message};
+  return Failure::of(Cause::kTooLarge,
+                     "session data of " + std::to_string(size) +
+                         " bytes was refused (larger than the node's item size limit?); " +
+                         outcome + ": " + failure.message);
 }
 
 }  // namespace clustered

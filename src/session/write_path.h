@@ -20,9 +20,10 @@ class WritePath {
   // lazy_write, data unchanged: refreshes the TTL, remotely at most once per
   // touch_interval; a copy memcached lost is written in full again.
   Status update_timestamp(std::string_view id, std::string_view data);
-  // Stores the data under `id`: cache (when owned) and memcached. `too_large`
-  // (when given) tells a refusal for the item size limit from other failures.
-  Status write_through(std::string_view id, std::string_view data, bool* too_large = nullptr);
+  // Stores the data under `id`: cache (when owned) and memcached. A failure's
+  // cause tells a refusal for the item size limit (kTooLarge) and a write another
+  // node's made impossible (kConflict) from the store's own failures.
+  Status write_through(std::string_view id, std::string_view data);
 
  private:
   phase::Loaded* loaded_for(std::string_view id);
@@ -32,7 +33,7 @@ class WritePath {
   // this request's changes are refused (one warning), the cached copy dropped.
   Status refuse_conflict(const ResolvedId& at);
   Status refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded, std::size_t size,
-                          const StoreError& failure, bool cached);
+                          const Failure& failure, bool cached);
 
   HandlerContext& c_;
 };

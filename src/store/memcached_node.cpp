@@ -54,16 +54,16 @@ void MemcachedNode::note_token(const ParsedReply& parsed) {
 
 std::optional<StoreReply> MemcachedNode::refuse_before_sending(const Call& call) const {
   if (call.needs_cas && cas_supported_ == false) {
-    return StoreReply::with(StoreCode::kNoCas,
-                            "the server gives no CAS tokens (memcached -C), which conditional "
-                            "writes need: restart it without -C; nothing was stored");
+    return Failure::of(Cause::kNoCas,
+                       "the server gives no CAS tokens (memcached -C), which conditional "
+                       "writes need: restart it without -C; nothing was stored");
   }
   const std::uint64_t limit = connection_.settings().item_size_max;
   if (call.value_size && limit != 0 && call.key.size() + *call.value_size + kItemOverhead > limit) {
-    return StoreReply::with(StoreCode::kTooLarge,
-                            "item of " + std::to_string(*call.value_size) +
-                                " bytes is larger than the node's item size limit of " +
-                                std::to_string(limit) + " bytes (memcached -I)");
+    return Failure::of(Cause::kTooLarge,
+                       "item of " + std::to_string(*call.value_size) +
+                           " bytes is larger than the node's item size limit of " +
+                           std::to_string(limit) + " bytes (memcached -I)");
   }
   return std::nullopt;
 }
@@ -71,10 +71,10 @@ std::optional<StoreReply> MemcachedNode::refuse_before_sending(const Call& call)
 ParsedReply MemcachedNode::run(const Call& call, const std::string& request) {
   // Never sent: it could break the request line, or memcached would refuse it.
   if (!valid_memcached_key(call.key) && call.command != ReplyTo::kStats) {
-    return failed(StoreReply::with(StoreCode::kRefused,
-                                   "key of " + std::to_string(call.key.size()) +
-                                       " bytes is not a memcached key (1 to 250 bytes, no "
-                                       "spaces or control bytes)"));
+    return failed(
+        Failure::of(Cause::kRefused, "key of " + std::to_string(call.key.size()) +
+                                         " bytes is not a memcached key (1 to 250 bytes, no "
+                                         "spaces or control bytes)"));
   }
   Deadline deadline = connection_.io_deadline();
   for (int attempt = 0;; ++attempt) {
@@ -98,8 +98,7 @@ ParsedReply MemcachedNode::run(const Call& call, const std::string& request) {
       note_token(exchange.parsed);
       return std::move(exchange.parsed);
     }
-    const bool again = attempt == 0 && reused &&
-                       exchange.parsed.reply.code != StoreCode::kTimeout &&
+    const bool again = attempt == 0 && reused && exchange.parsed.reply.cause() != Cause::kTimeout &&
                        (call.repeatable || !exchange.sent);
     if (!again) return std::move(exchange.parsed);
   }
@@ -109,16 +108,17 @@ StoreReply MemcachedNode::stored(const Call& call, ParsedReply parsed) {
   StoreReply reply = std::move(parsed.reply);
   if (call.needs_cas && reply.ok() && parsed.token == std::uint64_t{0}) {
     // The server had not said beforehand that it gives no tokens.
-    return StoreReply::with(StoreCode::kNoCas,
-                            "the server gives no CAS tokens (memcached -C), which conditional "
-                            "writes need: restart it without -C; this write was stored without "
-                            "one");
+    return Failure::of(Cause::kNoCas,
+                       "the server gives no CAS tokens (memcached -C), which conditional "
+                       "writes need: restart it without -C; this write was stored without "
+                       "one");
   }
   // Only memcached's own refusal (an error line) dropped anything: a value this
   // node refused before sending left the stored copy as it was.
-  reply.stored_copy_dropped =
-      is_meta_set(call.command) && parsed.error_line &&
-      (reply.code == StoreCode::kTooLarge || reply.code == StoreCode::kOutOfMemory);
+  if (is_meta_set(call.command) && parsed.error_line &&
+      (reply.cause() == Cause::kTooLarge || reply.cause() == Cause::kOutOfMemory)) {
+    return Failure::dropped(reply.cause(), reply.error());
+  }
   return reply;
 }
 
@@ -179,7 +179,7 @@ StoreReply MemcachedNode::stats(ServerStats& out) {
   ParsedReply parsed = run(Call{.command = ReplyTo::kStats}, stats_request());
   if (!parsed.complete() || !parsed.reply.ok()) return std::move(parsed.reply);
   const std::optional<ServerStats> read = server_stats_of(parsed.stats);
-  if (!read) return StoreReply::with(StoreCode::kRefused, "stats without pid/uptime/time");
+  if (!read) return Failure::of(Cause::kRefused, "stats without pid/uptime/time");
   out = *read;
   return {};
 }

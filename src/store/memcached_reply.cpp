@@ -22,14 +22,18 @@ ParsedReply incomplete() { return {}; }
 ParsedReply bad(std::string message) {
   ParsedReply parsed;
   parsed.status = ReplyStatus::kBad;
-  parsed.reply = StoreReply::with(StoreCode::kBadReply, std::move(message));
+  parsed.reply = Failure::of(Cause::kBadReply, std::move(message));
   return parsed;
 }
 
-ParsedReply complete(StoreCode code, std::string message = {}) {
+ParsedReply complete(Cause code, std::string message = {}) {
   ParsedReply parsed;
   parsed.status = ReplyStatus::kComplete;
-  parsed.reply = StoreReply::with(code, std::move(message));
+  if (code == Cause::kOk) {
+    parsed.reply = StoreItem{};
+  } else {
+    parsed.reply = Failure::of(code, std::move(message));
+  }
   return parsed;
 }
 
@@ -230,17 +234,17 @@ ParsedReply error_line(ReplyTo command, std::string_view line, std::string_view 
                  " (memcached 1.6 or later is needed)");
   } else if (word == "SERVER_ERROR" && is_store(command) &&
              line.starts_with("SERVER_ERROR out of memory")) {
-    parsed = complete(StoreCode::kOutOfMemory,
+    parsed = complete(Cause::kOutOfMemory,
                       "out of memory: " + server_words(line) +
                           " (memcached's -m is full and it does not evict: -M, or the item's "
                           "slab class has no page left)");
   } else if (word == "SERVER_ERROR" && is_store(command) &&
              line.starts_with("SERVER_ERROR object too large")) {
-    parsed = complete(StoreCode::kTooLarge, "too large: " + server_words(line) + " (memcached -I)");
+    parsed = complete(Cause::kTooLarge, "too large: " + server_words(line) + " (memcached -I)");
   } else {
     // Any other refusal of this item ("out of memory" included for a read:
     // it concerns the reply, not a stored item).
-    parsed = complete(StoreCode::kRefused, server_words(line));
+    parsed = complete(Cause::kRefused, server_words(line));
   }
   parsed.error_line = true;
   return parsed;
@@ -281,9 +285,9 @@ ParsedReply parse_value(std::string_view received, const Line& line,
   if (received.substr(data_end, 2) != "\r\n") {
     return bad("the value is not followed by CRLF: " + quote_reply(line.text));
   }
-  ParsedReply parsed = complete(StoreCode::kOk);
-  parsed.reply.value = std::string(received.substr(line.end, data_end - line.end));
-  parsed.reply.cas = *flags->token;
+  ParsedReply parsed = complete(Cause::kOk);
+  parsed.reply->value = std::string(received.substr(line.end, data_end - line.end));
+  parsed.reply->cas = *flags->token;
   parsed.token = flags->token;
   return ended_at(std::move(parsed), received, data_end + 2);
 }
@@ -306,14 +310,14 @@ ParsedReply parse_meta_line(ReplyTo command, std::string_view received, const Li
   if (word == "HD") {
     // A stored item's token is what a checked set is for.
     if (with_token && !flags->token) return bad(not_understood(line.text));
-    parsed = complete(StoreCode::kOk);
-    if (flags->token) parsed.reply.cas = *flags->token;
+    parsed = complete(Cause::kOk);
+    if (flags->token) parsed.reply->cas = *flags->token;
   } else if (word == "EN") {
-    parsed = complete(StoreCode::kNotFound);
+    parsed = complete(Cause::kNotFound);
   } else if (word == "NF") {
-    parsed = complete(StoreCode::kNotFound);
+    parsed = complete(Cause::kNotFound);
   } else {  // EX: another token since (only for a compare)
-    parsed = complete(StoreCode::kExists);
+    parsed = complete(Cause::kExists);
   }
   parsed.token = flags->token;
   return ended_at(std::move(parsed), received, line.end);
@@ -321,13 +325,13 @@ ParsedReply parse_meta_line(ReplyTo command, std::string_view received, const Li
 
 // STORED, NOT_STORED, EXISTS, NOT_FOUND: one word, nothing after it.
 ParsedReply parse_text_line(std::string_view received, const Line& line) {
-  StoreCode code = StoreCode::kOk;
+  Cause code = Cause::kOk;
   if (line.text == "NOT_STORED") {
-    code = StoreCode::kNotStored;
+    code = Cause::kNotStored;
   } else if (line.text == "EXISTS") {
-    code = StoreCode::kExists;
+    code = Cause::kExists;
   } else if (line.text == "NOT_FOUND") {
-    code = StoreCode::kNotFound;
+    code = Cause::kNotFound;
   } else if (line.text != "STORED") {
     return bad(not_understood(line.text));
   }

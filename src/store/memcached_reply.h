@@ -69,7 +69,7 @@ struct ParsedReply {
   enum class Status : std::uint8_t {
     kIncomplete,  // every byte so far may begin a valid reply: read on
     kComplete,    // `reply` says what it means (a refusal included)
-    kBad,         // reply.code is kBadReply, with a message
+    kBad,         // reply.cause() is kBadReply, with a message
   };
   Status status = Status::kIncomplete;
   StoreReply reply;                                        // complete or bad

@@ -31,7 +31,7 @@ StoreReply NodeConnection::failed(const SocketResult& result, bool sending, bool
   // else the stream is in doubt. Closing it means neither can answer a later request.
   socket_.close();
   if (result.status == SocketStatus::kTimeout) {
-    return StoreReply::with(StoreCode::kTimeout,
+    return Failure::of(Cause::kTimeout,
                             sending ? "the request could not be sent within "
                                       "clustered_session.io_timeout (" +
                                           in_ms(timeouts_.io) + ")"
@@ -39,14 +39,14 @@ StoreReply NodeConnection::failed(const SocketResult& result, bool sending, bool
                                           in_ms(timeouts_.io) + ")");
   }
   if (result.status == SocketStatus::kClosed) {
-    return StoreReply::with(StoreCode::kDown,
+    return Failure::of(Cause::kDown,
                             reply_begun ? "connection closed by the server in the middle of a reply"
                                         : "connection closed by the server");
   }
   if (result.error == ECONNRESET || result.error == EPIPE) {
-    return StoreReply::with(StoreCode::kDown, "connection reset by the server");
+    return Failure::of(Cause::kDown, "connection reset by the server");
   }
-  return StoreReply::with(StoreCode::kDown, "connection failed: " + system_words(result.error));
+  return Failure::of(Cause::kDown, "connection failed: " + system_words(result.error));
 }
 
 StoreReply NodeConnection::connect() {
@@ -59,19 +59,19 @@ StoreReply NodeConnection::connect() {
       return {};
     case SocketStatus::kTimeout:
       socket_.close();
-      return StoreReply::with(StoreCode::kTimeout,
+      return Failure::of(Cause::kTimeout,
                               "no connection within clustered_session.connect_timeout (" +
                                   in_ms(timeouts_.connect) + ")");
     case SocketStatus::kRefused:
-      return StoreReply::with(StoreCode::kDown, "connection refused");
+      return Failure::of(Cause::kDown, "connection refused");
     case SocketStatus::kUnresolved:
-      return StoreReply::with(StoreCode::kDown, "cannot resolve the host name: " + result.detail);
+      return Failure::of(Cause::kDown, "cannot resolve the host name: " + result.detail);
     case SocketStatus::kClosed:
     case SocketStatus::kFailed:
       break;
   }
   socket_.close();
-  return StoreReply::with(StoreCode::kDown, "cannot connect: " + system_words(result.error));
+  return Failure::of(Cause::kDown, "cannot connect: " + system_words(result.error));
 }
 
 StoreReply NodeConnection::learn_settings(Deadline& deadline) {

@@ -33,7 +33,7 @@ struct NodeHealthSlot {
   std::atomic<std::uint64_t> notice_generation{0};
   std::atomic<std::uint64_t> notice_offset{0};
   // What this app node last told the operator about the node (docs/design.md,
-  // "Who hears what"): down or not, since when (wall s) and why (a StoreCode).
+  // "Who hears what"): down or not, since when (wall s) and why (a Cause).
   // The one process that changes it writes the log line, so the node's log has
   // one line per change of state however many processes see the failure.
   std::atomic<std::uint32_t> logged_down{0};

@@ -7,11 +7,11 @@
 
 namespace clustered {
 
-std::string_view describe_outage(StoreCode cause) {
+std::string_view describe_outage(Cause cause) {
   switch (cause) {
-    case StoreCode::kTimeout:
+    case Cause::kTimeout:
       return "no reply within clustered_session.io_timeout";
-    case StoreCode::kBadReply:
+    case Cause::kBadReply:
       return "a reply that did not fit the request";
     default:
       return "no connection";
@@ -69,7 +69,7 @@ std::optional<RemoteStore::Outage> RemoteStore::outage(std::size_t index) const 
   const NodeHealthSlot& slot = identity_slot(index);
   if (slot.logged_down.load(std::memory_order_relaxed) == 0) return std::nullopt;
   return Outage{slot.down_since_s.load(std::memory_order_relaxed),
-                static_cast<StoreCode>(slot.down_cause.load(std::memory_order_relaxed))};
+                static_cast<Cause>(slot.down_cause.load(std::memory_order_relaxed))};
 }
 
 void RemoteStore::count_kept_write(std::size_t index) {
@@ -98,9 +98,10 @@ std::string RemoteStore::skipped_because_down(std::size_t index) const {
 }
 
 void RemoteStore::log_down(std::size_t index, const StoreReply& reply) {
-  log_.log(name(index) + " down: " +
-           (reply.message.empty() ? std::string(clustered::describe(reply.code)) : reply.message) +
-           "; sessions stored there move to the other nodes, and it is " + retry_interval_text());
+  log_.log(
+      name(index) + " down: " +
+      (reply.error().empty() ? std::string(clustered::describe(reply.cause())) : reply.error()) +
+      "; sessions stored there move to the other nodes, and it is " + retry_interval_text());
 }
 
 void RemoteStore::log_back(std::size_t index, std::int64_t down_for_s) {
@@ -182,7 +183,7 @@ bool RemoteStore::take_unhandled_restart(std::size_t index) {
   return identity_slot(index).restart_unhandled.exchange(0, std::memory_order_relaxed) != 0;
 }
 
-StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
+Result<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
   ServerStats seen;
   const StoreReply read = on_node(index, [&](StoreNode& node) { return node.stats(seen); });
   if (!read.ok()) return failure(index, read);
@@ -192,25 +193,25 @@ StoreResult<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
 
 std::string RemoteStore::describe(std::size_t index, const StoreReply& reply) const {
   return name(index) + ": " +
-         (reply.message.empty() ? std::string(clustered::describe(reply.code)) : reply.message);
+         (reply.error().empty() ? std::string(clustered::describe(reply.cause())) : reply.error());
 }
 
-StoreError RemoteStore::failure(std::size_t index, const StoreReply& reply) const {
-  return StoreError{reply.code, describe(index, reply), reply.stored_copy_dropped};
+Failure RemoteStore::failure(std::size_t index, const StoreReply& reply) const {
+  return Failure{describe(index, reply), reply.cause(), reply.failure().stored_copy_dropped};
 }
 
 template <class Operation>
 StoreReply RemoteStore::on_node(std::size_t index, Operation operation) {
   NodeHealthSlot* health = health_[index];
   if (!NodeHealthTable::may_try(health, clock_.monotonic_ms())) {
-    return StoreReply::with(StoreCode::kDown, skipped_because_down(index));
+    return Failure::of(Cause::kDown, skipped_because_down(index));
   }
   StoreReply result = operation(*nodes_[index]);
   note_contact(index);
-  if (node_failed(result.code)) {
+  if (node_failed(result.cause())) {
     NodeHealthTable::report_failure(health, clock_.monotonic_ms(), options_.retry_interval_ms);
     if (NodeHealthTable::note_down(identity_slot(index), clock_.wall_s(),
-                                   static_cast<std::uint32_t>(result.code))) {
+                                   static_cast<std::uint32_t>(result.cause()))) {
       log_down(index, result);
     }
   } else {
@@ -231,7 +232,7 @@ std::optional<std::size_t> RemoteStore::pick_live_node(std::optional<std::size_t
     if ((avoid && *avoid == index) || !stores_sessions(index)) continue;
     const StoreReply connected = on_node(index, [](StoreNode& node) { return node.ping(); });
     // The first contact may find a server without CAS tokens.
-    if (!node_failed(connected.code) && !without_cas(index)) return index;
+    if (!node_failed(connected.cause()) && !without_cas(index)) return index;
   }
   return std::nullopt;
 }
@@ -265,83 +266,89 @@ std::vector<std::size_t> RemoteStore::copy_nodes(std::size_t primary) const {
   return result;
 }
 
-std::optional<RemoteCopy> RemoteStore::read_anywhere(std::string_view key,
-                                                     std::string* unanswered) {
-  std::optional<RemoteCopy> best;
+RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
+  Scan scan;
+  std::optional<RemoteCopy>& best = scan.copy;
   for (std::size_t index = 0; index < nodes_.size(); ++index) {
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {
-      auto decoded = sealer_->open_value(key, *got.value);
+      auto decoded = sealer_->open_value(key, *got->value);
       if (decoded) {
         if (!best || decoded->version > best->value.version) {
-          best = RemoteCopy{std::move(*decoded), index, got.cas};
+          best = RemoteCopy{std::move(*decoded), index, got->cas};
         }
-      } else if (decoded.failure().rejected) {
-        reject(1, describe(index, StoreReply::with(StoreCode::kRefused,
-                                                   std::string(key) + ": " + decoded.error())));
+      } else if (decoded.cause() == Cause::kRejected) {
+        reject(1, describe(index, Failure::of(Cause::kRefused,
+                                              std::string(key) + ": " + decoded.error())));
       }
       continue;  // a value that does not decode is nobody's session
     }
-    if (got.code == StoreCode::kNotFound) continue;
-    if (!unanswered->empty()) *unanswered += "; ";
-    *unanswered += describe(index, got);
+    if (got.cause() == Cause::kNotFound) continue;
+    if (!scan.unanswered.empty()) scan.unanswered += "; ";
+    scan.unanswered += describe(index, got);
   }
-  return best;
+  return scan;
 }
 
-StoreResult<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary, std::string_view key,
-                                                         std::uint64_t* unopened_cas) {
-  if (unopened_cas != nullptr) *unopened_cas = 0;
+Result<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary, std::string_view key) {
+  auto found = read_with_unopened(primary, key);
+  if (!found) return found.failure();
+  return std::move(found->copy);
+}
+
+Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
+                                                           std::string_view key) {
+  Found found;
   // The primary is read first; replicas only when it has no usable copy (it is
   // down, or was restarted empty), and then every replica is read and the highest
   // version wins: one of them may have missed a write the others received.
   std::optional<RemoteCopy> best;
-  std::optional<StoreError> primary_failure;
+  std::optional<Failure> primary_failure;
   std::string errors;
   for (std::size_t index : copy_nodes(primary)) {
     if (best && best->node == primary) break;
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {
-      auto decoded = sealer_->open_value(key, *got.value);
+      auto decoded = sealer_->open_value(key, *got->value);
       if (decoded) {
         if (!best || decoded->version > best->value.version) {
-          best = RemoteCopy{std::move(*decoded), index, got.cas};
+          best = RemoteCopy{std::move(*decoded), index, got->cas};
         }
         continue;
       }
       // What does not open is absent, never data (and never a failed read).
-      if (decoded.failure().rejected) {
-        reject(1, describe(index, StoreReply::with(StoreCode::kRefused,
-                                                   std::string(key) + ": " + decoded.error())));
-        if (index == primary && unopened_cas != nullptr) *unopened_cas = got.cas;
+      if (decoded.cause() == Cause::kRejected) {
+        reject(1, describe(index, Failure::of(Cause::kRefused,
+                                              std::string(key) + ": " + decoded.error())));
+        if (index == primary) found.unopened_cas = got->cas;
         continue;
       }
-      got = StoreReply::with(StoreCode::kRefused, decoded.error());
+      got = Failure::of(Cause::kRefused, decoded.error());
     }
-    if (got.code == StoreCode::kNotFound) continue;
+    if (got.cause() == Cause::kNotFound) continue;
     if (!errors.empty()) errors += "; ";
     errors += describe(index, got);
     if (index == primary) primary_failure = failure(index, got);
   }
-  if (!best && primary_failure) return StoreError{primary_failure->code, errors};
-  return best;
+  if (!best && primary_failure) return Failure::of(primary_failure->cause, errors);
+  found.copy = std::move(best);
+  return found;
 }
 
-StoreResult<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
-                                            std::uint64_t version, std::string_view payload,
-                                            std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
+Result<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
+                                       std::uint64_t version, std::string_view payload,
+                                       std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
   return store_copies(primary, key, sealer_->seal_value(key, version, payload), ttl_seconds,
                       expected_cas, true);
 }
 
-StoreResult<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
-                                                   const std::string& bytes,
-                                                   std::uint32_t ttl_seconds,
-                                                   std::uint64_t expected_cas, bool counted) {
+Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
+                                              const std::string& bytes, std::uint32_t ttl_seconds,
+                                              std::uint64_t expected_cas, bool counted) {
   WriteReport report;
-  std::optional<StoreError> primary_failure;
+  std::optional<Failure> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
     if (counted) Counters::add(counters_.remote_writes);
     // The primary answers its new token (same round trip): the next write of
@@ -350,14 +357,14 @@ StoreResult<WriteReport> RemoteStore::store_copies(std::size_t primary, std::str
       return index == primary ? node.set_checked(key, bytes, ttl_seconds, expected_cas)
                               : node.set(key, bytes, ttl_seconds);
     });
-    if (index == primary && expected_cas != 0 && put.code == StoreCode::kNotFound) {
+    if (index == primary && expected_cas != 0 && put.cause() == Cause::kNotFound) {
       // The copy it was to replace is gone (evicted, restarted): nothing to
       // protect, so it is stored in full.
       put = on_node(index,
                     [&](StoreNode& node) { return node.set_checked(key, bytes, ttl_seconds, 0); });
     }
     if (put.ok()) {
-      if (index == primary) report.cas = put.cas;
+      if (index == primary) report.cas = put->cas;
       continue;
     }
     if (index == primary) {
@@ -366,17 +373,17 @@ StoreResult<WriteReport> RemoteStore::store_copies(std::size_t primary, std::str
     }
     if (!report.replica_errors.empty()) report.replica_errors += "; ";
     report.replica_errors += describe(index, put);
-    if (report.replica_cause == StoreCode::kOk) report.replica_cause = put.code;
+    if (report.replica_cause == Cause::kOk) report.replica_cause = put.cause();
   }
   if (primary_failure) return *primary_failure;
   return report;
 }
 
-StoreResult<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view key,
-                                                std::uint64_t version, std::string_view payload,
-                                                std::uint32_t ttl_seconds) {
+Result<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view key,
+                                           std::uint64_t version, std::string_view payload,
+                                           std::uint32_t ttl_seconds) {
   const std::string bytes = sealer_->seal_value(key, version, payload);
-  std::optional<StoreResult<bool>> primary_result;
+  std::optional<Result<bool>> primary_result;
   for (std::size_t index : copy_nodes(primary)) {
     Counters::add(counters_.remote_writes);
     const StoreReply put =
@@ -384,7 +391,7 @@ StoreResult<bool> RemoteStore::write_if_missing(std::size_t primary, std::string
     if (index != primary) continue;  // a replica that kept its copy keeps it
     if (put.ok()) {
       primary_result = true;
-    } else if (put.code == StoreCode::kNotStored) {
+    } else if (put.cause() == Cause::kNotStored) {
       primary_result = false;
     } else {
       primary_result = failure(index, put);
@@ -393,74 +400,73 @@ StoreResult<bool> RemoteStore::write_if_missing(std::size_t primary, std::string
   return *primary_result;
 }
 
-StoreResult<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_view key,
-                                                    std::string_view new_id, std::uint64_t version,
-                                                    std::uint32_t ttl_seconds,
-                                                    std::uint64_t expected_cas) {
+Result<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_view key,
+                                               std::string_view new_id, std::uint64_t version,
+                                               std::uint32_t ttl_seconds,
+                                               std::uint64_t expected_cas) {
   return store_copies(primary, key, sealer_->seal_value(key, version, new_id, kValueFlagForward),
                       ttl_seconds, expected_cas, false);
 }
 
-StoreResult<bool> RemoteStore::touch(std::size_t primary, std::string_view key,
-                                     std::uint32_t ttl_seconds) {
+Result<bool> RemoteStore::touch(std::size_t primary, std::string_view key,
+                                std::uint32_t ttl_seconds) {
   bool everywhere = true;
-  std::optional<StoreError> primary_failure;
+  std::optional<Failure> primary_failure;
   for (std::size_t index : copy_nodes(primary)) {
     const StoreReply touched =
         on_node(index, [&](StoreNode& node) { return node.touch(key, ttl_seconds); });
     if (touched.ok()) continue;
     // Gone (or refused) on any node that should hold a copy: write it in full.
-    if (!node_failed(touched.code)) everywhere = false;
-    if (index == primary && node_failed(touched.code)) primary_failure = failure(index, touched);
+    if (!node_failed(touched.cause())) everywhere = false;
+    if (index == primary && node_failed(touched.cause())) primary_failure = failure(index, touched);
   }
   if (primary_failure && everywhere) return *primary_failure;
   return everywhere;
 }
 
-StoreStatus RemoteStore::remove(std::size_t primary, std::string_view key) {
-  std::optional<StoreError> first_failure;
+Status RemoteStore::remove(std::size_t primary, std::string_view key) {
+  std::optional<Failure> first_failure;
   for (std::size_t index : copy_nodes(primary)) {
     const StoreReply removed = on_node(index, [&](StoreNode& node) { return node.remove(key); });
-    if (removed.ok() || removed.code == StoreCode::kNotFound) continue;
+    if (removed.ok() || removed.cause() == Cause::kNotFound) continue;
     if (!first_failure) first_failure = failure(index, removed);
   }
   if (first_failure) return *first_failure;
   return Done{};
 }
 
-StoreResult<std::optional<std::string>> RemoteStore::get_plain(std::size_t index,
-                                                               std::string_view key) {
+Result<std::optional<std::string>> RemoteStore::get_plain(std::size_t index, std::string_view key) {
   StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
-  if (got.ok()) return std::move(got.value);
-  if (got.code == StoreCode::kNotFound) return std::optional<std::string>();
+  if (got.ok()) return std::move(got->value);
+  if (got.cause() == Cause::kNotFound) return std::optional<std::string>();
   return failure(index, got);
 }
 
-StoreStatus RemoteStore::append_line(std::size_t index, std::string_view key, std::string_view line,
-                                     std::string_view head, std::string_view when_full,
-                                     std::uint32_t ttl_seconds) {
+Status RemoteStore::append_line(std::size_t index, std::string_view key, std::string_view line,
+                                std::string_view head, std::string_view when_full,
+                                std::uint32_t ttl_seconds) {
   const StoreReply result = on_node(index, [&](StoreNode& node) {
     // NOT_STORED is an ordinary answer here (append: no such key; add: it exists
     // now, another node created it meanwhile), so it is retried, not failed.
-    StoreReply reply = StoreReply::with(StoreCode::kNotStored);
+    StoreReply reply = Failure::of(Cause::kNotStored);
     bool appended = false;
-    for (int attempt = 0; attempt < 2 && reply.code == StoreCode::kNotStored; ++attempt) {
+    for (int attempt = 0; attempt < 2 && reply.cause() == Cause::kNotStored; ++attempt) {
       reply = node.append(key, line);
       appended = reply.ok();
-      if (reply.code != StoreCode::kNotStored) break;
+      if (reply.cause() != Cause::kNotStored) break;
       reply = node.add(key, std::string(head) + std::string(line), ttl_seconds);
     }
     // The key exists and refuses to grow (the node's item size limit, which
     // memcached reports for an append as too large or out of memory).
-    if (reply.code == StoreCode::kNotStored || reply.code == StoreCode::kTooLarge ||
-        reply.code == StoreCode::kOutOfMemory || reply.code == StoreCode::kRefused) {
+    if (reply.cause() == Cause::kNotStored || reply.cause() == Cause::kTooLarge ||
+        reply.cause() == Cause::kOutOfMemory || reply.cause() == Cause::kRefused) {
       return node.set(key, std::string(when_full) + std::string(line), ttl_seconds);
     }
     // An append keeps the item's expiry: the list lives ttl_seconds after its
     // last line, so a reader within the gap never misses one.
     if (appended) {
       const StoreReply touched = node.touch(key, ttl_seconds);
-      if (node_failed(touched.code)) return touched;
+      if (node_failed(touched.cause())) return touched;
     }
     return reply;
   });

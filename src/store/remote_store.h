@@ -2,8 +2,8 @@
 // The memcached side of the handler: one StoreNode per save_path node, the
 // shared health table in front of them, replicas in save_path ring order, and the
 // versioned value header. Knows nothing about PHP, the cache or ownership.
-// Every call reports in one style: a Result whose failure carries the store's
-// reply code (StoreError) and a message naming the node.
+// Every call reports in one style: a Result whose Failure carries the node's
+// answer (its Cause) and a message naming the node.
 #pragma once
 
 #include <cstdint>
@@ -25,17 +25,8 @@
 
 namespace clustered {
 
-struct StoreError {
-  StoreCode code = StoreCode::kDown;
-  std::string message;               // "memcached node n1 (host:port): <the node's own words>"
-  bool stored_copy_dropped = false;  // see StoreReply
-};
-template <class T>
-using StoreResult = Result<T, StoreError>;
-using StoreStatus = StoreResult<Done>;
-
 // Why a node was marked down, in the words of an error or a status page.
-std::string_view describe_outage(StoreCode cause);
+std::string_view describe_outage(Cause cause);
 
 struct RemoteOptions {
   std::int64_t retry_interval_ms = 2000;
@@ -54,8 +45,8 @@ struct RemoteCopy {
 // A write whose primary copy is stored; replica failures are reported, not fatal.
 struct WriteReport {
   std::string replica_errors;
-  std::uint64_t cas = 0;                     // the primary copy's new CAS token (0: not known)
-  StoreCode replica_cause = StoreCode::kOk;  // of the first replica that failed
+  std::uint64_t cas = 0;             // the primary copy's new CAS token (0: not known)
+  Cause replica_cause = Cause::kOk;  // of the first replica that failed
 };
 
 class RemoteStore {
@@ -99,7 +90,7 @@ class RemoteStore {
   // nullopt while it is up.
   struct Outage {
     std::int64_t since_s = 0;
-    StoreCode cause = StoreCode::kDown;
+    Cause cause = Cause::kDown;
   };
   std::optional<Outage> outage(std::size_t index) const;
   // A write meant for the node was kept on this app node for a retry (an
@@ -115,7 +106,7 @@ class RemoteStore {
   // memcached restarted (empty) since; false the first time and when unchanged.
   // Every new connection compares the same way (note_contact()), so a restart
   // may have been recorded at the first contact after it: take_unhandled_restart().
-  StoreResult<bool> restarted_since_last_look(std::size_t index);
+  Result<bool> restarted_since_last_look(std::size_t index);
   // True once for a restart that was recorded (by any process of this app node)
   // and not yet acted on: what this app node holds there must be stored again.
   bool take_unhandled_restart(std::size_t index);
@@ -131,39 +122,46 @@ class RemoteStore {
 
   // nullopt: no node that should hold it has it. A failure: the primary could not
   // answer and no replica had a copy, so "missing" cannot be claimed.
-  // `unopened_cas`, when given, gets the CAS token of a primary copy that was
-  // rejected (did not open), 0 otherwise: a writer can replace exactly it.
-  StoreResult<std::optional<RemoteCopy>> read(std::size_t primary, std::string_view key,
-                                              std::uint64_t* unopened_cas = nullptr);
+  Result<std::optional<RemoteCopy>> read(std::size_t primary, std::string_view key);
+  // What read() found, and the CAS token of a primary copy that was rejected (did
+  // not open; 0: none): a writer that must replace exactly that copy uses it.
+  struct Found {
+    std::optional<RemoteCopy> copy;
+    std::uint64_t unopened_cas = 0;
+  };
+  Result<Found> read_with_unopened(std::size_t primary, std::string_view key);
   // Every node asked for `key` (an ID whose store is not in save_path: a node
   // removed here that a copy, a replica or a forward may have been left beside):
-  // the newest copy found. `unanswered` gets the nodes that could not answer.
-  std::optional<RemoteCopy> read_anywhere(std::string_view key, std::string* unanswered);
+  // the newest copy found, and the nodes that could not answer.
+  struct Scan {
+    std::optional<RemoteCopy> copy;
+    std::string unanswered;
+  };
+  Scan read_anywhere(std::string_view key);
   // Fails when the primary copy is not stored (the code tells too large, out of
   // memory, down ... apart). With `expected_cas` the primary copy is replaced
   // only if it still has that token: kExists when another write came between
   // (a forward, another node's copy); a copy that is gone is stored in full.
-  StoreResult<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,
-                                 std::string_view payload, std::uint32_t ttl_seconds,
-                                 std::uint64_t expected_cas = 0);
+  Result<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,
+                            std::string_view payload, std::uint32_t ttl_seconds,
+                            std::uint64_t expected_cas = 0);
   // Stores the copy only where the key is missing (memcached add), for a copy a
   // restarted node lost: true when the primary took it, false when the primary
   // has something under the key again (written since the restart: it is newer).
-  StoreResult<bool> write_if_missing(std::size_t primary, std::string_view key,
-                                     std::uint64_t version, std::string_view payload,
-                                     std::uint32_t ttl_seconds);
+  Result<bool> write_if_missing(std::size_t primary, std::string_view key, std::uint64_t version,
+                                std::string_view payload, std::uint32_t ttl_seconds);
   // Leaves a forward under an old key: readers of the old ID learn the new one.
   // Its version is above the data's, so of a forward and an older copy on a
   // replica, the forward wins.
   // With `expected_cas`, conditional as write() is.
-  StoreResult<WriteReport> write_forward(std::size_t primary, std::string_view key,
-                                         std::string_view new_id, std::uint64_t version,
-                                         std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0);
+  Result<WriteReport> write_forward(std::size_t primary, std::string_view key,
+                                    std::string_view new_id, std::uint64_t version,
+                                    std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0);
   // True when touched; false when the copy is gone somewhere (restart, eviction):
   // the caller writes it in full.
-  StoreResult<bool> touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds);
+  Result<bool> touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds);
   // Delete from the primary and the replicas; a missing key is not an error.
-  StoreStatus remove(std::size_t primary, std::string_view key);
+  Status remove(std::size_t primary, std::string_view key);
 
   // Items on one node without the value header (the takeover notices, which
   // seal their own records):
@@ -171,10 +169,9 @@ class RemoteStore {
   // `ttl_seconds` from now, creates it as `head` + line when it is missing and,
   // when it cannot grow (item size limit), replaces it with `when_full` + line
   // (a head and a line that stands for everything the lost lines said).
-  StoreResult<std::optional<std::string>> get_plain(std::size_t index, std::string_view key);
-  StoreStatus append_line(std::size_t index, std::string_view key, std::string_view line,
-                          std::string_view head, std::string_view when_full,
-                          std::uint32_t ttl_seconds);
+  Result<std::optional<std::string>> get_plain(std::size_t index, std::string_view key);
+  Status append_line(std::size_t index, std::string_view key, std::string_view line,
+                     std::string_view head, std::string_view when_full, std::uint32_t ttl_seconds);
 
   // How far this app node has read its notice list on a node (shared by its
   // processes): the list's generation and the bytes read.
@@ -189,11 +186,11 @@ class RemoteStore {
   // Runs one operation on one node, honouring and updating shared health.
   template <class Operation>
   StoreReply on_node(std::size_t index, Operation operation);
-  StoreError failure(std::size_t index, const StoreReply& reply) const;
+  Failure failure(std::size_t index, const StoreReply& reply) const;
   // Stores `bytes` on the primary (set_checked) and the replicas (set).
-  StoreResult<WriteReport> store_copies(std::size_t primary, std::string_view key,
-                                        const std::string& bytes, std::uint32_t ttl_seconds,
-                                        std::uint64_t expected_cas, bool counted);
+  Result<WriteReport> store_copies(std::size_t primary, std::string_view key,
+                                   const std::string& bytes, std::uint32_t ttl_seconds,
+                                   std::uint64_t expected_cas, bool counted);
   // Compares the server seen on a node with the one recorded (shared); true for
   // the one caller that records a restart (and logs it).
   bool record_identity(std::size_t index, const ServerStats& seen);

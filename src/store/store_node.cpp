@@ -12,34 +12,6 @@ constexpr std::uint32_t kRelativeExpiryLimit = 60 * 60 * 24 * 30;
 
 }  // namespace
 
-std::string_view describe(StoreCode code) {
-  switch (code) {
-    case StoreCode::kOk:
-      return "ok";
-    case StoreCode::kNotFound:
-      return "not found";
-    case StoreCode::kNotStored:
-      return "not stored";
-    case StoreCode::kExists:
-      return "changed since it was read";
-    case StoreCode::kTooLarge:
-      return "too large";
-    case StoreCode::kOutOfMemory:
-      return "out of memory";
-    case StoreCode::kRefused:
-      return "refused";
-    case StoreCode::kDown:
-      return "down";
-    case StoreCode::kTimeout:
-      return "timed out";
-    case StoreCode::kBadReply:
-      return "bad reply";
-    case StoreCode::kNoCas:
-      return "no CAS tokens (memcached -C)";
-  }
-  return "unknown";
-}
-
 std::optional<ServerStats> server_stats_of(
     const std::vector<std::pair<std::string, std::string>>& stats) {
   const auto number = [](const std::string& text) {

@@ -15,54 +15,18 @@
 #include <vector>
 
 #include "sid/save_path.h"
+#include "util/result.h"
 
 namespace clustered {
 
-enum class StoreCode : std::uint8_t {
-  kOk,
-  kNotFound,     // get, touch, delete, cas of a missing key
-  kNotStored,    // add of a key that exists; append to a missing one
-  kExists,       // cas: the item changed since it was read
-  kTooLarge,     // over the node's item size limit (memcached -I)
-  kOutOfMemory,  // "SERVER_ERROR out of memory storing object": memcached unlinked the item
-  kRefused,      // another error reply for this item (CLIENT_ERROR, SERVER_ERROR ...)
-  kDown,         // no connection: refused, reset, closed
-  kTimeout,      // no answer within io_timeout
-  kBadReply,     // a reply that does not fit the request; the connection was dropped
-  kNoCas,        // set_checked/cas on a server without CAS tokens (memcached -C): not sent
-};
-
-// The node itself is suspect (not just this item): it is marked down for the
-// retry interval. kNoCas is not: the node answers, it is set up without tokens.
-constexpr bool node_failed(StoreCode code) {
-  return code == StoreCode::kDown || code == StoreCode::kTimeout || code == StoreCode::kBadReply;
-}
-
-// A short name for messages and counters ("too large", "out of memory", ...).
-std::string_view describe(StoreCode code);
-
-struct StoreReply {
-  StoreCode code = StoreCode::kOk;
-  std::string message;               // plain words for the failure (or the node's own) when not kOk
+// What a memcached node answered to one call: the item (a get's bytes and CAS
+// token, a store's new token) or a Failure whose Cause tells every way it can
+// end apart (util/result.h: kNotFound ... kNoCas).
+struct StoreItem {
   std::optional<std::string> value;  // get: the item's bytes
-  std::uint64_t cas = 0;             // get: the item's CAS token
-  // A SET the node could not store (too large, out of memory) made memcached
-  // unlink what it held under the key: the stored copy is gone, not unchanged.
-  bool stored_copy_dropped = false;
-
-  bool ok() const { return code == StoreCode::kOk; }
-  static StoreReply dropped(StoreCode code, std::string message) {
-    StoreReply reply = with(code, std::move(message));
-    reply.stored_copy_dropped = true;
-    return reply;
-  }
-  static StoreReply with(StoreCode code, std::string message = {}) {
-    StoreReply reply;
-    reply.code = code;
-    reply.message = std::move(message);
-    return reply;
-  }
+  std::uint64_t cas = 0;             // get: the item's CAS token; set_checked: the new one
 };
+using StoreReply = Result<StoreItem>;
 
 // Who a memcached process is (a restart makes a new one, empty) and what it has
 // dropped to make room: from "stats" (pid, time - uptime, evictions).

@@ -32,22 +32,22 @@ void check_reply(const ParsedReply& parsed, ReplyTo command, std::uint64_t limit
                  std::string_view received) {
   const StoreReply& reply = parsed.reply;
   if (parsed.status == ParsedReply::Status::kIncomplete) {
-    FUZZ_REQUIRE(reply.ok() && reply.message.empty(), "an unfinished reply says something");
+    FUZZ_REQUIRE(reply.ok() && reply.error().empty(), "an unfinished reply says something");
     return;
   }
-  FUZZ_REQUIRE(parsed.bad() == (reply.code == StoreCode::kBadReply), "bad and kBadReply disagree");
-  FUZZ_REQUIRE(!reply.value || (command == ReplyTo::kGet && reply.ok() && parsed.complete()),
+  FUZZ_REQUIRE(parsed.bad() == (reply.cause() == Cause::kBadReply), "bad and kBadReply disagree");
+  FUZZ_REQUIRE(!reply->value || (command == ReplyTo::kGet && reply.ok() && parsed.complete()),
                "a value outside a get's hit");
-  FUZZ_REQUIRE(!reply.value || reply.value->size() <= limit, "a value over the limit");
-  FUZZ_REQUIRE(!parsed.bad() || !reply.message.empty(), "a bad reply without a message");
-  FUZZ_REQUIRE(reply.message.size() <= 300, "unbounded message");
-  for (const char c : reply.message) {
+  FUZZ_REQUIRE(!reply->value || reply->value->size() <= limit, "a value over the limit");
+  FUZZ_REQUIRE(!parsed.bad() || !reply.error().empty(), "a bad reply without a message");
+  FUZZ_REQUIRE(reply.error().size() <= 300, "unbounded message");
+  for (const char c : reply.error()) {
     FUZZ_REQUIRE(c >= 0x20 && c < 0x7f && c != '<' && c != '>', "a message with a raw byte");
   }
   FUZZ_REQUIRE(!reply.stored_copy_dropped, "the parser decides what memcached dropped");
   if (parsed.complete() && !parsed.error_line && reply.ok() && command == ReplyTo::kGet) {
-    FUZZ_REQUIRE(reply.value.has_value(), "a get's hit without its value");
-    FUZZ_REQUIRE(received.size() >= reply.value->size() + 4, "a value longer than the reply");
+    FUZZ_REQUIRE((reply.ok() && reply->value.has_value()), "a get's hit without its value");
+    FUZZ_REQUIRE(received.size() >= reply->value->size() + 4, "a value longer than the reply");
   }
   FUZZ_REQUIRE(parsed.stats.empty() || command == ReplyTo::kStats, "stats for another command");
 }
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_reply(prefix, command, limit, received.substr(0, cut));
   if (prefix.bad()) FUZZ_REQUIRE(whole.bad(), "more bytes made a bad reply good");
   if (prefix.complete() && prefix.error_line) {
-    FUZZ_REQUIRE(whole.complete() && whole.reply.code == prefix.reply.code,
+    FUZZ_REQUIRE(whole.complete() && whole.reply.cause() == prefix.reply.cause(),
                  "more bytes changed what an error line means");
   } else if (prefix.complete()) {
     FUZZ_REQUIRE(whole.bad(), "a complete reply followed by more bytes read as one reply");

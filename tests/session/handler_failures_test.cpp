@@ -31,14 +31,14 @@ std::string forward_to(std::uint64_t version, const std::string& new_id) {
 // step) marks the node down for retry_interval, so a request within it relocates
 // the session instead.
 class RefusedWriteThroughTest : public ModelHandlerTest,
-                                public ::testing::WithParamInterface<StoreCode> {};
+                                public ::testing::WithParamInterface<Cause> {};
 
 TEST_P(RefusedWriteThroughTest, OwnedSessionIsKeptLocallyThenRetriedOrRelocated) {
-  const StoreCode code = GetParam();
+  const Cause code = GetParam();
   AppNode web1 = make_node(config("web1"));
   const std::string id = new_session(*web1.handler, "v|i:1;");
   MemcachedModel& store = server_of(id);
-  faults_of(store).fail(StoreOp::kSet, "sess." + id, StoreReply::with(code, "injected"), 1);
+  faults_of(store).fail(StoreOp::kSet, "sess." + id, Failure::of(code, "injected"), 1);
 
   Started started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;
@@ -69,9 +69,9 @@ TEST_P(RefusedWriteThroughTest, OwnedSessionIsKeptLocallyThenRetriedOrRelocated)
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, RefusedWriteThroughTest,
-                         ::testing::Values(StoreCode::kNotStored, StoreCode::kRefused,
-                                           StoreCode::kOutOfMemory, StoreCode::kDown,
-                                           StoreCode::kTimeout, StoreCode::kBadReply),
+                         ::testing::Values(Cause::kNotStored, Cause::kRefused,
+                                           Cause::kOutOfMemory, Cause::kDown,
+                                           Cause::kTimeout, Cause::kBadReply),
                          [](const auto& info) {
                            std::string name(describe(info.param));
                            std::erase_if(name, [](char c) { return !std::isalnum(c); });
@@ -256,7 +256,7 @@ TEST_F(HandlerFailuresTest, ReplicaWriteFailureIsReportedButTheWriteSucceeds) {
   with_replica.replicas = 1;
   AppNode web1 = make_node(with_replica);
   const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
-  faults2_.fail(StoreOp::kSet, "sess." + id, StoreReply::with(StoreCode::kOutOfMemory, "oom"), 1);
+  faults2_.fail(StoreOp::kSet, "sess." + id, Failure::of(Cause::kOutOfMemory, "oom"), 1);
   const Started started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;
   ASSERT_TRUE(session_write_close(*web1.handler, started, "v|i:2;").ok());
@@ -565,7 +565,7 @@ TEST_F(HandlerFailuresTest, TakeoverWhoseNoticeNoNodeAcceptsWarns) {
   const std::string id1 = new_session(*web1.handler, "v|i:1;");
   for (StoreFaults* server : {&faults1_, &faults2_}) {
     for (const StoreOp op : {StoreOp::kAppend, StoreOp::kAdd, StoreOp::kSet}) {
-      server->fail(op, "clustered_session.moved:", StoreReply::with(StoreCode::kRefused, "nope"));
+      server->fail(op, "clustered_session.moved:", Failure::of(Cause::kRefused, "nope"));
     }
   }
   const Started moved = session_start(*web2.handler, id1);
@@ -587,9 +587,9 @@ TEST_F(HandlerFailuresTest, TakeoverWhenEveryNodeFailsAfterTheDataWarnsNoNodeIsU
   AppNode web1 = make_node(config("web1"));
   AppNode web2 = make_node(config("web2"));
   const std::string id1 = new_session_on(*web1.handler, n1_, "v|i:1;");
-  web2.link(1).fail(StoreOp::kRemove, "", StoreReply::with(StoreCode::kDown, "refused"));
+  web2.link(1).fail(StoreOp::kRemove, "", Failure::of(Cause::kDown, "refused"));
   EXPECT_FALSE(web2.handler->destroy("0123456789abcdef0123456789abcdef-n2.web2").ok());
-  web2.link(0).fail(StoreOp::kSet, "sess." + id1, StoreReply::with(StoreCode::kTimeout, "slow"));
+  web2.link(0).fail(StoreOp::kSet, "sess." + id1, Failure::of(Cause::kTimeout, "slow"));
 
   const Started moved = session_start(*web2.handler, id1);
   ASSERT_TRUE(moved.ok) << moved.error;

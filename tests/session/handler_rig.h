@@ -200,13 +200,13 @@ class ModelHandlerTest : public ::testing::Test {
     const auto raw = server->peek(prefix + id);
     if (!raw) return std::nullopt;
     // With sealing on, the copy is opened as a handler would.
-    Result<StoredValue, OpenError> decoded = OpenError{};
+    Result<StoredValue> decoded = Failure{};
     if (sealer_ != nullptr) {
       decoded = sealer_->open_value(prefix + id, *raw);
     } else if (auto plain = decode_value(*raw)) {
       decoded = std::move(*plain);
     } else {
-      decoded = OpenError{false, plain.error()};
+      decoded = Failure::of(Cause::kUnreadable, plain.error());
     }
     EXPECT_TRUE(decoded.ok()) << decoded.error();
     if (!decoded) return std::nullopt;

@@ -681,7 +681,7 @@ TEST_F(SessionHandlerTest, OversizeSessionIsRefusedAndTheStoredOneStays) {
   const std::string id = new_session(*web1.handler, "small|i:1;");
   faults_of(server_of(id))
       .fail(StoreOp::kSet, "sess." + id,
-            StoreReply::with(StoreCode::kTooLarge,
+            Failure::of(Cause::kTooLarge,
                              "item of 2097152 bytes is larger than the node's item size limit"),
             1);
   const Started started = session_start(*web1.handler, id);

@@ -175,7 +175,7 @@ class Cluster::Link final : public StoreNode {
     StoreReply reply;
     if (cluster_.apps_[app_]->partitioned[memcached_]) {
       cluster_.advance_ms(cluster_.options_.io_timeout_ms);
-      reply = StoreReply::with(StoreCode::kTimeout, "timed out (partitioned from this app node)");
+      reply = Failure::of(Cause::kTimeout, "timed out (partitioned from this app node)");
     } else {
       reply = store_call();
     }
@@ -184,8 +184,10 @@ class Cluster::Link final : public StoreNode {
       cluster_.note("  r" + std::to_string(cluster_.running_) + "@" + cluster_.apps_[app_]->route +
                     " -> " + address().id + " " + verb + " " + std::string(key) + ": " +
                     (reply.ok() ? std::string("ok")
-                                : std::string(describe(reply.code)) + " " + reply.message) +
-                    (!reply.value ? std::string() : " " + cluster_.shown_value(key, *reply.value)));
+                                : std::string(describe(reply.cause())) + " " + reply.error()) +
+                    (!reply.ok() || !reply->value
+                         ? std::string()
+                         : " " + cluster_.shown_value(key, *reply->value)));
     }
     return reply;
   }

@@ -56,14 +56,14 @@ double seconds_since(SteadyClock::time_point start) {
 constexpr double kDeadline =
     std::chrono::duration<double>(kIoTimeout + kMargin).count();  // seconds
 
-std::string name_of(StoreCode code) { return std::string(describe(code)); }
+std::string name_of(Cause code) { return std::string(describe(code)); }
 
 // An error: the node failed, or it refused this item. Not one of the ordinary
 // answers about an item (ok, not found, not stored, exists), which a reply that
 // does not fit the request must never be read as.
-bool is_failure(StoreCode code) {
-  return node_failed(code) || code == StoreCode::kRefused || code == StoreCode::kTooLarge ||
-         code == StoreCode::kOutOfMemory;
+bool is_failure(Cause code) {
+  return node_failed(code) || code == Cause::kRefused || code == Cause::kTooLarge ||
+         code == Cause::kOutOfMemory;
 }
 
 // Waits until exactly `count` connections to the fake are open (the client closed the others).
@@ -79,12 +79,12 @@ class FakeMemcachedNodeTest : public ::testing::Test {
  protected:
   // "get k", answered with what the test pushed: a node failure (`expected`:
   // closed, silent or out of step) without a value, within the deadline.
-  void expect_get_fails_within_deadline(StoreCode expected) {
+  void expect_get_fails_within_deadline(Cause expected) {
     const auto start = SteadyClock::now();
     StoreReply got = node_.get("k");
-    EXPECT_TRUE(node_failed(got.code)) << name_of(got.code);
-    EXPECT_EQ(got.code, expected) << name_of(got.code) << ": " << got.message;
-    EXPECT_FALSE(got.value.has_value());
+    EXPECT_TRUE(node_failed(got.cause())) << name_of(got.cause());
+    EXPECT_EQ(got.cause(), expected) << name_of(got.cause()) << ": " << got.error();
+    EXPECT_FALSE((got.ok() && got->value.has_value()));
     EXPECT_LT(seconds_since(start), kDeadline);
   }
 
@@ -92,8 +92,8 @@ class FakeMemcachedNodeTest : public ::testing::Test {
   void expect_next_get_is_a_hit() {
     fake_.put("k", "good");
     StoreReply next = node_.get("k");
-    ASSERT_EQ(next.code, StoreCode::kOk) << next.message;
-    EXPECT_EQ(*next.value, "good");
+    ASSERT_EQ(next.cause(), Cause::kOk) << next.error();
+    EXPECT_EQ(*next->value, "good");
   }
 
   FakeMemcached fake_;
@@ -103,15 +103,15 @@ class FakeMemcachedNodeTest : public ::testing::Test {
 // ------------------------------------------------------------ the fake itself
 
 TEST_F(FakeMemcachedNodeTest, HealthyFakeAnswersLikeMemcached) {
-  EXPECT_EQ(node_.get("k").code, StoreCode::kNotFound);
-  ASSERT_EQ(node_.set("k", "value", 60).code, StoreCode::kOk);
+  EXPECT_EQ(node_.get("k").cause(), Cause::kNotFound);
+  ASSERT_EQ(node_.set("k", "value", 60).cause(), Cause::kOk);
   StoreReply got = node_.get("k");
-  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
-  EXPECT_EQ(*got.value, "value");
-  EXPECT_EQ(node_.touch("k", 60).code, StoreCode::kOk);
-  EXPECT_EQ(node_.remove("k").code, StoreCode::kOk);
-  EXPECT_EQ(node_.remove("k").code, StoreCode::kNotFound);
-  EXPECT_EQ(node_.touch("k", 60).code, StoreCode::kNotFound);
+  ASSERT_EQ(got.cause(), Cause::kOk) << got.error();
+  EXPECT_EQ(*got->value, "value");
+  EXPECT_EQ(node_.touch("k", 60).cause(), Cause::kOk);
+  EXPECT_EQ(node_.remove("k").cause(), Cause::kOk);
+  EXPECT_EQ(node_.remove("k").cause(), Cause::kNotFound);
+  EXPECT_EQ(node_.touch("k", 60).cause(), Cause::kNotFound);
   EXPECT_EQ(fake_.connections_accepted(), 1u);  // one connection, kept across operations
   EXPECT_EQ(fake_.item_commands().size(), 7u);
 }
@@ -119,8 +119,8 @@ TEST_F(FakeMemcachedNodeTest, HealthyFakeAnswersLikeMemcached) {
 TEST_F(FakeMemcachedNodeTest, EmptyValueIsAHitNotAMiss) {
   fake_.put("k", "");
   StoreReply got = node_.get("k");
-  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
-  EXPECT_EQ(*got.value, "");
+  ASSERT_EQ(got.cause(), Cause::kOk) << got.error();
+  EXPECT_EQ(*got->value, "");
 }
 
 // ------------------------------------------------------------ garbage to a get
@@ -194,9 +194,9 @@ TEST_P(GarbageReplyToGet, IsAFailureThenAFreshConnectionWorks) {
   const auto start = SteadyClock::now();
   StoreReply got = node.get("k");
   const double took = seconds_since(start);
-  EXPECT_TRUE(is_failure(got.code)) << GetParam().name << ": " << name_of(got.code);
-  EXPECT_FALSE(got.value.has_value());
-  EXPECT_FALSE(got.message.empty());
+  EXPECT_TRUE(is_failure(got.cause())) << GetParam().name << ": " << name_of(got.cause());
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
+  EXPECT_FALSE(got.error().empty());
   EXPECT_LT(took, kDeadline);
   EXPECT_EQ(fake.item_commands().size(), 1u);  // a fresh connection is not retried
 
@@ -205,8 +205,8 @@ TEST_P(GarbageReplyToGet, IsAFailureThenAFreshConnectionWorks) {
   EXPECT_TRUE(wait_open_connections(fake, 0)) << "connection kept after " << GetParam().name;
   fake.put("k", "good");
   StoreReply next = node.get("k");
-  ASSERT_EQ(next.code, StoreCode::kOk) << GetParam().name << ": " << next.message;
-  EXPECT_EQ(*next.value, "good");
+  ASSERT_EQ(next.cause(), Cause::kOk) << GetParam().name << ": " << next.error();
+  EXPECT_EQ(*next->value, "good");
   EXPECT_EQ(fake.connections_accepted(), 2u);
 }
 
@@ -217,12 +217,12 @@ INSTANTIATE_TEST_SUITE_P(FakeMemcached, GarbageReplyToGet,
 // A kept-alive connection that carries garbage is retried once on a fresh
 // connection (as after a restart); garbage there too is a failure.
 TEST_F(FakeMemcachedNodeTest, GarbageOnAReusedConnectionIsRetriedOnceThenFails) {
-  ASSERT_EQ(node_.get("warm").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_.get("warm").cause(), Cause::kNotFound);
   fake_.push(Action::reply("HELLO GARBAGE\r\n"));
   fake_.push(Action::reply("ERROR\r\n"));
   StoreReply got = node_.get("k");
-  EXPECT_TRUE(node_failed(got.code)) << name_of(got.code);
-  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
+  EXPECT_TRUE(node_failed(got.cause())) << name_of(got.cause());
+  EXPECT_EQ(got.cause(), Cause::kBadReply) << name_of(got.cause()) << ": " << got.error();
   EXPECT_EQ(fake_.item_commands().size(), 3u);  // warm-up, first try, one retry
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 
@@ -235,57 +235,57 @@ TEST_F(FakeMemcachedNodeTest, ValueForAnotherKeyIsNeverReturned) {
   fake_.push(Action::reply("VA 6 ksess.victim c1\r\nsecret\r\n"));
   StoreReply got = node_.get("sess.mine");
   // The stream is out of step: a bad reply (the connection is dropped).
-  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code);
-  EXPECT_TRUE(node_failed(got.code));
-  EXPECT_FALSE(got.value.has_value());
-  EXPECT_NE(got.message.find("another key"), std::string::npos) << got.message;
+  EXPECT_EQ(got.cause(), Cause::kBadReply) << name_of(got.cause());
+  EXPECT_TRUE(node_failed(got.cause()));
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
+  EXPECT_NE(got.error().find("another key"), std::string::npos) << got.error();
 }
 
 TEST_F(FakeMemcachedNodeTest, ValueForAnotherKeyOnAReusedConnectionIsRetriedNeverReturned) {
-  ASSERT_EQ(node_.get("warm").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_.get("warm").cause(), Cause::kNotFound);
   fake_.push(Action::reply("VA 6 ksess.victim c1\r\nsecret\r\n"));
   StoreReply got = node_.get("sess.mine");
   // The retry on a fresh connection gets the healthy answer: not there.
-  EXPECT_EQ(got.code, StoreCode::kNotFound) << name_of(got.code) << " " << got.message;
-  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(got.cause(), Cause::kNotFound) << name_of(got.cause()) << " " << got.error();
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 }
 
 TEST_F(FakeMemcachedNodeTest, KeyThatOnlyStartsLikeOursIsAnotherKey) {
   fake_.push(Action::reply("VA 6 ksess.mine2 c1\r\nsecret\r\n"));
   StoreReply got = node_.get("sess.mine");
-  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
-  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(got.cause(), Cause::kBadReply) << name_of(got.cause()) << ": " << got.error();
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
   fake_.push(Action::reply("VA 6 ksess.min c1\r\nsecret\r\n"));
   got = node_.get("sess.mine");
-  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
-  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(got.cause(), Cause::kBadReply) << name_of(got.cause()) << ": " << got.error();
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
 }
 
 TEST_F(FakeMemcachedNodeTest, AnotherKeyBeforeOursIsRefusedAsAWhole) {
   fake_.push(Action::reply("VA 6 ksess.victim c1\r\nsecret\r\nVA 4 ksess.mine c2\r\nmine\r\n"));
   StoreReply got = node_.get("sess.mine");
-  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
-  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(got.cause(), Cause::kBadReply) << name_of(got.cause()) << ": " << got.error();
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
 }
 
 TEST_F(FakeMemcachedNodeTest, AnotherKeyAfterOursIsRefusedAsAWhole) {
   fake_.push(Action::reply("VA 4 ksess.mine c1\r\nmine\r\nVA 6 ksess.victim c2\r\nsecret\r\n"));
   StoreReply got = node_.get("sess.mine");
-  EXPECT_EQ(got.code, StoreCode::kBadReply) << name_of(got.code) << ": " << got.message;
-  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(got.cause(), Cause::kBadReply) << name_of(got.cause()) << ": " << got.error();
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
 }
 
 // A late reply (a valid one for the key asked next) arrives after the timeout:
 // the connection it comes on was dropped, so it never answers the next request.
 TEST_F(FakeMemcachedNodeTest, LateReplyNeverAnswersTheNextRequest) {
   fake_.push(Action::delayed("VA 5 ksecond c1\r\nstale\r\n", kIoTimeout + 150ms));
-  EXPECT_EQ(node_.get("first").code, StoreCode::kTimeout);
+  EXPECT_EQ(node_.get("first").cause(), Cause::kTimeout);
   std::this_thread::sleep_for(300ms);  // the late reply has been sent by now
   fake_.put("second", "fresh");
   StoreReply got = node_.get("second");
-  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;
-  EXPECT_EQ(*got.value, "fresh");
+  ASSERT_EQ(got.cause(), Cause::kOk) << got.error();
+  EXPECT_EQ(*got->value, "fresh");
 }
 
 // ------------------------------------------------------------ truncated replies
@@ -294,30 +294,30 @@ TEST_F(FakeMemcachedNodeTest, LateReplyNeverAnswersTheNextRequest) {
 TEST_F(FakeMemcachedNodeTest, TruncatedValueThenCloseFails) {
   fake_.push(Action::reply_then_close("VA 100 kk c1\r\nonly ten b"));
   const StoreReply got = node_.get("k");
-  EXPECT_EQ(got.code, StoreCode::kDown) << name_of(got.code);
-  EXPECT_EQ(got.message, "connection closed by the server in the middle of a reply");
-  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(got.cause(), Cause::kDown) << name_of(got.cause());
+  EXPECT_EQ(got.error(), "connection closed by the server in the middle of a reply");
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
   expect_next_get_is_a_hit();
 }
 
 TEST_F(FakeMemcachedNodeTest, TruncatedValueThenSilenceFailsWithinTheIoTimeout) {
   fake_.push(Action::reply("VA 100 kk c1\r\nonly ten b"));
-  expect_get_fails_within_deadline(StoreCode::kTimeout);
+  expect_get_fails_within_deadline(Cause::kTimeout);
   expect_next_get_is_a_hit();
   EXPECT_EQ(fake_.connections_accepted(), 2u);
 }
 
 TEST_F(FakeMemcachedNodeTest, CompleteValueWithoutItsCrlfIsNotTrusted) {
   fake_.push(Action::reply("VA 5 kk c1\r\nhello"));  // no CRLF after the value, then silence
-  expect_get_fails_within_deadline(StoreCode::kTimeout);
+  expect_get_fails_within_deadline(Cause::kTimeout);
 }
 
 TEST_F(FakeMemcachedNodeTest, ConnectionClosedWithoutAReplyFails) {
   fake_.push(Action::close());
   StoreReply got = node_.get("k");
-  EXPECT_EQ(got.code, StoreCode::kDown) << name_of(got.code) << ": " << got.message;
+  EXPECT_EQ(got.cause(), Cause::kDown) << name_of(got.cause()) << ": " << got.error();
   fake_.put("k", "good");
-  EXPECT_EQ(node_.get("k").code, StoreCode::kOk);
+  EXPECT_EQ(node_.get("k").cause(), Cause::kOk);
 }
 
 // ------------------------------------------------------------ no reply at all
@@ -341,7 +341,7 @@ TEST_F(FakeMemcachedNodeTest, HangingReplyFailsEveryOperationWithinTheIoTimeout)
     const auto start = SteadyClock::now();
     StoreReply result = operation.run();
     const double took = seconds_since(start);
-    EXPECT_EQ(result.code, StoreCode::kTimeout) << operation.name << ": " << name_of(result.code);
+    EXPECT_EQ(result.cause(), Cause::kTimeout) << operation.name << ": " << name_of(result.cause());
     EXPECT_LT(took, kDeadline) << operation.name;
     EXPECT_GT(took, 0.1) << operation.name << " did not wait for the reply at all";
   }
@@ -352,11 +352,11 @@ TEST_F(FakeMemcachedNodeTest, HangingReplyFailsEveryOperationWithinTheIoTimeout)
 }
 
 TEST_F(FakeMemcachedNodeTest, HangOnAReusedConnectionIsNotRetried) {
-  ASSERT_EQ(node_.get("warm").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_.get("warm").cause(), Cause::kNotFound);
   fake_.push(Action::hang());
   fake_.push(Action::hang());
   const auto start = SteadyClock::now();
-  EXPECT_EQ(node_.get("k").code, StoreCode::kTimeout);
+  EXPECT_EQ(node_.get("k").cause(), Cause::kTimeout);
   EXPECT_LT(seconds_since(start), kDeadline);  // one io_timeout, not two
   EXPECT_EQ(fake_.item_commands().size(), 2u);
 }
@@ -364,35 +364,35 @@ TEST_F(FakeMemcachedNodeTest, HangOnAReusedConnectionIsNotRetried) {
 // ------------------------------------------------------------ wrong replies to writes
 
 TEST_F(FakeMemcachedNodeTest, WrongRepliesToSetAreNeverStored) {
-  // Each reply as a set ("ms") reads it (StoreCode): memcached's refusals, and
+  // Each reply as a set ("ms") reads it (Cause): memcached's refusals, and
   // anything else a bad reply.
-  const std::vector<std::pair<const char*, StoreCode>> replies = {
-      {"HELLO GARBAGE\r\n", StoreCode::kBadReply},
-      {"ERROR\r\n", StoreCode::kBadReply},
-      {"SERVER_ERROR out of memory storing object\r\n", StoreCode::kOutOfMemory},
-      {"SERVER_ERROR object too large for cache\r\n", StoreCode::kTooLarge},
-      {"SERVER_ERROR busy\r\n", StoreCode::kRefused},
-      {"CLIENT_ERROR bad data chunk\r\n", StoreCode::kRefused},
-      {"NOT_STORED\r\n", StoreCode::kBadReply},
-      {"EXISTS\r\n", StoreCode::kBadReply},
-      {"NOT_FOUND\r\n", StoreCode::kBadReply},
-      {"NS\r\n", StoreCode::kBadReply},
+  const std::vector<std::pair<const char*, Cause>> replies = {
+      {"HELLO GARBAGE\r\n", Cause::kBadReply},
+      {"ERROR\r\n", Cause::kBadReply},
+      {"SERVER_ERROR out of memory storing object\r\n", Cause::kOutOfMemory},
+      {"SERVER_ERROR object too large for cache\r\n", Cause::kTooLarge},
+      {"SERVER_ERROR busy\r\n", Cause::kRefused},
+      {"CLIENT_ERROR bad data chunk\r\n", Cause::kRefused},
+      {"NOT_STORED\r\n", Cause::kBadReply},
+      {"EXISTS\r\n", Cause::kBadReply},
+      {"NOT_FOUND\r\n", Cause::kBadReply},
+      {"NS\r\n", Cause::kBadReply},
   };
   for (const auto& [reply, expected] : replies) {
     fake_.push(Action::reply(reply));
     StoreReply set = node_.set("k", "v", 60);
-    EXPECT_NE(set.code, StoreCode::kOk) << "set answered with " << reply;
-    EXPECT_EQ(set.code, expected) << "set answered with " << reply << ": " << name_of(set.code)
-                                  << " (" << set.message << ")";
+    EXPECT_NE(set.cause(), Cause::kOk) << "set answered with " << reply;
+    EXPECT_EQ(set.cause(), expected) << "set answered with " << reply << ": "
+                                     << name_of(set.cause()) << " (" << set.error() << ")";
   }
   // Cut short: the kept-alive connection is retried once, on a fresh one.
-  ASSERT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
+  ASSERT_EQ(node_.set("k", "v", 60).cause(), Cause::kOk);
   fake_.push(Action::reply_then_close("H"));
   fake_.push(Action::reply_then_close("H"));
   const StoreReply cut = node_.set("k", "v", 60);
-  EXPECT_TRUE(node_failed(cut.code)) << name_of(cut.code);
-  EXPECT_EQ(cut.code, StoreCode::kDown) << name_of(cut.code) << ": " << cut.message;
-  EXPECT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);  // healthy again
+  EXPECT_TRUE(node_failed(cut.cause())) << name_of(cut.cause());
+  EXPECT_EQ(cut.cause(), Cause::kDown) << name_of(cut.cause()) << ": " << cut.error();
+  EXPECT_EQ(node_.set("k", "v", 60).cause(), Cause::kOk);  // healthy again
 }
 
 TEST_F(FakeMemcachedNodeTest, WrongRepliesToTouchAreNotSuccess) {
@@ -401,11 +401,11 @@ TEST_F(FakeMemcachedNodeTest, WrongRepliesToTouchAreNotSuccess) {
         "VALUE k 0 5\r\nhello\r\nEND\r\n", "SERVER_ERROR out of memory\r\n"}) {
     fake_.push(Action::reply(reply));
     StoreReply touched = node_.touch("k", 60);
-    EXPECT_TRUE(is_failure(touched.code))
-        << "touch answered with " << reply << ": " << name_of(touched.code);
+    EXPECT_TRUE(is_failure(touched.cause()))
+        << "touch answered with " << reply << ": " << name_of(touched.cause());
   }
   fake_.put("k", "v");
-  EXPECT_EQ(node_.touch("k", 60).code, StoreCode::kOk);
+  EXPECT_EQ(node_.touch("k", 60).cause(), Cause::kOk);
 }
 
 TEST_F(FakeMemcachedNodeTest, WrongRepliesToDeleteAreNotSuccess) {
@@ -413,11 +413,11 @@ TEST_F(FakeMemcachedNodeTest, WrongRepliesToDeleteAreNotSuccess) {
                             "VALUE k 0 5\r\nhello\r\nEND\r\n", "SERVER_ERROR busy\r\n"}) {
     fake_.push(Action::reply(reply));
     StoreReply removed = node_.remove("k");
-    EXPECT_TRUE(is_failure(removed.code))
-        << "delete answered with " << reply << ": " << name_of(removed.code);
+    EXPECT_TRUE(is_failure(removed.cause()))
+        << "delete answered with " << reply << ": " << name_of(removed.cause());
   }
   fake_.put("k", "v");
-  EXPECT_EQ(node_.remove("k").code, StoreCode::kOk);
+  EXPECT_EQ(node_.remove("k").cause(), Cause::kOk);
 }
 
 // ------------------------------------------------------------ announced lengths
@@ -430,9 +430,9 @@ TEST_F(FakeMemcachedNodeTest, HugeAnnouncedLengthIsRefusedAtOnce) {
     fake_.push(Action::reply(header));                   // and then silence: no value follows
     const std::int64_t start = system_clock().monotonic_ms();
     const StoreReply got = node_.get("k");
-    EXPECT_EQ(got.code, StoreCode::kBadReply) << header << got.message;
-    EXPECT_NE(got.message.find("announced a value of"), std::string::npos) << got.message;
-    EXPECT_FALSE(got.value.has_value());
+    EXPECT_EQ(got.cause(), Cause::kBadReply) << header << got.error();
+    EXPECT_NE(got.error().find("announced a value of"), std::string::npos) << got.error();
+    EXPECT_FALSE((got.ok() && got->value.has_value()));
     // Well before io_timeout: the header alone decided.
     EXPECT_LT(system_clock().monotonic_ms() - start, kIoTimeout.count()) << header;
   }
@@ -449,24 +449,22 @@ TEST(FakeMemcachedWrongReplies, EachCommandReadsOnlyItsOwnReplies) {
   struct Operation {
     const char* name;
     std::function<StoreReply(MemcachedNode&)> run;
-    std::vector<std::pair<std::string, StoreCode>> own;  // its replies and what they mean
+    std::vector<std::pair<std::string, Cause>> own;  // its replies and what they mean
   };
   const std::vector<Operation> operations = {
-      {"set",
-       [](MemcachedNode& node) { return node.set("k", "v", 60); },
-       {{"HD\r\n", StoreCode::kOk}}},
+      {"set", [](MemcachedNode& node) { return node.set("k", "v", 60); }, {{"HD\r\n", Cause::kOk}}},
       {"append",
        [](MemcachedNode& node) { return node.append("k", "v"); },
-       {{"STORED\r\n", StoreCode::kOk}, {"NOT_STORED\r\n", StoreCode::kNotStored}}},
+       {{"STORED\r\n", Cause::kOk}, {"NOT_STORED\r\n", Cause::kNotStored}}},
       {"add",
        [](MemcachedNode& node) { return node.add("k", "v", 60); },
-       {{"STORED\r\n", StoreCode::kOk}, {"NOT_STORED\r\n", StoreCode::kNotStored}}},
+       {{"STORED\r\n", Cause::kOk}, {"NOT_STORED\r\n", Cause::kNotStored}}},
       {"touch",
        [](MemcachedNode& node) { return node.touch("k", 60); },
-       {{"HD\r\n", StoreCode::kOk}, {"EN\r\n", StoreCode::kNotFound}}},
+       {{"HD\r\n", Cause::kOk}, {"EN\r\n", Cause::kNotFound}}},
       {"delete",
        [](MemcachedNode& node) { return node.remove("k"); },
-       {{"HD\r\n", StoreCode::kOk}, {"NF\r\n", StoreCode::kNotFound}}},
+       {{"HD\r\n", Cause::kOk}, {"NF\r\n", Cause::kNotFound}}},
   };
   const std::vector<std::string> replies = {
       "DELETED\r\n",
@@ -500,12 +498,12 @@ TEST(FakeMemcachedWrongReplies, EachCommandReadsOnlyItsOwnReplies) {
       const StoreReply result = operation.run(node);
       const auto own = std::find_if(operation.own.begin(), operation.own.end(),
                                     [&](const auto& entry) { return entry.first == reply; });
-      const StoreCode expected = own != operation.own.end() ? own->second : StoreCode::kBadReply;
-      EXPECT_EQ(result.code, expected)
-          << operation.name << " answered " << quote_reply(reply) << ": " << name_of(result.code)
-          << " (" << result.message << ")";
+      const Cause expected = own != operation.own.end() ? own->second : Cause::kBadReply;
+      EXPECT_EQ(result.cause(), expected)
+          << operation.name << " answered " << quote_reply(reply) << ": " << name_of(result.cause())
+          << " (" << result.error() << ")";
       EXPECT_EQ(fake.item_commands().size(), 1u) << operation.name << " " << quote_reply(reply);
-      if (expected == StoreCode::kBadReply) {
+      if (expected == Cause::kBadReply) {
         EXPECT_TRUE(wait_open_connections(fake, 0)) << operation.name << " " << quote_reply(reply);
       }
     }
@@ -523,13 +521,13 @@ class FakeMemcachedTrickleTest : public ::testing::Test {
 
   void expect_cut_at_io_timeout(const std::string& reply,
                                 const std::function<StoreReply()>& operation) {
-    ASSERT_EQ(node_.ping().code, StoreCode::kOk);  // connected: only the call is measured
+    ASSERT_EQ(node_.ping().cause(), Cause::kOk);  // connected: only the call is measured
     fake_.push(Action::trickle(reply, 50ms));
     const std::int64_t start = clock_.monotonic_ms();
     const StoreReply result = operation();
     const std::int64_t took = clock_.monotonic_ms() - start;
-    EXPECT_EQ(result.code, StoreCode::kTimeout) << name_of(result.code) << ": " << result.message;
-    EXPECT_EQ(result.message, "no complete reply within clustered_session.io_timeout (250 ms)");
+    EXPECT_EQ(result.cause(), Cause::kTimeout) << name_of(result.cause()) << ": " << result.error();
+    EXPECT_EQ(result.error(), "no complete reply within clustered_session.io_timeout (250 ms)");
     EXPECT_LE(took, kIoTimeout.count() + kSmallMarginMs);
     EXPECT_TRUE(wait_open_connections(fake_, 0));
     expect_healthy_afterwards();
@@ -537,8 +535,8 @@ class FakeMemcachedTrickleTest : public ::testing::Test {
   void expect_healthy_afterwards() {
     fake_.put("k", "good");
     StoreReply next = node_.get("k");
-    ASSERT_EQ(next.code, StoreCode::kOk) << next.message;
-    EXPECT_EQ(*next.value, "good");
+    ASSERT_EQ(next.cause(), Cause::kOk) << next.error();
+    EXPECT_EQ(*next->value, "good");
   }
 
   SystemClock clock_;
@@ -563,39 +561,39 @@ TEST_F(FakeMemcachedTrickleTest, SetIsCutAtIoTimeout) {
 // even when "stats settings" said otherwise: conditional writes are refused from
 // then on without being sent.
 TEST_F(FakeMemcachedNodeTest, ZeroTokenMarksTheServerCasLess) {
-  ASSERT_EQ(node_.ping().code, StoreCode::kOk);
+  ASSERT_EQ(node_.ping().cause(), Cause::kOk);
   EXPECT_EQ(node_.cas_supported(), true);  // the fake's "stats settings": cas_enabled yes
   fake_.push(Action::reply("VA 5 kk c0\r\nhello\r\n"));
   StoreReply got = node_.get("k");
-  ASSERT_EQ(got.code, StoreCode::kOk) << got.message;  // a read still works
-  EXPECT_EQ(*got.value, "hello");
+  ASSERT_EQ(got.cause(), Cause::kOk) << got.error();  // a read still works
+  EXPECT_EQ(*got->value, "hello");
   EXPECT_EQ(node_.cas_supported(), false);
   const std::size_t sent = fake_.item_commands().size();
-  EXPECT_EQ(node_.set_checked("k", "v", 60, 0).code, StoreCode::kNoCas);
-  EXPECT_EQ(node_.cas("k", "v", 60, 5).code, StoreCode::kNoCas);
+  EXPECT_EQ(node_.set_checked("k", "v", 60, 0).cause(), Cause::kNoCas);
+  EXPECT_EQ(node_.cas("k", "v", 60, 5).cause(), Cause::kNoCas);
   EXPECT_EQ(fake_.item_commands().size(), sent);  // neither was sent
-  EXPECT_EQ(node_.set("k", "v", 60).code, StoreCode::kOk);
+  EXPECT_EQ(node_.set("k", "v", 60).cause(), Cause::kOk);
 }
 
 TEST_F(FakeMemcachedNodeTest, StoredWithATokenOfZeroIsNoCas) {
   fake_.push(Action::reply("HD c0\r\n"));
   StoreReply stored = node_.set_checked("k", "v", 60, 0);
-  EXPECT_EQ(stored.code, StoreCode::kNoCas) << stored.message;
-  EXPECT_FALSE(node_failed(stored.code));
-  EXPECT_NE(stored.message.find("stored without one"), std::string::npos) << stored.message;
+  EXPECT_EQ(stored.cause(), Cause::kNoCas) << stored.error();
+  EXPECT_FALSE(node_failed(stored.cause()));
+  EXPECT_NE(stored.error().find("stored without one"), std::string::npos) << stored.error();
   EXPECT_EQ(node_.cas_supported(), false);
 }
 
 // A new connection learns again what its server says (a restart may change it).
 TEST_F(FakeMemcachedNodeTest, ConnectionsCountsReconnects) {
   EXPECT_EQ(node_.connections(), 0u);
-  ASSERT_EQ(node_.get("k").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_.get("k").cause(), Cause::kNotFound);
   EXPECT_EQ(node_.connections(), 1u);
   fake_.push(Action::reply("HELLO GARBAGE\r\n"));
   fake_.push(Action::reply("HELLO GARBAGE\r\n"));
-  EXPECT_EQ(node_.get("k").code, StoreCode::kBadReply);  // and its one retry
+  EXPECT_EQ(node_.get("k").cause(), Cause::kBadReply);  // and its one retry
   EXPECT_EQ(node_.connections(), 2u);
-  EXPECT_EQ(node_.get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_.get("k").cause(), Cause::kNotFound);
   EXPECT_EQ(node_.connections(), 3u);
   EXPECT_EQ(fake_.connections_accepted(), 3u);
 }
@@ -635,7 +633,7 @@ TEST_F(FakeRemoteStoreTest, ErrorRepliesAreAFailedReadNeverAMiss) {
     const auto read = store->read(0, "sess.k");
     ASSERT_FALSE(read.ok()) << "read answered with " << reply << " as "
                             << (read->has_value() ? "a copy" : "missing");
-    EXPECT_NE(read.failure().code, StoreCode::kNotFound) << "read answered with " << reply;
+    EXPECT_NE(read.failure().cause, Cause::kNotFound) << "read answered with " << reply;
     EXPECT_NE(read.error().find("memcached node n1"), std::string::npos) << read.error();
   }
 }
@@ -647,7 +645,7 @@ TEST_F(FakeRemoteStoreTest, AnotherKeysValueIsAFailedReadNotThatSession) {
                              victim + "\r\n"));
   const auto read = store->read(0, "sess.mine");
   ASSERT_FALSE(read.ok()) << (read->has_value() ? (*read)->value.payload : "missing");
-  EXPECT_EQ(read.failure().code, StoreCode::kBadReply) << read.error();
+  EXPECT_EQ(read.failure().cause, Cause::kBadReply) << read.error();
   EXPECT_EQ(read.error().find("alice"), std::string::npos) << read.error();
   EXPECT_FALSE(store->is_up(0));  // a node that answers for other keys is not trusted
 }
@@ -660,7 +658,7 @@ TEST_F(FakeRemoteStoreTest, HangingNodeFailsWithinTheIoTimeoutAndIsSkippedUntilR
   auto read = store->read(0, "sess.k");
   EXPECT_LT(seconds_since(start), kDeadline);
   ASSERT_FALSE(read.ok());
-  EXPECT_EQ(read.failure().code, StoreCode::kTimeout) << read.error();
+  EXPECT_EQ(read.failure().cause, Cause::kTimeout) << read.error();
   EXPECT_FALSE(store->is_up(0));
   EXPECT_EQ(store->failures(0), 1u);
 
@@ -669,7 +667,7 @@ TEST_F(FakeRemoteStoreTest, HangingNodeFailsWithinTheIoTimeoutAndIsSkippedUntilR
   start = SteadyClock::now();
   read = store->read(0, "sess.k");
   ASSERT_FALSE(read.ok());
-  EXPECT_EQ(read.failure().code, StoreCode::kDown) << read.error();
+  EXPECT_EQ(read.failure().cause, Cause::kDown) << read.error();
   EXPECT_NE(read.error().find("marked down"), std::string::npos) << read.error();
   EXPECT_LT(seconds_since(start), 0.05);
   EXPECT_EQ(fake(0).item_commands().size(), asked);
@@ -716,7 +714,7 @@ TEST_F(FakeRemoteStoreTest, WriteToAHangingNodeIsNotStoredAndReturnsInTime) {
   EXPECT_LT(seconds_since(start), kDeadline);
   ASSERT_FALSE(written.ok());
   // A timeout, not "too large": the caller must not give up on the value.
-  EXPECT_EQ(written.failure().code, StoreCode::kTimeout) << written.error();
+  EXPECT_EQ(written.failure().cause, Cause::kTimeout) << written.error();
   EXPECT_FALSE(written.error().empty());
 }
 
@@ -726,7 +724,7 @@ TEST_F(FakeRemoteStoreTest, TouchAnsweredWithGarbageIsAFailure) {
   const auto touched = store->touch(0, "sess.k", 60);
   ASSERT_FALSE(touched.ok()) << "touch answered with garbage read as "
                              << (*touched ? "touched" : "gone");
-  EXPECT_TRUE(node_failed(touched.failure().code)) << touched.error();
+  EXPECT_TRUE(node_failed(touched.failure().cause)) << touched.error();
   EXPECT_FALSE(touched.error().empty());
 }
 

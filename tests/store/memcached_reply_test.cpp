@@ -28,9 +28,10 @@ std::string name_of(const ParsedReply& parsed) {
     case Status::kIncomplete:
       return "incomplete";
     case Status::kComplete:
-      return "complete: " + std::string(describe(parsed.reply.code)) + " " + parsed.reply.message;
+      return "complete: " + std::string(describe(parsed.reply.cause())) + " " +
+             parsed.reply.error();
     case Status::kBad:
-      return "bad: " + parsed.reply.message;
+      return "bad: " + parsed.reply.error();
   }
   return "?";
 }
@@ -49,32 +50,32 @@ TEST(MemcachedReply, GetHitCarriesTheValueAndItsToken) {
   const std::string reply = "VA 5 kk c7\r\nhello\r\n";
   const ParsedReply parsed = parse(ReplyTo::kGet, reply);
   ASSERT_TRUE(parsed.complete()) << name_of(parsed);
-  ASSERT_EQ(parsed.reply.code, StoreCode::kOk);
-  EXPECT_EQ(parsed.reply.value, "hello");
-  EXPECT_EQ(parsed.reply.cas, 7u);
+  ASSERT_EQ(parsed.reply.cause(), Cause::kOk);
+  EXPECT_EQ(parsed.reply->value, "hello");
+  EXPECT_EQ(parsed.reply->cas, 7u);
   EXPECT_EQ(parsed.token, 7u);
   expect_prefixes_incomplete(ReplyTo::kGet, reply);
   // The flags in either order (memcached returns them as asked).
-  EXPECT_EQ(parse(ReplyTo::kGet, "VA 5 c7 kk\r\nhello\r\n").reply.value, "hello");
+  EXPECT_EQ(parse(ReplyTo::kGet, "VA 5 c7 kk\r\nhello\r\n").reply->value, "hello");
 }
 
 TEST(MemcachedReply, GetOfEmptyAndBinaryValues) {
   const ParsedReply empty = parse(ReplyTo::kGet, "VA 0 kk c1\r\n\r\n");
   ASSERT_TRUE(empty.complete()) << name_of(empty);
-  EXPECT_EQ(empty.reply.value, "");
+  EXPECT_EQ(empty.reply->value, "");
   const std::string binary = "\0\r\nEN\r\nVA 1 kk c1\r\n\xff"s;
   const ParsedReply parsed =
       parse(ReplyTo::kGet, "VA " + std::to_string(binary.size()) + " kk c3\r\n" + binary + "\r\n");
   ASSERT_TRUE(parsed.complete()) << name_of(parsed);
-  EXPECT_EQ(parsed.reply.value, binary);
+  EXPECT_EQ(parsed.reply->value, binary);
 }
 
 TEST(MemcachedReply, GetMissWithOrWithoutTheKey) {
-  EXPECT_EQ(parse(ReplyTo::kGet, "EN\r\n").reply.code, StoreCode::kNotFound);
+  EXPECT_EQ(parse(ReplyTo::kGet, "EN\r\n").reply.cause(), Cause::kNotFound);
   const ParsedReply miss = parse(ReplyTo::kGet, "EN kk\r\n");
   ASSERT_TRUE(miss.complete()) << name_of(miss);
-  EXPECT_EQ(miss.reply.code, StoreCode::kNotFound);
-  EXPECT_FALSE(miss.reply.value.has_value());
+  EXPECT_EQ(miss.reply.cause(), Cause::kNotFound);
+  EXPECT_FALSE(miss.reply.ok());
   EXPECT_TRUE(parse(ReplyTo::kGet, "EN kother\r\n").bad());
 }
 
@@ -85,14 +86,14 @@ TEST(MemcachedReply, AnnouncedLengthIsCheckedBeforeTheValueArrives) {
         "VA 9223372036854775808 kk c1\r\n", "VA 1073741825 kk c1\r\n"}) {
     const ParsedReply parsed = parse(ReplyTo::kGet, header);
     ASSERT_TRUE(parsed.bad()) << header << ": " << name_of(parsed);
-    EXPECT_NE(parsed.reply.message.find("announced a value of"), std::string::npos)
-        << parsed.reply.message;
-    EXPECT_NE(parsed.reply.message.find("1 GiB"), std::string::npos) << parsed.reply.message;
+    EXPECT_NE(parsed.reply.error().find("announced a value of"), std::string::npos)
+        << parsed.reply.error();
+    EXPECT_NE(parsed.reply.error().find("1 GiB"), std::string::npos) << parsed.reply.error();
   }
   const ParsedReply over_limit = parse(ReplyTo::kGet, "VA 2000 kk c1\r\n", "k", 1024);
   ASSERT_TRUE(over_limit.bad()) << name_of(over_limit);
-  EXPECT_NE(over_limit.reply.message.find("item size limit of 1024 bytes"), std::string::npos)
-      << over_limit.reply.message;
+  EXPECT_NE(over_limit.reply.error().find("item size limit of 1024 bytes"), std::string::npos)
+      << over_limit.reply.error();
   EXPECT_EQ(parse(ReplyTo::kGet, "VA 1000 kk c1\r\n", "k", 1024).status, Status::kIncomplete);
   // Not a number: too many digits, a sign, nothing.
   for (const char* header : {"VA 99999999999999999999999 kk c1\r\n", "VA -5 kk c1\r\n",
@@ -107,8 +108,8 @@ TEST(MemcachedReply, ValueOfAnotherKeyIsBad) {
         "VA 6 ksess.min c1\r\nsecret\r\n"}) {
     const ParsedReply parsed = parse(ReplyTo::kGet, reply, "sess.mine");
     ASSERT_TRUE(parsed.bad()) << reply;
-    EXPECT_NE(parsed.reply.message.find("another key"), std::string::npos) << parsed.reply.message;
-    EXPECT_EQ(parsed.reply.message.find("secret"), std::string::npos) << parsed.reply.message;
+    EXPECT_NE(parsed.reply.error().find("another key"), std::string::npos) << parsed.reply.error();
+    EXPECT_EQ(parsed.reply.error().find("secret"), std::string::npos) << parsed.reply.error();
   }
 }
 
@@ -133,8 +134,8 @@ TEST(MemcachedReply, ValueMustEndWithCrlfAndNothingMayFollow) {
   EXPECT_TRUE(parse(ReplyTo::kGet, "VA 5 kk c1\r\nhello\rX").bad());
   const ParsedReply second = parse(ReplyTo::kGet, "VA 5 kk c1\r\nhello\r\nVA 5 kk c1\r\nworld\r\n");
   ASSERT_TRUE(second.bad());
-  EXPECT_NE(second.reply.message.find("more than the one reply"), std::string::npos)
-      << second.reply.message;
+  EXPECT_NE(second.reply.error().find("more than the one reply"), std::string::npos)
+      << second.reply.error();
   EXPECT_TRUE(parse(ReplyTo::kGet, "VA 5 kk c1\r\nhello\r\nGARBAGE\r\n").bad());
   EXPECT_TRUE(parse(ReplyTo::kDelete, "HD\r\nHD\r\n").bad());
   EXPECT_TRUE(parse(ReplyTo::kDelete, "HD\r\nX").bad());
@@ -160,8 +161,8 @@ TEST(MemcachedReply, LineLongerThanAnyReplyIsBad) {
   const ParsedReply long_line =
       parse(ReplyTo::kGet, "VA 5 kk c1" + std::string(kMaxReplyLine, '1'));
   ASSERT_TRUE(long_line.bad()) << name_of(long_line);
-  EXPECT_NE(long_line.reply.message.find("more than 2048 bytes"), std::string::npos)
-      << long_line.reply.message;
+  EXPECT_NE(long_line.reply.error().find("more than 2048 bytes"), std::string::npos)
+      << long_line.reply.error();
   const ParsedReply error = parse(ReplyTo::kSet, "SERVER_ERROR " + std::string(5000, 'x'));
   EXPECT_TRUE(error.bad()) << name_of(error);
   // A key of 250 bytes fits a VA line easily.
@@ -173,58 +174,58 @@ TEST(MemcachedReply, LineLongerThanAnyReplyIsBad) {
 TEST(MemcachedReply, ErrorLinesReadAsRefusalsOfTheItem) {
   const ParsedReply oom_set = parse(ReplyTo::kSet, "SERVER_ERROR out of memory storing object\r\n");
   ASSERT_TRUE(oom_set.complete());
-  EXPECT_EQ(oom_set.reply.code, StoreCode::kOutOfMemory);
+  EXPECT_EQ(oom_set.reply.cause(), Cause::kOutOfMemory);
   EXPECT_TRUE(oom_set.error_line);
   EXPECT_EQ(
-      oom_set.reply.message.rfind("out of memory: SERVER_ERROR out of memory storing object", 0),
+      oom_set.reply.error().rfind("out of memory: SERVER_ERROR out of memory storing object", 0),
       0u)
-      << oom_set.reply.message;
+      << oom_set.reply.error();
   const ParsedReply large =
       parse(ReplyTo::kSetChecked, "SERVER_ERROR object too large for cache\r\n");
-  EXPECT_EQ(large.reply.code, StoreCode::kTooLarge);
-  EXPECT_EQ(large.reply.message,
+  EXPECT_EQ(large.reply.cause(), Cause::kTooLarge);
+  EXPECT_EQ(large.reply.error(),
             "too large: SERVER_ERROR object too large for cache (memcached -I)");
   // To a read, "out of memory" concerns the reply, not a stored item.
-  EXPECT_EQ(parse(ReplyTo::kGet, "SERVER_ERROR out of memory writing get response\r\n").reply.code,
-            StoreCode::kRefused);
-  EXPECT_EQ(parse(ReplyTo::kAdd, "CLIENT_ERROR bad data chunk\r\n").reply.code,
-            StoreCode::kRefused);
-  EXPECT_EQ(parse(ReplyTo::kDelete, "SERVER_ERROR busy\r\n").reply.message, "SERVER_ERROR busy");
+  EXPECT_EQ(
+      parse(ReplyTo::kGet, "SERVER_ERROR out of memory writing get response\r\n").reply.cause(),
+      Cause::kRefused);
+  EXPECT_EQ(parse(ReplyTo::kAdd, "CLIENT_ERROR bad data chunk\r\n").reply.cause(), Cause::kRefused);
+  EXPECT_EQ(parse(ReplyTo::kDelete, "SERVER_ERROR busy\r\n").reply.error(), "SERVER_ERROR busy");
   // An error line may be followed by memcached's answer to the data block it
   // then read as a command: the connection is dropped, the refusal stands.
   const ParsedReply chunk = parse(ReplyTo::kSet, "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
   EXPECT_TRUE(chunk.complete());
-  EXPECT_EQ(chunk.reply.code, StoreCode::kRefused);
+  EXPECT_EQ(chunk.reply.cause(), Cause::kRefused);
   const ParsedReply unknown = parse(ReplyTo::kGet, "ERROR\r\n");
   ASSERT_TRUE(unknown.bad());
-  EXPECT_NE(unknown.reply.message.find("does not know the command"), std::string::npos);
+  EXPECT_NE(unknown.reply.error().find("does not know the command"), std::string::npos);
 }
 
 TEST(MemcachedReply, StoresReadAsWhatTheyMean) {
-  EXPECT_EQ(parse(ReplyTo::kSet, "HD\r\n").reply.code, StoreCode::kOk);
+  EXPECT_EQ(parse(ReplyTo::kSet, "HD\r\n").reply.cause(), Cause::kOk);
   const ParsedReply checked = parse(ReplyTo::kSetChecked, "HD c42\r\n");
-  EXPECT_EQ(checked.reply.code, StoreCode::kOk);
-  EXPECT_EQ(checked.reply.cas, 42u);
+  EXPECT_EQ(checked.reply.cause(), Cause::kOk);
+  EXPECT_EQ(checked.reply->cas, 42u);
   EXPECT_EQ(checked.token, 42u);
   EXPECT_TRUE(parse(ReplyTo::kSetChecked, "HD\r\n").bad());  // the token it was asked for
   EXPECT_TRUE(parse(ReplyTo::kSetChecked, "HD cx\r\n").bad());
   EXPECT_TRUE(parse(ReplyTo::kSetChecked, "EX c0\r\n").bad());  // no token was compared
-  EXPECT_EQ(parse(ReplyTo::kSetCompare, "HD c43\r\n").reply.cas, 43u);
-  EXPECT_EQ(parse(ReplyTo::kSetCompare, "EX c0\r\n").reply.code, StoreCode::kExists);
-  EXPECT_EQ(parse(ReplyTo::kSetCompare, "EX\r\n").reply.code, StoreCode::kExists);
-  EXPECT_EQ(parse(ReplyTo::kSetCompare, "NF c0\r\n").reply.code, StoreCode::kNotFound);
+  EXPECT_EQ(parse(ReplyTo::kSetCompare, "HD c43\r\n").reply->cas, 43u);
+  EXPECT_EQ(parse(ReplyTo::kSetCompare, "EX c0\r\n").reply.cause(), Cause::kExists);
+  EXPECT_EQ(parse(ReplyTo::kSetCompare, "EX\r\n").reply.cause(), Cause::kExists);
+  EXPECT_EQ(parse(ReplyTo::kSetCompare, "NF c0\r\n").reply.cause(), Cause::kNotFound);
   EXPECT_TRUE(parse(ReplyTo::kSetCompare, "NS c0\r\n").bad());
-  EXPECT_EQ(parse(ReplyTo::kAdd, "STORED\r\n").reply.code, StoreCode::kOk);
-  EXPECT_EQ(parse(ReplyTo::kAdd, "NOT_STORED\r\n").reply.code, StoreCode::kNotStored);
-  EXPECT_EQ(parse(ReplyTo::kAppend, "NOT_STORED\r\n").reply.code, StoreCode::kNotStored);
-  EXPECT_EQ(parse(ReplyTo::kCas, "EXISTS\r\n").reply.code, StoreCode::kExists);
-  EXPECT_EQ(parse(ReplyTo::kCas, "NOT_FOUND\r\n").reply.code, StoreCode::kNotFound);
-  EXPECT_EQ(parse(ReplyTo::kCas, "STORED\r\n").reply.code, StoreCode::kOk);
+  EXPECT_EQ(parse(ReplyTo::kAdd, "STORED\r\n").reply.cause(), Cause::kOk);
+  EXPECT_EQ(parse(ReplyTo::kAdd, "NOT_STORED\r\n").reply.cause(), Cause::kNotStored);
+  EXPECT_EQ(parse(ReplyTo::kAppend, "NOT_STORED\r\n").reply.cause(), Cause::kNotStored);
+  EXPECT_EQ(parse(ReplyTo::kCas, "EXISTS\r\n").reply.cause(), Cause::kExists);
+  EXPECT_EQ(parse(ReplyTo::kCas, "NOT_FOUND\r\n").reply.cause(), Cause::kNotFound);
+  EXPECT_EQ(parse(ReplyTo::kCas, "STORED\r\n").reply.cause(), Cause::kOk);
   EXPECT_TRUE(parse(ReplyTo::kAdd, "STORED c1\r\n").bad());
-  EXPECT_EQ(parse(ReplyTo::kDelete, "HD\r\n").reply.code, StoreCode::kOk);
-  EXPECT_EQ(parse(ReplyTo::kDelete, "NF\r\n").reply.code, StoreCode::kNotFound);
-  EXPECT_EQ(parse(ReplyTo::kTouch, "HD\r\n").reply.code, StoreCode::kOk);
-  EXPECT_EQ(parse(ReplyTo::kTouch, "EN\r\n").reply.code, StoreCode::kNotFound);
+  EXPECT_EQ(parse(ReplyTo::kDelete, "HD\r\n").reply.cause(), Cause::kOk);
+  EXPECT_EQ(parse(ReplyTo::kDelete, "NF\r\n").reply.cause(), Cause::kNotFound);
+  EXPECT_EQ(parse(ReplyTo::kTouch, "HD\r\n").reply.cause(), Cause::kOk);
+  EXPECT_EQ(parse(ReplyTo::kTouch, "EN\r\n").reply.cause(), Cause::kNotFound);
   expect_prefixes_incomplete(ReplyTo::kSetChecked, "HD c18446744073709551615\r\n");
   expect_prefixes_incomplete(ReplyTo::kAppend, "NOT_STORED\r\n");
 }
@@ -276,7 +277,7 @@ TEST(MemcachedReply, EveryOtherCommandsReplyIsBad) {
           << "command " << static_cast<int>(command) << " answered " << quote_reply(reply) << ": "
           << name_of(parsed);
       if (!is_own) {
-        EXPECT_EQ(parsed.reply.code, StoreCode::kBadReply) << quote_reply(reply);
+        EXPECT_EQ(parsed.reply.cause(), Cause::kBadReply) << quote_reply(reply);
       }
     }
   }
@@ -297,12 +298,12 @@ TEST(MemcachedReply, StatsAreReadToTheirEnd) {
         "STAT pid 1\r\nEND\r\nEND\r\n", "STAT pid 1\r\nSERVER_ERROR x\r\n"}) {
     EXPECT_TRUE(parse(ReplyTo::kStats, bad, "").bad()) << bad;
   }
-  EXPECT_EQ(parse(ReplyTo::kStats, "CLIENT_ERROR no\r\n", "").reply.code, StoreCode::kRefused);
+  EXPECT_EQ(parse(ReplyTo::kStats, "CLIENT_ERROR no\r\n", "").reply.cause(), Cause::kRefused);
   std::string endless;
   while (endless.size() <= kMaxStatsReply) endless += "STAT name value\r\n";
   const ParsedReply too_long = parse(ReplyTo::kStats, endless + "END\r\n", "");
   ASSERT_TRUE(too_long.bad());
-  EXPECT_NE(too_long.reply.message.find("64 KiB"), std::string::npos) << too_long.reply.message;
+  EXPECT_NE(too_long.reply.error().find("64 KiB"), std::string::npos) << too_long.reply.error();
 }
 
 TEST(MemcachedReply, MessagesArePlainAndBounded) {
@@ -315,7 +316,7 @@ TEST(MemcachedReply, MessagesArePlainAndBounded) {
         // (four characters each) made a message of over 400.
         parse(ReplyTo::kSet, "SERVER_ERROR object" + std::string(77, '\\') + " too larger\r\n"),
         parse(ReplyTo::kGet, "ERROR " + std::string(200, '&') + "\r\n")}) {
-    const std::string& message = parsed.reply.message;
+    const std::string& message = parsed.reply.error();
     EXPECT_FALSE(message.empty());
     EXPECT_LE(message.size(), 300u) << message;
     EXPECT_EQ(message.find('<'), std::string::npos) << message;

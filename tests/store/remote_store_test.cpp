@@ -56,7 +56,7 @@ std::uint64_t version_on(const MemcachedServer& server, const std::string& key) 
   return copy ? copy->version : 0;
 }
 
-using ReadResult = StoreResult<std::optional<RemoteCopy>>;
+using ReadResult = Result<std::optional<RemoteCopy>>;
 
 // A read that found a copy; otherwise says what it got instead.
 ::testing::AssertionResult found(const ReadResult& read) {
@@ -73,10 +73,10 @@ using ReadResult = StoreResult<std::optional<RemoteCopy>>;
 }
 
 // A read that failed with `code`.
-::testing::AssertionResult failed_with(const ReadResult& read, StoreCode code) {
+::testing::AssertionResult failed_with(const ReadResult& read, Cause code) {
   if (read.ok()) return ::testing::AssertionFailure() << (read->has_value() ? "found" : "missing");
-  if (read.failure().code != code) {
-    return ::testing::AssertionFailure() << "failed with " << describe(read.failure().code)
+  if (read.failure().cause != code) {
+    return ::testing::AssertionFailure() << "failed with " << describe(read.failure().cause)
                                          << ", not " << describe(code) << ": " << read.error();
   }
   return ::testing::AssertionSuccess();
@@ -294,13 +294,13 @@ TEST_F(RemoteStoreTest, PrimaryDownAndNoCopyElsewhereIsAFailureNotAMiss) {
   server(0).stop();
   const auto read = store->read(0, "sess.none");
   // Stopped: the connection is refused, the node is down (not a timeout).
-  ASSERT_TRUE(failed_with(read, StoreCode::kDown));
+  ASSERT_TRUE(failed_with(read, Cause::kDown));
   EXPECT_NE(read.error().find("n1"), std::string::npos) << read.error();
   EXPECT_NE(read.error().find(server(0).endpoint()), std::string::npos) << read.error();
 
   auto plain = make_store(2);
   const auto alone = plain->read(0, "sess.none");
-  ASSERT_TRUE(failed_with(alone, StoreCode::kDown));
+  ASSERT_TRUE(failed_with(alone, Cause::kDown));
   EXPECT_FALSE(alone.error().empty());
 }
 
@@ -309,7 +309,7 @@ TEST_F(RemoteStoreTest, ForeignBytesOnThePrimaryAreNotASession) {
   ASSERT_TRUE(server(0).set("sess.k", "user|s:5:\"alice\";"));
   const auto read = store->read(0, "sess.k");
   // The node answered; the item is not ours to read: refused, not a node failure.
-  ASSERT_TRUE(failed_with(read, StoreCode::kRefused));
+  ASSERT_TRUE(failed_with(read, Cause::kRefused));
   EXPECT_NE(read.error().find("header"), std::string::npos) << read.error();
   EXPECT_TRUE(store->is_up(0));
 }
@@ -319,19 +319,19 @@ TEST_F(RemoteStoreTest, WriteWithThePrimaryDownIsNotStoredButReachesTheReplica) 
   server(0).stop();
   const auto written = store->write(0, "sess.k", 1, "v", 60);
   ASSERT_FALSE(written.ok());
-  EXPECT_EQ(written.failure().code, StoreCode::kDown) << written.error();
+  EXPECT_EQ(written.failure().cause, Cause::kDown) << written.error();
   EXPECT_NE(written.error().find("n1"), std::string::npos) << written.error();
   EXPECT_EQ(payload_on(server(1), "sess.k"), "v");
 }
 
 TEST_F(RemoteStoreTest, RemoveDeletesEveryCopyAndAMissingKeyIsFine) {
   auto store = make_store(2, /*replicas=*/1);
-  const StoreStatus none = store->remove(0, "sess.none");
+  const Status none = store->remove(0, "sess.none");
   EXPECT_TRUE(none.ok()) << none.error();
 
   ASSERT_TRUE(store->write(1, "sess.k", 1, "v", 60).ok());
   ASSERT_TRUE(server(0).get("sess.k").has_value());
-  const StoreStatus removed = store->remove(1, "sess.k");
+  const Status removed = store->remove(1, "sess.k");
   EXPECT_TRUE(removed.ok()) << removed.error();
   EXPECT_EQ(server(0).get("sess.k"), std::nullopt);
   EXPECT_EQ(server(1).get("sess.k"), std::nullopt);
@@ -340,9 +340,9 @@ TEST_F(RemoteStoreTest, RemoveDeletesEveryCopyAndAMissingKeyIsFine) {
 TEST_F(RemoteStoreTest, RemoveOnADeadNodeFails) {
   auto store = make_store(1);
   server(0).stop();
-  const StoreStatus removed = store->remove(0, "sess.k");
+  const Status removed = store->remove(0, "sess.k");
   ASSERT_FALSE(removed.ok());
-  EXPECT_EQ(removed.failure().code, StoreCode::kDown) << removed.error();
+  EXPECT_EQ(removed.failure().cause, Cause::kDown) << removed.error();
   EXPECT_NE(removed.error().find("n1"), std::string::npos) << removed.error();
 }
 
@@ -372,8 +372,8 @@ TEST_F(RemoteStoreTest, Touch) {
   // The primary failed and the replica still had its copy: a failure, not "gone".
   const auto down = store->touch(0, "sess.k", 600);
   ASSERT_FALSE(down.ok());
-  EXPECT_TRUE(node_failed(down.failure().code));
-  EXPECT_EQ(down.failure().code, StoreCode::kDown) << down.error();
+  EXPECT_TRUE(node_failed(down.failure().cause));
+  EXPECT_EQ(down.failure().cause, Cause::kDown) << down.error();
   EXPECT_NE(down.error().find("n1"), std::string::npos) << down.error();
 }
 
@@ -381,7 +381,7 @@ TEST_F(RemoteStoreTest, FailedNodeIsSkippedUntilTheRetryIntervalPasses) {
   auto store = make_store(1, 0, /*retry_ms=*/400);
   ASSERT_TRUE(store->write(0, "sess.k", 1, "v", 60).ok());
   server(0).stop();
-  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), StoreCode::kDown));
+  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), Cause::kDown));
   EXPECT_FALSE(store->is_up(0));
   EXPECT_EQ(store->failures(0), 1u);
 
@@ -389,7 +389,7 @@ TEST_F(RemoteStoreTest, FailedNodeIsSkippedUntilTheRetryIntervalPasses) {
   server(0).restart();
   ASSERT_TRUE(server(0).set("sess.k", encode_value(2, "back")));
   const auto skipped = store->read(0, "sess.k");
-  ASSERT_TRUE(failed_with(skipped, StoreCode::kDown));
+  ASSERT_TRUE(failed_with(skipped, Cause::kDown));
   EXPECT_NE(skipped.error().find("marked down"), std::string::npos) << skipped.error();
   EXPECT_EQ(store->failures(0), 1u);
 
@@ -412,14 +412,14 @@ TEST_F(RemoteStoreTest, HealthIsSharedBetweenStoresOfOneNode) {
   auto second = make_store(2, 0, /*retry_ms=*/60000);
   ASSERT_TRUE(second->write(0, "sess.k", 1, "v", 60).ok());
   server(0).stop();
-  EXPECT_TRUE(failed_with(first->read(0, "sess.k"), StoreCode::kDown));
+  EXPECT_TRUE(failed_with(first->read(0, "sess.k"), Cause::kDown));
   server(0).restart();
   ASSERT_TRUE(server(0).set("sess.k", encode_value(1, "v")));
 
   EXPECT_FALSE(second->is_up(0));
   const auto before = round_trips(server(0));
   const auto read = second->read(0, "sess.k");
-  ASSERT_TRUE(failed_with(read, StoreCode::kDown));
+  ASSERT_TRUE(failed_with(read, Cause::kDown));
   EXPECT_NE(read.error().find("marked down"), std::string::npos) << read.error();
   EXPECT_EQ(delta(before, round_trips(server(0)))["cmd_get"], 0u);
   // The other node is unaffected.
@@ -436,10 +436,10 @@ TEST_F(RemoteStoreTest, NothingListeningFailsAndIsMarkedDown) {
   std::vector<NodeAddress> nodes{dead_address("n1")};
   auto store = make_store_for(nodes, 0, 2000);
   const auto start = SteadyClock::now();
-  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), StoreCode::kDown));
+  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), Cause::kDown));
   const auto written = store->write(0, "sess.k", 1, "v", 60);
   ASSERT_FALSE(written.ok());
-  EXPECT_EQ(written.failure().code, StoreCode::kDown) << written.error();
+  EXPECT_EQ(written.failure().cause, Cause::kDown) << written.error();
   EXPECT_LT(std::chrono::duration<double>(SteadyClock::now() - start).count(), 3.0);
   EXPECT_FALSE(store->is_up(0));
   EXPECT_EQ(store->failures(0), 1u);  // the write was skipped, not tried again
@@ -453,7 +453,7 @@ TEST_F(RemoteStoreTest, FrozenNodeFailsWithinTheIoTimeout) {
   const auto read = store->read(0, "sess.k");
   const double took = std::chrono::duration<double>(SteadyClock::now() - start).count();
   server(0).thaw();
-  EXPECT_TRUE(failed_with(read, StoreCode::kTimeout));
+  EXPECT_TRUE(failed_with(read, Cause::kTimeout));
   EXPECT_LT(took, 3.0);
   EXPECT_FALSE(store->is_up(0));
 }
@@ -471,7 +471,7 @@ TEST_F(RemoteStoreTest, PickLiveNodeSkipsDeadNodes) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(fresh->pick_live_node(), 1u);
   EXPECT_FALSE(fresh->is_up(0));
   // One whose connection was open learns it from the first failure (shared).
-  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), StoreCode::kDown));
+  EXPECT_TRUE(failed_with(store->read(0, "sess.k"), Cause::kDown));
   for (int i = 0; i < 20; ++i) EXPECT_EQ(store->pick_live_node(), 1u);
   server(1).stop();
   NodeHealthTable another_table;
@@ -525,7 +525,7 @@ TEST_F(RemoteStoreTest, GetPlainReadsRawBytesAndAMissingKeyIsNullopt) {
   server(0).stop();
   const auto down = store->get_plain(0, "notices");
   ASSERT_FALSE(down.ok());
-  EXPECT_EQ(down.failure().code, StoreCode::kDown) << down.error();
+  EXPECT_EQ(down.failure().cause, Cause::kDown) << down.error();
   EXPECT_NE(down.error().find("n1"), std::string::npos) << down.error();
 }
 
@@ -534,7 +534,7 @@ TEST_F(RemoteStoreTest, GetPlainReadsRawBytesAndAMissingKeyIsNullopt) {
 // before the list can expire, whatever the clocks say).
 TEST_F(RemoteStoreTest, AppendLineCreatesWithTheHeadAndKeepsTheListAliveFromItsLastLine) {
   auto store = make_store(1);
-  StoreStatus appended = store->append_line(0, "list", "a\n", "H\n", "H\n*\n", 100);
+  Status appended = store->append_line(0, "list", "a\n", "H\n", "H\n*\n", 100);
   ASSERT_TRUE(appended.ok()) << appended.error();
   appended = store->append_line(0, "list", "b\n", "H\n", "H\n*\n", 5000);
   ASSERT_TRUE(appended.ok()) << appended.error();
@@ -555,9 +555,9 @@ TEST_F(RemoteStoreTest, AppendLineCreatesWithTheHeadAndKeepsTheListAliveFromItsL
 TEST_F(RemoteStoreTest, AppendLineOnADeadNodeFailsAndMarksItDown) {
   auto store = make_store(1);
   server(0).stop();
-  const StoreStatus appended = store->append_line(0, "list", "a\n", "H\n", "H\n*\n", 100);
+  const Status appended = store->append_line(0, "list", "a\n", "H\n", "H\n*\n", 100);
   ASSERT_FALSE(appended.ok());
-  EXPECT_EQ(appended.failure().code, StoreCode::kDown) << appended.error();
+  EXPECT_EQ(appended.failure().cause, Cause::kDown) << appended.error();
   EXPECT_NE(appended.error().find("n1"), std::string::npos) << appended.error();
   EXPECT_FALSE(store->is_up(0));
 }
@@ -579,7 +579,7 @@ TEST_F(RemoteStoreSmallItemsTest, OversizeWriteIsRefusedAndTheStoredCopyStays) {
   ASSERT_TRUE(store.write(0, "sess.k", 1, "small", 60).ok());
   const auto big = store.write(0, "sess.k", 2, std::string(2 << 20, 'x'), 60);
   ASSERT_FALSE(big.ok());
-  EXPECT_EQ(big.failure().code, StoreCode::kTooLarge) << big.error();
+  EXPECT_EQ(big.failure().cause, Cause::kTooLarge) << big.error();
   EXPECT_NE(big.error().find("n1"), std::string::npos) << big.error();
   // Refused is an answer, not a node failure.
   EXPECT_TRUE(store.is_up(0));
@@ -599,7 +599,7 @@ TEST_F(RemoteStoreSmallItemsTest, AppendLineThatCannotFitLeavesTheEverythingLine
   const std::string key = "list";
   const std::string almost_full(1024 * 1024 - 64 - key.size() - 4, 'x');
   ASSERT_TRUE(server_.set(key, almost_full, 60));
-  StoreStatus appended = store.append_line(0, key, "0123456789abcdef\n", "H\n", "H\n*\n", 60);
+  Status appended = store.append_line(0, key, "0123456789abcdef\n", "H\n", "H\n*\n", 60);
   ASSERT_TRUE(appended.ok()) << appended.error();
   EXPECT_EQ(server_.get(key), "H\n*\n0123456789abcdef\n");
   appended = store.append_line(0, key, "0123456789abcdef\n", "H\n", "H\n*\n", 60);

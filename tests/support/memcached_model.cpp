@@ -7,7 +7,7 @@
 namespace clustered::testing {
 namespace {
 
-using clustered::StoreCode;
+using clustered::Cause;
 using clustered::StoreReply;
 
 // Only to tell processes apart; a real pid would do no better.
@@ -27,14 +27,10 @@ std::size_t footprint(std::string_view key, std::size_t value_size) {
 }
 
 StoreReply bad_key() {
-  return StoreReply::with(StoreCode::kRefused, "CLIENT_ERROR bad command line format");
+  return Failure::of(Cause::kRefused, "CLIENT_ERROR bad command line format");
 }
 
-StoreReply stored(std::uint64_t cas) {
-  StoreReply reply;
-  reply.cas = cas;
-  return reply;
-}
+StoreReply stored(std::uint64_t cas) { return clustered::StoreItem{std::nullopt, cas}; }
 
 }  // namespace
 
@@ -122,7 +118,7 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     return std::nullopt;
   }
   static StoreReply no_cas() {
-    return StoreReply::with(StoreCode::kNoCas, "the server gives no CAS tokens (memcached -C)");
+    return Failure::of(Cause::kNoCas, "the server gives no CAS tokens (memcached -C)");
   }
 
   MemcachedModel& model_;
@@ -188,10 +184,10 @@ void MemcachedModel::set_memory_limit(std::size_t bytes) {
 }
 
 std::optional<StoreReply> MemcachedModel::unreachable() {
-  if (!running_) return StoreReply::with(StoreCode::kDown, "connection refused");
+  if (!running_) return Failure::of(Cause::kDown, "connection refused");
   if (frozen_) {
     if (on_timeout) on_timeout();
-    return StoreReply::with(StoreCode::kTimeout, "timed out (frozen)");
+    return Failure::of(Cause::kTimeout, "timed out (frozen)");
   }
   return std::nullopt;
 }
@@ -204,14 +200,11 @@ StoreReply MemcachedModel::get(std::string_view key) {
   Item* item = find_live(key);
   if (item == nullptr) {
     ++stats_.get_misses;
-    return StoreReply::with(StoreCode::kNotFound, "END");
+    return Failure::of(Cause::kNotFound, "END");
   }
   ++stats_.get_hits;
   mark_used(*item);
-  StoreReply reply;
-  reply.value = item->value;
-  reply.cas = item->cas;
-  return reply;
+  return clustered::StoreItem{item->value, item->cas};
 }
 
 StoreReply MemcachedModel::store(Store command, std::string_view key, std::string_view value,
@@ -223,10 +216,10 @@ StoreReply MemcachedModel::store(Store command, std::string_view key, std::strin
   const std::size_t size = footprint(key, value.size());
   if (size > limits_.item_size_max || size > limits_.memory_limit) {
     // "Avoid stale data persisting in cache because we failed alloc" (memcached): SET only.
-    StoreReply refused = StoreReply::with(
-        size > limits_.item_size_max ? StoreCode::kTooLarge : StoreCode::kOutOfMemory,
-        size > limits_.item_size_max ? "SERVER_ERROR object too large for cache"
-                                     : "SERVER_ERROR out of memory storing object");
+    Failure refused =
+        Failure::of(size > limits_.item_size_max ? Cause::kTooLarge : Cause::kOutOfMemory,
+                    size > limits_.item_size_max ? "SERVER_ERROR object too large for cache"
+                                                 : "SERVER_ERROR out of memory storing object");
     if (command == Store::kSet || command == Store::kMetaSet) {
       refused.stored_copy_dropped = find_live(key) != nullptr;
       unlink(key);
@@ -243,22 +236,22 @@ StoreReply MemcachedModel::store(Store command, std::string_view key, std::strin
     case Store::kAdd:
       if (existing != nullptr) {
         mark_used(*existing);  // memcached bumps an item that an add found
-        return StoreReply::with(StoreCode::kNotStored, "NOT_STORED");
+        return Failure::of(Cause::kNotStored, "NOT_STORED");
       }
       break;
     case Store::kMetaSet:
       if (cas == 0) break;
       [[fallthrough]];
     case Store::kCas:
-      if (existing == nullptr) return StoreReply::with(StoreCode::kNotFound, "NOT_FOUND");
-      if (existing->cas != cas) return StoreReply::with(StoreCode::kExists, "EXISTS");
+      if (existing == nullptr) return Failure::of(Cause::kNotFound, "NOT_FOUND");
+      if (existing->cas != cas) return Failure::of(Cause::kExists, "EXISTS");
       break;
     case Store::kAppend: {
-      if (existing == nullptr) return StoreReply::with(StoreCode::kNotStored, "NOT_STORED");
+      if (existing == nullptr) return Failure::of(Cause::kNotStored, "NOT_STORED");
       const std::size_t grown = footprint(key, existing->value.size() + value.size());
       // memcached 1.6.18 answers NOT_STORED (not an error) when the result cannot be allocated.
       if (grown > limits_.item_size_max || grown > limits_.memory_limit) {
-        return StoreReply::with(StoreCode::kNotStored, "NOT_STORED");
+        return Failure::of(Cause::kNotStored, "NOT_STORED");
       }
       new_value = existing->value + new_value;
       expires_at = existing->expires_at;
@@ -274,7 +267,7 @@ StoreReply MemcachedModel::touch(std::string_view key, std::uint32_t ttl) {
   if (!valid_key(key)) return bad_key();
   ++stats_.cmd_touch;
   Item* item = find_live(key);
-  if (item == nullptr) return StoreReply::with(StoreCode::kNotFound, "NOT_FOUND");
+  if (item == nullptr) return Failure::of(Cause::kNotFound, "NOT_FOUND");
   item->expires_at = expiry_from_ttl(ttl);
   mark_used(*item);
   return {};
@@ -284,7 +277,7 @@ StoreReply MemcachedModel::remove(std::string_view key) {
   if (!valid_key(key)) return bad_key();
   if (find_live(key) == nullptr) {
     ++stats_.delete_misses;
-    return StoreReply::with(StoreCode::kNotFound, "NOT_FOUND");
+    return Failure::of(Cause::kNotFound, "NOT_FOUND");
   }
   ++stats_.delete_hits;
   unlink(key);

@@ -5,6 +5,7 @@
 // reuses a CAS token) would hide the bugs they are there to find. Time moves
 // only through ManualClock.
 #include "support/memcached_model.h"
+#include "support/store_reply.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +18,7 @@
 namespace clustered::testing {
 namespace {
 
-using clustered::StoreCode;
+using clustered::Cause;
 using clustered::StoreNode;
 
 constexpr std::uint32_t kThirtyDays = MemcachedModel::kMaxRelativeTtl;
@@ -49,46 +50,46 @@ TEST_F(MemcachedModelTest, GetReturnsWhatSetStoredWithItsCas) {
   ASSERT_TRUE(stored.ok());
   const auto got = node_->get("k");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got.value, "value");
-  EXPECT_NE(got.cas, 0u);
-  EXPECT_EQ(got.cas, stored.cas);
+  EXPECT_EQ(got->value, "value");
+  EXPECT_NE(got->cas, 0u);
+  EXPECT_EQ(got->cas, stored->cas);
 }
 
 TEST_F(MemcachedModelTest, GetOfMissingKeyIsNotFound) {
   const auto got = node_->get("missing");
-  EXPECT_EQ(got.code, StoreCode::kNotFound);
-  EXPECT_FALSE(got.value.has_value());
+  EXPECT_EQ(got.cause(), Cause::kNotFound);
+  EXPECT_FALSE((got.ok() && got->value.has_value()));
 }
 
 TEST_F(MemcachedModelTest, EveryStoreGetsANewCasButTouchKeepsIt) {
-  const std::uint64_t first = node_->set("k", "a", 0).cas;
-  const std::uint64_t second = node_->set("k", "a", 0).cas;
+  const std::uint64_t first = cas_of(node_->set("k", "a", 0));
+  const std::uint64_t second = cas_of(node_->set("k", "a", 0));
   EXPECT_GT(second, first);
   ASSERT_TRUE(node_->append("k", "b").ok());
-  const std::uint64_t appended = node_->get("k").cas;
+  const std::uint64_t appended = cas_of(node_->get("k"));
   EXPECT_GT(appended, second);
   ASSERT_TRUE(node_->touch("k", 100).ok());
-  EXPECT_EQ(node_->get("k").cas, appended);
+  EXPECT_EQ(cas_of(node_->get("k")), appended);
 }
 
 TEST_F(MemcachedModelTest, AddStoresOnlyWhenTheKeyIsMissing) {
   EXPECT_TRUE(node_->add("k", "first", 0).ok());
-  EXPECT_EQ(node_->add("k", "second", 0).code, StoreCode::kNotStored);
-  EXPECT_EQ(node_->get("k").value, "first");
+  EXPECT_EQ(node_->add("k", "second", 0).cause(), Cause::kNotStored);
+  EXPECT_EQ(value_of(node_->get("k")), "first");
 }
 
 TEST_F(MemcachedModelTest, AddSucceedsOverAnExpiredItem) {
   ASSERT_TRUE(node_->set("k", "old", 10).ok());
   clock_.advance_s(10);
   EXPECT_TRUE(node_->add("k", "new", 0).ok());
-  EXPECT_EQ(node_->get("k").value, "new");
+  EXPECT_EQ(value_of(node_->get("k")), "new");
 }
 
 TEST_F(MemcachedModelTest, CasStoresWhenTheTokenStillMatches) {
   ASSERT_TRUE(node_->set("k", "a", 0).ok());
   const auto read = node_->get("k");
-  EXPECT_TRUE(node_->cas("k", "b", 0, read.cas).ok());
-  EXPECT_EQ(node_->get("k").value, "b");
+  EXPECT_TRUE(node_->cas("k", "b", 0, read->cas).ok());
+  EXPECT_EQ(value_of(node_->get("k")), "b");
 }
 
 TEST_F(MemcachedModelTest, CasFailsAfterAnotherWrite) {
@@ -96,20 +97,20 @@ TEST_F(MemcachedModelTest, CasFailsAfterAnotherWrite) {
   ASSERT_TRUE(node_->set("k", "a", 0).ok());
   const auto read = node_->get("k");
   ASSERT_TRUE(other_process->set("k", "theirs", 0).ok());
-  EXPECT_EQ(node_->cas("k", "mine", 0, read.cas).code, StoreCode::kExists);
-  EXPECT_EQ(node_->get("k").value, "theirs");
+  EXPECT_EQ(node_->cas("k", "mine", 0, read->cas).cause(), Cause::kExists);
+  EXPECT_EQ(value_of(node_->get("k")), "theirs");
 }
 
 TEST_F(MemcachedModelTest, CasOfMissingKeyIsNotFound) {
   ASSERT_TRUE(node_->set("k", "a", 0).ok());
   const auto read = node_->get("k");
   ASSERT_TRUE(node_->remove("k").ok());
-  EXPECT_EQ(node_->cas("k", "b", 0, read.cas).code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->cas("k", "b", 0, read->cas).cause(), Cause::kNotFound);
   EXPECT_FALSE(model_.peek("k").has_value());
 }
 
 TEST_F(MemcachedModelTest, AppendToMissingKeyIsNotStored) {
-  EXPECT_EQ(node_->append("k", "line").code, StoreCode::kNotStored);
+  EXPECT_EQ(node_->append("k", "line").cause(), Cause::kNotStored);
   EXPECT_FALSE(model_.peek("k").has_value());
 }
 
@@ -117,10 +118,10 @@ TEST_F(MemcachedModelTest, AppendAddsToTheEndAndKeepsTheExpiry) {
   ASSERT_TRUE(node_->set("k", "one;", 100).ok());
   clock_.advance_s(40);
   ASSERT_TRUE(node_->append("k", "two;").ok());
-  EXPECT_EQ(node_->get("k").value, "one;two;");
+  EXPECT_EQ(value_of(node_->get("k")), "one;two;");
   EXPECT_EQ(model_.ttl_left("k"), 60);
   clock_.advance_s(60);
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, TouchMovesTheExpiry) {
@@ -130,18 +131,18 @@ TEST_F(MemcachedModelTest, TouchMovesTheExpiry) {
   clock_.advance_s(9);
   EXPECT_TRUE(node_->get("k").ok());
   clock_.advance_s(1);
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, TouchOfMissingKeyIsNotFound) {
-  EXPECT_EQ(node_->touch("k", 10).code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->touch("k", 10).cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, RemoveDeletesAndMissesWhenMissing) {
   ASSERT_TRUE(node_->set("k", "v", 0).ok());
   EXPECT_TRUE(node_->remove("k").ok());
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
-  EXPECT_EQ(node_->remove("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
+  EXPECT_EQ(node_->remove("k").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, PingIsOkAndStoresNothing) {
@@ -161,9 +162,9 @@ TEST_F(MemcachedModelTest, KeyTooLongOrWithSpaceOrControlIsRefused) {
        {std::string(251, 'k'), std::string("a b"), std::string("a\nb"), std::string("a\rb"),
         std::string("a\tb"), std::string("a\x7f"), std::string(1, '\0'), std::string()}) {
     const auto reply = node_->set(key, "v", 0);
-    EXPECT_EQ(reply.code, StoreCode::kRefused) << "key of " << key.size() << " bytes";
-    EXPECT_EQ(reply.message, "CLIENT_ERROR bad command line format");
-    EXPECT_EQ(node_->get(key).code, StoreCode::kRefused);
+    EXPECT_EQ(reply.cause(), Cause::kRefused) << "key of " << key.size() << " bytes";
+    EXPECT_EQ(reply.error(), "CLIENT_ERROR bad command line format");
+    EXPECT_EQ(node_->get(key).cause(), Cause::kRefused);
   }
   EXPECT_EQ(model_.item_count(), 0u);
 }
@@ -176,7 +177,7 @@ TEST_F(MemcachedModelTest, ItemExpiresWhenItsTtlIsUp) {
   EXPECT_TRUE(node_->get("k").ok());
   EXPECT_EQ(model_.ttl_left("k"), 1);
   clock_.advance_s(1);
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
   EXPECT_EQ(model_.item_count(), 0u);
 }
 
@@ -186,7 +187,7 @@ TEST_F(MemcachedModelTest, TtlCountsWholeServerSeconds) {
   clock_.advance_ms(900);
   ASSERT_TRUE(node_->set("k", "v", 1).ok());
   clock_.advance_ms(100);
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, TtlZeroNeverExpires) {
@@ -202,13 +203,13 @@ TEST_F(MemcachedModelTest, TtlOfExactlyThirtyDaysIsStillRelative) {
   clock_.advance_s(kThirtyDays - 1);
   EXPECT_TRUE(node_->get("k").ok());
   clock_.advance_s(1);
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, TtlOverThirtyDaysIsReadAsAbsoluteTime) {
   // A relative 31 days on the wire is a Unix time in 1970: gone at once.
   ASSERT_TRUE(node_->set("relative", "v", kThirtyDays + 24 * 3600).ok());
-  EXPECT_EQ(node_->get("relative").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("relative").cause(), Cause::kNotFound);
   // A real absolute time lives until then.
   const auto in_an_hour = static_cast<std::uint32_t>(clock_.wall_s() + 3600);
   ASSERT_TRUE(node_->set("absolute", "v", in_an_hour).ok());
@@ -216,14 +217,14 @@ TEST_F(MemcachedModelTest, TtlOverThirtyDaysIsReadAsAbsoluteTime) {
   clock_.advance_s(3599);
   EXPECT_TRUE(node_->get("absolute").ok());
   clock_.advance_s(1);
-  EXPECT_EQ(node_->get("absolute").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("absolute").cause(), Cause::kNotFound);
 }
 
 // memcached parses exptime as a signed 32-bit number; a negative one (a wire
 // value past 2^31 - 1) expires the item at once.
 TEST_F(MemcachedModelTest, TtlPastTheSigned32BitRangeExpiresAtOnce) {
   ASSERT_TRUE(node_->set("k", "v", 1U << 31).ok());
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
   ASSERT_TRUE(node_->set("last", "v", 2147483647u).ok());
   EXPECT_TRUE(node_->get("last").ok());
 }
@@ -231,7 +232,7 @@ TEST_F(MemcachedModelTest, TtlPastTheSigned32BitRangeExpiresAtOnce) {
 TEST_F(MemcachedModelTest, TouchWithTtlOverThirtyDaysIsReadAsAbsoluteTime) {
   ASSERT_TRUE(node_->set("k", "v", 0).ok());
   ASSERT_TRUE(node_->touch("k", kThirtyDays + 1).ok());
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, ClientWithAppClockConvertsLongTtlsLikeMemcachedNode) {
@@ -266,49 +267,49 @@ TEST_F(MemcachedModelTest, ItemSizeCountsKeyValueAndOverhead) {
   const std::size_t fits = 1000 - 1 - MemcachedModel::kItemOverhead;
   EXPECT_TRUE(node_->set("k", std::string(fits, 'v'), 0).ok());
   const auto reply = node_->set("k", std::string(fits + 1, 'v'), 0);
-  EXPECT_EQ(reply.code, StoreCode::kTooLarge);
-  EXPECT_EQ(reply.message, "SERVER_ERROR object too large for cache");
+  EXPECT_EQ(reply.cause(), Cause::kTooLarge);
+  EXPECT_EQ(reply.error(), "SERVER_ERROR object too large for cache");
 }
 
 TEST_F(MemcachedModelTest, TooLargeSetUnlinksTheStoredItem) {
   model_.set_item_size_max(1000);
   ASSERT_TRUE(node_->set("k", "old", 0).ok());
-  EXPECT_EQ(node_->set("k", std::string(1000, 'v'), 0).code, StoreCode::kTooLarge);
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->set("k", std::string(1000, 'v'), 0).cause(), Cause::kTooLarge);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelTest, TooLargeAddOrCasLeavesTheStoredItem) {
   model_.set_item_size_max(1000);
   ASSERT_TRUE(node_->set("k", "old", 0).ok());
-  const std::uint64_t token = node_->get("k").cas;
+  const std::uint64_t token = cas_of(node_->get("k"));
   const std::string big(1000, 'v');
-  EXPECT_EQ(node_->add("k", big, 0).code, StoreCode::kTooLarge);
-  EXPECT_EQ(node_->cas("k", big, 0, token).code, StoreCode::kTooLarge);
+  EXPECT_EQ(node_->add("k", big, 0).cause(), Cause::kTooLarge);
+  EXPECT_EQ(node_->cas("k", big, 0, token).cause(), Cause::kTooLarge);
   // Size comes first: a cas with a wrong token still says "too large".
-  EXPECT_EQ(node_->cas("k", big, 0, token + 1).code, StoreCode::kTooLarge);
-  EXPECT_EQ(node_->get("k").value, "old");
+  EXPECT_EQ(node_->cas("k", big, 0, token + 1).cause(), Cause::kTooLarge);
+  EXPECT_EQ(value_of(node_->get("k")), "old");
 }
 
 TEST_F(MemcachedModelTest, AppendBeyondItemSizeIsNotStoredAndKeepsTheItem) {
   model_.set_item_size_max(1000);
   ASSERT_TRUE(node_->set("k", std::string(500, 'a'), 0).ok());
   const auto reply = node_->append("k", std::string(500, 'b'));
-  EXPECT_EQ(reply.code, StoreCode::kNotStored);  // what memcached 1.6.18 answers
-  EXPECT_EQ(node_->get("k").value, std::string(500, 'a'));
+  EXPECT_EQ(reply.cause(), Cause::kNotStored);  // what memcached 1.6.18 answers
+  EXPECT_EQ(value_of(node_->get("k")), std::string(500, 'a'));
 }
 
 TEST_F(MemcachedModelTest, AppendOfDataTooLargeByItselfIsTooLarge) {
   model_.set_item_size_max(1000);
   ASSERT_TRUE(node_->set("k", "a", 0).ok());
-  EXPECT_EQ(node_->append("k", std::string(1000, 'b')).code, StoreCode::kTooLarge);
-  EXPECT_EQ(node_->get("k").value, "a");
+  EXPECT_EQ(node_->append("k", std::string(1000, 'b')).cause(), Cause::kTooLarge);
+  EXPECT_EQ(value_of(node_->get("k")), "a");
 }
 
 TEST_F(MemcachedModelTest, LoweringItemSizeMaxKeepsStoredItems) {
   ASSERT_TRUE(node_->set("k", std::string(2000, 'v'), 0).ok());
   model_.set_item_size_max(1000);
   EXPECT_TRUE(node_->get("k").ok());
-  EXPECT_EQ(node_->set("k2", std::string(2000, 'v'), 0).code, StoreCode::kTooLarge);
+  EXPECT_EQ(node_->set("k2", std::string(2000, 'v'), 0).cause(), Cause::kTooLarge);
 }
 
 // --- Memory and LRU ---
@@ -363,7 +364,7 @@ TEST_F(MemcachedModelMemoryTest, ReplacingAnItemReusesItsMemory) {
   ASSERT_TRUE(node_->set("b", value(), 0).ok());
   ASSERT_TRUE(node_->set("c", value(), 0).ok());
   ASSERT_TRUE(node_->set("a", value(), 0).ok());
-  ASSERT_TRUE(node_->cas("b", value(), 0, node_->get("b").cas).ok());
+  ASSERT_TRUE(node_->cas("b", value(), 0, cas_of(node_->get("b"))).ok());
   EXPECT_EQ(model_.item_count(), 3u);
   EXPECT_EQ(model_.evictions(), 0u);
 }
@@ -380,16 +381,16 @@ TEST_F(MemcachedModelMemoryTest, MemoryNeverExceedsTheLimit) {
 TEST_F(MemcachedModelMemoryTest, OutOfMemoryUnlinksTheStoredItem) {
   ASSERT_TRUE(node_->set("a", "old", 0).ok());
   const auto reply = node_->set("a", std::string(kLimit, 'v'), 0);
-  EXPECT_EQ(reply.code, StoreCode::kOutOfMemory);
-  EXPECT_EQ(reply.message, "SERVER_ERROR out of memory storing object");
-  EXPECT_EQ(node_->get("a").code, StoreCode::kNotFound);
+  EXPECT_EQ(reply.cause(), Cause::kOutOfMemory);
+  EXPECT_EQ(reply.error(), "SERVER_ERROR out of memory storing object");
+  EXPECT_EQ(node_->get("a").cause(), Cause::kNotFound);
 }
 
 TEST_F(MemcachedModelMemoryTest, AppendBeyondMemoryIsNotStoredAndKeepsTheItem) {
   ASSERT_TRUE(node_->set("a", value(), 0).ok());
   // 400 bytes fit by themselves, not after the 100 already there.
-  EXPECT_EQ(node_->append("a", std::string(400, 'v')).code, StoreCode::kNotStored);
-  EXPECT_EQ(node_->get("a").value, value());
+  EXPECT_EQ(node_->append("a", std::string(400, 'v')).cause(), Cause::kNotStored);
+  EXPECT_EQ(value_of(node_->get("a")), value());
 }
 
 TEST_F(MemcachedModelMemoryTest, ShrinkingTheMemoryLimitEvicts) {
@@ -410,8 +411,8 @@ TEST_F(MemcachedModelTest, FrozenNodeTimesOutEveryCall) {
   model_.on_timeout = [&] { ++timeouts; };
   model_.freeze();
   const auto expect_timeout = [](const clustered::StoreReply& reply) {
-    EXPECT_EQ(reply.code, StoreCode::kTimeout);
-    EXPECT_EQ(reply.message, "timed out (frozen)");
+    EXPECT_EQ(reply.cause(), Cause::kTimeout);
+    EXPECT_EQ(reply.error(), "timed out (frozen)");
   };
   expect_timeout(node_->get("k"));
   expect_timeout(node_->set("k", "during", 0));
@@ -425,7 +426,7 @@ TEST_F(MemcachedModelTest, FrozenNodeTimesOutEveryCall) {
   EXPECT_EQ(model_.stats().cmd_get, 0u);
 
   model_.thaw();
-  EXPECT_EQ(node_->get("k").value, "before");  // nothing sent while frozen was applied
+  EXPECT_EQ(value_of(node_->get("k")), "before");  // nothing sent while frozen was applied
   EXPECT_FALSE(model_.peek("new").has_value());
   EXPECT_EQ(timeouts, 8);
 }
@@ -446,8 +447,8 @@ TEST_F(MemcachedModelTest, StoppedNodeRefusesEveryCall) {
   for (const auto& reply : {node_->get("k"), node_->set("k", "v", 0), node_->add("k", "v", 0),
                             node_->cas("k", "v", 0, 1), node_->append("k", "v"),
                             node_->touch("k", 1), node_->remove("k"), node_->ping()}) {
-    EXPECT_EQ(reply.code, StoreCode::kDown);
-    EXPECT_EQ(reply.message, "connection refused");
+    EXPECT_EQ(reply.cause(), Cause::kDown);
+    EXPECT_EQ(reply.error(), "connection refused");
   }
   EXPECT_FALSE(model_.peek("k").has_value());
 }
@@ -458,7 +459,7 @@ TEST_F(MemcachedModelTest, StartedNodeIsEmptyWithANewPid) {
   model_.stop();
   model_.start();
   EXPECT_TRUE(node_->ping().ok());
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
   EXPECT_NE(model_.pid(), pid);
 }
 
@@ -476,17 +477,17 @@ TEST_F(MemcachedModelTest, RestartForgetsEverythingAndChangesPid) {
   EXPECT_EQ(model_.bytes_used(), 0u);
   EXPECT_EQ(model_.stats().cmd_get, 0u);
   EXPECT_EQ(model_.stats().cmd_set, 0u);
-  EXPECT_EQ(node_->get("k").code, StoreCode::kNotFound);
+  EXPECT_EQ(node_->get("k").cause(), Cause::kNotFound);
 }
 
 // A new memcached process counts CAS tokens from the start again: a token read
 // before the restart can match an unrelated item stored after it.
 TEST_F(MemcachedModelTest, RestartStartsCasTokensOver) {
   ASSERT_TRUE(node_->set("k", "before", 0).ok());
-  const std::uint64_t before = node_->get("k").cas;
+  const std::uint64_t before = cas_of(node_->get("k"));
   model_.restart();
   ASSERT_TRUE(node_->set("k", "after", 0).ok());
-  EXPECT_EQ(node_->get("k").cas, before);
+  EXPECT_EQ(cas_of(node_->get("k")), before);
   EXPECT_TRUE(node_->cas("k", "stale writer", 0, before).ok());
 }
 
@@ -500,13 +501,13 @@ TEST_F(MemcachedModelTest, RestartUnfreezes) {
 
 TEST_F(MemcachedModelTest, StatsCountCommandsLikeMemcached) {
   ASSERT_TRUE(node_->set("k", "v", 0).ok());
-  ASSERT_EQ(node_->add("k", "v", 0).code, StoreCode::kNotStored);
-  ASSERT_TRUE(node_->cas("k", "v", 0, node_->get("k").cas).ok());
+  ASSERT_EQ(node_->add("k", "v", 0).cause(), Cause::kNotStored);
+  ASSERT_TRUE(node_->cas("k", "v", 0, cas_of(node_->get("k"))).ok());
   ASSERT_TRUE(node_->append("k", "v").ok());
-  ASSERT_EQ(node_->get("missing").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_->get("missing").cause(), Cause::kNotFound);
   ASSERT_TRUE(node_->touch("k", 10).ok());
   ASSERT_TRUE(node_->remove("k").ok());
-  ASSERT_EQ(node_->remove("k").code, StoreCode::kNotFound);
+  ASSERT_EQ(node_->remove("k").cause(), Cause::kNotFound);
 
   const auto& stats = model_.stats();
   EXPECT_EQ(stats.cmd_set, 4u);
@@ -535,16 +536,16 @@ TEST_F(MemcachedModelTest, RawAccessCountsNothing) {
   EXPECT_FALSE(model_.ttl_left("missing").has_value());
   EXPECT_EQ(model_.stats().cmd_get, 0u);
   EXPECT_EQ(model_.stats().cmd_set, 0u);
-  EXPECT_EQ(node_->get("k").value, "outsider");
+  EXPECT_EQ(value_of(node_->get("k")), "outsider");
   EXPECT_EQ(model_.item_count(), 1u);
   EXPECT_EQ(model_.bytes_used(), one_byte_key_item(8));
 }
 
 TEST_F(MemcachedModelTest, PokeIsAWriteThatBreaksCas) {
   ASSERT_TRUE(node_->set("k", "mine", 0).ok());
-  const std::uint64_t token = node_->get("k").cas;
+  const std::uint64_t token = cas_of(node_->get("k"));
   model_.poke("k", "outsider", 0);
-  EXPECT_EQ(node_->cas("k", "mine again", 0, token).code, StoreCode::kExists);
+  EXPECT_EQ(node_->cas("k", "mine again", 0, token).cause(), Cause::kExists);
 }
 
 TEST_F(MemcachedModelTest, ClientsShareOneModelAndItsAddress) {
@@ -552,9 +553,9 @@ TEST_F(MemcachedModelTest, ClientsShareOneModelAndItsAddress) {
   EXPECT_EQ(node_->address(), node_address());
   EXPECT_EQ(other_process->address(), node_address());
   ASSERT_TRUE(node_->set("k", "v", 0).ok());
-  EXPECT_EQ(other_process->get("k").value, "v");
+  EXPECT_EQ(value_of(other_process->get("k")), "v");
   model_.freeze();
-  EXPECT_EQ(other_process->get("k").code, StoreCode::kTimeout);
+  EXPECT_EQ(other_process->get("k").cause(), Cause::kTimeout);
 }
 
 }  // namespace

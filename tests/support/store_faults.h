@@ -7,7 +7,7 @@
 //
 //   StoreFaults faults;
 //   auto node = with_faults(model.client(clock), faults);
-//   faults.fail(StoreOp::kSet, "sess.", StoreReply::with(StoreCode::kTimeout), 1);
+//   faults.fail(StoreOp::kSet, "sess.", Failure::of(Cause::kTimeout), 1);
 //
 // `before` runs ahead of every call (faulted or not), so a test can change the
 // world in the middle of a hook: another request writes, a server dies.
