@@ -12,7 +12,7 @@ packages=(
   libgtest-dev googletest libbenchmark-dev
   apache2 libapache2-mod-php nginx
   chromium fonts-dejavu-core
-  faketime patchelf  # a node with a skewed clock, in the clock tests
+  faketime patchelf  # the clock the phpt tests set (CsClock in phpt/include/helper.inc)
   dh-php debhelper dpkg-dev fakeroot  # the .deb (debian/, scripts/build-deb.sh)
   debootstrap  # the Debian 13 root of scripts/test.sh debian13
   iproute2 procps  # ip netns (network-fault tests), pgrep (not in a minimal root)

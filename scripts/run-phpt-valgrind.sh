@@ -19,8 +19,10 @@
 #     PHP the test starts (cs_php) would open again with O_TRUNC, erasing what the
 #     test process had reported before: a wrapper named valgrind, first in PATH,
 #     turns it into <log>.<pid>.vglog and merges them;
-#   - every test runs, as in run-phpt.sh: none races a fixed delay (those that
-#     wait widen their settings), so valgrind's 20-50x slowdown changes no result.
+#   - every test runs, as in run-phpt.sh: none races a fixed delay (a test of an
+#     interval runs the extension on a clock it moves, CsClock in
+#     phpt/include/helper.inc; the others wait for events), so valgrind's 20-50x
+#     slowdown changes no result.
 # About 6 minutes on 2 idle cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
