@@ -12,9 +12,9 @@ clustered_session.retry_interval=3600
 // SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 ini_set('session.save_path', cs_save_path(cs_port(1), cs_dead_port()));
-// retry_interval is 3600 s, longer than any run of this test (run-tests.php stops
-// a test after 300 s at most): a node that failed stays marked down until the
-// test ends, however slowly the machine runs it.
+// retry_interval is 3600 s, longer than run-tests.php lets any test run
+// (scripts/run-phpt.sh, run-phpt-valgrind.sh): a node that failed stays marked
+// down until the test ends, however slowly the machine runs it.
 
 $id = cs_session(null, function () { $_SESSION['x'] = 1; });
 cs_session($id);

@@ -14,9 +14,9 @@ require __DIR__ . '/include/helper.inc';
 $servers = [cs_memcached_start(), cs_memcached_start()];
 $ports = [$servers[0]['port'], $servers[1]['port']];
 ini_set('session.save_path', cs_save_path(...$ports));
-// retry_interval is 3600 s, longer than any run of this test (run-tests.php stops
-// a test after 300 s at most): a node that failed stays marked down until the
-// test ends, however slowly the machine runs it.
+// retry_interval is 3600 s, longer than run-tests.php lets any test run
+// (scripts/run-phpt.sh, run-phpt-valgrind.sh): a node that failed stays marked
+// down until the test ends, however slowly the machine runs it.
 
 $id = cs_session(null, function () { $_SESSION = ['cart' => 1]; });
 $victim = cs_split_id($id)['store'] === 'n1' ? 0 : 1;

@@ -14,9 +14,9 @@ require __DIR__ . '/include/helper.inc';
 $live = cs_port(1);
 $dead = cs_dead_port();
 ini_set('session.save_path', cs_save_path($live, $dead));
-// retry_interval is 3600 s, longer than any run of this test (run-tests.php stops
-// a test after 300 s at most): a node that failed stays marked down until the
-// test ends, however slowly the machine runs it.
+// retry_interval is 3600 s, longer than run-tests.php lets any test run
+// (scripts/run-phpt.sh, run-phpt-valgrind.sh): a node that failed stays marked
+// down until the test ends, however slowly the machine runs it.
 
 // Strict mode: validate_sid cannot know whether the session exists, so the ID
 // is not replaced by a fresh one (that would silently log the user out); the
