@@ -31,22 +31,12 @@ for ($c = 0; $c < CHILDREN; ++$c) {
         session_id(random_id());
         if (!session_start()) return 'start failed';
         touch("$dir/held.$c");  // holding the lock now
-        $deadline = microtime(true) + 600;
-        while (!file_exists("$dir/finish")) {
-            if (microtime(true) > $deadline) return 'never told to finish';
-            usleep(1000);
-        }
+        cs_wait_for('the test to tell it to finish', fn () => file_exists("$dir/finish"));
         session_abort();
         return 'ok';
     });
 }
-$deadline = microtime(true) + 60;
-for ($c = 0; $c < CHILDREN; ++$c) {
-    while (!file_exists("$dir/held.$c")) {
-        if (microtime(true) > $deadline) cs_fail("child $c did not take its lock");
-        usleep(1000);
-    }
-}
+for ($c = 0; $c < CHILDREN; ++$c) cs_wait_for("child $c to take its lock", fn () => file_exists("$dir/held.$c"));
 
 $waits = clustered_session_stats()['lock_waits'];
 $failed = 0;

@@ -6,7 +6,7 @@ session.use_strict_mode=1
 session.use_cookies=0
 session.cache_limiter=
 clustered_session.route=web1
-clustered_session.lock_timeout=20
+clustered_session.lock_timeout=3600
 --FILE--
 <?php
 // SPDX-License-Identifier: BSD-3-Clause
@@ -19,6 +19,20 @@ foreach (['owned (local cache)' => 1, 'not strict (every read remote)' => 0] as 
     ini_set('session.use_strict_mode', $strict);
     $id = cs_session(null, function () { $_SESSION['counter'] = 0; });
     $waits = clustered_session_stats()['lock_waits'];
+    // A holder keeps the lock until all the children wait for it, so that they
+    // queue up however slowly they start; it changes nothing. lock_timeout is
+    // 3600 s: the last in the queue never gives up, however slowly the 39
+    // before it run.
+    [$ours, $theirs] = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
+    $holder = cs_fork(function () use ($id, $theirs) {
+        session_id($id);
+        session_start();
+        fwrite($theirs, "holding\n");
+        fgets($theirs);
+        session_abort();
+        return 'released';
+    });
+    if (cs_read_line($ours) !== 'holding') cs_fail('holder did not take the lock');
     $children = [];
     for ($c = 0; $c < CHILDREN; ++$c) {
         $children[] = cs_fork(function () use ($id) {
@@ -32,6 +46,12 @@ foreach (['owned (local cache)' => 1, 'not strict (every read remote)' => 0] as 
             return $same ? 'ok' : 'ID changed';
         });
     }
+    cs_wait_for('every child to wait for the lock', function () use ($children) {
+        foreach ($children as $child) if (!cs_blocked_on_lock($child['pid'])) return false;
+        return true;
+    });
+    fwrite($ours, "release\n");
+    if (cs_fork_wait($holder)['result'] !== 'released') cs_fail('holder failed');
     $results = [];
     foreach ($children as $child) {
         $r = cs_fork_wait($child);
@@ -45,7 +65,7 @@ foreach (['owned (local cache)' => 1, 'not strict (every read remote)' => 0] as 
     session_start();
     echo "  read here: ", $_SESSION['counter'], "\n";
     session_abort();
-    echo "  children waited for the lock: ", clustered_session_stats()['lock_waits'] - $waits > 0 ? 'yes' : 'no', "\n";
+    echo "  children waited for the lock: ", clustered_session_stats()['lock_waits'] - $waits >= CHILDREN ? 'yes' : 'no', "\n";
 }
 ?>
 --EXPECT--

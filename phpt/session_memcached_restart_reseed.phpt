@@ -6,8 +6,6 @@ session.use_strict_mode=1
 session.use_cookies=0
 session.cache_limiter=
 clustered_session.route=web1
-clustered_session.takeover_check_interval=1
-clustered_session.touch_interval=600
 --FILE--
 <?php
 // SPDX-License-Identifier: BSD-3-Clause
@@ -15,24 +13,27 @@ require __DIR__ . '/include/helper.inc';
 $mc = cs_memcached_start(['-m', '2']);
 $port = $mc['port'];
 $save_path = cs_save_path($port);
-ini_set('session.save_path', $save_path);
+// web1 runs on a clock that stands still until the test moves it (helper.inc,
+// CsClock): a takeover check is due when the test moves it one check interval
+// (1 s) on, not after a wait in real time.
+$clock = new CsClock();
+$web1 = new CsNode(['session.save_path' => $save_path, 'clustered_session.takeover_check_interval' => 1,
+                    'clustered_session.touch_interval' => 600], $clock);
 
-$id = cs_session(null, function () { $_SESSION = ['cart' => 3]; });
+$id = $web1->run('return cs_session(null, function () { $_SESSION = ["cart" => 3]; });');
 // A check reads the node's stats for the first time.
-usleep(1100000);
-cs_session(null, function () { $_SESSION = ['someone' => 'else']; });
+$clock->advance(1);
+$web1->run('cs_session(null, function () { $_SESSION = ["someone" => "else"]; });');
 
 cs_memcached_stop($mc['pid']);
 $mc = cs_memcached_start(['-m', '2'], $port);
-$restarted_at = microtime(true);
 echo "after the restart: ", cs_mc_get($port, "sess.$id") === null ? 'gone' : 'there', "\n";
 
 // Another user's request on web1 once a check is due: it re-seeds the session.
-usleep((int)(max(0, $restarted_at + 1.1 - microtime(true)) * 1e6));
-cs_session(null, function () { $_SESSION = ['another' => 'user']; });
+$clock->advance(1);
+$web1->run('cs_session(null, function () { $_SESSION = ["another" => "user"]; });');
 echo "after web1's next check: ", cs_where($id, [$port])[$port] ?? 'gone', "\n";
-$s = clustered_session_stats();
-echo "store_restarts: $s[store_restarts], n1 restarts: ", $s['nodes']['n1']['restarts'], "\n";
+$web1->run('$s = clustered_session_stats(); echo "store_restarts: $s[store_restarts], n1 restarts: ", $s["nodes"]["n1"]["restarts"], "\n";');
 
 // web1 dies; web2 finds the session on the restarted memcached.
 putenv("CS_ID=$id");
@@ -48,11 +49,14 @@ for ($i = 0; $i < 60; ++$i) {
     $c->line();
 }
 $evicted = (int)cs_mc_stats($port)['evictions'];
-usleep(1100000);
-cs_session(null, function () { $_SESSION = ['yet' => 'another']; });
-$seen = clustered_session_stats()['nodes']['n1']['evictions'];
-echo "evictions: memcached ", $evicted > 0 ? 'evicted' : 'evicted nothing', ", stats show ", $seen >= $evicted && $evicted > 0 ? 'them' : "$seen", "\n";
-echo "metrics: ", preg_match('/^clustered_session_memcached_evictions_total\{[^}]*node="n1"[^}]*\} [1-9]/m', clustered_session_metrics()) ? 'evictions per node' : 'none', "\n";
+$clock->advance(1);
+$web1->run(<<<'PHP'
+    cs_session(null, function () { $_SESSION = ['yet' => 'another']; });
+    $seen = clustered_session_stats()['nodes']['n1']['evictions'];
+    echo "evictions: memcached ", $evicted > 0 ? 'evicted' : 'evicted nothing', ", stats show ", $seen >= $evicted && $evicted > 0 ? 'them' : "$seen", "\n";
+    echo "metrics: ", preg_match('/^clustered_session_memcached_evictions_total\{[^}]*node="n1"[^}]*\} [1-9]/m', clustered_session_metrics()) ? 'evictions per node' : 'none', "\n";
+    PHP, ['evicted' => $evicted]);
+$web1->stop();
 ?>
 --EXPECT--
 after the restart: gone

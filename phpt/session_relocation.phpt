@@ -6,7 +6,7 @@ session.use_strict_mode=1
 session.use_cookies=0
 session.cache_limiter=
 clustered_session.route=web1
-clustered_session.retry_interval=30
+clustered_session.retry_interval=3600
 --FILE--
 <?php
 // SPDX-License-Identifier: BSD-3-Clause
@@ -14,6 +14,9 @@ require __DIR__ . '/include/helper.inc';
 $servers = [cs_memcached_start(), cs_memcached_start()];
 $ports = [$servers[0]['port'], $servers[1]['port']];
 ini_set('session.save_path', cs_save_path(...$ports));
+// retry_interval is 3600 s, longer than run-tests.php lets any test run
+// (scripts/run-phpt.sh, run-phpt-valgrind.sh): a node that failed stays marked
+// down until the test ends, however slowly the machine runs it.
 
 $id = cs_session(null, function () { $_SESSION = ['cart' => 1]; });
 $victim = cs_split_id($id)['store'] === 'n1' ? 0 : 1;

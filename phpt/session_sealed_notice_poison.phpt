@@ -14,7 +14,11 @@ $ports = [cs_port(1), cs_port(2)];
 $path = cs_save_path(...$ports);
 $keys = cs_secret_file([cs_new_key()]);
 
-// web1: one long-lived process (its cache), driven line by line from stdin.
+// web1: one long-lived process (its cache), driven line by line from stdin, on a
+// clock that stands still until the test moves it (helper.inc, CsClock): the
+// test moves it one takeover check interval (1 s) on before each line, so that
+// each line's two requests run exactly one check.
+$clock = new CsClock();
 $web1 = <<<'PHP'
 ob_implicit_flush(true); while (ob_get_level()) ob_end_flush();
 function start(string $id = ''): string { session_id($id); session_start(); $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1; session_write_close(); return session_id(); }
@@ -22,7 +26,6 @@ $ids = [start(), start()];
 foreach ($ids as $id) start($id);  // served from the cache from now on
 echo implode(' ', $ids), "\n";
 while (($line = fgets(STDIN)) !== false) {
-    usleep(1200000);  // past the next takeover check (1 s)
     $before = clustered_session_stats();
     foreach ($ids as $id) start($id);
     $s = clustered_session_stats();
@@ -46,18 +49,21 @@ foreach (['no secret_file (landed)' => [], 'sealed' => ['clustered_session.secre
     echo "--- $label\n";
     foreach ($ports as $port) { $c = new CsMemcachedConnection($port); $c->send("delete clustered_session.moved:web1\r\n"); $c->line(); }
     $child = cs_php_background($web1, $ini + ['session.save_path' => $path, 'clustered_session.takeover_check_interval' => '1',
-                                              'display_errors' => '0']);
+                                              'display_errors' => '0'], $clock);
     $ids = explode(' ', cs_read_line($child['stdout']));
     poison('everything', $ids);
+    $clock->advance(1);
     fwrite($child['stdin'], "go\n");
     echo 'after "*": ', cs_read_line($child['stdout']), "\n";
     poison('hash', $ids);
+    $clock->advance(1);
     fwrite($child['stdin'], "go\n");
     echo 'after plain lines: ', cs_read_line($child['stdout']), "\n";
     // A real takeover: web2 serves the first session; web1 must drop its copy.
     putenv("CS_ID=$ids[0]");
     cs_php('session_id(getenv("CS_ID")); session_start(); $_SESSION["n"] = 100; session_write_close();',
            $ini + ['session.save_path' => $path, 'clustered_session.route' => 'web2']);
+    $clock->advance(1);
     fwrite($child['stdin'], "go\n");
     echo 'after a real takeover: ', cs_read_line($child['stdout']), "\n";
     fclose($child['stdin']);

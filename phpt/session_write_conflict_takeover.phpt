@@ -51,7 +51,7 @@ echo "web2 read n=$m[1] and sent the cookie of a new ID: ", var_export($sent !==
 cs_session($id, function () { $_SESSION['n'] = 2; });  // web1, the owner, meanwhile
 fwrite($child['stdin'], "go\n");
 $out = '';
-while (($line = cs_read_line($child['stdout'], 20)) !== 'done') $out .= "$line\n";
+while (($line = cs_read_line($child['stdout'])) !== 'done') $out .= "$line\n";
 echo str_replace([$id, $sent], ['<old>', '<new>'], $out);
 proc_close($child['proc']);
 echo "old key: ", $n($key($id)), "\n";

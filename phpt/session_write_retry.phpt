@@ -6,44 +6,48 @@ session.use_strict_mode=1
 session.use_cookies=0
 session.cache_limiter=
 clustered_session.route=web1
-clustered_session.retry_interval=3
 --FILE--
 <?php
 // SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 $mc = cs_memcached_start();
 $port = $mc['port'];
-ini_set('session.save_path', cs_save_path($port));
-$id = cs_session(null, function () { $_SESSION = ['v' => 1]; });
+// web1 runs on a clock that stands still until the test moves it (helper.inc,
+// CsClock): the requests below come within retry_interval (3 s) of the failure
+// however slowly the machine runs them, and it passes when the clock is moved.
+$clock = new CsClock();
+$web1 = new CsNode(['session.save_path' => cs_save_path($port), 'clustered_session.retry_interval' => 3], $clock);
+$id = $web1->run('return cs_session(null, function () { $_SESSION = ["v" => 1]; });');
 
 // The node is down during a write: kept here, one warning.
 cs_memcached_stop($mc['pid']);
-$failed_at = microtime(true);
-session_id($id);
-session_start();
-$_SESSION['v'] = 2;
-session_write_close();
-echo "errors: ", clustered_session_stats()['errors'], "\n";
-
-// Still served (and changeable) here meanwhile, without new warnings while the
-// node is known down... (the write is tried again only after retry_interval,
-// 3 s: wide, so that a slow machine still asks within it)
-session_id($id);
-session_start();
-echo "served locally: v=", $_SESSION['v'], "\n";
-session_abort();
+$web1->run(<<<'PHP'
+    session_id($id);
+    session_start();
+    $_SESSION['v'] = 2;
+    session_write_close();
+    echo "errors: ", clustered_session_stats()['errors'], "\n";
+    // Still served (and changeable) here meanwhile, without new warnings while
+    // the node is known down (the write is tried again only after retry_interval).
+    session_id($id);
+    session_start();
+    echo "served locally: v=", $_SESSION['v'], "\n";
+    session_abort();
+    PHP, ['id' => $id]);
 
 // ... and once it is back and retry_interval has passed, the next request
 // (even an unchanged one) first stores the pending copy.
 $mc = cs_memcached_start([], $port);
-usleep((int)(max(0, $failed_at + 3.2 - microtime(true)) * 1e6));
-session_id($id);
-session_start();
-var_dump(session_id() === $id, $_SESSION['v']);
-session_write_close();
+$clock->advance(4);
+$web1->run(<<<'PHP'
+    session_id($id);
+    session_start();
+    var_dump(session_id() === $id, $_SESSION['v']);
+    session_write_close();
+    PHP);
 echo "on memcached: ", cs_where($id, [$port])[$port] ?? 'nothing', "\n";
-$s = clustered_session_stats();
-echo "errors: $s[errors], relocations: $s[relocations]\n";
+$web1->run('$s = clustered_session_stats(); echo "errors: $s[errors], relocations: $s[relocations]\n";');
+$web1->stop();
 ?>
 --EXPECTF--
 Warning: session_write_close(): clustered_session: cannot write session %s through to memcached (memcached node n1 (127.0.0.1:%d): connection refused); kept on this node and retried on its next request in %s on line %d

@@ -29,7 +29,7 @@ packages=(
   memcached libsodium-dev
   libgtest-dev googletest libbenchmark-dev
   apache2 "${apache_php[@]}" nginx
-  faketime patchelf  # a node with a skewed clock, in the clock tests
+  faketime patchelf  # the clock the phpt tests set (CsClock in phpt/include/helper.inc)
   iproute2 procps  # ip netns (network-fault tests), pgrep (not in a minimal root)
 )
 if [ "$level" != --php ]; then
@@ -37,6 +37,7 @@ if [ "$level" != --php ]; then
     chromium fonts-dejavu-core  # the status page in a browser (e2e)
     dh-php debhelper dpkg-dev fakeroot  # the .deb (debian/, scripts/build-deb.sh)
     debootstrap  # the roots of the other platforms (scripts/debian-root.sh)
+    libmemcached-dev  # the previous release's build (e2e previous-release)
   )
 fi
 # The tools of the levels that run on one platform only (scripts/test.sh here):

@@ -92,10 +92,14 @@ tests=("$@")
 # process; only what is passed here is loaded. posix and sockets are not needed.
 # takeover_check_interval=0: as CS_BASE_INI in phpt/include/helper.inc says, so
 # that only the tests about takeover checks (which set it back to 1) see them.
+# --set-timeout 300: run-tests.php stops a test that has printed nothing (the
+# tests print when they end) for 60 s by default, which a slow or loaded machine
+# should not decide (under valgrind run-tests.php has its own limit:
+# scripts/run-phpt-valgrind.sh).
 log=$CS_RUN_DIR/run-tests.log
 set +e
 NO_INTERACTION=1 REPORT_EXIT_STATUS=1 TEST_PHP_EXECUTABLE=$php_bin \
-  "$php_bin" -n "$run_tests" -n -q --show-diff \
+  "$php_bin" -n "$run_tests" -n -q --show-diff --set-timeout 300 \
   -p "$php_bin" \
   -d "extension=$extension" \
   -d clustered_session.takeover_check_interval=0 \
