@@ -84,10 +84,14 @@ foreach ($headers as $label => $header) {
     $run = cs_php($request, $ini);
     $gets = cs_mc_counts($ports, ['cmd_get'])['cmd_get'] - $before;
     // An ID naming a node this save_path lacks is looked for on the listed
-    // nodes (a removed node's sessions may be there) and warned about.
-    $unknown = "/\s*Warning: session_start\(\): clustered_session: session \S+ names memcached node '(\w+)', which is not in session.save_path[^\n]*\n/";
-    $warned = preg_match_all($unknown, $run['out'], $named) ? ', a warning naming ' . implode(',', $named[1]) : '';
-    $answer = json_decode(trim(preg_replace($unknown, '', $run['out'])), true);
+    // nodes (a removed node's sessions may be there), and the operator's log
+    // (never the page) names the node.
+    $named = [];
+    foreach (cs_log() as $line) {
+        if (preg_match("/^session \S+ names memcached node '(\w+)', which is not in session.save_path/", $line, $m)) $named[] = $m[1];
+    }
+    $warned = $named ? ', a log line naming ' . implode(',', $named) : '';
+    $answer = json_decode(trim($run['out']), true);
     if (!is_array($answer)) { echo "$label: no answer: $run[out] $run[err]\n"; continue; }
     $parts = cs_split_id($answer['id']);
     $ours = $answer['id'] !== $attacker && $parts !== null && $parts['route'] === 'web1'
@@ -115,7 +119,7 @@ CR LF header injection: start true, fresh ID, gets 0
 + (a space once decoded): start true, fresh ID, gets 0
 over-long 5000: start true, fresh ID, gets 0
 over-long 240, well-formed: start true, fresh ID, gets 0
-unknown node: start true, fresh ID, gets 2, a warning naming n9
+unknown node: start true, fresh ID, gets 2, a log line naming n9
 forged route: start true, fresh ID, gets 1
 our suffix, never stored: start true, fresh ID, gets 1
 our suffix, first of two cookies: start true, fresh ID, gets 1

@@ -36,13 +36,9 @@ echo $r['out'], $r['err'];
 bool(true)
 
 Warning: session_start(): clustered_session: keys would reach 251 bytes (prefix + session.sid_length + suffix), over memcached's 250; shorten clustered_session.prefix or session.sid_length in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: %s) in %s on line %d
 bool(false)
 
 Warning: session_start(): clustered_session: keys would reach 251 bytes (prefix + session.sid_length + suffix), over memcached's 250; shorten clustered_session.prefix or session.sid_length in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: %s) in %s on line %d
 bool(false)
 bool(true)
 

@@ -98,8 +98,6 @@ waiter: start true, lock_waits +1, n = 1
 holder: released
 
 Warning: session_start(): clustered_session: timed out after 3 s (clustered_session.lock_timeout) waiting for the lock of session %s in %s on line %d
-
-Warning: session_start(): Failed to read session data: clustered (path: %s) in %s on line %d
 bool(false)
 gave up after lock_timeout
 lock_timeouts +1

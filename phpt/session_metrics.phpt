@@ -45,7 +45,7 @@ echo preg_replace('/:\d+"/', ':PORT"', implode("\n", preg_grep('/^clustered_sess
 ?>
 --EXPECTF--
 help for every counter: true
-19 counters, wrong: []
+21 counters, wrong: []
 trusted 1
 cache_capacity_bytes %d
 cache_used_bytes %d
@@ -60,3 +60,7 @@ clustered_session_memcached_evictions_total{route="web1",node="n1",address="127.
 clustered_session_memcached_evictions_total{route="web1",node="n2",address="127.0.0.1:PORT"} 0
 clustered_session_memcached_restarts_total{route="web1",node="n1",address="127.0.0.1:PORT"} 0
 clustered_session_memcached_restarts_total{route="web1",node="n2",address="127.0.0.1:PORT"} 0
+clustered_session_memcached_down_since_seconds{route="web1",node="n1",address="127.0.0.1:PORT"} 0
+clustered_session_memcached_down_since_seconds{route="web1",node="n2",address="127.0.0.1:PORT"} %d
+clustered_session_memcached_cas_tokens{route="web1",node="n1",address="127.0.0.1:PORT"} 1
+clustered_session_memcached_cas_tokens{route="web1",node="n2",address="127.0.0.1:PORT"} 1

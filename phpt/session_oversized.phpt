@@ -47,8 +47,6 @@ var_dump(strlen(cs_decode(cs_mc_get($mc['port'], "sess.$id"))['payload']) > 900 
 ?>
 --EXPECTF--
 Warning: session_write_close(): clustered_session: session data of %d bytes was refused (larger than the node's item size limit?); the previously stored session is unchanged: memcached node n1 (127.0.0.1:%d): %s in %s on line %d
-
-Warning: session_write_close(): Failed to write session data (clustered). Please verify that the current setting of session.save_path is correct (n1=127.0.0.1:%d) in %s on line %d
 bool(true)
 bool(true)
 array(1) {

@@ -61,11 +61,9 @@ foreach (['web2', 'web1'] as $route) {
 --EXPECTF--
 --- web2
 on the store node and the next one only: true
-  Warning: session_write_close(): clustered_session: session %s moved to %s, but the forward under its old ID could not be written (memcached node n%d (127.0.0.1:%d): %s); it is retried once that node answers in %s on line %d
 start true, new ID true, route web2, data {"for":"web2"}, migrations 1, relocations 0
 new store is alive: true, stored there: true
 --- web1
 on the store node and the next one only: true
-  Warning: session_write_close(): clustered_session: session %s moved to %s, but the forward under its old ID could not be written (memcached node n%d (127.0.0.1:%d): %s); it is retried once that node answers in %s on line %d
 start true, new ID true, route web1, data {"for":"web1"}, migrations 0, relocations 1
 new store is alive: true, stored there: true

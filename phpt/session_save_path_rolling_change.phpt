@@ -117,7 +117,5 @@ web2 (n3 drain) reads the moved ones: all %d
 web2 (n1,n2) reads the drained ones: all %d
 idle ones, requested on their owner, moved from its cache: all %d
 web2 reads them after the move: all %d
-a copy held nowhere but on n3, on web3: 
-Warning: session_start(): clustered_session: session %s-n3.web9 names memcached node 'n3', which is not in session.save_path (n1, n2); it is neither in this node's cache nor on n1, n2, so a new session starts in %s on line %d
-fresh
+a copy held nowhere but on n3, on web3: fresh
 errors on web1: 0

@@ -22,11 +22,7 @@ foreach (['udp:127.0.0.1:11211', 'memcached:localhost:11211'] as $path) {
 ?>
 --EXPECTF--
 Warning: session_start(): clustered_session: invalid session.save_path: node 1 (n1): unknown scheme 'udp' (use HOST:PORT or unix:/path) in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: udp:127.0.0.1:11211) in %s on line %d
 bool(false)
 
 Warning: session_start(): clustered_session: invalid session.save_path: node 1 (n1): unknown scheme 'memcached' (use HOST:PORT or unix:/path) in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: memcached:localhost:11211) in %s on line %d
 bool(false)

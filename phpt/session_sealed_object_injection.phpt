@@ -1,5 +1,5 @@
 --TEST--
-sealed values: an attacker who can write to memcached plants a serialized object (its __wakeup writes a file) under a victim's key. Without clustered_session.secret_file (the landed build) the next node unserializes it and the file appears; with it, the value does not open: the session is absent (a new, empty one), __wakeup never runs, rejected_values counts it, one warning names it. A node's stored value is encrypted (no plain text in memcached); seal=authenticate stores it readable but still refuses the forgery
+sealed values: an attacker who can write to memcached plants a serialized object (its __wakeup writes a file) under a victim's key. Without clustered_session.secret_file (the landed build) the next node unserializes it and the file appears; with it, the value does not open: the session is absent (a new, empty one), __wakeup never runs, rejected_values counts it, and the operator's log (not the page) names it. A node's stored value is encrypted (no plain text in memcached); seal=authenticate stores it readable but still refuses the forgery
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
@@ -40,7 +40,9 @@ function node(string $route, ?string $keys, string $id = '', string $set = '', s
     $json = null;
     foreach ($lines as $line) if ($line !== '' && $line[0] === '{') $json = json_decode($line, true);
     preg_match('/rejected_values (\d+)/', $r['out'], $m);
-    return ['json' => $json, 'warnings' => $warnings, 'rejected' => (int)($m[1] ?? -1), 'err' => $r['err']];
+    // What was ignored goes to the operator's log, never into the page.
+    return ['json' => $json, 'warnings' => $warnings, 'rejected' => (int)($m[1] ?? -1), 'err' => $r['err'],
+            'log' => cs_log()];
 }
 
 $forged = 'user|O:7:"Exploit":1:{s:4:"file";s:' . strlen($marker) . ':"' . $marker . '";}';
@@ -59,7 +61,8 @@ foreach (['no secret_file (landed)' => null, 'encrypt' => 'encrypt', 'authentica
     echo '__wakeup ran: ', var_export(file_exists($marker), true), "\n";
     echo 'session: ', json_encode($seen['json']['session']), "\n";
     echo 'rejected_values ', $seen['rejected'], ', warnings ', count($seen['warnings']), "\n";
-    foreach ($seen['warnings'] as $w) echo preg_replace('/memcached node .*?: sess\.\S+: /', 'memcached node <n>: sess.<id>: ', $w), "\n";
+    foreach ($seen['warnings'] as $w) echo $w, "\n";
+    foreach ($seen['log'] as $line) echo 'log: ', preg_replace('/memcached node .*?: sess\.\S+: /', 'memcached node <n>: sess.<id>: ', $line), "\n";
 }
 @unlink($marker);
 echo "done\n";
@@ -74,12 +77,12 @@ rejected_values 0, warnings 0
 stored in clear: false
 __wakeup ran: false
 session: []
-rejected_values 1, warnings 1
-Warning: session_start(): clustered_session: ignored what memcached holds for this request (memcached node <n>: sess.<id>: the value is not sealed (written without clustered_session.secret_file, or by someone else); while switching over, set clustered_session.accept_unsealed=1) in %s on line %d
+rejected_values 1, warnings 0
+log: ignored what memcached holds for this request (memcached node <n>: sess.<id>: the value is not sealed (written without clustered_session.secret_file, or by someone else); while switching over, set clustered_session.accept_unsealed=1)
 --- authenticate
 stored in clear: true
 __wakeup ran: false
 session: []
-rejected_values 1, warnings 1
-Warning: session_start(): clustered_session: ignored what memcached holds for this request (memcached node <n>: sess.<id>: the value is not sealed (written without clustered_session.secret_file, or by someone else); while switching over, set clustered_session.accept_unsealed=1) in %s on line %d
+rejected_values 1, warnings 0
+log: ignored what memcached holds for this request (memcached node <n>: sess.<id>: the value is not sealed (written without clustered_session.secret_file, or by someone else); while switching over, set clustered_session.accept_unsealed=1)
 done

@@ -55,8 +55,6 @@ echo preg_replace('/key [0-9a-f]{8}/', 'key <id>', $r['out']);
 Warning: PHP Startup: clustered_session: clustered_session.secret_file <file>: cannot be opened: No such file or directory; sessions fail until it is fixed (the handler does not run unsealed) in Unknown on line 0
 
 Warning: session_start(): clustered_session: clustered_session.secret_file <file>: cannot be opened: No such file or directory; the handler does not run unsealed in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: %s) in %s on line %d
 session_start: false
 sealing: refused, every session fails: clustered_session.secret_file <file>: cannot be opened: No such file or directory
 page still runs
@@ -65,8 +63,6 @@ page still runs
 Warning: PHP Startup: clustered_session: clustered_session.secret_file <file>: is not a regular file; sessions fail until it is fixed (the handler does not run unsealed) in Unknown on line 0
 
 Warning: session_start(): clustered_session: clustered_session.secret_file <file>: is not a regular file; the handler does not run unsealed in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: %s) in %s on line %d
 session_start: false
 sealing: refused, every session fails: clustered_session.secret_file <file>: is not a regular file
 page still runs
@@ -75,8 +71,6 @@ page still runs
 Warning: PHP Startup: clustered_session: clustered_session.secret_file <file>: has mode 0644: every user of this machine can read the keys; chmod 0600 (or 0640 with the web server's group); sessions fail until it is fixed (the handler does not run unsealed) in Unknown on line 0
 
 Warning: session_start(): clustered_session: clustered_session.secret_file <file>: has mode 0644: every user of this machine can read the keys; chmod 0600 (or 0640 with the web server's group); the handler does not run unsealed in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: %s) in %s on line %d
 session_start: false
 sealing: refused, every session fails: clustered_session.secret_file <file>: has mode 0644: every user of this machine can read the keys; chmod 0600 (or 0640 with the web server's group)
 page still runs
@@ -85,8 +79,6 @@ page still runs
 Warning: PHP Startup: clustered_session: clustered_session.secret_file <file>: line 2 holds a key of 9 characters; a key needs at least 32 (make one with: openssl rand -base64 32); sessions fail until it is fixed (the handler does not run unsealed) in Unknown on line 0
 
 Warning: session_start(): clustered_session: clustered_session.secret_file <file>: line 2 holds a key of 9 characters; a key needs at least 32 (make one with: openssl rand -base64 32); the handler does not run unsealed in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: %s) in %s on line %d
 session_start: false
 sealing: refused, every session fails: clustered_session.secret_file <file>: line 2 holds a key of 9 characters; a key needs at least 32 (make one with: openssl rand -base64 32)
 page still runs
@@ -95,8 +87,6 @@ page still runs
 Warning: PHP Startup: clustered_session: clustered_session.secret_file <file>: holds no key (one a line; make one with: openssl rand -base64 32); sessions fail until it is fixed (the handler does not run unsealed) in Unknown on line 0
 
 Warning: session_start(): clustered_session: clustered_session.secret_file <file>: holds no key (one a line; make one with: openssl rand -base64 32); the handler does not run unsealed in %s on line %d
-
-Warning: session_start(): Failed to initialize storage module: clustered (path: %s) in %s on line %d
 session_start: false
 sealing: refused, every session fails: clustered_session.secret_file <file>: holds no key (one a line; make one with: openssl rand -base64 32)
 page still runs

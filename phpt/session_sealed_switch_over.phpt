@@ -31,13 +31,16 @@ function step(string $label, array $settings, string $id = ''): string
     $r = cs_php($app, $settings + ['session.save_path' => $path]);
     preg_match('/^\{.*\}$/m', $r['out'], $json);
     $seen = json_decode($json[0] ?? 'null', true);
+    // A failed read warns; what was ignored is in the operator's log instead.
     $warning = preg_match('/Warning: session_start\(\): clustered_session: (.*?) in /', $r['out'], $m) ? $m[1] : '';
-    $warning = preg_replace(['/memcached node \S+ \(\S+\): (sess\.\S+: )?/', '/key [0-9a-f]{8}/'], ['', 'key <id>'], $warning);
+    $logged = preg_grep('/^ignored what memcached holds/', cs_log());
+    $log = $logged ? reset($logged) : '';
+    [$warning, $log] = preg_replace(['/memcached node \S+ \(\S+\): (sess\.\S+: )?/', '/key [0-9a-f]{8}/'], ['', 'key <id>'], [$warning, $log]);
     $new = $seen['id'] ?? $id;
     $stored = cs_decode(cs_mc_get(cs_store_port($new, $ports), "sess.$new"));
     $how = $stored === null ? 'nothing' : (($stored['flags'] & 2) ? 'encrypted' : (($stored['flags'] & 4) ? 'authenticated' : 'plain'));
     printf("%-52s n=%s%s, stored %s%s\n", $label, $seen['n'] ?? '-', $new === $id || $id === '' ? '' : ' (NEW ID)', $how,
-           $warning === '' ? '' : "\n    warning: $warning");
+           ($warning === '' ? '' : "\n    warning: $warning") . ($log === '' ? '' : "\n    log: $log"));
     return $new;
 }
 
@@ -81,7 +84,7 @@ step 2: seal=encrypt, accept_unsealed=1              n=3, stored encrypted
 step 3: accept_unsealed=0                            n=6, stored encrypted
         (a plain value left from before)             n=1, stored plain
         step 3 rejects it                            n=1 (NEW ID), stored encrypted
-    warning: ignored what memcached holds for this request (the value is not sealed (written without clustered_session.secret_file, or by someone else); while switching over, set clustered_session.accept_unsealed=1)
+    log: ignored what memcached holds for this request (the value is not sealed (written without clustered_session.secret_file, or by someone else); while switching over, set clustered_session.accept_unsealed=1)
 a node without the key file                          n=1, stored encrypted
         cannot read a sealed session                 n=-, stored encrypted
     warning: cannot read session: the value is sealed (key <id>) and this node has no clustered_session.secret_file
@@ -95,7 +98,7 @@ step 2: B,A (B seals)                                n=3, stored encrypted
         (a value still sealed with A)                n=1, stored encrypted
 step 3: B                                            n=6, stored encrypted
         a value sealed with A is rejected            n=1 (NEW ID), stored encrypted
-    warning: ignored what memcached holds for this request (the value is sealed with key <id>, which clustered_session.secret_file does not hold (forged, or a key not yet added on this node))
+    log: ignored what memcached holds for this request (the value is sealed with key <id>, which clustered_session.secret_file does not hold (forged, or a key not yet added on this node))
 sealed with B                                        n=1, stored encrypted
 a node that only has A rejects it                    n=1 (NEW ID), stored encrypted
-    warning: ignored what memcached holds for this request (the value is sealed with key <id>, which clustered_session.secret_file does not hold (forged, or a key not yet added on this node))
+    log: ignored what memcached holds for this request (the value is sealed with key <id>, which clustered_session.secret_file does not hold (forged, or a key not yet added on this node))

@@ -53,7 +53,7 @@ $missing = array_filter($counters, fn ($name) => !preg_match("/^$name => \\d+$/m
 echo "phpinfo section: ", str_contains($section, 'clustered_session => enabled') ? 'yes' : 'NO', ", missing counters: ", json_encode(array_values($missing)), "\n";
 echo preg_match('/^mode => owner: .*web1/m', $section) ? "mode shown\n" : "mode missing\n";
 echo preg_match('/^node n1 => 127\.0\.0\.1:\d+ up, failures 0, evictions 0, restarts 0$/m', $section) ? "n1 shown\n" : "n1 missing\n";
-echo preg_match('/^node n2 => 127\.0\.0\.1:\d+ DOWN, failures 1, evictions 0, restarts 0$/m', $section) ? "n2 shown\n" : "n2 missing\n";
+echo preg_match('/^node n2 => 127\.0\.0\.1:\d+ DOWN \(down since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(no connection\)\), failures 1, evictions 0, restarts 0$/m', $section) ? "n2 shown, down since when and why\n" : "n2 missing\n";
 echo str_contains($info, 'clustered_session.touch_interval => 60 => 60') ? "INI shown\n" : "INI missing\n";
 
 // The other modes are named too.
@@ -76,7 +76,7 @@ n1 up=true failures=0; n2 up=false failures=1
 phpinfo section: yes, missing counters: []
 mode shown
 n1 shown
-n2 shown
+n2 shown, down since when and why
 INI shown
 session.use_strict_mode=0 -> false: untrusted: session.use_strict_mode=0 (IDs cannot be rewritten), every read is fetched from memcached
 clustered_session.route="off" -> false: untrusted: clustered_session.route=off, every read is fetched from memcached

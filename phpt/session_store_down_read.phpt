@@ -43,20 +43,14 @@ echo cs_split_id($ok)['store'], "\n";
 ?>
 --EXPECTF--
 Warning: session_start(): clustered_session: cannot read session: memcached node n2 (127.0.0.1:%d): connection refused in %s on line %d
-
-Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
 bool(false)
 bool(false)
 
-Warning: session_start(): clustered_session: cannot read session: memcached node n2 (127.0.0.1:%d): marked down after a recent failure, retried within 3600 s in %s on line %d
-
-Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
+Warning: session_start(): clustered_session: cannot read session: memcached node n2 (127.0.0.1:%d): marked down %d s ago (no connection), tried again every 3600 s (clustered_session.retry_interval) in %s on line %d
 bool(false)
 bool(false)
 n2 up: false, failures 1
 
-Warning: session_start(): clustered_session: cannot read session: memcached node n2 (127.0.0.1:%d): marked down after a recent failure, retried within 3600 s in %s on line %d
-
-Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
+Warning: session_start(): clustered_session: cannot read session: memcached node n2 (127.0.0.1:%d): marked down %d s ago (no connection), tried again every 3600 s (clustered_session.retry_interval) in %s on line %d
 bool(false)
 n1

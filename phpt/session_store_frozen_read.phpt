@@ -52,16 +52,12 @@ var_dump(cs_where($id, [$other['port']]));
 --- strict
 
 Warning: session_start(): clustered_session: cannot read session: memcached node n1 (127.0.0.1:%d): no complete reply within clustered_session.io_timeout (250 ms) in %s on line %d
-
-Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
 bool(false)
 failed after about io_timeout
 bool(false)
 --- not strict
 
 Warning: session_start(): clustered_session: cannot read session: memcached node n1 (127.0.0.1:%d): no complete reply within clustered_session.io_timeout (250 ms) in %s on line %d
-
-Warning: session_start(): Failed to read session data: clustered (path: n1=127.0.0.1:%d,n2=127.0.0.1:%d) in %s on line %d
 bool(false)
 failed after about io_timeout
 bool(false)

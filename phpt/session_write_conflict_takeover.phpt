@@ -66,8 +66,6 @@ echo "write_conflicts on web1: ", clustered_session_stats()['write_conflicts'], 
 web2 took it over: true
 
 Warning: session_write_close(): clustered_session: session %s-n%d.web1 was not saved: another node took it over (it is now %s.web2) while this request ran, and saving would have overwritten that; the next request reads the newer copy in %s on line %d
-
-Warning: session_write_close(): Failed to write session data (clustered). Please verify that the current setting of session.save_path is correct (%s) in %s on line %d
 bool(true)
 old key: still the forward to web2's ID
 web2's session: n|i:2;
@@ -76,8 +74,6 @@ the old cookie on web1 now: n=2, ID moved
 web2 read n=1 and sent the cookie of a new ID: true
 
 Warning: session_write_close(): clustered_session: session <old> was not saved: it changed on another node while this request ran, and moving it would have overwritten that; <new> forwards to it in %s on line %d
-
-Warning: session_write_close(): Failed to write session data (clustered). Please verify that the current setting of session.save_path is correct (%s) in %s on line %d
 bool(true)
 old key: n|i:2;
 the new ID web2 sent: a forward back to the old one

@@ -120,6 +120,8 @@ passed=$(summary 'Tests passed')
 version_skips=$(grep -ac 'SKIP.* reason: PHP [0-9]' "$log" || true)
 echo "==> phpt: passed ${passed:-0}, failed ${failed:-0}, expected failures (XFAIL, known bugs) ${xfailed:-0}," \
   "skipped ${skipped:-0} (${version_skips} for this PHP version), borked ${borked:-0}, warned ${warned:-0}, leaked ${leaked:-0}"
+# Name the tests behind a count a run-tests.php summary gives without names.
+grep -a -E '^(WARN|LEAK|BORK)|\b(WARN|LEAK|BORK)\b.*\[phpt/' "$log" | sed 's/^/    /' || true
 if [ "$status" -ne 0 ] || [ -z "$passed" ] || [ "${failed:-0}" != 0 ] || [ "${borked:-0}" != 0 ] ||
   [ "${skipped:-0}" != "$version_skips" ] || [ "${warned:-0}" != 0 ] || [ "${leaked:-0}" != 0 ]; then
   echo "==> phpt FAILED" >&2

@@ -27,6 +27,7 @@
 #include "store/remote_store.h"
 #include "store/value_header.h"
 #include "support/fake_memcached.h"
+#include "support/manual_clock.h"
 #include "util/clock.h"
 #include "util/entropy.h"
 
@@ -553,6 +554,22 @@ TEST_F(FakeMemcachedTrickleTest, GetIsCutAtIoTimeout) {
 TEST_F(FakeMemcachedTrickleTest, SetIsCutAtIoTimeout) {
   expect_cut_at_io_timeout("SERVER_ERROR out of memory storing object\r\n",
                            [&] { return node_.set("k", "v", 60); });
+}
+
+// A node whose clock does not move (a test's stopped clock, libfaketime in the
+// phpt tests) still ends a call that gets no answer: a poll that waited out what
+// was left of the deadline is the deadline passed. It waited forever before (the
+// deadline was only ever read from the clock), holding the worker.
+TEST(FakeMemcachedStoppedClock, SilentNodeTimesOutThoughTheClockStands) {
+  testing::ManualClock stopped;  // never advanced
+  FakeMemcached fake;
+  MemcachedNode node(fake.address("n1"), test_timeouts(), stopped);
+  ASSERT_EQ(node.ping().cause(), Cause::kOk);
+  fake.push(Action::hang());
+  const auto start = SteadyClock::now();
+  const StoreReply got = node.get("k");
+  EXPECT_EQ(got.cause(), Cause::kTimeout) << name_of(got.cause()) << ": " << got.error();
+  EXPECT_LT(seconds_since(start), kDeadline);
 }
 
 // ------------------------------------------------------------ CAS tokens
