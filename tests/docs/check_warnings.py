@@ -4,8 +4,9 @@
 
 A message is built from string literals in the statements that make user-visible
 errors (Error{...}, warn(...), php_error_docref(...), refuse(...), CLUSTERED_RANGED
-ranges, NodeOutcome messages, unexpected replies) and the operator's log lines
-(handled(...), log_handled(...), log_.log(...), fail(...)). Each literal fragment of three words or more must
+ranges, NodeOutcome messages, unexpected replies, Failure::of(...) and the memcached
+client's bad(...) replies) and the operator's log lines (handled(...),
+log_handled(...), log_.log(...), fail(...)). Each literal fragment of three words or more must
 appear in the table word for word. Prints 'N passed, M failed'."""
 import pathlib
 import re
@@ -15,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "troubleshooting.md").read_text()
 STARTS = re.compile(r"Error\{|warn\(|php_error_docref\(|refuse\(entry|refuse\(entry, new_value"
                     r"|CLUSTERED_RANGED\(|\.message = |unexpected_reply\(|handled\(|log_handled\("
-                    r"|log_\.log\(|fail\(ReportedFailure")
+                    r"|log_\.log\(|fail\(ReportedFailure|Failure::of\(|Failure::dropped\(|\bbad\(")
 LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 FORMAT = re.compile(r"%[-0-9.]*(?:z?u|s|d|ld)")
 
