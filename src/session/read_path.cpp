@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "session/older_copies.h"
+#include "session/takeover_notices.h"
 
 namespace clustered {
 namespace {
@@ -87,9 +88,8 @@ bool ReadPath::validate_sid(std::string_view id) {
       fetched = c_.remote.read(at.store_index, at.key);
     }
     if (!fetched) {
-      c_.phase = phase::Unreadable{
-          std::move(*start),
-          Failure::of(fetched.cause(), "cannot read session: " + fetched.error())};
+      Failure failure = unreadable(at, fetched.failure());
+      c_.phase = phase::Unreadable{std::move(*start), std::move(failure)};
       return true;
     }
     if (!*fetched) return false;  // missing: a new ID
@@ -281,7 +281,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   }
 
   auto fetched = c_.remote.read(at->store_index, at->key);
-  if (!fetched) return Failure::of(fetched.cause(), "cannot read session: " + fetched.error());
+  if (!fetched) return unreadable(*at, fetched.failure());
   SessionCopy copy;
   if (*fetched) {
     StoredValue& value = (*fetched)->value;
@@ -335,6 +335,19 @@ Result<std::string_view> ReadPath::load_moved_on(ResolvedId at, const StoredValu
     target = std::move(value.payload);
   }
   return Error{"session " + at.id + " moved to another ID meanwhile and could not be followed"};
+}
+
+Failure ReadPath::unreadable(const ResolvedId& at, const Failure& fetched) const {
+  std::string message = "cannot read session: " + fetched.message;
+  const std::int64_t unchecked = c_.takeovers.seconds_since_check(c_.clock.monotonic_ms() / 1000);
+  if (at.routed_here && c_.config.trusts_local_copy() && c_.cache != nullptr &&
+      c_.config.takeover_check_interval_s > 0 && unchecked > kNoticeGapSeconds) {
+    message += "; this node does not serve its own copy: it has read no takeover notices for " +
+               std::to_string(unchecked) +
+               " s (they are read from memcached every clustered_session.takeover_check_interval), "
+               "so another node may have taken the session over meanwhile";
+  }
+  return Failure::of(fetched.cause, std::move(message));
 }
 
 std::string_view ReadPath::load(ResolvedId at, SessionCopy copy, std::optional<Move> move) {

@@ -54,6 +54,9 @@ class ReadPath {
   void shorten_chain(const std::vector<ResolvedId>& passed, const std::string& target,
                      std::uint64_t target_version);
   std::string_view load(ResolvedId at, SessionCopy copy, std::optional<Move> move = {});
+  // "cannot read session: <why>", and, for a session this node owns but does
+  // not serve from its cache now (no takeover check for the notice gap), why not.
+  Failure unreadable(const ResolvedId& at, const Failure& fetched) const;
 
   HandlerContext& c_;
 };

@@ -38,6 +38,11 @@ class Takeovers {
   [[nodiscard]] bool trust_local_copies(std::string_view route, std::int64_t interval_s,
                                         const Now& now, std::uint32_t ttl_s);
 
+  // How long ago (monotonic s) the last check that read every live node completed.
+  std::int64_t seconds_since_check(std::int64_t monotonic_s) const {
+    return monotonic_s - watch_.checked_at.load(std::memory_order_relaxed);
+  }
+
   // Tells `old_route` that the session under `old_key` lives elsewhere now. Written
   // to every node believed up; `why` is empty when at least one has it, else it
   // says why none has (and `cause` is the last node's failure).

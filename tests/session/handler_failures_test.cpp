@@ -69,9 +69,8 @@ TEST_P(RefusedWriteThroughTest, OwnedSessionIsKeptLocallyThenRetriedOrRelocated)
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, RefusedWriteThroughTest,
-                         ::testing::Values(Cause::kNotStored, Cause::kRefused,
-                                           Cause::kOutOfMemory, Cause::kDown,
-                                           Cause::kTimeout, Cause::kBadReply),
+                         ::testing::Values(Cause::kNotStored, Cause::kRefused, Cause::kOutOfMemory,
+                                           Cause::kDown, Cause::kTimeout, Cause::kBadReply),
                          [](const auto& info) {
                            std::string name(describe(info.param));
                            std::erase_if(name, [](char c) { return !std::isalnum(c); });
@@ -1134,6 +1133,25 @@ TEST_F(HandlerFailuresTest, DestroyThatAFrozenNodeMissedIsRetriedOnceItAnswers) 
   ASSERT_TRUE(on_web2.ok) << on_web2.error;
   EXPECT_EQ(on_web2.data, "") << "the logged-out session came back on another node";
   (void)web2.handler->close();
+}
+
+// After 30 s without a takeover check (its memcached node down) the owner refused
+// its sessions with "cannot read session: memcached node n1 ...: marked down",
+// which did not say why it would not serve the copy it holds. It says so now.
+TEST_F(HandlerFailuresTest, OwnerPastTheNoticeGapSaysWhyItDoesNotServeItsCopy) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  n1_.stop();
+  n2_.stop();
+  clock_.advance_ms((kNoticeGapSeconds + 5) * 1000);
+  const Started started = session_start(*web1.handler, id);
+  ASSERT_FALSE(started.ok);
+  EXPECT_NE(started.error.find("cannot read session: memcached node n1"), std::string::npos)
+      << started.error;
+  EXPECT_NE(started.error.find("this node does not serve its own copy: it has read no takeover "
+                               "notices for 35 s"),
+            std::string::npos)
+      << started.error;
 }
 
 // ---------------------------------------------------------------- memcached -C
