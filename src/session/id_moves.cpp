@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "session/id_moves.h"
 
+#include <algorithm>
+
 namespace clustered {
 
 Result<std::string> IdMoves::create_sid() {
@@ -106,25 +108,45 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   loaded.move.reset();
   // PHP has sent the new ID's cookie already: the session must be reachable
   // through it, so the data goes back under the old key (with this request's
-  // change) and the new key forwards to it.
+  // change), over exactly the copy this request read, and the new key forwards
+  // to the old one -- also when the change cannot be kept there either.
   const std::uint64_t version = c_.next_version(loaded.copy.version);
-  auto kept = c_.remote.write(move.from.store_index, move.from.key, version, data, c_.remote_ttl());
-  if (!kept) {
-    return Failure::of(kept.cause(), "session " + move.from.id + " cannot move to " +
-                                         std::string(id) + " (" + why +
-                                         "), nor be written under its old ID: " + kept.error());
+  auto kept = c_.remote.write(move.from.store_index, move.from.key, version, data, c_.remote_ttl(),
+                              move.from_cas);
+  if (!kept && kept.failure().stored_copy_dropped) {
+    // memcached unlinked the copy when it refused this one: the copy this
+    // request read goes back, where nothing was written since.
+    (void)c_.remote.write_if_missing(move.from.store_index, move.from.key, loaded.copy.version,
+                                     loaded.copy.data, c_.remote_ttl());
   }
-  loaded.copy.data = data;
-  loaded.copy.version = version;
-  loaded.copy.synced_touched_at.reset();
+  if (kept) {
+    loaded.copy.data = data;
+    loaded.copy.version = version;
+    loaded.copy.synced_touched_at.reset();
+  } else {
+    loaded.copy.version = 0;  // nothing of this request's is stored
+  }
   const std::int64_t now = c_.now_s();
-  auto forwarded = c_.missed_writes.leave_forward(loaded.at.key, loaded.at.store_index,
-                                                  move.from.id, c_.next_version(version),
-                                                  c_.remote_ttl(), c_.local_expiry(now), now);
-  std::string outcome = "the new ID forwards to it";
-  if (!forwarded) outcome = "but the new ID could not forward to it (" + forwarded.error() + ")";
-  // The old owner's cached copy is older than this one now.
+  auto forwarded =
+      c_.missed_writes.leave_forward(loaded.at.key, loaded.at.store_index, move.from.id,
+                                     c_.next_version(std::max(version, loaded.copy.version)),
+                                     c_.remote_ttl(), c_.local_expiry(now), now);
+  std::string outcome = std::string(id) + " forwards to it";
+  if (!forwarded) {
+    outcome = "but " + std::string(id) + " could not forward to it (" + forwarded.error() + ")";
+  }
+  // The old owner's cached copy is older than the one under the old key now
+  // (or, when the change was refused, another node holds the session).
   if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
+  if (!kept) {
+    Counters::add(kept.cause() == Cause::kExists ? c_.counters.write_conflicts
+                                                 : c_.counters.writes_too_large);
+    return Failure::of(kept.cause() == Cause::kExists ? Cause::kConflict : kept.cause(),
+                       "session " + move.from.id + " was not saved: it cannot move to " +
+                           std::string(id) + " (" + why +
+                           "), nor take this request's change under its old ID (" + kept.error() +
+                           "); the session stays as it was, and " + outcome);
+  }
   c_.handled(HandledEvent::kStayedUnderOldId, Cause::kTooLarge,
              "session " + move.from.id + " stays under its old ID: it cannot move to " +
                  std::string(id) + " (" + why + "); " + outcome);

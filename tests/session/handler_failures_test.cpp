@@ -1051,6 +1051,36 @@ TEST_F(HandlerFailuresTest, CookieEightTakeoversOldFindsTheSessionAndShortensThe
 // the store holds the old item but not the new one. The session stays under its
 // old ID, with this request's change, and the new ID (whose cookie PHP already
 // sent) forwards to it.
+// A change too large even for the old key, in a takeover request: the move failed
+// ("cannot move to <new>, nor be written under its old ID") and PHP had already
+// sent the new cookie, which then opened an empty session: the session was gone
+// for that user. The new ID now forwards to the old one, whose copy is unchanged;
+// only the request's change is refused.
+TEST_F(HandlerFailuresTest, TooLargeChangeInATakeoverLeavesTheNewCookieLeadingToTheSession) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  const std::size_t limit =
+      ("sess." + id).size() + encode_value(1, "v|i:1;").size() + 40 + MemcachedModel::kItemOverhead;
+  n1_.set_item_size_max(limit);
+  n2_.set_item_size_max(limit);
+
+  const Started moved = session_start(*web2.handler, id);
+  ASSERT_TRUE(moved.ok) << moved.error;
+  ASSERT_NE(moved.id, id) << "the takeover did not start";
+  const Status saved =
+      session_write_close(*web2.handler, moved, "v|s:100:\"" + std::string(100, 'x') + "\";");
+  EXPECT_FALSE(saved.ok()) << "a change no node could store was acknowledged";
+  EXPECT_EQ(saved.cause(), Cause::kTooLarge) << saved.error();
+  EXPECT_EQ(stored_payload(id), "v|i:1;") << "the session under the old ID changed or is gone";
+
+  // The browser has the new cookie: it leads to the session, unchanged.
+  const Started next = session_start(*web2.handler, moved.id);
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.data, "v|i:1;") << "the new cookie opened an empty session";
+  (void)web2.handler->close();
+}
+
 TEST_F(HandlerFailuresTest, TakeoverIntoAKeyPastTheItemSizeLimitKeepsTheSessionUnderItsOldId) {
   AppNode web1 = make_node(config("web1"));
   AppNode web2 = make_node(config("frontendnode0002"));

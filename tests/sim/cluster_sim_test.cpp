@@ -600,6 +600,29 @@ TEST(ClusterSimFlows, TakeoverIntoALongerKeyPastTheItemSizeLimitStaysUnderItsOld
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// A change too large for any key, made in a takeover request: the move failed,
+// and memcached unlinked the old copy when it refused the change under the old
+// key (an unconditional set), so the new cookie PHP had sent opened an empty
+// session: the nine acknowledged increments were lost. The change is refused now,
+// the old copy stays (or is written back), and the new ID forwards to it.
+// 132 bytes hold the session at count 9 (45-byte key, 16-byte header, 12 bytes
+// of data, 59 of memcached's own), not at 10.
+TEST(ClusterSimFlows, TooLargeChangeInATakeoverKeepsTheSessionBehindTheNewCookie) {
+  std::string text = "options routes=web1,web2\n";
+  for (int i = 0; i < 9; ++i) text += "request u0 increment @web1\ndrain\n";
+  const HistoryResult result = play(text + R"(
+    advance 5000
+    limit n1 item_size=132
+    limit n2 item_size=132
+    kill web1
+    request u0 increment @web2
+    drain
+    request u0 read @web2
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // Issue 15: "anyone who can reach it can write a session value", and the next
 // node to fetch the session serves it.
 TEST(ClusterSimExpectedFailures, Issue15ForgedValueInMemcachedIsServed) {
