@@ -52,18 +52,23 @@ void MemcachedNode::note_token(const ParsedReply& parsed) {
   if (parsed.complete() && parsed.reply.ok() && parsed.token) cas_supported_ = *parsed.token != 0;
 }
 
+std::optional<Failure> MemcachedNode::refuses_size(std::string_view key,
+                                                   std::size_t value_size) const {
+  const std::uint64_t limit = connection_.settings().item_size_max;
+  if (limit == 0 || key.size() + value_size + kItemOverhead <= limit) return std::nullopt;
+  return Failure::of(Cause::kTooLarge, "item of " + std::to_string(value_size) +
+                                           " bytes is larger than the node's item size limit of " +
+                                           std::to_string(limit) + " bytes (memcached -I)");
+}
+
 std::optional<StoreReply> MemcachedNode::refuse_before_sending(const Call& call) const {
   if (call.needs_cas && cas_supported_ == false) {
     return Failure::of(Cause::kNoCas,
                        "the server gives no CAS tokens (memcached -C), which conditional "
                        "writes need: restart it without -C; nothing was stored");
   }
-  const std::uint64_t limit = connection_.settings().item_size_max;
-  if (call.value_size && limit != 0 && call.key.size() + *call.value_size + kItemOverhead > limit) {
-    return Failure::of(Cause::kTooLarge,
-                       "item of " + std::to_string(*call.value_size) +
-                           " bytes is larger than the node's item size limit of " +
-                           std::to_string(limit) + " bytes (memcached -I)");
+  if (call.value_size) {
+    if (std::optional<Failure> refused = refuses_size(call.key, *call.value_size)) return *refused;
   }
   return std::nullopt;
 }

@@ -48,6 +48,7 @@ class MemcachedNode final : public StoreNode {
   std::optional<bool> cas_supported() const override { return cas_supported_; }
   std::uint64_t connections() const override { return connection_.opened(); }
   std::optional<ServerStats> identity() const override { return connection_.settings().identity; }
+  std::optional<Failure> refuses_size(std::string_view key, std::size_t value_size) const override;
 
  private:
   // What a call is, beyond its request bytes.

@@ -191,6 +191,12 @@ Result<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
   return record_identity(index, seen);
 }
 
+std::string RemoteStore::describe(std::size_t index, const Failure& failure) const {
+  return name(index) + ": " +
+         (failure.message.empty() ? std::string(clustered::describe(failure.cause))
+                                  : failure.message);
+}
+
 std::string RemoteStore::describe(std::size_t index, const StoreReply& reply) const {
   return name(index) + ": " +
          (reply.error().empty() ? std::string(clustered::describe(reply.cause())) : reply.error());
@@ -347,9 +353,21 @@ Result<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key
 Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
                                               const std::string& bytes, std::uint32_t ttl_seconds,
                                               std::uint64_t expected_cas, bool counted) {
+  const std::vector<std::size_t> copies = copy_nodes(primary);
+  // No node of the ring may refuse the copy for its size while another takes it:
+  // a replica that took what the primary refused would serve it later, and one
+  // that refused what the primary took would lose it with the primary. Every
+  // copy's node is asked first (its limit is known after the first contact).
+  for (std::size_t index : copies) {
+    if (copies.size() > 1) (void)on_node(index, [](StoreNode& node) { return node.ping(); });
+    if (std::optional<Failure> refused = nodes_[index]->refuses_size(key, bytes.size())) {
+      refused->message = describe(index, *refused);
+      return *refused;
+    }
+  }
   WriteReport report;
   std::optional<Failure> primary_failure;
-  for (std::size_t index : copy_nodes(primary)) {
+  for (std::size_t index : copies) {
     if (counted) Counters::add(counters_.remote_writes);
     // The primary answers its new token (same round trip): the next write of
     // this session can be conditional on it.

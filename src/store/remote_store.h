@@ -200,6 +200,7 @@ class RemoteStore {
   NodeHealthSlot& identity_slot(std::size_t index);
   const NodeHealthSlot& identity_slot(std::size_t index) const;
   std::string describe(std::size_t index, const StoreReply& reply) const;
+  std::string describe(std::size_t index, const Failure& failure) const;
   std::string name(std::size_t index) const;
   // Why a node believed down is skipped, for the errors of requests that needed it.
   std::string skipped_because_down(std::size_t index) const;

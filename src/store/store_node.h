@@ -88,6 +88,12 @@ class StoreNode {
   // last seen, a restart is noticed at the first contact after it, even before a
   // first write (docs/design.md, "Forwards and notices"). nullopt: not known.
   virtual std::optional<ServerStats> identity() const = 0;
+  // The node's refusal of an item of `value_size` bytes under `key` for its item
+  // size limit (memcached -I), when the limit is known (after the first contact):
+  // the writer checks every copy's node before it sends anything, so no copy takes
+  // what another refuses. nullopt: it fits, or the limit is not known.
+  virtual std::optional<Failure> refuses_size(std::string_view key,
+                                              std::size_t value_size) const = 0;
 };
 
 // memcached reads an expiry over 30 days as an absolute Unix time.

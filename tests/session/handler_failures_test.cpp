@@ -211,10 +211,52 @@ TEST_F(HandlerFailuresTest, OutOfMemoryOnWriteDoesNotLoseTheSession) {
 // -I, but it may not (the node refused "stats settings", or -I changed). The copy
 // this request read is written back: the write fails, the session stays as it
 // was, also for the next node that reads it (the owner may die meanwhile).
+// replicas = 1 on nodes with different item size limits (an -I change rolled out
+// node by node): a change the primary refused was stored on the replica, and
+// served once the owner and the primary were gone; the other way round a change
+// the primary took but the replica refused was acknowledged, and lost with the
+// same two faults. A change that any copy's node refuses is now refused as a
+// whole, before anything is sent.
+class ReplicaItemLimitTest : public ModelHandlerTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ReplicaItemLimitTest, ChangeTooLargeForAnyCopyIsRefusedEverywhere) {
+  const bool primary_smaller = GetParam();
+  HandlerConfig with_replica = config("web1");
+  with_replica.replicas = 1;
+  AppNode web1 = make_node(with_replica);
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");  // replica on n2
+  (primary_smaller ? n1_ : n2_).set_item_size_max(1024);
+  (primary_smaller ? n2_ : n1_).set_item_size_max(4096);
+
+  const Started started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  const Status saved = session_write_close(*web1.handler, started, std::string(2048, 'x'));
+  EXPECT_FALSE(saved.ok()) << "a change one copy's node refuses was acknowledged";
+  EXPECT_EQ(saved.cause(), Cause::kTooLarge) << saved.error();
+  EXPECT_EQ(stored_payload(id), "v|i:1;");
+  EXPECT_EQ(stored(id, &n2_)->payload, "v|i:1;") << "the replica took the refused change";
+
+  // The owner and the primary die: the replica has the session as acknowledged.
+  web1.handler.reset();
+  n1_.stop();
+  AppNode web2 = make_node(with_replica);
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "v|i:1;");
+  (void)web2.handler->close();
+}
+
+INSTANTIATE_TEST_SUITE_P(Limits, ReplicaItemLimitTest, ::testing::Values(true, false),
+                         [](const auto& info) {
+                           return info.param ? std::string("PrimarySmaller")
+                                             : std::string("ReplicaSmaller");
+                         });
+
 TEST_F(HandlerFailuresTest, TooLargeSetThatDroppedTheStoredCopyWritesThePreviousOneBack) {
   AppNode web1 = make_node(config("web1"));
   const std::string id = new_session(*web1.handler, "small|i:1;");
   server_of(id).set_item_size_max(4096);
+  server_of(id).set_limit_reported(false);  // "stats settings" refused: memcached finds out
   const Started started = session_start(*web1.handler, id);
   ASSERT_TRUE(started.ok) << started.error;
   const Status saved = session_write_close(*web1.handler, started, std::string(8192, 'x'));

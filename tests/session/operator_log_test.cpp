@@ -102,8 +102,9 @@ TEST_F(OperatorLogTest, ReplicaFailureOfItsOwnIsLoggedOncePerIntervalWithACount)
   AppNode web1 = make_node(with_replica);
   const std::string id = new_session_on(*web1.handler, n1_, "v|i:0;");
   (void)web1.take_log();
-  // n2 (the replica) refuses items over 100 bytes; n1 takes them.
-  n2_.set_item_size_max(100);
+  // n2 (the replica) is out of memory for them (-M); n1 takes them. (A replica
+  // whose item size limit is smaller makes the whole write refused instead.)
+  n2_.set_memory_limit(100);
   const std::string large(200, 'x');
   for (int i = 0; i < 5; ++i) {
     change(*web1.handler, id, "v|s:200:\"" + large + std::to_string(i) + "\";");

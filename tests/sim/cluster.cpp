@@ -166,6 +166,9 @@ class Cluster::Link final : public StoreNode {
   std::optional<bool> cas_supported() const override { return client_->cas_supported(); }
   std::uint64_t connections() const override { return client_->connections(); }
   std::optional<ServerStats> identity() const override { return client_->identity(); }
+  std::optional<Failure> refuses_size(std::string_view key, std::size_t size) const override {
+    return client_->refuses_size(key, size);
+  }
 
  private:
   template <class Call>

@@ -623,6 +623,34 @@ TEST(ClusterSimFlows, TooLargeChangeInATakeoverKeepsTheSessionBehindTheNewCookie
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// replicas = 1 with item size limits that differ between the nodes (an -I change
+// rolled out node by node): the primary n2 took the tenth increment, the replica
+// n1 refused it, and the request was acknowledged; with the owner and n2 gone,
+// web2 read the replica's ninth. A change any copy's node refuses is refused.
+TEST(ClusterSimFlows, ChangeTheReplicaRefusesIsNotAcknowledged) {
+  std::string text = R"(
+    options memcached=2 replicas=1
+    memcached stop n1
+    request u0 increment @web1
+    drain
+    memcached start n1
+    advance 5000
+  )";
+  for (int i = 0; i < 8; ++i) text += "request u0 increment @web1\ndrain\n";
+  const HistoryResult result = play(text + R"(
+    limit n1 item_size=132
+    limit n2 item_size=200
+    request u0 increment @web1
+    drain
+    kill web1
+    memcached stop n2
+    advance 5000
+    request u0 read @web2
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // Issue 15: "anyone who can reach it can write a session value", and the next
 // node to fetch the session serves it.
 TEST(ClusterSimExpectedFailures, Issue15ForgedValueInMemcachedIsServed) {

@@ -95,6 +95,16 @@ class MemcachedModel::Client final : public clustered::StoreNode {
   }
   std::uint64_t connections() const override { return connections_; }
   std::optional<clustered::ServerStats> identity() const override { return identity_; }
+  std::optional<clustered::Failure> refuses_size(std::string_view key,
+                                                 std::size_t value_size) const override {
+    // Known once a call answered, as a real client learns it from "stats settings".
+    if (connections_ == 0 || !model_.limit_reported_ ||
+        footprint(key, value_size) <= model_.limits_.item_size_max) {
+      return std::nullopt;
+    }
+    return clustered::Failure::of(clustered::Cause::kTooLarge,
+                                  "item larger than the node's item size limit (memcached -I)");
+  }
 
  private:
   std::uint32_t wire_ttl(std::uint32_t ttl) const {

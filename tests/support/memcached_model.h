@@ -121,6 +121,9 @@ class MemcachedModel {
   void set_item_size_max(std::size_t bytes) { limits_.item_size_max = bytes; }
   // memcached -C when false (on by default). Applies to later calls and stores.
   void set_cas_enabled(bool enabled) { cas_enabled_ = enabled; }
+  // Whether a client learns the item size limit ("stats settings" answered, as
+  // memcached does); false: it only finds out when a store is refused.
+  void set_limit_reported(bool reported) { limit_reported_ = reported; }
   bool cas_enabled() const { return cas_enabled_; }
   // Evicts (least recently used first) until the live items fit the new limit.
   void set_memory_limit(std::size_t bytes);
@@ -200,6 +203,7 @@ class MemcachedModel {
   bool running_ = true;
   bool frozen_ = false;
   bool cas_enabled_ = true;
+  bool limit_reported_ = true;
 };
 
 }  // namespace clustered::testing

@@ -69,6 +69,9 @@ class FaultyNode final : public StoreNode {
   std::optional<bool> cas_supported() const override { return node_->cas_supported(); }
   std::uint64_t connections() const override { return node_->connections(); }
   std::optional<ServerStats> identity() const override { return node_->identity(); }
+  std::optional<Failure> refuses_size(std::string_view key, std::size_t size) const override {
+    return node_->refuses_size(key, size);
+  }
 
  private:
   template <class Call>
