@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Whatever the fuzzer writes under a key never opens.
   const auto forged = s.open_value("sess.victim", bytes);
   FUZZ_REQUIRE(!forged.ok(), "a value made without the key opened");
-  FUZZ_REQUIRE(forged.failure().rejected, "sealing required, yet a value was not rejected");
+  FUZZ_REQUIRE(forged.cause() == Cause::kRejected, "sealing required, yet a value was not rejected");
 
   // Nor does it as a notice list.
   const NoticeFormat format(s, notice_key("web1"));
