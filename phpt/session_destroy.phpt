@@ -1,5 +1,5 @@
 --TEST--
-session_destroy() removes the session everywhere (memcached and the local copy); destroying a missing session succeeds
+session_destroy() ends the session everywhere (a tombstone over the copy in memcached, so no request that read it before can store it again; the local copy gone); destroying a missing session succeeds
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
@@ -18,7 +18,7 @@ var_dump(count(cs_where($id, $ports)));
 session_id($id);
 session_start();
 var_dump(session_destroy());
-var_dump(cs_where($id, $ports));
+var_dump(array_values(cs_where($id, $ports)));
 // The owner's local copy is gone too: strict mode refuses the ID now.
 session_id($id);
 session_start();
@@ -37,7 +37,9 @@ echo "errors: ", clustered_session_stats()['errors'], "\n";
 --EXPECT--
 int(1)
 bool(true)
-array(0) {
+array(1) {
+  [0]=>
+  string(5) "ended"
 }
 bool(true)
 array(0) {

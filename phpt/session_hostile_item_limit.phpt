@@ -90,10 +90,10 @@ at the limit: encoded 1048451 bytes, write: true
 stored 1048467 bytes, payload is the data: true
 another process: the same bytes
 
-Warning: session_write_close(): clustered_session: session data of 1048452 bytes was refused (larger than the node's item size limit?); the previously stored session is unchanged: memcached node n1 (127.0.0.1:%d): item of 1048468 bytes is larger than the node's item size limit of 1048576 bytes (memcached -I) in %s on line %d
+Warning: session_write_close(): clustered_session: session data of 1048452 bytes was refused (larger than the node's item size limit?); the previously stored session is unchanged: memcached node n1 (127.0.0.1:%d): item of %d bytes (a value of %d bytes, its key and memcached's %d bytes per item) is larger than the node's item size limit of 1048576 bytes (memcached -I) in %s on line %d
 1 over: stored copy unchanged: true
 
-Warning: session_write_close(): clustered_session: session data of 1048456 bytes was refused (larger than the node's item size limit?); the previously stored session is unchanged: memcached node n1 (127.0.0.1:%d): item of 1048472 bytes is larger than the node's item size limit of 1048576 bytes (memcached -I) in %s on line %d
+Warning: session_write_close(): clustered_session: session data of 1048456 bytes was refused (larger than the node's item size limit?); the previously stored session is unchanged: memcached node n1 (127.0.0.1:%d): item of %d bytes (a value of %d bytes, its key and memcached's %d bytes per item) is larger than the node's item size limit of 1048576 bytes (memcached -I) in %s on line %d
 5 over: stored copy unchanged: true
 another process: the at-limit bytes, not truncated
 this process: true

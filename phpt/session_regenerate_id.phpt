@@ -1,5 +1,5 @@
 --TEST--
-session_regenerate_id(true): the old key is gone, the data is under the new ID; (false): the old session is kept as it was
+session_regenerate_id(true): the old key holds a tombstone (the old ID opens nothing again), the data is under the new ID; (false): the old session is kept as it was
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
@@ -43,7 +43,7 @@ echo "errors: ", clustered_session_stats()['errors'], "\n";
 bool(true)
 new ID: ours
 new: true
-old: []
+old: ["ended"]
 resume new: same ID {"step":3}
 resume old: refused []
 --- delete_old_session=false

@@ -68,4 +68,4 @@ new ID
 next request: %d bytes, ends in z
 under the old ID: %d bytes, ends in z";
 under the new ID: a forward to the old ID
-log: session %s-n1.web1 stays under its old ID: it cannot move to %s-n1.frontendnode0002 (session data of %d bytes was refused (larger than the node's item size limit?); the previously stored session is unchanged: memcached node n1 (127.0.0.1:%d): item of %d bytes is larger than the node's item size limit of 1048576 bytes (memcached -I)); the new ID forwards to it
+log: session %s-n1.web1 stays under its old ID: it cannot move to %s-n1.frontendnode0002 (session data of %d bytes was refused (larger than the node's item size limit?); the previously stored session is unchanged: memcached node n1 (127.0.0.1:%d): item of %d bytes (a value of %d bytes, its key and memcached's %d bytes per item) is larger than the node's item size limit of 1048576 bytes (memcached -I)); %s-n1.frontendnode0002 forwards to it

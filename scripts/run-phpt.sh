@@ -38,12 +38,8 @@ fi
 extension=$root/modules/clustered_session.so
 # Always bring the extension up to date (incremental; a stale .so would test old
 # code). Only the phpize build: the CMake part belongs to scripts/build.sh.
-if [ ! -f Makefile ] || [ config.m4 -nt configure ]; then
-  echo "==> configuring the extension (phpize)"
-  phpize >/dev/null
-  ./configure --enable-clustered-session >/dev/null
-fi
-if ! make -j"$(nproc)" >"${TMPDIR:-/tmp}/clustered_session-phpt-make.log" 2>&1; then
+# scripts/build.sh configures again when a source file came or went.
+if ! bash scripts/build.sh --extension-only >"${TMPDIR:-/tmp}/clustered_session-phpt-make.log" 2>&1; then
   tail -30 "${TMPDIR:-/tmp}/clustered_session-phpt-make.log" >&2
   echo "building $extension failed" >&2
   exit 2

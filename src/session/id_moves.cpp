@@ -179,33 +179,72 @@ Status IdMoves::destroy(std::string_view id) {
   std::optional<ResolvedId> at = c_.resolve(id, false);
   if (!at) return success();  // can never have been stored
   if (c_.cache != nullptr) c_.cache->remove(at->key);
+  // What this request read under the ID: only that copy is ended (a tombstone
+  // over its token), so a request that read it before the logout, here or on
+  // another node, can never store it again, and a copy written since stays.
   std::optional<Move>* pending = nullptr;
-  if (auto* loaded = std::get_if<phase::Loaded>(&c_.phase); loaded && loaded->at.id == id) {
-    loaded->copy.version = 0;
+  // Not read by this request at all: whatever copy is there now is ended.
+  CopyRead read{kAnyVersion, 0};
+  std::optional<std::string> moved_to;
+  phase::Loaded* loaded = std::get_if<phase::Loaded>(&c_.phase);
+  if (loaded != nullptr && loaded->at.id != id) loaded = nullptr;
+  // A destroy refused or failed leaves the copy read in place: PHP keeps the
+  // session (session_regenerate_id() returns false) and its write at the end of
+  // the request stays conditional on that copy.
+  const auto forget_copy = [&](Status ended) {
+    if (ended && loaded != nullptr) loaded->copy.version = 0;
+    return ended;
+  };
+  if (loaded != nullptr) {
+    read = {loaded->copy.version, loaded->copy.cas};
+    moved_to = loaded->copy.moved_to;
     pending = &loaded->move;
   } else if (auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->at.id == id) {
+    read = CopyRead{issued->copy.version, 0};
     pending = &issued->move;
   }
   if (pending != nullptr && *pending) {
-    // Destroyed before the move was written: the old key still holds the session
-    // and must go too, or the old cookie would bring it back.
+    // Destroyed before the move was written: the old key holds the session
+    // (the new one nothing yet) and is ended over the copy the move read.
+    // Refused (written since), the move stays, to complete or be undone at the
+    // end of the request as any other (complete(), undo_move()).
     const Move& move = **pending;
+    Status ended = end(move.from, CopyRead{read.version, move.from_cas});
+    if (ended.cause() == Cause::kConflict) return ended;
     if (c_.cache != nullptr) c_.cache->remove(move.from.key);
-    if (!c_.remote.remove(move.from.store_index, move.from.key)) {
-      c_.missed_writes.remember_missed_delete(move.from.key, move.from.store_index,
-                                              c_.local_expiry(c_.now_s()), c_.now_s());
-    }
+    // The old owner may still hold the session in its cache: it drops it.
     if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
     pending->reset();
+    return forget_copy(std::move(ended));
   }
-  if (auto removed = c_.remote.remove(at->store_index, at->key); !removed) {
-    // Not served here meanwhile, and deleted once the node answers.
-    c_.missed_writes.remember_missed_delete(at->key, at->store_index, c_.local_expiry(c_.now_s()),
-                                            c_.now_s());
-    return Failure::of(removed.cause(), "cannot destroy session: " + removed.error() +
-                                            "; the delete is retried once that node answers");
+  if (moved_to) {
+    // The ID forwards to the session another node moved it to meanwhile: that
+    // copy, served read-only, is the one ended (and the forward leads to it).
+    std::optional<ResolvedId> target = c_.resolve(*moved_to, false);
+    if (!target || moved_to->empty()) return success();  // ended already
+    if (c_.cache != nullptr) c_.cache->remove(target->key);
+    return forget_copy(end(*target, read));
   }
-  return success();
+  // Nothing was read under this ID (a new session, or one that was missing):
+  // nothing of it is stored that this request may end.
+  if (read.version == 0) return success();
+  return forget_copy(end(*at, read));
+}
+
+Status IdMoves::end(const ResolvedId& at, CopyRead read) {
+  const std::uint64_t version = c_.next_version(read.version == kAnyVersion ? 0 : read.version);
+  Status ended = end_session(c_.remote, at.store_index, at.key, read, version, c_.remote_ttl());
+  if (ended) return ended;
+  if (ended.cause() == Cause::kConflict) {
+    Counters::add(c_.counters.write_conflicts);
+    return Failure::of(Cause::kConflict, "session " + at.id + " " + ended.error() +
+                                             " (a logout racing a request on another node)");
+  }
+  // Not served here meanwhile, and ended once the node answers.
+  c_.missed_writes.remember_missed_end(at.key, at.store_index, read, c_.local_expiry(c_.now_s()),
+                                       c_.now_s());
+  return Failure::of(ended.cause(), "cannot destroy session: " + ended.error() +
+                                        "; it is retried once that node answers");
 }
 
 }  // namespace clustered

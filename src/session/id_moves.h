@@ -10,6 +10,7 @@
 
 #include "session/handler_context.h"
 #include "session/write_path.h"
+#include "store/session_end.h"
 
 namespace clustered {
 
@@ -27,11 +28,16 @@ class IdMoves {
   // read_and_close, session_abort() and an unchanged session after a rewrite end
   // in close() without a write: the moved data must still reach its new ID.
   Status complete_on_close();
-  // A missing key is not an error.
+  // Ends the session this request read under `id` (a tombstone over that very
+  // copy); a session never stored, or missing, is not an error. kConflict when
+  // another request wrote it since.
   Status destroy(std::string_view id);
 
  private:
   void announce_takeover(const ResolvedId& from);
+  // Ends the copy `read` under `at` (store/session_end.h); a node that does not
+  // answer gets it retried (MissedWrites).
+  Status end(const ResolvedId& at, CopyRead read);
   // The data does not fit under the move's new key (longer, or a store with a
   // smaller -I): it stays under the old ID, and the new ID forwards to it.
   // The forward found the old key written since it was read: refuse the move.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "session/missed_writes.h"
 
+#include <algorithm>
 #include <string>
 
 namespace clustered {
@@ -26,11 +27,12 @@ Result<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::s
   return forwarded;
 }
 
-void MissedWrites::remember_missed_delete(std::string_view key, std::size_t store,
-                                          std::int64_t expires_at, std::int64_t now) {
+void MissedWrites::remember_missed_end(std::string_view key, std::size_t store, CopyRead read,
+                                       std::int64_t expires_at, std::int64_t now) {
   if (cache_ == nullptr) return;
-  CachedSession tombstone{{}, 0, expires_at, now, true, remote_.address(store).id};
+  CachedSession tombstone{{}, read.version, expires_at, now, true, remote_.address(store).id};
   tombstone.deleted = true;
+  tombstone.store_cas = read.cas;
   if (cache_->put(key, tombstone, now)) remote_.count_kept_write(store);
 }
 
@@ -62,7 +64,14 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
       continue;
     }
     if (missed.deleted) {
-      if (remote_.remove(*store, key)) cache_->remove(key);
+      // Over the copy the destroying request read only; a copy written since
+      // (a conflict) stays. (One write: a check reads no session's data.)
+      const CopyRead read{missed.version, missed.store_cas};
+      const std::uint64_t above = read.version == kAnyVersion ? 0 : read.version + 1;
+      const std::uint64_t version =
+          std::max<std::uint64_t>(above, static_cast<std::uint64_t>(now) * 1000000);
+      const Status ended = end_session_in_one_write(remote_, *store, key, read, version, ttl_s);
+      if (ended || ended.cause() == Cause::kConflict) cache_->remove(key);
       continue;
     }
     if (remote_.write_forward(*store, key, missed.data, missed.version, ttl_s)) {

@@ -13,6 +13,7 @@
 
 #include "shm/session_cache.h"
 #include "store/remote_store.h"
+#include "store/session_end.h"
 
 namespace clustered {
 
@@ -28,10 +29,11 @@ class MissedWrites {
                                     std::string_view target, std::uint64_t version,
                                     std::uint32_t ttl_s, std::int64_t expires_at, std::int64_t now,
                                     std::uint64_t expected_cas = 0);
-  // A delete of `key` that `store` did not take: a tombstone to retry (and to keep
-  // this node from serving or fetching the destroyed session meanwhile).
-  void remember_missed_delete(std::string_view key, std::size_t store, std::int64_t expires_at,
-                              std::int64_t now);
+  // An end of `key` (store/session_end.h) that `store` did not take: kept as a
+  // deleted entry with the copy it ends, to retry (and to keep this node from
+  // serving or fetching the destroyed session meanwhile).
+  void remember_missed_end(std::string_view key, std::size_t store, CopyRead read,
+                           std::int64_t expires_at, std::int64_t now);
   // Retries up to kRetriesPerCheck missed writes on nodes believed up: forwards,
   // deletes, and sessions a restarted memcached lost (or never took).
   void retry(std::uint32_t ttl_s, std::int64_t now);

@@ -94,6 +94,7 @@ bool ReadPath::validate_sid(std::string_view id) {
     }
     if (!*fetched) return false;  // missing: a new ID
     RemoteCopy& copy = **fetched;
+    if (is_tombstone(copy.value)) return false;  // ended (a logout): a new ID
     if (copy.value.forward) {
       target = std::move(copy.value.payload);
       continue;
@@ -285,6 +286,9 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   SessionCopy copy;
   if (*fetched) {
     StoredValue& value = (*fetched)->value;
+    // An ended session (a logout) is read as missing; a new session under this
+    // ID (no strict mode) replaces the tombstone.
+    if (is_tombstone(value)) return load(std::move(*at), SessionCopy{});
     // Without strict mode the ID cannot follow a forward to the session's new ID,
     // and the forward's bytes are no session data: fail rather than start empty.
     if (value.forward && c_.config.strict_mode) return load_moved_on(std::move(*at), value);
@@ -327,8 +331,14 @@ Result<std::string_view> ReadPath::load_moved_on(ResolvedId at, const StoredValu
     if (!fetched) return Failure::of(fetched.cause(), "cannot read session: " + fetched.error());
     if (!*fetched) break;
     StoredValue& value = (*fetched)->value;
+    if (is_tombstone(value)) {
+      // Ended (a logout) meanwhile: nothing to serve, and nothing may be saved.
+      return load(std::move(at), SessionCopy{{}, 0, std::nullopt, 0, std::string()});
+    }
     if (!value.forward) {
-      SessionCopy copy{std::move(value.payload), value.version, std::nullopt, 0, target};
+      // The token is of the target's copy: a destroy() ends exactly that one.
+      const std::uint64_t cas = (*fetched)->node == next->store_index ? (*fetched)->cas : 0;
+      SessionCopy copy{std::move(value.payload), value.version, std::nullopt, cas, target};
       copy.sealed_with = Sealer::sealed_with(value);
       return load(std::move(at), std::move(copy));
     }

@@ -53,6 +53,8 @@ struct SessionCopy {
   // Set when the ID PHP chose was moved on by another node after validate_sid()
   // followed a forward to it: the data is the session's newest copy, read-only;
   // a write is refused (it would replace the forward) and the next request follows.
+  // Empty: the session it moved to was ended (a logout) meanwhile. `cas` is then
+  // the token of the copy under moved_to, not under this ID.
   std::optional<std::string> moved_to = std::nullopt;
   // How memcached's copy is sealed (CachedSession::sealed_with).
   std::uint32_t sealed_with = 0;

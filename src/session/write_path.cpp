@@ -15,11 +15,14 @@ Status WritePath::write(std::string_view id, std::string_view data) {
   if (loaded != nullptr && loaded->copy.moved_to) {
     if (loaded->copy.data == data) return success();  // nothing to save, nothing to touch
     Counters::add(c_.counters.write_conflicts);
-    return Failure::of(Cause::kConflict,
-                       "session " + std::string(id) +
-                           " was not saved: another node took it over (it " + "is now " +
-                           *loaded->copy.moved_to + ") while this request ran, and saving " +
-                           "would have overwritten that; the next request reads the newer copy");
+    const std::string& to = *loaded->copy.moved_to;
+    const std::string what =
+        to.empty() ? "it was destroyed (a logout) on another node while this request ran; the "
+                     "next request starts a new session"
+                   : "another node took it over (it is now " + to +
+                         ") while this request ran, and saving would have overwritten that; the "
+                         "next request reads the newer copy";
+    return Failure::of(Cause::kConflict, "session " + std::string(id) + " was not saved: " + what);
   }
   if (loaded != nullptr && loaded->copy.version != 0 && loaded->copy.data == data) {
     Counters::add(c_.counters.writes_skipped);
@@ -162,15 +165,18 @@ Status WritePath::refuse_conflict(const ResolvedId& at) {
   // This node's copy (and the unsynced one just cached) is older than memcached's.
   if (c_.cache != nullptr) c_.cache->remove(at.key);
   std::string what = "another request changed it on another node";
+  std::string next = "the next request reads the newer copy";
   if (auto there = c_.remote.read(at.store_index, at.key); there && *there) {
-    if ((*there)->value.forward) {
+    if (is_tombstone((*there)->value)) {
+      what = "it was destroyed (a logout) by another request";
+      next = "the logout stands";
+    } else if ((*there)->value.forward) {
       what = "another node took it over (it is now " + (*there)->value.payload + ")";
     }
   }
-  return Failure::of(
-      Cause::kConflict,
-      "session " + at.id + " was not saved: " + what + " while this request ran, and " +
-          "saving would have overwritten that; the next request reads the newer copy");
+  return Failure::of(Cause::kConflict, "session " + at.id + " was not saved: " + what +
+                                           " while this request ran, and saving would have " +
+                                           "overwritten that; " + next);
 }
 
 Status WritePath::refuse_too_large(const ResolvedId& at, const phase::Loaded* loaded,

@@ -26,7 +26,7 @@ ParsedReply failed(StoreReply reply) {
 // alloc"), the classic add, append and cas do not (store/memcached_request.h).
 bool is_meta_set(ReplyTo command) {
   return command == ReplyTo::kSet || command == ReplyTo::kSetChecked ||
-         command == ReplyTo::kSetCompare;
+         command == ReplyTo::kSetCompare || command == ReplyTo::kSetAdd;
 }
 
 }  // namespace
@@ -56,9 +56,13 @@ std::optional<Failure> MemcachedNode::refuses_size(std::string_view key,
                                                    std::size_t value_size) const {
   const std::uint64_t limit = connection_.settings().item_size_max;
   if (limit == 0 || key.size() + value_size + kItemOverhead <= limit) return std::nullopt;
-  return Failure::of(Cause::kTooLarge, "item of " + std::to_string(value_size) +
-                                           " bytes is larger than the node's item size limit of " +
-                                           std::to_string(limit) + " bytes (memcached -I)");
+  const std::size_t item = key.size() + value_size + kItemOverhead;
+  return Failure::of(Cause::kTooLarge,
+                     "item of " + std::to_string(item) + " bytes (a value of " +
+                         std::to_string(value_size) + " bytes, its key and memcached's " +
+                         std::to_string(kItemOverhead) +
+                         " bytes per item) is larger than the node's item size limit of " +
+                         std::to_string(limit) + " bytes (memcached -I)");
 }
 
 std::optional<StoreReply> MemcachedNode::refuse_before_sending(const Call& call) const {
@@ -147,6 +151,17 @@ StoreReply MemcachedNode::set_checked(std::string_view key, std::string_view val
                   .needs_cas = true,
                   .repeatable = expected_cas == 0};
   return stored(call, run(call, set_request(key, value, expiry(ttl), true, expected_cas)));
+}
+
+StoreReply MemcachedNode::add_checked(std::string_view key, std::string_view value,
+                                      std::uint32_t ttl) {
+  // Never sent twice: a first one that went out may have stored.
+  const Call call{.command = ReplyTo::kSetAdd,
+                  .key = key,
+                  .value_size = value.size(),
+                  .needs_cas = true,
+                  .repeatable = false};
+  return stored(call, run(call, add_checked_request(key, value, expiry(ttl))));
 }
 
 StoreReply MemcachedNode::add(std::string_view key, std::string_view value, std::uint32_t ttl) {

@@ -34,6 +34,7 @@ class MemcachedNode final : public StoreNode {
   StoreReply get(std::string_view key) override;
   StoreReply set(std::string_view key, std::string_view value, std::uint32_t ttl) override;
   StoreReply add(std::string_view key, std::string_view value, std::uint32_t ttl) override;
+  StoreReply add_checked(std::string_view key, std::string_view value, std::uint32_t ttl) override;
   StoreReply cas(std::string_view key, std::string_view value, std::uint32_t ttl,
                  std::uint64_t cas) override;
   StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,

@@ -117,6 +117,7 @@ constexpr std::string_view kGetWords[] = {"VA", "EN"};
 constexpr std::string_view kTouchWords[] = {"HD", "EN"};
 constexpr std::string_view kSetWords[] = {"HD"};
 constexpr std::string_view kCompareWords[] = {"HD", "EX", "NF"};
+constexpr std::string_view kAddOnlyWords[] = {"HD", "NS"};
 constexpr std::string_view kAddWords[] = {"STORED", "NOT_STORED"};
 constexpr std::string_view kCasWords[] = {"STORED", "EXISTS", "NOT_FOUND"};
 constexpr std::string_view kDeleteWords[] = {"HD", "NF"};
@@ -133,6 +134,8 @@ Words reply_words(ReplyTo command) {
       return kSetWords;
     case ReplyTo::kSetCompare:
       return kCompareWords;
+    case ReplyTo::kSetAdd:
+      return kAddOnlyWords;
     case ReplyTo::kAdd:
     case ReplyTo::kAppend:
       return kAddWords;
@@ -217,6 +220,7 @@ bool is_store(ReplyTo command) {
     case ReplyTo::kSet:
     case ReplyTo::kSetChecked:
     case ReplyTo::kSetCompare:
+    case ReplyTo::kSetAdd:
     case ReplyTo::kAdd:
     case ReplyTo::kAppend:
     case ReplyTo::kCas:
@@ -297,7 +301,8 @@ ParsedReply parse_meta_line(ReplyTo command, std::string_view received, const Li
                             const std::vector<std::string_view>& words, std::string_view key) {
   const std::string_view word = words[0];
   const std::span<const std::string_view> rest = std::span(words).subspan(1);
-  const bool with_token = command == ReplyTo::kSetChecked || command == ReplyTo::kSetCompare;
+  const bool with_token = command == ReplyTo::kSetChecked || command == ReplyTo::kSetCompare ||
+                          command == ReplyTo::kSetAdd;
   // A miss of a get echoes the key asked for (memcached 1.6.18; earlier 1.6
   // releases send EN alone).
   const bool with_key = command == ReplyTo::kGet && word == "EN";
@@ -316,6 +321,8 @@ ParsedReply parse_meta_line(ReplyTo command, std::string_view received, const Li
     parsed = complete(Cause::kNotFound);
   } else if (word == "NF") {
     parsed = complete(Cause::kNotFound);
+  } else if (word == "NS") {  // only for an add: the key exists
+    parsed = complete(Cause::kNotStored);
   } else {  // EX: another token since (only for a compare)
     parsed = complete(Cause::kExists);
   }
@@ -404,6 +411,7 @@ ParsedReply parse_reply(ReplyTo command, std::string_view key, std::string_view 
     case ReplyTo::kSet:
     case ReplyTo::kSetChecked:
     case ReplyTo::kSetCompare:
+    case ReplyTo::kSetAdd:
     case ReplyTo::kDelete:
       return parse_meta_line(command, received, line, *split, key);
     case ReplyTo::kAdd:

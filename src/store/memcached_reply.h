@@ -49,6 +49,7 @@ enum class ReplyTo : std::uint8_t {
   kSet,
   kSetChecked,  // ms ... c: the new token comes back
   kSetCompare,  // ms ... c C<token>: stored only while the item has that token
+  kSetAdd,      // ms ... c ME: stored only where the key is missing, the new token comes back
   kAdd,
   kAppend,
   kCas,

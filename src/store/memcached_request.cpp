@@ -59,6 +59,14 @@ std::string set_request(std::string_view key, std::string_view value, std::uint3
   return with_data(std::move(line), value);
 }
 
+std::string add_checked_request(std::string_view key, std::string_view value,
+                                std::uint32_t exptime) {
+  std::string line = "ms ";
+  line.append(key);
+  line += ' ' + std::to_string(value.size()) + " c T" + std::to_string(exptime) + " ME";
+  return with_data(std::move(line), value);
+}
+
 std::string add_request(std::string_view key, std::string_view value, std::uint32_t exptime) {
   return with_data(storage("add", key, value, exptime), value);
 }

@@ -31,6 +31,11 @@ std::string touch_request(std::string_view key, std::uint32_t exptime);
 // has that token.
 std::string set_request(std::string_view key, std::string_view value, std::uint32_t exptime,
                         bool want_token, std::uint64_t compare);
+// ms <key> <bytes> c T<exptime> ME: stores only where the key is missing (NS
+// otherwise) and answers the new token. (The key is missing, so memcached's
+// unlinking of a refused meta set has nothing to drop.)
+std::string add_checked_request(std::string_view key, std::string_view value,
+                                std::uint32_t exptime);
 // add/append/cas <key> 0 <exptime> <bytes> [<cas>] and the data block.
 std::string add_request(std::string_view key, std::string_view value, std::uint32_t exptime);
 std::string append_request(std::string_view key, std::string_view value);

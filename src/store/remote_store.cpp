@@ -94,6 +94,8 @@ std::string RemoteStore::skipped_because_down(std::size_t index) const {
     text += " " + std::to_string(std::max<std::int64_t>(0, clock_.wall_s() - down->since_s)) +
             " s ago (" + std::string(describe_outage(down->cause)) + ")";
   }
+  // Its retry time has come, and another process of this app node is trying it.
+  if (is_up(index)) return text + "; another process of this app node is trying it right now";
   return text + ", " + retry_interval_text();
 }
 
@@ -347,12 +349,12 @@ Result<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key
                                        std::uint64_t version, std::string_view payload,
                                        std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
   return store_copies(primary, key, sealer_->seal_value(key, version, payload), ttl_seconds,
-                      expected_cas, true);
+                      Replacing::token_or_anything(expected_cas), true);
 }
 
 Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
                                               const std::string& bytes, std::uint32_t ttl_seconds,
-                                              std::uint64_t expected_cas, bool counted) {
+                                              Replacing replacing, bool counted) {
   const std::vector<std::size_t> copies = copy_nodes(primary);
   // No node of the ring may refuse the copy for its size while another takes it:
   // a replica that took what the primary refused would serve it later, and one
@@ -367,19 +369,29 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
   }
   WriteReport report;
   std::optional<Failure> primary_failure;
+  const auto written_since = [] {
+    return StoreReply(
+        Failure::of(Cause::kExists, "written by another request since this one read it"));
+  };
   for (std::size_t index : copies) {
     if (counted) Counters::add(counters_.remote_writes);
     // The primary answers its new token (same round trip): the next write of
     // this session can be conditional on it.
+    const bool add = index == primary && replacing.only_missing && replacing.cas == 0;
     StoreReply put = on_node(index, [&](StoreNode& node) {
-      return index == primary ? node.set_checked(key, bytes, ttl_seconds, expected_cas)
-                              : node.set(key, bytes, ttl_seconds);
+      if (index != primary) return node.set(key, bytes, ttl_seconds);
+      return add ? node.add_checked(key, bytes, ttl_seconds)
+                 : node.set_checked(key, bytes, ttl_seconds, replacing.cas);
     });
-    if (index == primary && expected_cas != 0 && put.cause() == Cause::kNotFound) {
-      // The copy it was to replace is gone (evicted, restarted): nothing to
-      // protect, so it is stored in full.
+    if (index == primary && replacing.cas != 0 && put.cause() == Cause::kNotFound) {
+      // The copy it was to replace is gone (evicted, restarted): it is stored
+      // in full, but only where nothing was written since (a tombstone of a
+      // logout, another node's copy): that is a conflict, not an empty key.
       put = on_node(index,
-                    [&](StoreNode& node) { return node.set_checked(key, bytes, ttl_seconds, 0); });
+                    [&](StoreNode& node) { return node.add_checked(key, bytes, ttl_seconds); });
+      if (put.cause() == Cause::kNotStored) put = written_since();
+    } else if (add && put.cause() == Cause::kNotStored) {
+      put = written_since();
     }
     if (put.ok()) {
       if (index == primary) report.cas = put->cas;
@@ -423,7 +435,14 @@ Result<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_
                                                std::uint32_t ttl_seconds,
                                                std::uint64_t expected_cas) {
   return store_copies(primary, key, sealer_->seal_value(key, version, new_id, kValueFlagForward),
-                      ttl_seconds, expected_cas, false);
+                      ttl_seconds, Replacing::token_or_anything(expected_cas), false);
+}
+
+Result<WriteReport> RemoteStore::write_tombstone(std::size_t primary, std::string_view key,
+                                                 std::uint64_t version, std::uint32_t ttl_seconds,
+                                                 std::uint64_t expected_cas) {
+  return store_copies(primary, key, sealer_->seal_value(key, version, "", kValueFlagForward),
+                      ttl_seconds, Replacing{expected_cas, true}, false);
 }
 
 Result<bool> RemoteStore::touch(std::size_t primary, std::string_view key,

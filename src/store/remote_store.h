@@ -157,6 +157,14 @@ class RemoteStore {
   Result<WriteReport> write_forward(std::size_t primary, std::string_view key,
                                     std::string_view new_id, std::uint64_t version,
                                     std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0);
+  // Ends a session (a logout): a tombstone (store/value_header.h) on the primary
+  // and the replicas, so a request that read the session before the logout can
+  // never store it again. Never blind: over the copy with `expected_cas`, or
+  // (0) only where the key is missing; kExists otherwise (store/session_end.h
+  // decides what that was).
+  Result<WriteReport> write_tombstone(std::size_t primary, std::string_view key,
+                                      std::uint64_t version, std::uint32_t ttl_seconds,
+                                      std::uint64_t expected_cas = 0);
   // True when touched; false when the copy is gone somewhere (restart, eviction):
   // the caller writes it in full.
   Result<bool> touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds);
@@ -187,10 +195,18 @@ class RemoteStore {
   template <class Operation>
   StoreReply on_node(std::size_t index, Operation operation);
   Failure failure(std::size_t index, const StoreReply& reply) const;
-  // Stores `bytes` on the primary (set_checked) and the replicas (set).
+  // Which primary copy a write may replace: the one with `cas`; without a
+  // token anything, or (only_missing) nothing.
+  struct Replacing {
+    std::uint64_t cas = 0;
+    bool only_missing = false;
+    static Replacing token_or_anything(std::uint64_t cas) { return {cas, false}; }
+  };
+  // Stores `bytes` on the primary (set_checked, or add_checked) and the
+  // replicas (set); kExists when the primary holds another copy than `replacing`.
   Result<WriteReport> store_copies(std::size_t primary, std::string_view key,
                                    const std::string& bytes, std::uint32_t ttl_seconds,
-                                   std::uint64_t expected_cas, bool counted);
+                                   Replacing replacing, bool counted);
   // Compares the server seen on a node with the one recorded (shared); true for
   // the one caller that records a restart (and logs it).
   bool record_identity(std::size_t index, const ServerStats& seen);

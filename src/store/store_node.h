@@ -66,6 +66,12 @@ class StoreNode {
   // only after the store: kNoCas then says it was stored).
   virtual StoreReply set_checked(std::string_view key, std::string_view value, std::uint32_t ttl,
                                  std::uint64_t expected_cas) = 0;
+  // Stores the item only where the key is missing (kNotStored when something is
+  // there) and answers its new CAS token in reply.cas, in one round trip: a
+  // write whose copy is gone (evicted, restarted) takes its place only if
+  // nothing was written since (docs/design.md, "Conditional writes").
+  virtual StoreReply add_checked(std::string_view key, std::string_view value,
+                                 std::uint32_t ttl) = 0;
   // Appends to an existing item (its expiry is kept); kNotStored when missing.
   virtual StoreReply append(std::string_view key, std::string_view value) = 0;
   virtual StoreReply touch(std::string_view key, std::uint32_t ttl) = 0;

@@ -49,6 +49,15 @@ struct StoredValue {
   std::size_t header_length = kValueHeaderSize;
 };
 
+// A logged-out session: a forward to no ID (format 1, so a release that does not
+// know tombstones reads it as a forward it cannot follow: a new ID, as after a
+// delete). It occupies the key, so a write conditional on the copy a request
+// read before the logout finds another token and is refused, never stored over
+// an empty key (docs/design.md, "Conditional writes").
+inline bool is_tombstone(const StoredValue& value) {
+  return value.forward && value.payload.empty();
+}
+
 std::string encode_value(std::uint64_t version, std::string_view payload, std::uint32_t flags = 0);
 // The 24-byte header of a sealed value; `flags` includes the seal bit.
 std::string encode_sealed_header(std::uint64_t version, std::uint32_t flags, std::uint32_t key_id);

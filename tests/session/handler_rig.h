@@ -212,6 +212,12 @@ class ModelHandlerTest : public ::testing::Test {
     if (!decoded) return std::nullopt;
     return *decoded;
   }
+  // True when `id`'s key holds a tombstone (store/value_header.h): the session
+  // was ended and no request that read it before may store it again.
+  bool ended(const std::string& id, const MemcachedModel* server = nullptr) {
+    const auto copy = stored(id, server);
+    return copy && is_tombstone(*copy);
+  }
   std::string stored_payload(const std::string& id) {
     const auto copy = stored(id);
     return copy ? copy->payload : "<no copy in memcached>";

@@ -148,6 +148,9 @@ class Cluster::Link final : public StoreNode {
     return call(expected_cas == 0 ? "set" : "cas", key,
                 [&] { return client_->set_checked(key, value, ttl, expected_cas); });
   }
+  StoreReply add_checked(std::string_view key, std::string_view value, std::uint32_t ttl) override {
+    return call("add", key, [&] { return client_->add_checked(key, value, ttl); });
+  }
   StoreReply append(std::string_view key, std::string_view value) override {
     return call("append", key, [&] { return client_->append(key, value); });
   }
@@ -408,6 +411,12 @@ void Cluster::stop_memcached(int node) {
   memcached_state_[node] = McState::kStopped;
 }
 void Cluster::start_memcached(int node) {
+  // Starting a process that runs (up, or frozen) changes nothing, like
+  // `systemctl start` of a running service: a frozen node stays frozen.
+  if (memcached_state_[node] != McState::kStopped) {
+    note("memcached " + memcached_[node]->address().id + " start: already running");
+    return;
+  }
   fault("memcached " + memcached_[node]->address().id + " started (empty)");
   memcached_[node]->start();
   memcached_state_[node] = McState::kUp;
@@ -727,7 +736,8 @@ bool Cluster::refused_after_an_outsider(const Request& request) const {
 // healed may therefore fail (docs/design.md, "Invariants"); a node marked down
 // that no fault ever touched would still count as a liveness failure.
 bool Cluster::failed_fast_during_a_probe(const Request& request) const {
-  return request.outcome.error.find("marked down after a recent failure") != std::string::npos &&
+  return request.outcome.error.find("another process of this app node is trying it right now") !=
+             std::string::npos &&
          faults_ > 0;
 }
 

@@ -2,6 +2,7 @@
 #include "sim/history.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 namespace clustered::sim {
@@ -480,8 +481,10 @@ std::string HistoryResult::report() const {
   for (const Violation& violation : violations) {
     text += violation.kind + ": " + violation.detail + "\n";
   }
-  text += "trace (last 60 lines):\n";
-  const std::size_t from = trace.size() > 60 ? trace.size() - 60 : 0;
+  // CLUSTER_SIM_FULL_TRACE: every line, for a history too long for the tail.
+  const bool full = std::getenv("CLUSTER_SIM_FULL_TRACE") != nullptr;
+  text += full ? "trace:\n" : "trace (last 60 lines):\n";
+  const std::size_t from = !full && trace.size() > 60 ? trace.size() - 60 : 0;
   for (std::size_t i = from; i < trace.size(); ++i) text += "  " + trace[i] + "\n";
   return text;
 }

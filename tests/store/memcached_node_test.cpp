@@ -252,6 +252,24 @@ TEST_F(MemcachedNodeTest, CheckedSetAnswersTheNewTokenAndRefusesAStaleOne) {
   EXPECT_EQ(server_.get("k"), "four");
 }
 
+// add_checked (meta "ms ... c ME"): stored only where the key is missing, with
+// the new token in the same reply; NOT_STORED where anything is (a tombstone,
+// another writer's copy).
+TEST_F(MemcachedNodeTest, CheckedAddStoresOnlyWhereTheKeyIsMissing) {
+  StoreReply added = node_.add_checked("k", "one", 60);
+  ASSERT_EQ(added.cause(), Cause::kOk) << added.error();
+  EXPECT_NE(added->cas, 0u);
+  EXPECT_EQ(cas_of(node_.get("k")), added->cas) << "ms and get disagree on the token";
+  EXPECT_EQ(server_.get("k"), "one");
+
+  StoreReply again = node_.add_checked("k", "two", 60);
+  EXPECT_EQ(again.cause(), Cause::kNotStored) << again.error();
+  EXPECT_FALSE(node_failed(again.cause()));
+  EXPECT_EQ(server_.get("k"), "one");
+  // The connection stays usable after the refusal.
+  EXPECT_EQ(node_.add_checked("other", "v", 60).cause(), Cause::kOk);
+}
+
 TEST_F(MemcachedNodeTest, CheckedSetTtlAndBinaryValues) {
   const std::string binary("a\0\r\nEND\r\nb", 11);
   ASSERT_EQ(node_.set_checked("bin", binary, 60, 0).cause(), Cause::kOk);
@@ -521,6 +539,7 @@ TEST_F(MemcachedNodeWithoutCasTest, ConditionalWritesAreRefusedUnsent) {
   ASSERT_TRUE(server_.set("k", "stored by someone"));
   EXPECT_EQ(node_.set_checked("k", "v", 60, 1).cause(), Cause::kNoCas);
   EXPECT_EQ(node_.cas("k", "v", 60, 1).cause(), Cause::kNoCas);
+  EXPECT_EQ(node_.add_checked("new", "v", 60).cause(), Cause::kNoCas);
   EXPECT_EQ(server_.get("k"), "stored by someone");
   EXPECT_EQ(server_.stat("cmd_set"), sets + 1);  // only the test's own set reached it
 }

@@ -215,6 +215,11 @@ TEST(MemcachedReply, StoresReadAsWhatTheyMean) {
   EXPECT_EQ(parse(ReplyTo::kSetCompare, "EX\r\n").reply.cause(), Cause::kExists);
   EXPECT_EQ(parse(ReplyTo::kSetCompare, "NF c0\r\n").reply.cause(), Cause::kNotFound);
   EXPECT_TRUE(parse(ReplyTo::kSetCompare, "NS c0\r\n").bad());
+  EXPECT_EQ(parse(ReplyTo::kSetAdd, "HD c44\r\n").reply->cas, 44u);
+  EXPECT_EQ(parse(ReplyTo::kSetAdd, "NS c0\r\n").reply.cause(), Cause::kNotStored);
+  EXPECT_EQ(parse(ReplyTo::kSetAdd, "NS\r\n").reply.cause(), Cause::kNotStored);
+  EXPECT_TRUE(parse(ReplyTo::kSetAdd, "EX c0\r\n").bad());  // no token was compared
+  EXPECT_TRUE(parse(ReplyTo::kSetAdd, "HD\r\n").bad());     // the token it was asked for
   EXPECT_EQ(parse(ReplyTo::kAdd, "STORED\r\n").reply.cause(), Cause::kOk);
   EXPECT_EQ(parse(ReplyTo::kAdd, "NOT_STORED\r\n").reply.cause(), Cause::kNotStored);
   EXPECT_EQ(parse(ReplyTo::kAppend, "NOT_STORED\r\n").reply.cause(), Cause::kNotStored);
@@ -263,6 +268,7 @@ TEST(MemcachedReply, EveryOtherCommandsReplyIsBad) {
       {ReplyTo::kSet, {"HD\r\n"}},
       {ReplyTo::kSetChecked, {"HD c5\r\n"}},
       {ReplyTo::kSetCompare, {"HD c5\r\n", "NF\r\n", "EX\r\n"}},
+      {ReplyTo::kSetAdd, {"HD c5\r\n", "NS\r\n"}},
       {ReplyTo::kAdd, {"STORED\r\n", "NOT_STORED\r\n"}},
       {ReplyTo::kAppend, {"STORED\r\n", "NOT_STORED\r\n"}},
       {ReplyTo::kCas, {"STORED\r\n", "EXISTS\r\n", "NOT_FOUND\r\n"}},

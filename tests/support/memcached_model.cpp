@@ -66,6 +66,11 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     if (!model_.cas_enabled_) return no_cas();
     return model_.store(Store::kMetaSet, key, value, wire_ttl(ttl), expected_cas);
   }
+  StoreReply add_checked(std::string_view key, std::string_view value, std::uint32_t ttl) override {
+    if (auto down = reach()) return *down;
+    if (!model_.cas_enabled_) return no_cas();
+    return model_.store(Store::kMetaAdd, key, value, wire_ttl(ttl), 0);
+  }
   StoreReply append(std::string_view key, std::string_view value) override {
     if (auto down = reach()) return *down;
     return model_.store(Store::kAppend, key, value, 0, 0);
@@ -244,6 +249,7 @@ StoreReply MemcachedModel::store(Store command, std::string_view key, std::strin
     case Store::kSet:
       break;
     case Store::kAdd:
+    case Store::kMetaAdd:
       if (existing != nullptr) {
         mark_used(*existing);  // memcached bumps an item that an add found
         return Failure::of(Cause::kNotStored, "NOT_STORED");

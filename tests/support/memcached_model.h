@@ -160,7 +160,8 @@ class MemcachedModel {
 
   // kMetaSet: "ms" (set_checked), a set or, with a token, a cas, that unlinks the
   // stored item when the new one does not fit (as memcached 1.6.18 does).
-  enum class Store : std::uint8_t { kSet, kAdd, kCas, kAppend, kMetaSet };
+  // kMetaAdd: "ms ... ME" (add_checked), an add that answers the new token.
+  enum class Store : std::uint8_t { kSet, kAdd, kCas, kAppend, kMetaSet, kMetaAdd };
 
   // The commands as the server runs them, `ttl` as it came over the wire.
   clustered::StoreReply get(std::string_view key);

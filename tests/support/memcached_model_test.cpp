@@ -78,6 +78,16 @@ TEST_F(MemcachedModelTest, AddStoresOnlyWhenTheKeyIsMissing) {
   EXPECT_EQ(value_of(node_->get("k")), "first");
 }
 
+TEST_F(MemcachedModelTest, CheckedAddAnswersTheTokenAndRefusesAnExistingKey) {
+  const auto added = node_->add_checked("k", "first", 0);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(cas_of(node_->get("k")), added->cas);
+  EXPECT_EQ(node_->add_checked("k", "second", 0).cause(), Cause::kNotStored);
+  EXPECT_EQ(value_of(node_->get("k")), "first");
+  model_.set_cas_enabled(false);
+  EXPECT_EQ(node_->add_checked("other", "v", 0).cause(), Cause::kNoCas);
+}
+
 TEST_F(MemcachedModelTest, AddSucceedsOverAnExpiredItem) {
   ASSERT_TRUE(node_->set("k", "old", 10).ok());
   clock_.advance_s(10);

@@ -69,6 +69,9 @@ class FaultyNode final : public StoreNode {
   std::optional<bool> cas_supported() const override { return node_->cas_supported(); }
   std::uint64_t connections() const override { return node_->connections(); }
   std::optional<ServerStats> identity() const override { return node_->identity(); }
+  StoreReply add_checked(std::string_view key, std::string_view value, std::uint32_t ttl) override {
+    return call(StoreOp::kSet, key, [&] { return node_->add_checked(key, value, ttl); });
+  }
   std::optional<Failure> refuses_size(std::string_view key, std::size_t size) const override {
     return node_->refuses_size(key, size);
   }
