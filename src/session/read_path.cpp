@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "session/lost_copies.h"
 #include "session/older_copies.h"
 #include "session/takeover_notices.h"
 
@@ -53,6 +54,10 @@ bool ReadPath::validate_sid(std::string_view id) {
     }
     ResolvedId& at = hop == 0 ? *start : followed;
 
+    // An owned copy that is compared with memcached before it is served (after a
+    // gap in the takeover checks): memcached's copy decides, and when memcached
+    // has lost it this one is served and stored again (docs/design.md, "Lost copies").
+    std::optional<CachedSession> untrusted;
     if (trusted) {
       if (auto hit = c_.cache->get(at.key, c_.now_s())) {
         if (hit->deleted) return false;  // destroyed here: a new ID, whatever memcached has
@@ -60,7 +65,9 @@ bool ReadPath::validate_sid(std::string_view id) {
           target = std::move(hit->data);
           continue;
         }
-        if (at.owned) {
+        if (at.owned && hit->untrusted && !at.store_unknown) {
+          untrusted = std::move(hit);
+        } else if (at.owned) {
           Counters::add(c_.counters.local_hits);
           const std::uint64_t version = hit->version;
           // Only the ID whose lock this request holds (hop 0) is written here.
@@ -91,6 +98,35 @@ bool ReadPath::validate_sid(std::string_view id) {
       Failure failure = unreadable(at, fetched.failure());
       c_.phase = phase::Unreadable{std::move(*start), std::move(failure)};
       return true;
+    }
+    if (untrusted) {
+      const CopyInMemcached found =
+          compare_with_memcached(*fetched, at.store_index, untrusted->version);
+      if (found == CopyInMemcached::kLost) {
+        Counters::add(c_.counters.copies_lost);
+        c_.cache->settle(at.key, untrusted->version, found);
+        untrusted->unsynced = true;
+        untrusted->remote_gone = true;
+        switch (take_cached(at, std::move(*untrusted), hop == 0)) {
+          case Cached::kServed:
+            if (hop == 0) return true;
+            c_.phase = phase::Following{at.id};
+            return false;
+          case Cached::kMoving:
+            return false;
+          case Cached::kNewerInMemcached:
+            break;  // another node wrote it since this read: that copy is read
+        }
+        fetched = c_.remote.read(at.store_index, at.key);
+        if (!fetched) {
+          Failure failure = unreadable(at, fetched.failure());
+          c_.phase = phase::Unreadable{std::move(*start), std::move(failure)};
+          return true;
+        }
+      } else if (found == CopyInMemcached::kReplaced) {
+        c_.cache->remove(at.key);  // memcached's copy is read as if this node had none
+      }
+      // Held: memcached's copy is cached again below, trusted from now on.
     }
     if (!*fetched) return false;  // missing: a new ID
     RemoteCopy& copy = **fetched;
@@ -270,8 +306,12 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   at->owned = at->routed_here && c_.trusts_local_copies();
   if (auto locked = c_.lock(*at); !locked) return locked.failure();
 
+  std::optional<CachedSession> untrusted;
   if (at->owned) {
-    if (auto hit = c_.cache->get(at->key, c_.now_s()); hit && !hit->forward && !hit->deleted) {
+    auto hit = c_.cache->get(at->key, c_.now_s());
+    if (hit && hit->untrusted && !hit->forward && !hit->deleted) {
+      untrusted = std::move(hit);  // compared with memcached's copy below
+    } else if (hit && !hit->forward && !hit->deleted) {
       Counters::add(c_.counters.local_hits);
       SessionCopy copy{std::move(hit->data), hit->version, std::nullopt, hit->store_cas};
       copy.sealed_with = hit->sealed_with;
@@ -283,6 +323,21 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
 
   auto fetched = c_.remote.read(at->store_index, at->key);
   if (!fetched) return unreadable(*at, fetched.failure());
+  if (untrusted) {
+    const CopyInMemcached found =
+        compare_with_memcached(*fetched, at->store_index, untrusted->version);
+    if (found == CopyInMemcached::kLost) {
+      // memcached lost this node's copy: it is served, and stored again by this
+      // request's write (only where the key is still empty) or the next check.
+      Counters::add(c_.counters.copies_lost);
+      c_.cache->settle(at->key, untrusted->version, found);
+      SessionCopy copy{std::move(untrusted->data), untrusted->version, std::nullopt,
+                       untrusted->store_cas};
+      copy.sealed_with = untrusted->sealed_with;
+      return load(std::move(*at), std::move(copy));
+    }
+    if (found == CopyInMemcached::kReplaced) c_.cache->remove(at->key);
+  }
   SessionCopy copy;
   if (*fetched) {
     StoredValue& value = (*fetched)->value;

@@ -37,6 +37,9 @@ class SessionHandler {
   const HandlerConfig& config() const { return context_.config; }
   RemoteStore& remote() { return context_.remote; }
   Counters& counters() { return context_.counters; }
+  // The session key this process's takeover check is comparing with memcached
+  // right now (a read no request asked for); empty otherwise.
+  std::string_view key_being_compared() const { return context_.takeovers.comparing(); }
 
   // The nine hooks, with mod_files.c's contract:
   Status open();

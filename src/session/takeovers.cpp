@@ -62,21 +62,21 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
     everything = everything || notices.everything;
     taken_over.insert(taken_over.end(), notices.key_hashes.begin(), notices.key_hashes.end());
   }
-  // A node that drops every synced copy (after a gap) first learns which ones
-  // lost their remote copy to a memcached restart: those are kept, unsynced.
+  // A node that distrusts every synced copy (after a gap) first learns which
+  // ones lost their remote copy to a memcached restart: those are kept, unsynced.
   if (everything) notice_restarts();
   if (cache_ != nullptr) {
-    std::size_t dropped = 0;
-    if (everything) {
-      dropped = cache_->drop_synced();
-    } else {
-      dropped = cache_->remove_hashed(taken_over);
-    }
+    // After a gap nothing is dropped that memcached may not have: each copy is
+    // compared with memcached before it is served (docs/design.md, "Lost copies").
+    const std::size_t dropped =
+        everything ? cache_->distrust_synced() : cache_->remove_hashed(taken_over);
     Counters::add(counters_.takeover_notices, dropped);
   }
   if (complete) watch_.completed(now.monotonic_s);
   // Otherwise after the check, so that reading the notices is not delayed.
   if (!everything) notice_restarts();
+  lost_copies_.notice_evictions();
+  lost_copies_.compare(now.wall_s);
   missed_.retry(ttl_s, now.wall_s);
 }
 

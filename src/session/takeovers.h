@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "session/lost_copies.h"
 #include "session/missed_writes.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
@@ -20,7 +21,12 @@ class Takeovers {
  public:
   Takeovers(RemoteStore& remote, SessionCache* cache, TakeoverWatch& watch, Counters& counters,
             MissedWrites& missed)
-      : remote_(remote), cache_(cache), watch_(watch), counters_(counters), missed_(missed) {}
+      : remote_(remote),
+        cache_(cache),
+        watch_(watch),
+        counters_(counters),
+        missed_(missed),
+        lost_copies_(remote, cache, counters) {}
 
   // Whether this node's cached copies may be served: reads the notices first when
   // a check is due and no other process of the node has claimed it. False while
@@ -33,10 +39,14 @@ class Takeovers {
     std::int64_t monotonic_s = 0;
     std::int64_t wall_s = 0;
   };
-  // A check also retries the forwards and deletes a node missed (MissedWrites),
-  // with `ttl_s` for what it writes.
+  // A check also compares with memcached the copies it may have lost or replaced
+  // (LostCopies) and retries the forwards, deletes and sessions a node missed
+  // (MissedWrites), with `ttl_s` for what it writes.
   [[nodiscard]] bool trust_local_copies(std::string_view route, std::int64_t interval_s,
                                         const Now& now, std::uint32_t ttl_s);
+
+  // The session key a check is comparing with memcached right now (LostCopies).
+  std::string_view comparing() const { return lost_copies_.comparing(); }
 
   // How long ago (monotonic s) the last check that read every live node completed.
   std::int64_t seconds_since_check(std::int64_t monotonic_s) const {
@@ -66,6 +76,7 @@ class Takeovers {
   TakeoverWatch& watch_;
   Counters& counters_;
   MissedWrites& missed_;
+  LostCopies lost_copies_;
 };
 
 }  // namespace clustered

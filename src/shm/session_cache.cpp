@@ -12,7 +12,7 @@ namespace {
 constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
 // Bump when a field of Header, Entry or Chunk changes meaning without changing
 // size (layout_version() adds the sizes by itself).
-constexpr std::uint32_t kLayoutVersion = 5;  // 5: Entry::sealed_with
+constexpr std::uint32_t kLayoutVersion = 6;  // 6: kFlagUntrusted, kFlagRecheck
 constexpr std::uint32_t kNone = 0;           // indexes are stored +1 so 0 means "none"
 constexpr std::size_t kBytesPerEntry = 8192;
 constexpr std::size_t kEvictionSample = 8;
@@ -22,6 +22,9 @@ constexpr std::uint32_t kFlagUnsynced = 1;
 constexpr std::uint32_t kFlagForward = 2;
 constexpr std::uint32_t kFlagDeleted = 4;
 constexpr std::uint32_t kFlagRemoteGone = 8;
+constexpr std::uint32_t kFlagUntrusted = 16;
+constexpr std::uint32_t kFlagRecheck = 32;
+constexpr std::uint32_t kFlagsToCompare = kFlagUntrusted | kFlagRecheck;
 
 std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const unsigned char*>(data);
@@ -230,6 +233,8 @@ CachedSession SessionCache::metadata_of(const Entry& entry) {
   session.forward = (entry.flags & kFlagForward) != 0;
   session.deleted = (entry.flags & kFlagDeleted) != 0;
   session.remote_gone = (entry.flags & kFlagRemoteGone) != 0;
+  session.untrusted = (entry.flags & kFlagUntrusted) != 0;
+  session.recheck = (entry.flags & kFlagRecheck) != 0;
   session.sealed_with = entry.sealed_with;
   session.store = store_of(entry);
   return session;
@@ -421,7 +426,8 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     entry.key_length = static_cast<std::uint32_t>(key.size());
     entry.flags = (session.unsynced ? kFlagUnsynced : 0) | (session.forward ? kFlagForward : 0) |
                   (session.deleted ? kFlagDeleted : 0) |
-                  (session.remote_gone ? kFlagRemoteGone : 0);
+                  (session.remote_gone ? kFlagRemoteGone : 0) |
+                  (session.untrusted ? kFlagUntrusted : 0) | (session.recheck ? kFlagRecheck : 0);
     std::memcpy(entry.store, store, sizeof store);
     std::memcpy(entry.key, key.data(), key.size());
     entry.checksum = sum;
@@ -446,7 +452,7 @@ bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
     entry.remote_touched_at = remote_touched_at;
     entry.last_used = ++header()->tick;
     if (synced_version && entry.version == *synced_version) {
-      entry.flags &= ~(kFlagUnsynced | kFlagRemoteGone);
+      entry.flags &= ~(kFlagUnsynced | kFlagRemoteGone | kFlagsToCompare);
       if (store_cas != 0) entry.store_cas = store_cas;
     }
     return true;
@@ -504,8 +510,70 @@ std::size_t SessionCache::sweep(std::int64_t now) {
   });
 }
 
-std::size_t SessionCache::drop_synced() {
-  return remove_where([](const Entry& entry) { return (entry.flags & kFlagUnsynced) == 0; });
+std::size_t SessionCache::distrust_synced() {
+  std::size_t dropped = remove_where([](const Entry& entry) {
+    return (entry.flags & (kFlagUnsynced | kFlagForward)) == kFlagForward;
+  });
+  for_each_live_entry([&](std::uint32_t, Entry& entry) {
+    if ((entry.flags & (kFlagUnsynced | kFlagForward | kFlagDeleted)) == 0) {
+      entry.flags |= kFlagUntrusted;  // flags are outside the checksum
+      ++dropped;
+    }
+    return true;
+  });
+  return dropped;
+}
+
+std::size_t SessionCache::recheck_on(std::string_view store) {
+  std::size_t marked = 0;
+  for_each_live_entry([&](std::uint32_t, Entry& entry) {
+    if ((entry.flags & (kFlagUnsynced | kFlagForward | kFlagDeleted)) == 0 &&
+        store_of(entry) == store) {
+      entry.flags |= kFlagRecheck;
+      ++marked;
+    }
+    return true;
+  });
+  return marked;
+}
+
+std::vector<std::pair<std::string, CachedSession>> SessionCache::entries_to_compare(
+    std::size_t limit, const std::function<bool(std::string_view store)>& wanted) {
+  std::vector<std::pair<std::string, CachedSession>> found;
+  if (limit == 0) return found;
+  for_each_live_entry([&](std::uint32_t, const Entry& entry) {
+    if ((entry.flags & kFlagsToCompare) == 0 || (entry.flags & kFlagUnsynced) != 0 ||
+        !wanted(store_of(entry))) {
+      return true;
+    }
+    found.emplace_back(std::string(entry.key, entry.key_length), metadata_of(entry));
+    return found.size() < limit;
+  });
+  return found;
+}
+
+void SessionCache::settle(std::string_view key, std::uint64_t version, CopyInMemcached found) {
+  const std::uint64_t hash = key_hash(key);
+  locked([&] {
+    std::uint32_t previous = kNone;
+    const std::uint32_t index = find(key, hash, &previous);
+    if (index == kNone) return;
+    Entry& entry = entries()[index - 1];
+    if (entry.version != version || (entry.flags & (kFlagForward | kFlagDeleted)) != 0) return;
+    switch (found) {
+      case CopyInMemcached::kHeld:
+        entry.flags &= ~kFlagsToCompare;
+        break;
+      case CopyInMemcached::kLost:
+        // The token stays: a write conditional on it meets NOT_FOUND and stores
+        // the copy only where nothing was written since (an add).
+        entry.flags = (entry.flags & ~kFlagsToCompare) | kFlagUnsynced | kFlagRemoteGone;
+        break;
+      case CopyInMemcached::kReplaced:
+        unlink_and_free(index, previous);
+        break;
+    }
+  });
 }
 
 std::size_t SessionCache::remove_hashed(std::span<const std::uint64_t> hashes) {

@@ -50,6 +50,20 @@ struct CachedSession {
   // touched: after a key rotation or a switch-over, every session in use is
   // re-sealed at its next request.
   std::uint32_t sealed_with = 0;
+  // Compared with memcached before it is served (docs/design.md, "Lost copies"):
+  // takeover notices may have expired unread (a gap), so memcached may hold a
+  // forward or a newer copy now. A read or the next check settles it.
+  bool untrusted = false;
+  // Served, but compared with memcached at the next checks: memcached dropped
+  // items there (evictions), perhaps this one, which is then stored again.
+  bool recheck = false;
+};
+
+// What comparing a cached copy with memcached found (SessionCache::settle()).
+enum class CopyInMemcached {
+  kHeld,      // the same version: the cached copy is current and trusted
+  kLost,      // nothing there (evicted, restarted, flushed): stored again, unsynced
+  kReplaced,  // a forward, a tombstone or another version: the cached copy goes
 };
 
 struct CacheStats {
@@ -90,9 +104,23 @@ class SessionCache {
   void remove(std::string_view key);
   // Drops expired entries, 1024 entries per hold of the lock; returns how many.
   std::size_t sweep(std::int64_t now);
-  // Drops every entry except unsynced ones (the only copy of their data), in the
-  // same slices: what a node does when it may have missed takeover notices.
-  std::size_t drop_synced();
+  // What a node does when it may have missed takeover notices: drops every synced
+  // forward and marks every synced session untrusted (compared with memcached
+  // before it is served again; an owner never drops a copy memcached may have
+  // lost). Unsynced entries (the only copy of their data) stay as they are.
+  // Returns how many entries were dropped or marked.
+  std::size_t distrust_synced();
+  // Marks every synced session whose remote copy is on `store` for a recheck
+  // (memcached evicted items there). Returns how many.
+  std::size_t recheck_on(std::string_view store);
+  // Up to `limit` untrusted or rechecked sessions whose store `wanted` accepts,
+  // metadata only, with their keys.
+  std::vector<std::pair<std::string, CachedSession>> entries_to_compare(
+      std::size_t limit, const std::function<bool(std::string_view store)>& wanted);
+  // Records what memcached holds for the entry at `version` (a newer entry was
+  // written since and is left alone): kHeld clears the marks, kLost makes it
+  // unsynced (stored again where the key is still empty), kReplaced drops it.
+  void settle(std::string_view key, std::uint64_t version, CopyInMemcached found);
   // Drops the entries whose key has one of these hashes (hash_of()): takeover
   // notices name keys by hash; another key with the same hash only costs a
   // remote read. Returns how many entries went.

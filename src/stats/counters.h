@@ -13,44 +13,47 @@
 
 namespace clustered {
 
-#define CLUSTERED_COUNTERS(X)                                                                \
-  X(local_hits, "Session reads served from the node-local shared-memory cache.")             \
-  X(local_misses, "Owned sessions not found in the local cache (fetched from memcached).")   \
-  X(remote_reads, "memcached get operations.")                                               \
-  X(remote_writes, "memcached set operations (replicas included).")                          \
-  X(writes_skipped, "Writes of unchanged data turned into timestamp updates.")               \
-  X(touches, "memcached touch operations (TTL refreshes of unchanged sessions).")            \
-  X(touches_skipped, "TTL refreshes skipped because touch_interval had not passed.")         \
-  X(migrations, "Sessions taken over from another app node (route rewritten).")              \
-  X(relocations, "Sessions moved to another memcached node (store rewritten).")              \
-  X(lock_waits, "Session lock acquisitions that had to wait.")                               \
-  X(lock_timeouts, "Session lock waits that ran into lock_timeout.")                         \
-  X(takeover_checks,                                                                         \
-    "Reads of this node's takeover notices (at most one per takeover_check_interval).")      \
-  X(takeover_notices,                                                                        \
-    "Cached sessions dropped because another node took them over (or everything, after a "   \
-    "gap).")                                                                                 \
-  X(writes_too_large,                                                                        \
-    "Writes refused because the session is larger than the node's item size limit.")         \
-  X(writes_kept,                                                                             \
-    "Writes memcached did not take (node down, frozen, out of memory): kept on this node, "  \
-    "unsynced, and written again on the session's next request or the node's next check.")   \
-  X(replica_write_failures, "Replica writes that failed while the primary copy was stored.") \
-  X(writes_out_of_memory,                                                                    \
-    "Writes memcached refused for lack of memory (SERVER_ERROR out of memory): kept on "     \
-    "this node, retried.")                                                                   \
-  X(store_restarts,                                                                          \
-    "memcached restarts noticed (another pid or start time): what this node held there is "  \
-    "written again.")                                                                        \
-  X(write_conflicts,                                                                         \
-    "Writes refused because another node wrote the session (took it over) while the "        \
-    "request ran: nothing was overwritten.")                                                 \
-  X(rejected_values,                                                                         \
-    "Values and notice records from memcached that were ignored: they did not open "         \
-    "(forged, damaged, copied from another key), were unsealed where sealing is required, "  \
-    "or were older than this node's copy.")                                                  \
-  X(errors,                                                                                  \
-    "Session functions that failed (the request's session could not be read, written, "      \
+#define CLUSTERED_COUNTERS(X)                                                                 \
+  X(local_hits, "Session reads served from the node-local shared-memory cache.")              \
+  X(local_misses, "Owned sessions not found in the local cache (fetched from memcached).")    \
+  X(remote_reads, "memcached get operations.")                                                \
+  X(remote_writes, "memcached set operations (replicas included).")                           \
+  X(writes_skipped, "Writes of unchanged data turned into timestamp updates.")                \
+  X(touches, "memcached touch operations (TTL refreshes of unchanged sessions).")             \
+  X(touches_skipped, "TTL refreshes skipped because touch_interval had not passed.")          \
+  X(migrations, "Sessions taken over from another app node (route rewritten).")               \
+  X(relocations, "Sessions moved to another memcached node (store rewritten).")               \
+  X(lock_waits, "Session lock acquisitions that had to wait.")                                \
+  X(lock_timeouts, "Session lock waits that ran into lock_timeout.")                          \
+  X(takeover_checks,                                                                          \
+    "Reads of this node's takeover notices (at most one per takeover_check_interval).")       \
+  X(takeover_notices,                                                                         \
+    "Cached sessions dropped because another node took them over (after a gap: every "        \
+    "synced one, sessions only until compared with memcached).")                              \
+  X(writes_too_large,                                                                         \
+    "Writes refused because the session is larger than the node's item size limit.")          \
+  X(writes_kept,                                                                              \
+    "Writes memcached did not take (node down, frozen, out of memory): kept on this node, "   \
+    "unsynced, and written again on the session's next request or the node's next check.")    \
+  X(replica_write_failures, "Replica writes that failed while the primary copy was stored.")  \
+  X(writes_out_of_memory,                                                                     \
+    "Writes memcached refused for lack of memory (SERVER_ERROR out of memory): kept on "      \
+    "this node, retried.")                                                                    \
+  X(store_restarts,                                                                           \
+    "memcached restarts noticed (another pid or start time): what this node held there is "   \
+    "written again.")                                                                         \
+  X(copies_lost,                                                                              \
+    "Sessions this node holds that memcached had lost (evicted, or gone during a gap in the " \
+    "takeover checks): kept here and stored there again.")                                    \
+  X(write_conflicts,                                                                          \
+    "Writes refused because another node wrote the session (took it over) while the "         \
+    "request ran: nothing was overwritten.")                                                  \
+  X(rejected_values,                                                                          \
+    "Values and notice records from memcached that were ignored: they did not open "          \
+    "(forged, damaged, copied from another key), were unsealed where sealing is required, "   \
+    "or were older than this node's copy.")                                                   \
+  X(errors,                                                                                   \
+    "Session functions that failed (the request's session could not be read, written, "       \
     "locked or destroyed): each also warned, once.")
 
 struct Counters {

@@ -24,6 +24,8 @@ struct NodeHealthSlot {
   std::atomic<std::int64_t> server_pid{0};
   std::atomic<std::int64_t> server_started_at_s{0};
   std::atomic<std::uint64_t> evictions{0};
+  // memcached evicted items since this app node last compared its copies there.
+  std::atomic<std::uint32_t> evictions_unhandled{0};
   std::atomic<std::uint64_t> restarts{0};
   // A restart recorded (restarts counted) whose lost copies are not re-seeded yet.
   std::atomic<std::uint32_t> restart_unhandled{0};

@@ -185,11 +185,18 @@ bool RemoteStore::take_unhandled_restart(std::size_t index) {
   return identity_slot(index).restart_unhandled.exchange(0, std::memory_order_relaxed) != 0;
 }
 
+bool RemoteStore::take_new_evictions(std::size_t index) {
+  return identity_slot(index).evictions_unhandled.exchange(0, std::memory_order_relaxed) != 0;
+}
+
 Result<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
   ServerStats seen;
   const StoreReply read = on_node(index, [&](StoreNode& node) { return node.stats(seen); });
   if (!read.ok()) return failure(index, read);
-  identity_slot(index).evictions.store(seen.evictions, std::memory_order_relaxed);
+  NodeHealthSlot& slot = identity_slot(index);
+  if (slot.evictions.exchange(seen.evictions, std::memory_order_relaxed) < seen.evictions) {
+    slot.evictions_unhandled.store(1, std::memory_order_relaxed);
+  }
   return record_identity(index, seen);
 }
 

@@ -110,6 +110,9 @@ class RemoteStore {
   // True once for a restart that was recorded (by any process of this app node)
   // and not yet acted on: what this app node holds there must be stored again.
   bool take_unhandled_restart(std::size_t index);
+  // True once after a "stats" read (restarted_since_last_look()) found the
+  // node's eviction count grown: what this app node holds there may be gone.
+  bool take_new_evictions(std::size_t index);
 
   // A random active node that is believed up and answers (never `avoid`);
   // nullopt when none does.

@@ -646,7 +646,9 @@ TEST_F(HandlerFailuresTest, TakeoverWhenEveryNodeFailsAfterTheDataWarnsNoNodeIsU
 // A notice list that says "*" (it overflowed the node's item size, or holds what
 // no reader can parse) could have named any session: the node drops every synced
 // copy it holds and reads each from memcached once more.
-TEST_F(HandlerFailuresTest, OverflowedNoticeListMakesTheNodeDropEverySyncedCopy) {
+// "*" (everything) in the notice list: every synced copy is compared with
+// memcached before it is served again (LostCopies), none served unread.
+TEST_F(HandlerFailuresTest, OverflowedNoticeListMakesTheNodeCompareEverySyncedCopy) {
   AppNode web1 = make_node(checking_config("web1"));
   const std::string a = new_session(*web1.handler, "a|i:1;");
   const std::string b = new_session(*web1.handler, "b|i:1;");
@@ -657,7 +659,18 @@ TEST_F(HandlerFailuresTest, OverflowedNoticeListMakesTheNodeDropEverySyncedCopy)
   EXPECT_EQ(started.data, "a|i:1;");
   (void)web1.handler->close();
   EXPECT_EQ(web1.handler->counters().takeover_notices.load(), 2u);
-  EXPECT_FALSE(web1.cache().get("sess." + b, clock_.wall_s()).has_value());
+  // The check compared b (memcached holds the same version): trusted again.
+  const auto held = web1.cache().get("sess." + b, clock_.wall_s());
+  ASSERT_TRUE(held.has_value());
+  EXPECT_FALSE(held->untrusted);
+  n2_.poke("sess." + b, forward_to(stored_version(b) + 1, "x-n1.web2"), 100);
+  n1_.poke("sess." + b, forward_to(stored_version(b) + 1, "x-n1.web2"), 100);
+  n2_.poke(notice_key("web1"), kNoticeEverything, 180);
+  clock_.advance_s(1);
+  (void)session_start(*web1.handler, a);
+  (void)web1.handler->close();
+  EXPECT_FALSE(web1.cache().get("sess." + b, clock_.wall_s()).has_value())
+      << "memcached replaced it: dropped";
 }
 
 // An overflowing list is replaced by "*": a node that gets more notices than

@@ -178,17 +178,52 @@ TEST_F(RoomySessionCacheTest, RemoveHashedDropsThatKeyOnly) {
   expect_consistent();
 }
 
-TEST_F(RoomySessionCacheTest, DropSyncedKeepsOnlyUnsyncedEntries) {
+TEST_F(RoomySessionCacheTest, DistrustSyncedKeepsEverySessionAndDropsSyncedForwards) {
   for (int i = 0; i < 2000; ++i) {  // more than one slice of the walk
     const bool unsynced = i % 100 == 0;
     ASSERT_TRUE(cache_->put("sess." + std::to_string(i),
                             session_of(i + 1, 10, kNow + 100, unsynced), kNow));
   }
-  ASSERT_EQ(cache_->stats().entries, 2000u);
-  EXPECT_EQ(cache_->drop_synced(), 1980u);
-  EXPECT_EQ(cache_->stats().entries, 20u);
-  EXPECT_TRUE(cache_->get("sess.0", kNow).has_value()) << "the only copy of unsynced data went";
-  EXPECT_FALSE(cache_->get("sess.1", kNow).has_value());
+  CachedSession forward = session_of(1, 0, kNow + 100, false);
+  forward.forward = true;
+  forward.data = "new-id";
+  ASSERT_TRUE(cache_->put("moved", forward, kNow));
+  EXPECT_EQ(cache_->distrust_synced(), 1981u);  // 1980 marked, 1 forward dropped
+  EXPECT_EQ(cache_->stats().entries, 2000u) << "an owner never drops a copy memcached may lack";
+  EXPECT_FALSE(cache_->get("moved", kNow).has_value());
+  EXPECT_FALSE(cache_->get("sess.0", kNow)->untrusted) << "unsynced: the only copy, not compared";
+  EXPECT_TRUE(cache_->get("sess.1", kNow)->untrusted);
+  const auto wanted = [](std::string_view) { return true; };
+  EXPECT_EQ(cache_->entries_to_compare(5000, wanted).size(), 1980u);
+  EXPECT_EQ(cache_->entries_to_compare(64, wanted).size(), 64u);
+  expect_consistent();
+}
+
+TEST_F(SessionCacheTest, SettleRecordsWhatMemcachedHolds) {
+  for (const char* key : {"held", "lost", "replaced", "rewritten"}) {
+    ASSERT_TRUE(cache_->put(key, session_of(7, 100, kNow + 100, false), kNow));
+  }
+  CachedSession forward = session_of(1, 0, kNow + 100, false);
+  forward.forward = true;
+  ASSERT_TRUE(cache_->put("forward", forward, kNow));
+  EXPECT_EQ(cache_->recheck_on("n1"), 4u) << "sessions only, never forwards";
+  // A write since the check read memcached: the newer entry is left alone.
+  ASSERT_TRUE(cache_->put("rewritten", session_of(8, 100, kNow + 100, false), kNow));
+  cache_->settle("held", 7, CopyInMemcached::kHeld);
+  cache_->settle("lost", 7, CopyInMemcached::kLost);
+  cache_->settle("replaced", 7, CopyInMemcached::kReplaced);
+  cache_->settle("rewritten", 7, CopyInMemcached::kReplaced);
+  const auto held = cache_->get("held", kNow);
+  ASSERT_TRUE(held.has_value());
+  EXPECT_FALSE(held->recheck || held->unsynced);
+  const auto lost = cache_->get("lost", kNow);
+  ASSERT_TRUE(lost.has_value()) << "memcached lost it: this is the only copy";
+  EXPECT_TRUE(lost->unsynced && lost->remote_gone);
+  EXPECT_FALSE(lost->recheck);
+  EXPECT_FALSE(cache_->get("replaced", kNow).has_value());
+  ASSERT_TRUE(cache_->get("rewritten", kNow).has_value());
+  EXPECT_EQ(cache_->get("rewritten", kNow)->version, 8u);
+  EXPECT_TRUE(cache_->entries_to_compare(10, [](std::string_view) { return true; }).empty());
   expect_consistent();
 }
 

@@ -121,10 +121,17 @@ class Cluster::Link final : public StoreNode {
   }
 
   const NodeAddress& address() const override { return address_; }
+  bool compared_by_a_check(std::string_view key) const {
+    const auto& process =
+        cluster_.apps_[app_]->processes[cluster_.requests_[cluster_.running_]->process];
+    return process.handler != nullptr && process.handler->key_being_compared() == key;
+  }
   StoreReply get(std::string_view key) override {
     // A request reads only its own session's keys (its ID, the forwards it
     // follows): one of another user's sessions means it was led there.
-    if (key.rfind("sess.", 0) == 0 && cluster_.running_ >= 0) {
+    // A takeover check compares what its node holds with memcached (LostCopies):
+    // that read is of a session no request asked for, not one it is led to.
+    if (key.rfind("sess.", 0) == 0 && cluster_.running_ >= 0 && !compared_by_a_check(key)) {
       const RequestOutcome& out = cluster_.requests_[cluster_.running_]->outcome;
       cluster_.oracle_.on_session_id(out.user, std::string(key.substr(5)),
                                      "r" + std::to_string(out.request) + "@" +

@@ -198,6 +198,13 @@ void MemcachedModel::set_memory_limit(std::size_t bytes) {
   make_room(0);
 }
 
+bool MemcachedModel::evict(std::string_view key) {
+  if (!running_ || find_live(key) == nullptr) return false;
+  unlink(key);
+  ++stats_.evictions;
+  return true;
+}
+
 std::optional<StoreReply> MemcachedModel::unreachable() {
   if (!running_) return Failure::of(Cause::kDown, "connection refused");
   if (frozen_) {

@@ -127,6 +127,9 @@ class MemcachedModel {
   bool cas_enabled() const { return cas_enabled_; }
   // Evicts (least recently used first) until the live items fit the new limit.
   void set_memory_limit(std::size_t bytes);
+  // Evicts this one item, as memcached's LRU does when it needs room (counted in
+  // evictions): the loss an app node cannot see in any reply. False when missing.
+  bool evict(std::string_view key);
 
   // Stats.
   int pid() const { return pid_; }
