@@ -1,5 +1,5 @@
 --TEST--
-sealed values: a poisoned takeover-notice list drops nothing. Without sealing, "*" appended to web1's notice list on every memcached node makes web1 drop every cached session at its next check (the attack: repeated each second, the node's cache is useless); with clustered_session.secret_file the plain "*", a plain hash line naming a cached session and garbage are rejected (rejected_values, one warning), each counted once, no cached copy is dropped and the sessions are still served from the cache; a real takeover by web2 is still obeyed
+sealed values: a poisoned takeover-notice list drops nothing. Without sealing, "*" appended to web1's notice list on every memcached node makes web1 distrust every cached session at its next check, which compares each with memcached before serving it again (one get each: the attack, repeated each second, costs a get per cached session per second; the cache still serves); with clustered_session.secret_file the plain "*", a plain hash line naming a cached session and garbage are rejected (rejected_values, one warning), each counted once, no cached copy is dropped and the sessions are still served from the cache; a real takeover by web2 is still obeyed
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
@@ -72,8 +72,8 @@ foreach (['no secret_file (landed)' => [], 'sealed' => ['clustered_session.secre
 ?>
 --EXPECT--
 --- no secret_file (landed)
-after "*": dropped 2, local hits 0 of 2, rejected_values 0
-after plain lines: dropped 2, local hits 0 of 2, rejected_values 0
+after "*": dropped 2, local hits 2 of 2, rejected_values 0
+after plain lines: dropped 2, local hits 2 of 2, rejected_values 0
 after a real takeover: dropped 1, local hits 1 of 2, rejected_values 0
 --- sealed
 after "*": dropped 0, local hits 2 of 2, rejected_values 6
