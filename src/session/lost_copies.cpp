@@ -6,10 +6,14 @@
 namespace clustered {
 
 CopyInMemcached compare_with_memcached(const std::optional<RemoteCopy>& found, std::size_t primary,
-                                       std::uint64_t cached_version) {
+                                       const CachedSession& cached) {
   if (!found) return CopyInMemcached::kLost;
   const StoredValue& value = found->value;
-  if (value.forward || value.version != cached_version) return CopyInMemcached::kReplaced;
+  if (value.forward) return CopyInMemcached::kReplaced;
+  // An unsynced copy is newer than the one its failed write meant to replace.
+  const bool current =
+      value.version == cached.version || (cached.unsynced && value.version < cached.version);
+  if (!current) return CopyInMemcached::kReplaced;
   // Only a replica has it: the primary lost it, and is given it again.
   return found->node == primary ? CopyInMemcached::kHeld : CopyInMemcached::kLost;
 }
@@ -40,7 +44,7 @@ void LostCopies::compare(std::int64_t now_s) {
     const auto found = remote_.read(*store, key);
     comparing_.clear();
     if (!found) continue;  // not answered: compared at a later check
-    const CopyInMemcached outcome = compare_with_memcached(*found, *store, cached.version);
+    const CopyInMemcached outcome = compare_with_memcached(*found, *store, cached);
     if (outcome == CopyInMemcached::kLost) Counters::add(counters_.copies_lost);
     cache_->settle(key, cached.version, outcome);
   }

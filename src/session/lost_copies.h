@@ -20,10 +20,11 @@
 
 namespace clustered {
 
-// What memcached holds under a cached session's key, compared with the cache's
-// version (`found` is RemoteStore::read()'s answer for the key's primary).
+// What memcached holds under a cached session's key, compared with the cached
+// copy (`found` is RemoteStore::read()'s answer for the key's primary): kHeld
+// for the same version, or an older one than an unsynced copy (its write failed).
 CopyInMemcached compare_with_memcached(const std::optional<RemoteCopy>& found, std::size_t primary,
-                                       std::uint64_t cached_version);
+                                       const CachedSession& cached);
 
 class LostCopies {
  public:

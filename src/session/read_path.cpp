@@ -54,18 +54,23 @@ bool ReadPath::validate_sid(std::string_view id) {
     }
     ResolvedId& at = hop == 0 ? *start : followed;
 
-    // An owned copy that is compared with memcached before it is served (after a
-    // gap in the takeover checks): memcached's copy decides, and when memcached
-    // has lost it this one is served and stored again (docs/design.md, "Lost copies").
+    // This node's copy of a session routed here that it cannot vouch for (after
+    // a gap in the takeover checks, or while none completes) is compared with
+    // memcached before it is served: memcached's copy decides, and when memcached
+    // has lost it, or holds an older one than this node's unsynced copy, this one
+    // is served and stored again (docs/design.md, "Lost copies").
     std::optional<CachedSession> untrusted;
-    if (trusted) {
+    if (c_.cache != nullptr && (trusted || (at.routed_here && c_.config.trusts_local_copy()))) {
       if (auto hit = c_.cache->get(at.key, c_.now_s())) {
         if (hit->deleted) return false;  // destroyed here: a new ID, whatever memcached has
-        if (hit->forward) {
+        if (hit->forward && trusted) {
           target = std::move(hit->data);
           continue;
         }
-        if (at.owned && hit->untrusted && !at.store_unknown) {
+        const bool vouched = trusted && !hit->untrusted;
+        if (hit->forward) {
+          // Not vouched for: memcached's copy is read below.
+        } else if (!vouched) {
           untrusted = std::move(hit);
         } else if (at.owned) {
           Counters::add(c_.counters.local_hits);
@@ -88,8 +93,8 @@ bool ReadPath::validate_sid(std::string_view id) {
 
     Result<std::optional<RemoteCopy>> fetched = std::optional<RemoteCopy>();
     if (at.store_unknown) {
-      std::optional<RemoteCopy> found = find_beyond_save_path(at);
-      if (!found) return false;
+      std::optional<RemoteCopy> found = find_beyond_save_path(at, !untrusted);
+      if (!found && !untrusted) return false;
       fetched = std::move(found);
     } else {
       fetched = c_.remote.read(at.store_index, at.key);
@@ -100,13 +105,13 @@ bool ReadPath::validate_sid(std::string_view id) {
       return true;
     }
     if (untrusted) {
-      const CopyInMemcached found =
-          compare_with_memcached(*fetched, at.store_index, untrusted->version);
-      if (found == CopyInMemcached::kLost) {
-        Counters::add(c_.counters.copies_lost);
+      const CopyInMemcached found = compare_with_memcached(*fetched, at.store_index, *untrusted);
+      if (found == CopyInMemcached::kLost ||
+          (found == CopyInMemcached::kHeld && untrusted->unsynced)) {
+        if (found == CopyInMemcached::kLost) Counters::add(c_.counters.copies_lost);
         c_.cache->settle(at.key, untrusted->version, found);
+        untrusted->remote_gone = untrusted->remote_gone || found == CopyInMemcached::kLost;
         untrusted->unsynced = true;
-        untrusted->remote_gone = true;
         switch (take_cached(at, std::move(*untrusted), hop == 0)) {
           case Cached::kServed:
             if (hop == 0) return true;
@@ -138,7 +143,10 @@ bool ReadPath::validate_sid(std::string_view id) {
     if (hop > 1) shorten_chain(passed, at.id, copy.value.version);
     const bool from_replica = copy.node != at.store_index;
     const bool leave_store = must_leave_store(at);
-    if (trusted && (!at.owned || from_replica || leave_store)) {
+    // Another route's session is taken over even while this node's own notices
+    // are not current: written in place, the owner would go on serving its copy.
+    const bool others = c_.config.trusts_local_copy() && !at.routed_here;
+    if (others || (trusted && (!at.owned || from_replica || leave_store))) {
       const bool avoid = from_replica || (leave_store && !at.store_unknown);
       Move move{at.owned ? MoveKind::kRelocation : MoveKind::kMigration, at,
                 avoid ? std::optional<std::size_t>(at.store_index) : std::nullopt};
@@ -188,7 +196,7 @@ bool ReadPath::must_leave_store(const ResolvedId& at) const {
          c_.remote.another_active_up(at.store_index);
 }
 
-std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at) {
+std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at, bool report_missing) {
   // The ID names a node this save_path does not list: removed here (after a
   // drain, or not), or listed elsewhere only. A replica, a copy moved off it, or
   // a forward may be on the nodes known here: the newest one found stands in.
@@ -197,6 +205,7 @@ std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at) {
     at.store_index = scan.copy->node;
     return std::move(scan.copy);
   }
+  if (!report_missing) return std::nullopt;
   const std::string& unanswered = scan.unanswered;
   const auto parts = at.parts();
   std::string known;
@@ -324,12 +333,13 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   auto fetched = c_.remote.read(at->store_index, at->key);
   if (!fetched) return unreadable(*at, fetched.failure());
   if (untrusted) {
-    const CopyInMemcached found =
-        compare_with_memcached(*fetched, at->store_index, untrusted->version);
-    if (found == CopyInMemcached::kLost) {
-      // memcached lost this node's copy: it is served, and stored again by this
-      // request's write (only where the key is still empty) or the next check.
-      Counters::add(c_.counters.copies_lost);
+    const CopyInMemcached found = compare_with_memcached(*fetched, at->store_index, *untrusted);
+    if (found == CopyInMemcached::kLost ||
+        (found == CopyInMemcached::kHeld && untrusted->unsynced)) {
+      // memcached lost this node's copy, or holds an older one than its unsynced
+      // copy: this one is served, and stored by this request's write (only where
+      // the key is still empty, or over the copy it last wrote) or the next check.
+      if (found == CopyInMemcached::kLost) Counters::add(c_.counters.copies_lost);
       c_.cache->settle(at->key, untrusted->version, found);
       SessionCopy copy{std::move(untrusted->data), untrusted->version, std::nullopt,
                        untrusted->store_cas};

@@ -99,7 +99,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
   // The local copy goes first, marked unsynced: whatever happens next, this node
   // never serves an older copy than the one it just tried to store.
   bool cached = false;
-  if (at.owned) {
+  if (at.owned || (at.routed_here && c_.cache != nullptr && c_.config.trusts_local_copy())) {
     CachedSession entry{std::string(data),
                         version,
                         c_.local_expiry(now),
@@ -107,12 +107,12 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
                         true,
                         c_.remote.address(at.store_index).id};
     entry.sealed_with = c_.remote.sealer().sealing_key_id();
-    cached = c_.cache->put(at.key, entry, now);
-  } else if (at.routed_here && c_.cache != nullptr) {
     // Ours, but written while this node cannot vouch for its copies (no complete
-    // takeover check lately): the copy it holds is older now, and must not be
-    // served when trust returns.
-    c_.cache->remove(at.key);
+    // takeover check lately): kept, and compared with memcached before it is
+    // served (docs/design.md, "Lost copies"), so the node never drops the copy
+    // it wrote last, which may be the only one.
+    entry.untrusted = !at.owned;
+    cached = c_.cache->put(at.key, entry, now);
   }
   auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected);
   if (!written && expected != 0 && written.failure().cause == Cause::kExists) {

@@ -452,7 +452,9 @@ bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
     entry.remote_touched_at = remote_touched_at;
     entry.last_used = ++header()->tick;
     if (synced_version && entry.version == *synced_version) {
-      entry.flags &= ~(kFlagUnsynced | kFlagRemoteGone | kFlagsToCompare);
+      // Stored: memcached holds this version (no recheck needed). Untrusted stays:
+      // a write proves nothing about notices this node may have missed.
+      entry.flags &= ~(kFlagUnsynced | kFlagRemoteGone | kFlagRecheck);
       if (store_cas != 0) entry.store_cas = store_cas;
     }
     return true;

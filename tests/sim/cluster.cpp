@@ -717,7 +717,11 @@ bool Cluster::waited_on_a_slow_request(const Request& request) const {
 // node, wrote it meanwhile (issue 14 item 5: conditional writes detect what the
 // balancer let happen). Allowed only with such a request beside it.
 bool Cluster::refused_beside_a_parallel_writer(const Request& request) const {
-  if (request.outcome.error.find("was not saved:") == std::string::npos) return false;
+  // A change, or a logout, refused because another node wrote the session.
+  if (request.outcome.error.find("was not saved:") == std::string::npos &&
+      request.outcome.error.find("not destroyed:") == std::string::npos) {
+    return false;
+  }
   return std::any_of(requests_.begin(), requests_.end(), [&](const auto& other) {
     if (other.get() == &request || other->outcome.user != request.outcome.user ||
         other->outcome.node == request.outcome.node || other->outcome.node < 0) {
