@@ -62,15 +62,17 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
     everything = everything || notices.everything;
     taken_over.insert(taken_over.end(), notices.key_hashes.begin(), notices.key_hashes.end());
   }
-  // A node that distrusts every synced copy (after a gap) first learns which
-  // ones lost their remote copy to a memcached restart: those are kept, unsynced.
-  if (everything) notice_restarts();
-  if (cache_ != nullptr) {
-    // After a gap nothing is dropped that memcached may not have: each copy is
+  // What the notices name is gone in any case, before a memcached restart could
+  // mark it unsynced and have it stored again (a session that moved on).
+  if (cache_ != nullptr)
+    Counters::add(counters_.takeover_notices, cache_->remove_hashed(taken_over));
+  if (everything) {
+    // A node that distrusts every synced copy (after a gap) first learns which
+    // ones lost their remote copy to a memcached restart: those are kept,
+    // unsynced. Nothing is dropped that memcached may not have: each copy is
     // compared with memcached before it is served (docs/design.md, "Lost copies").
-    const std::size_t dropped =
-        everything ? cache_->distrust_synced() : cache_->remove_hashed(taken_over);
-    Counters::add(counters_.takeover_notices, dropped);
+    notice_restarts();
+    if (cache_ != nullptr) Counters::add(counters_.takeover_notices, cache_->distrust_synced());
   }
   if (complete) watch_.completed(now.monotonic_s);
   // Otherwise after the check, so that reading the notices is not delayed.

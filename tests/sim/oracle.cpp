@@ -73,13 +73,15 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
   if (replay) {
     // An old cookie: it may open nothing, or the current session; within the
     // window after the session moved, the old owner may still serve its copy.
+    // Judged against what was acknowledged when the request started: one that
+    // read the session before a logout (or a change) finished may return it.
     if (!value || in_window) return;
-    if (value->epoch < u.epoch) {
+    if (value->epoch < start.epoch) {
       violate("resurrected", where + " (old cookie) read epoch " + std::to_string(value->epoch) +
-                                 " after logout to epoch " + std::to_string(u.epoch));
-    } else if (value->epoch == u.epoch && value->count < u.acked_count) {
+                                 " after logout to epoch " + std::to_string(start.epoch));
+    } else if (value->epoch == start.epoch && value->count < start.acked_count) {
       violate("stale", where + " (old cookie) read count " + std::to_string(value->count) + ", " +
-                           std::to_string(u.acked_count) + " acknowledged");
+                           std::to_string(start.acked_count) + " acknowledged");
     }
     return;
   }
