@@ -402,6 +402,17 @@ void Cluster::restart_memcached(int node) {
   memcached_[node]->restart();
   memcached_state_[node] = McState::kUp;
 }
+void Cluster::evict(int user) {
+  const std::string& cookie = oracle_.cookie(user);
+  if (cookie.empty()) return;
+  // Single items: an owner sees no reply fail, only the nodes' eviction counts grow.
+  for (auto& node : memcached_) {
+    if (node->evict("sess." + cookie)) {
+      note("memcached " + node->address().id + " evicted u" + std::to_string(user) +
+           "'s session " + cookie);
+    }
+  }
+}
 void Cluster::freeze_memcached(int node) {
   fault("memcached " + memcached_[node]->address().id + " frozen");
   memcached_[node]->freeze();

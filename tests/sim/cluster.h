@@ -124,6 +124,8 @@ class Cluster {
   void kill_app_node(int node);      // SIGKILL of everything: segment and cache gone
   void restart_app_node(int node);   // processes die, segment (cache) kept; or start a dead node
   void restart_memcached(int node);  // empty, new pid
+  // memcached's LRU drops the item under `user`'s session key on every node.
+  void evict(int user);
   void freeze_memcached(int node);   // every call times out after io_timeout
   void thaw_memcached(int node);
   void stop_memcached(int node);   // connection refused

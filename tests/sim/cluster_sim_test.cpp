@@ -872,6 +872,30 @@ TEST(ClusterSimHistories, SealedClusterWithOutsidersLosesNothing) {
   }
 }
 
+// memcached evicts sessions behind a living owner (docs/design.md, "Lost
+// copies"). Idle: the owner's first check after the notice gap compares its
+// copies instead of dropping them, and serves and stores again what memcached
+// lost. Busy: the owner's checks see the node's eviction count grow and store
+// the idle sessions again, so they outlive the owner. Both lost them before.
+TEST(ClusterSimFlows, SessionsEvictedBehindAnIdleOwnerAreServedAndStoredAgain) {
+  const HistoryResult idle = play("options users=3 replicas=0\n" + every_user(3, "increment", "web1") +
+                                  "evict u0\nevict u1\nevict u2\nadvance 40000\n" +
+                                  every_user(3, "read", "web1"));
+  EXPECT_TRUE(idle.clean()) << idle.report();
+  EXPECT_TRUE(trace_has(idle, "evicted u0")) << idle.report();
+}
+
+TEST(ClusterSimFlows, SessionsEvictedBehindABusyOwnerOutliveIt) {
+  std::string busy = "options users=3 replicas=0\n" + every_user(3, "increment", "web1") +
+                     "evict u1\nevict u2\n";
+  for (int second = 0; second < 4; ++second) {
+    busy += "advance 1000\nrequest u0 read @web1\ndrain\n";
+  }
+  const HistoryResult result = play(busy + "kill web1\n" + every_user(3, "read", "web2"));
+  EXPECT_TRUE(result.clean()) << result.report();
+  EXPECT_TRUE(trace_has(result, "evicted u2")) << result.report();
+}
+
 // Found by the sealed seeds with outsiders (seeds 74 and 9483 of that mix,
 // `cluster_sim --seal [authenticate] --outsiders`, shrink to these), but neither
 // sealing nor an outsider takes part. A write that reached no memcached node

@@ -51,6 +51,8 @@ std::string Action::str() const {
       return "memcached " + verb + " " + memcached_name(memcached);
     case Kind::kLimit:
       return "limit " + memcached_name(memcached) + " " + verb + "=" + std::to_string(ms);
+    case Kind::kEvict:
+      return "evict u" + std::to_string(user);
     case Kind::kRestore:
       return "restore u" + std::to_string(user) + " " + std::to_string(count);
     case Kind::kForge: {
@@ -218,6 +220,11 @@ std::optional<History> History::parse(const std::string& text, std::string* erro
       action.verb = w[2].substr(0, eq);
       if (action.verb != "item_size" && action.verb != "memory") return fail("unknown limit");
       action.ms = std::stoll(w[2].substr(eq + 1));
+    } else if (verb == "evict" && w.size() == 2) {
+      action.kind = Action::Kind::kEvict;
+      const auto user = numbered(w[1], "u");
+      if (!user) return fail("bad evict");
+      action.user = *user;
     } else if (verb == "restore" && w.size() == 3) {
       action.kind = Action::Kind::kRestore;
       const auto user = numbered(w[1], "u");
@@ -574,6 +581,9 @@ HistoryResult play(const History& history, const std::function<void(Cluster&)>& 
         }
         cluster.note("limit " + memcached_name(action.memcached) + " " + action.verb + "=" +
                      std::to_string(action.ms));
+        break;
+      case Action::Kind::kEvict:
+        if (valid_user(action.user)) cluster.evict(action.user);
         break;
       case Action::Kind::kRestore:
         if (valid_user(action.user)) cluster.restore_cookie(action.user, action.count - 1);

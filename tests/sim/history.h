@@ -32,6 +32,8 @@
 //   kill web1 | restart web1  SIGKILL (cache gone) | processes only (cache kept)
 //   memcached restart|freeze|thaw|stop|start n1
 //   limit n1 item_size=2000 | limit n1 memory=500   memcached -I | -m, in bytes
+//   evict u0                  memcached's LRU drops u0's session item on every node
+//                             holding it (counted in their evictions), nothing else
 //   cut web1 n1 | heal web1 n1  partition an app node from one memcached node
 //   skew web1 -180000         step web1's wall clock by ms
 //   save_path web1 n1,n2      change one app node's save_path
@@ -60,6 +62,7 @@ struct Action {
     kRestartApp,
     kMemcached,
     kLimit,
+    kEvict,
     kRestore,
     kForge,
     kPoison,

@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
         continue;
       }
       const History shortest = no_shrink ? history : shrink(history, [&](const HistoryResult& r) {
-        return !r.clean() && r.violations.front().kind == kind && !known_issue(r);
+        return !r.clean() && r.violations.front().kind == kind && (strict || !known_issue(r));
       });
       std::printf("shortest history that fails the same way (cluster_sim --replay FILE):\n%s\n%s",
                   shortest.str().c_str(), run_history(shortest).report().c_str());
