@@ -59,14 +59,16 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
            "missed is never retried, so its copy comes back.";
   }
   // A memcached node that comes back (restarted, or started after a stop) is
-  // empty; owners re-seed nothing until a touch, so the copy that remains is
-  // the cache of an owner that may die, idle, or stop trusting it.
+  // empty. Its owner stores again what it holds there at its next check
+  // (docs/design.md, "Lost copies"), so what remains lost is a second fault
+  // on the same session: the owner killed as well, a replica lost too, or a
+  // request that reached another app node (round-robin) before the owner's check.
   if (violation.kind == "lost" &&
       (trace_has(result, " restarted empty") || trace_has(result, " started (empty)"))) {
-    return "issue 14, item 3: memcached restarted empty, or evicting. An unchanged session is "
-           "re-written only at the next touch (up to touch_interval, 60 s), and a node idle for "
-           "30 s drops its synced copies: an owner that dies, or just idles, after a memcached "
-           "restart loses the sessions.";
+    return "memcached restarted empty, and a second fault on the same session before its "
+           "owner stored it again: the owner killed (or its processes restarted) too, the "
+           "replica's node lost as well, or a request sent to another app node first "
+           "(round-robin balancer).";
   }
   // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
   // Stale too: the old owner's late write (after the takeover copied the session
