@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // How much memory this machine (or the cgroup PHP runs in) can give the shared
 // cache: a cache_size above it could only end in the OOM killer, so it is refused
-// at start-up instead (issue 14 item 11).
+// at start-up instead (docs/design.md, "The shared segment").
 #pragma once
 
 #include <cstdint>

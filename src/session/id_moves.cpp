@@ -60,11 +60,11 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   loaded.move.reset();
   // Only now that the data is safe under the new ID, the old key becomes a
   // forward to it, here and on its store node (a dead store node is skipped);
-  // only over the copy this request read (issue 14 item 5).
+  // only over the copy this request read (docs/design.md, "Conditional writes").
   const std::int64_t now = c_.now_s();
   auto forwarded = c_.missed_writes.leave_forward(
       move.from.key, move.from.store_index, id, c_.next_version(loaded.copy.version),
-      c_.remote_ttl(), c_.local_expiry(now), now, move.from_cas);
+      c_.remote_ttl(), c_.local_expiry(now), now, move.from_cas, move.from_replica);
   if (!forwarded && forwarded.failure().cause == Cause::kExists) return undo_move(move, id);
   Counters::add(move.kind == MoveKind::kMigration ? c_.counters.migrations
                                                   : c_.counters.relocations);

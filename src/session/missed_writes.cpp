@@ -9,8 +9,10 @@ namespace clustered {
 Result<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::size_t store,
                                                 std::string_view target, std::uint64_t version,
                                                 std::uint32_t ttl_s, std::int64_t expires_at,
-                                                std::int64_t now, std::uint64_t expected_cas) {
-  auto forwarded = remote_.write_forward(store, old_key, target, version, ttl_s, expected_cas);
+                                                std::int64_t now, std::uint64_t expected_cas,
+                                                std::optional<CopyToken> replica_read) {
+  auto forwarded =
+      remote_.write_forward(store, old_key, target, version, ttl_s, expected_cas, replica_read);
   if (!forwarded && forwarded.failure().cause == Cause::kExists) {
     if (cache_ != nullptr) cache_->remove(old_key);  // never retried over the newer write
     return forwarded;

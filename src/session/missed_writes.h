@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Forwards and deletes that a memcached node missed because it was down, frozen
-// or cut off (issue 14 item 6): without a retry, the old cookie would open the
-// old copy once the node answers again. They are kept in this node's cache as
-// unsynced entries (a forward, or a tombstone), which also serve this node
-// meanwhile, and are retried with each takeover check (one process per node per
-// takeover_check_interval) until the node takes them or the copy they concern
-// has expired there anyway.
+// or cut off (docs/design.md, "Forwards and notices"): without a retry, the old cookie would open
+// the old copy once the node answers again. They are kept in this node's cache as unsynced entries
+// (a forward, or a tombstone), which also serve this node meanwhile, and are retried with each
+// takeover check (one process per node per takeover_check_interval) until the node takes them or
+// the copy they concern has expired there anyway.
 #pragma once
 
 #include <cstdint>
@@ -23,12 +22,14 @@ class MissedWrites {
 
   // Leaves a forward to `target` under `old_key` on `store` and in the cache;
   // when the node does not take it, the cached forward stays unsynced, to retry.
-  // With `expected_cas`, only over that copy: kExists (another write came
-  // between) leaves nothing, here or there.
+  // With `expected_cas` (and `replica_read`, RemoteStore::write_forward), only
+  // over that copy: kExists (another write came between) leaves nothing, here
+  // or there.
   Result<WriteReport> leave_forward(std::string_view old_key, std::size_t store,
                                     std::string_view target, std::uint64_t version,
                                     std::uint32_t ttl_s, std::int64_t expires_at, std::int64_t now,
-                                    std::uint64_t expected_cas = 0);
+                                    std::uint64_t expected_cas = 0,
+                                    std::optional<CopyToken> replica_read = std::nullopt);
   // An end of `key` (store/session_end.h) that `store` did not take: kept as a
   // deleted entry with the copy it ends, to retry (and to keep this node from
   // serving or fetching the destroyed session meanwhile).

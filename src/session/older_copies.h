@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Replayed or re-seeded copies (issue 15 item 3). memcached may hold a genuine
+// Replayed or re-seeded copies (docs/design.md, "Sealed values"). memcached may hold a genuine
 // but older copy of a session than the one this node has: someone wrote back a
 // sealed value they had saved (it opens: it is ours), or another node re-seeded
 // a restarted memcached from an older copy. A conditional write then meets

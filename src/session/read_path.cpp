@@ -152,6 +152,7 @@ bool ReadPath::validate_sid(std::string_view id) {
                 avoid ? std::optional<std::size_t>(at.store_index) : std::nullopt};
       // The forward left under this key later replaces only this very copy.
       move.from_cas = copy.node == at.store_index ? copy.cas : 0;
+      if (from_replica) move.from_replica = CopyToken{copy.node, copy.cas};
       c_.phase = phase::Moving{std::move(move),
                                SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
       std::get<phase::Moving>(c_.phase).copy.sealed_with = Sealer::sealed_with(copy.value);
@@ -232,7 +233,7 @@ ReadPath::Cached ReadPath::take_cached(const ResolvedId& at, CachedSession hit, 
   if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
   if (hit.unsynced && store_ok && locked) {
     // The last write-through failed: retry it now, before serving, over the copy
-    // it was meant to replace only (issue 14 item 5).
+    // it was meant to replace only (docs/design.md, "Conditional writes").
     auto retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl(),
                                    hit.store_cas);
     if (!retried && retried.failure().cause == Cause::kExists) {

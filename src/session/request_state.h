@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "sid/session_id.h"
+#include "store/remote_store.h"
 #include "util/result.h"
 
 namespace clustered {
@@ -48,7 +49,8 @@ struct SessionCopy {
   // copy was last touched at this (wall) time: update_timestamp() then needs no lookup.
   std::optional<std::int64_t> synced_touched_at;
   // memcached's CAS token of this copy under the ID's key on its store node (0:
-  // unknown): the write that replaces it is conditional on it (issue 14 item 5).
+  // unknown): the write that replaces it is conditional on it (docs/design.md, "Conditional
+  // writes").
   std::uint64_t cas = 0;
   // Set when the ID PHP chose was moved on by another node after validate_sid()
   // followed a forward to it: the data is the session's newest copy, read-only;
@@ -72,6 +74,9 @@ struct Move {
   // The token of the copy read under from.key: the forward replaces it only if
   // nobody wrote there since (0: unknown, the forward is written regardless).
   std::uint64_t from_cas = 0;
+  // The copy read came from a replica (the store node did not answer): the
+  // forward replaces it there only if nobody wrote there since.
+  std::optional<CopyToken> from_replica;
 };
 
 namespace phase {

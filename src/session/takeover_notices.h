@@ -18,21 +18,18 @@
 // and how far it has read, and drops the entries named since. No wall clock is
 // involved: keys carry no time, memcached's TTLs are relative, and the reader's
 // intervals are monotonic, so clock skew between nodes or a stepped clock does
-// not lengthen the window (issue 14 item 4). A list that outgrows the item size
-// starts a new generation that begins with "*". A node that has not completed a
-// check for kNoticeGapSeconds (it was cut off, or idle: a list may have expired
-// unread) trusts no local copy until a check completes, and then drops every
-// synced entry it cached.
-// With clustered_session.secret_file every head and line is a sealed record
-// (seal/sealer.h) bound to its list's key: "S <hex>" heads (generation and
-// whether it begins with everything lost), "s <hex>" lines. A line or head that
-// does not open, or a plain one where sealing is required, is rejected (counted,
-// never obeyed): nobody who can write to memcached makes a node drop its cache.
-// The ':' keeps these keys apart from session keys: no session ID contains one.
-// Formats (docs/design.md, "Formats and upgrades"): the key names the list's
-// format. "clustered_session.moved:" is format 1 (kNoticeFormat), the one of every
-// release since takeover notices without clocks; a later format gets a key of its
-// own, and the release that brings it writes and reads both, so a cluster of both
+// not lengthen the window (docs/design.md, "Forwards and notices"). A list that outgrows the item
+// size starts a new generation that begins with "*". A node that has not completed a check for
+// kNoticeGapSeconds (it was cut off, or idle: a list may have expired unread) trusts no local copy
+// until a check completes, and then drops every synced entry it cached. With
+// clustered_session.secret_file every head and line is a sealed record (seal/sealer.h) bound to its
+// list's key: "S <hex>" heads (generation and whether it begins with everything lost), "s <hex>"
+// lines. A line or head that does not open, or a plain one where sealing is required, is rejected
+// (counted, never obeyed): nobody who can write to memcached makes a node drop its cache. The ':'
+// keeps these keys apart from session keys: no session ID contains one. Formats (docs/design.md,
+// "Formats and upgrades"): the key names the list's format. "clustered_session.moved:" is format 1
+// (kNoticeFormat), the one of every release since takeover notices without clocks; a later format
+// gets a key of its own, and the release that brings it writes and reads both, so a cluster of both
 // releases hears of every takeover while it is upgraded node by node.
 // The lists do not depend on clustered_session.prefix (PHP_INI_ALL: apps on one
 // node may differ), so one check covers them all; the hashes are of whole keys,

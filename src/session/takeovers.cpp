@@ -84,7 +84,7 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
 
 void Takeovers::notice_restarts() {
   // memcached restarted (empty) on a node: what this node holds there is
-  // unsynced now, never dropped as synced, and written again (issue 14 item 3).
+  // unsynced now, never dropped as synced, and written again (docs/design.md, "Lost copies").
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
     if (!remote_.is_up(node)) continue;
     // Recorded now, or at a process's first contact since (RemoteStore::note_contact).

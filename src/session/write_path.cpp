@@ -91,7 +91,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     loaded->copy.cas = cas;
     loaded->copy.sealed_with = c_.remote.sealer().sealing_key_id();
   };
-  // Replaces only the copy this request read (issue 14 item 5): a takeover's
+  // Replaces only the copy this request read (docs/design.md, "Conditional writes"): a takeover's
   // forward or another node's write since then is never destroyed.
   const std::uint64_t expected =
       loaded != nullptr && loaded->copy.version != 0 ? loaded->copy.cas : 0;

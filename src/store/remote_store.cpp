@@ -380,7 +380,23 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
     return StoreReply(
         Failure::of(Cause::kExists, "written by another request since this one read it"));
   };
+  // The replica whose copy the request read goes first, and only over that copy:
+  // another request that wrote there since wins, and nothing is written at all.
+  std::optional<std::size_t> replica_done;
+  if (const auto& read = replacing.replica;
+      read && read->cas != 0 && read->node != primary &&
+      std::find(copies.begin(), copies.end(), read->node) != copies.end()) {
+    if (counted) Counters::add(counters_.remote_writes);
+    const StoreReply put = store_over(read->node, key, bytes, ttl_seconds, read->cas);
+    if (put.cause() == Cause::kExists) return failure(read->node, put);
+    if (!put.ok()) {
+      report.replica_errors = describe(read->node, put);
+      report.replica_cause = put.cause();
+    }
+    replica_done = read->node;
+  }
   for (std::size_t index : copies) {
+    if (replica_done && index == *replica_done) continue;
     if (counted) Counters::add(counters_.remote_writes);
     // The primary answers its new token (same round trip): the next write of
     // this session can be conditional on it.
@@ -416,6 +432,23 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
   return report;
 }
 
+StoreReply RemoteStore::store_over(std::size_t index, std::string_view key,
+                                   const std::string& bytes, std::uint32_t ttl_seconds,
+                                   std::uint64_t cas) {
+  StoreReply put = on_node(
+      index, [&](StoreNode& node) { return node.set_checked(key, bytes, ttl_seconds, cas); });
+  if (put.cause() == Cause::kNotFound) {
+    // The copy is gone (evicted, restarted): only where nothing was written since.
+    put =
+        on_node(index, [&](StoreNode& node) { return node.add_checked(key, bytes, ttl_seconds); });
+    if (put.cause() == Cause::kNotStored) {
+      put = StoreReply(
+          Failure::of(Cause::kExists, "written by another request since this one read it"));
+    }
+  }
+  return put;
+}
+
 Result<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view key,
                                            std::uint64_t version, std::string_view payload,
                                            std::uint32_t ttl_seconds) {
@@ -440,9 +473,10 @@ Result<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view
 Result<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_view key,
                                                std::string_view new_id, std::uint64_t version,
                                                std::uint32_t ttl_seconds,
-                                               std::uint64_t expected_cas) {
+                                               std::uint64_t expected_cas,
+                                               std::optional<CopyToken> replica_read) {
   return store_copies(primary, key, sealer_->seal_value(key, version, new_id, kValueFlagForward),
-                      ttl_seconds, Replacing::token_or_anything(expected_cas), false);
+                      ttl_seconds, Replacing{expected_cas, false, replica_read}, false);
 }
 
 Result<WriteReport> RemoteStore::write_tombstone(std::size_t primary, std::string_view key,

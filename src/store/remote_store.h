@@ -42,6 +42,13 @@ struct RemoteCopy {
   std::uint64_t cas = 0;  // its CAS token there
 };
 
+// Which copy a request read, where: a write that must replace exactly that copy
+// on that node (RemoteCopy::node, RemoteCopy::cas).
+struct CopyToken {
+  std::size_t node = 0;
+  std::uint64_t cas = 0;
+};
+
 // A write whose primary copy is stored; replica failures are reported, not fatal.
 struct WriteReport {
   std::string replica_errors;
@@ -156,10 +163,15 @@ class RemoteStore {
   // Leaves a forward under an old key: readers of the old ID learn the new one.
   // Its version is above the data's, so of a forward and an older copy on a
   // replica, the forward wins.
-  // With `expected_cas`, conditional as write() is.
+  // With `expected_cas`, conditional as write() is. With `replica_read` (the
+  // request read a replica's copy: the primary did not answer), that replica is
+  // written first and only over that copy: kExists, and nothing written
+  // anywhere, when another request wrote there since (docs/design.md,
+  // "Conditional writes").
   Result<WriteReport> write_forward(std::size_t primary, std::string_view key,
                                     std::string_view new_id, std::uint64_t version,
-                                    std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0);
+                                    std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0,
+                                    std::optional<CopyToken> replica_read = std::nullopt);
   // Ends a session (a logout): a tombstone (store/value_header.h) on the primary
   // and the replicas, so a request that read the session before the logout can
   // never store it again. Never blind: over the copy with `expected_cas`, or
@@ -203,8 +215,13 @@ class RemoteStore {
   struct Replacing {
     std::uint64_t cas = 0;
     bool only_missing = false;
-    static Replacing token_or_anything(std::uint64_t cas) { return {cas, false}; }
+    std::optional<CopyToken> replica;  // a replica's copy the request read
+    static Replacing token_or_anything(std::uint64_t cas) { return {cas, false, std::nullopt}; }
   };
+  // Stores `bytes` on one node over exactly the copy `cas` names there, or where
+  // the key is empty when that copy is gone; kExists when something else is there.
+  StoreReply store_over(std::size_t index, std::string_view key, const std::string& bytes,
+                        std::uint32_t ttl_seconds, std::uint64_t cas);
   // Stores `bytes` on the primary (set_checked, or add_checked) and the
   // replicas (set); kExists when the primary holds another copy than `replacing`.
   Result<WriteReport> store_copies(std::size_t primary, std::string_view key,

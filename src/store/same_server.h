@@ -2,7 +2,7 @@
 // Two save_path entries that reach one memcached server (127.0.0.1:11211 and
 // localhost:11211, or a unix socket under two paths) would make every replica a
 // copy on the same machine and every relocation a move to the server that just
-// failed: refused (issue 14 item 11). Names are resolved as the client's
+// failed: refused (docs/design.md, "The shared segment"). Names are resolved as the client's
 // connections will (getaddrinfo, store/node_socket.h).
 #pragma once
 

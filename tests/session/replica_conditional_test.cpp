@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// With replicas, a move that read the session from a replica (its store node
+// frozen) replaces that replica copy only if nobody wrote there since
+// (docs/design.md, "Conditional writes"): two concurrent takeovers of one
+// session never leave two live sessions. On memcached models and a ManualClock.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "session/handler_rig.h"
+
+namespace clustered::testing {
+namespace {
+
+using ReplicaConditionalTest = ModelHandlerTest;
+
+TEST_F(ReplicaConditionalTest, TwoTakeoversFromTheReplicaWhileTheStoreIsFrozenNeverFork) {
+  HandlerConfig with_replica = config("web1");
+  with_replica.replicas = 1;
+  AppNode web1 = make_node(with_replica);
+  const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
+  HandlerConfig web2_config = with_replica;
+  web2_config.route = "web2";
+  HandlerConfig web3_config = with_replica;
+  web3_config.route = "web3";
+  AppNode web2 = make_node(web2_config);
+  AppNode web3 = make_node(web3_config);
+  n1_.freeze();
+
+  // Both read the replica's copy before either writes.
+  const Started first = session_start(*web2.handler, id);
+  ASSERT_TRUE(first.ok) << first.error;
+  const Started second = session_start(*web3.handler, id);
+  ASSERT_TRUE(second.ok) << second.error;
+  ASSERT_EQ(first.data, "n|i:1;");
+  ASSERT_EQ(second.data, "n|i:1;");
+  ASSERT_NE(first.id, id);
+  ASSERT_NE(second.id, id);
+
+  EXPECT_TRUE(session_write_close(*web2.handler, first, "n|i:2;").ok());
+  const Status late = session_write_close(*web3.handler, second, "n|i:2;");
+  EXPECT_FALSE(late.ok()) << "the second takeover overwrote the first one's forward";
+  EXPECT_EQ(late.cause(), Cause::kConflict) << late.error();
+
+  // Every cookie leads to the one session: the old ID, the first and the
+  // second takeover's IDs.
+  AppNode web4 = make_node([&] {
+    HandlerConfig c = with_replica;
+    c.route = "web4";
+    return c;
+  }());
+  int n = 2;
+  for (const std::string& cookie : {id, first.id, second.id}) {
+    const Started opened = session_start(*web4.handler, cookie);
+    ASSERT_TRUE(opened.ok) << opened.error;
+    EXPECT_EQ(opened.data, "n|i:" + std::to_string(n) + ";") << cookie << " opened another copy";
+    ++n;
+    EXPECT_TRUE(session_write_close(*web4.handler, opened, "n|i:" + std::to_string(n) + ";").ok())
+        << cookie;
+  }
+}
+
+}  // namespace
+}  // namespace clustered::testing
