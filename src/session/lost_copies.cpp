@@ -9,11 +9,10 @@ CopyInMemcached compare_with_memcached(const std::optional<RemoteCopy>& found, s
                                        const CachedSession& cached) {
   if (!found) return CopyInMemcached::kLost;
   const StoredValue& value = found->value;
-  if (value.forward) return CopyInMemcached::kReplaced;
-  // An unsynced copy is newer than the one its failed write meant to replace.
-  const bool current =
-      value.version == cached.version || (cached.unsynced && value.version < cached.version);
-  if (!current) return CopyInMemcached::kReplaced;
+  if (value.forward || value.version > cached.version) return CopyInMemcached::kReplaced;
+  // Versions only grow: an older copy is a replay, or the one this node's
+  // copy superseded in a write that did not reach memcached.
+  if (value.version < cached.version) return CopyInMemcached::kOlder;
   // Only a replica has it: the primary lost it, and is given it again.
   return found->node == primary ? CopyInMemcached::kHeld : CopyInMemcached::kLost;
 }
@@ -46,6 +45,11 @@ void LostCopies::compare(std::int64_t now_s) {
     if (!found) continue;  // not answered: compared at a later check
     const CopyInMemcached outcome = compare_with_memcached(*found, *store, cached);
     if (outcome == CopyInMemcached::kLost) Counters::add(counters_.copies_lost);
+    if (outcome == CopyInMemcached::kOlder) {
+      remote_.reject(1, remote_.address(*store).id + ": " + key +
+                            ": an older copy than this node's (a replay?); this node's is "
+                            "written again at the session's next request");
+    }
     cache_->settle(key, cached.version, outcome);
   }
 }

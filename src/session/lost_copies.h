@@ -21,10 +21,17 @@
 namespace clustered {
 
 // What memcached holds under a cached session's key, compared with the cached
-// copy (`found` is RemoteStore::read()'s answer for the key's primary): kHeld
-// for the same version, or an older one than an unsynced copy (its write failed).
+// copy (`found` is RemoteStore::read()'s answer for the key's primary).
 CopyInMemcached compare_with_memcached(const std::optional<RemoteCopy>& found, std::size_t primary,
                                        const CachedSession& cached);
+
+// Whether the cached copy is served (and written again) rather than memcached's:
+// memcached lost it or holds an older one, or it holds this version while the
+// cached copy's write is still pending.
+inline bool cached_copy_wins(CopyInMemcached found, const CachedSession& cached) {
+  return found == CopyInMemcached::kLost || found == CopyInMemcached::kOlder ||
+         (found == CopyInMemcached::kHeld && cached.unsynced);
+}
 
 class LostCopies {
  public:

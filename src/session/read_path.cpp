@@ -106,8 +106,7 @@ bool ReadPath::validate_sid(std::string_view id) {
     }
     if (untrusted) {
       const CopyInMemcached found = compare_with_memcached(*fetched, at.store_index, *untrusted);
-      if (found == CopyInMemcached::kLost ||
-          (found == CopyInMemcached::kHeld && untrusted->unsynced)) {
+      if (cached_copy_wins(found, *untrusted)) {
         if (found == CopyInMemcached::kLost) Counters::add(c_.counters.copies_lost);
         c_.cache->settle(at.key, untrusted->version, found);
         untrusted->remote_gone = untrusted->remote_gone || found == CopyInMemcached::kLost;
@@ -335,8 +334,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   if (!fetched) return unreadable(*at, fetched.failure());
   if (untrusted) {
     const CopyInMemcached found = compare_with_memcached(*fetched, at->store_index, *untrusted);
-    if (found == CopyInMemcached::kLost ||
-        (found == CopyInMemcached::kHeld && untrusted->unsynced)) {
+    if (cached_copy_wins(found, *untrusted)) {
       // memcached lost this node's copy, or holds an older one than its unsynced
       // copy: this one is served, and stored by this request's write (only where
       // the key is still empty, or over the copy it last wrote) or the next check.

@@ -571,6 +571,9 @@ void SessionCache::settle(std::string_view key, std::uint64_t version, CopyInMem
         // the copy only where nothing was written since (an add).
         entry.flags = (entry.flags & ~kFlagsToCompare) | kFlagUnsynced | kFlagRemoteGone;
         break;
+      case CopyInMemcached::kOlder:
+        entry.flags = (entry.flags & ~kFlagsToCompare) | kFlagUnsynced;
+        break;
       case CopyInMemcached::kReplaced:
         unlink_and_free(index, previous);
         break;

@@ -63,7 +63,9 @@ struct CachedSession {
 enum class CopyInMemcached {
   kHeld,      // the same version: the cached copy is current and trusted
   kLost,      // nothing there (evicted, restarted, flushed): stored again, unsynced
-  kReplaced,  // a forward, a tombstone or another version: the cached copy goes
+  kOlder,     // an older version (a replay, or a write this copy superseded): this
+              // copy is served and written again over it
+  kReplaced,  // a forward, a tombstone or a newer version: the cached copy goes
 };
 
 struct CacheStats {
@@ -119,7 +121,8 @@ class SessionCache {
       std::size_t limit, const std::function<bool(std::string_view store)>& wanted);
   // Records what memcached holds for the entry at `version` (a newer entry was
   // written since and is left alone): kHeld clears the marks, kLost makes it
-  // unsynced (stored again where the key is still empty), kReplaced drops it.
+  // unsynced (stored again where the key is still empty), kOlder unsynced (its
+  // next request writes it over the older copy), kReplaced drops it.
   void settle(std::string_view key, std::uint64_t version, CopyInMemcached found);
   // Drops the entries whose key has one of these hashes (hash_of()): takeover
   // notices name keys by hash; another key with the same hash only costs a

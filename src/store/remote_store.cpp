@@ -320,6 +320,8 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
   // version wins: one of them may have missed a write the others received.
   std::optional<RemoteCopy> best;
   std::optional<Failure> primary_failure;
+  std::optional<Failure> replica_failure;
+  bool primary_unopened = false;
   std::string errors;
   for (std::size_t index : copy_nodes(primary)) {
     if (best && best->node == primary) break;
@@ -337,7 +339,10 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
       if (decoded.cause() == Cause::kRejected) {
         reject(1, describe(index, Failure::of(Cause::kRefused,
                                               std::string(key) + ": " + decoded.error())));
-        if (index == primary) found.unopened_cas = got->cas;
+        if (index == primary) {
+          found.unopened_cas = got->cas;
+          primary_unopened = true;
+        }
         continue;
       }
       got = Failure::of(Cause::kRefused, decoded.error());
@@ -345,9 +350,21 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
     if (got.cause() == Cause::kNotFound) continue;
     if (!errors.empty()) errors += "; ";
     errors += describe(index, got);
-    if (index == primary) primary_failure = failure(index, got);
+    if (index == primary) {
+      primary_failure = failure(index, got);
+    } else if (!replica_failure) {
+      replica_failure = failure(index, got);
+    }
   }
   if (!best && primary_failure) return Failure::of(primary_failure->cause, errors);
+  // The store node's copy does not open and a replica, which may hold the
+  // session, did not answer: "missing" cannot be claimed (a new, empty session
+  // would replace the user's).
+  if (!best && primary_unopened && replica_failure) {
+    return Failure::of(replica_failure->cause,
+                       name(primary) + " holds a copy of " + std::string(key) +
+                           " that does not open, and no replica answered: " + errors);
+  }
   found.copy = std::move(best);
   return found;
 }

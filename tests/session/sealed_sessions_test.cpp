@@ -61,6 +61,26 @@ TEST_F(SealedSessionsTest, ForgedObjectInjectionValueIsAbsentNeverData) {
   (void)web2.handler->close();
 }
 
+// A copy that does not open on the store node while the replica, which may hold
+// the good one, does not answer: the read fails (session_start() warns) instead
+// of starting a new, empty session over the user's.
+TEST_F(SealedSessionsTest, UnopenedCopyBesideAnUnreachableReplicaFailsTheRead) {
+  HandlerConfig with_replica = config("web1");
+  with_replica.replicas = 1;
+  AppNode web1 = make_node(with_replica);
+  const std::string id =
+      new_session_on(*web1.handler, n1_, "user|s:5:\"alice\";");  // replica on n2
+  HandlerConfig other = with_replica;
+  other.route = "web2";
+  AppNode web2 = make_node(other);
+  n1_.poke("sess." + id, encode_value(stored_version(id) + 1000, "x|i:1;"), 3600);
+  n2_.stop();
+  const Started started = session_start(*web2.handler, id);
+  EXPECT_FALSE(started.ok) << "started " << started.id << " with \"" << started.data << "\"";
+  EXPECT_NE(started.error.find("n2"), std::string::npos) << started.error;
+  (void)web2.handler->close();
+}
+
 TEST_F(SealedSessionsTest, ForgedForwardDoesNotMoveTheVictimIntoTheAttackersSession) {
   AppNode web1 = make_node(config("web1"));
   AppNode web2 = make_node(config("web2"));
@@ -221,6 +241,25 @@ TEST_F(SealedSessionsTest, ReplayedOlderSealedCopyIsRefusedByTheNodeThatCachesAN
   ASSERT_TRUE(started.ok) << started.error;
   EXPECT_EQ(started.data, "cart|i:3;") << "the session was rolled back to the replayed copy";
   (void)web1.handler->close();
+}
+
+// The same replay while the owner has read no takeover notices for longer than
+// the gap: it compares its copy with memcached before serving it, and an older
+// version there (versions only grow) is a replay, not another node's write.
+TEST_F(SealedSessionsTest, ReplayedOlderSealedCopyIsRefusedByAnOwnerPastTheNoticeGap) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session(*web1.handler, "cart|i:1;");
+  const std::string old_bytes = *server_of(id).peek("sess." + id);
+  Started started = session_start(*web1.handler, id);
+  ASSERT_TRUE(session_write_close(*web1.handler, started, "cart|i:2;").ok());
+  server_of(id).poke("sess." + id, old_bytes, 3600);  // the replay
+  clock_.advance_s(kNoticeGapSeconds + 10);
+
+  started = session_start(*web1.handler, id);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.data, "cart|i:2;") << "the session was rolled back to the replayed copy";
+  EXPECT_TRUE(session_write_close(*web1.handler, started, started.data).ok());
+  EXPECT_EQ(stored_payload(id), "cart|i:2;") << "the replayed copy stayed in memcached";
 }
 
 // Garbage written over a session its owner holds: the owner's conditional write
