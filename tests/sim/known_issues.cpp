@@ -44,19 +44,22 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   if ((violation.kind == "stale" || violation.kind == "resurrected") &&
       about_old_cookie(violation) &&
       trace_has(result, "the forward under its old ID could not be written")) {
-    return "issue 14, item 6: Relocation while the old store is frozen. The forward under the old "
-           "key is skipped when that node is down and never retried, so when it resumes the old "
-           "cookie opens the old copy.";
+    return "a forward the old store missed (frozen, down or cut off): the moving node keeps "
+           "it and writes it with its next takeover check after the node answers, so an old "
+           "cookie replayed before that check (or after the moving node died or idled) opens "
+           "the old copy.";
   }
-  // A logout that could not delete every copy ("cannot destroy session"): the
-  // copy on the node that did not answer is never deleted later, and the next
-  // request of the user finds it (an older one, when its replica write failed too).
+  // A logout that could not end every copy ("cannot destroy session"): the end
+  // is retried with the node's checks (MissedWrites), so until then the copy on
+  // the node that did not answer is read again.
   if ((violation.kind == "lost" || violation.kind == "lost update" ||
        violation.kind == "resurrected") &&
       trace_has(result, "cannot destroy session")) {
-    return "issue 14, item 6: Relocation while the old store is frozen [...] The forward (or a "
-           "delete) reaches it once it answers. Today a delete that a frozen or cut-off node "
-           "missed is never retried, so its copy comes back.";
+    return "a logout whose store node did not answer (\"cannot destroy session\"), beside a "
+           "partition or a frozen node: the ending is kept and retried with the node's "
+           "takeover checks, so until then, or for good when that app node dies, the copy "
+           "it could not end is read again, and requests of one session on two nodes while "
+           "the store is cut off each keep their own change.";
   }
   // A memcached node that comes back (restarted, or started after a stop) is
   // empty. Its owner stores again what it holds there at its next check
