@@ -76,7 +76,7 @@ struct Move {
   std::uint64_t from_cas = 0;
   // The copy read came from a replica (the store node did not answer): the
   // forward replaces it there only if nobody wrote there since.
-  std::optional<CopyToken> from_replica;
+  std::optional<CopyToken> from_replica = std::nullopt;
 };
 
 namespace phase {

@@ -500,7 +500,7 @@ Result<WriteReport> RemoteStore::write_tombstone(std::size_t primary, std::strin
                                                  std::uint64_t version, std::uint32_t ttl_seconds,
                                                  std::uint64_t expected_cas) {
   return store_copies(primary, key, sealer_->seal_value(key, version, "", kValueFlagForward),
-                      ttl_seconds, Replacing{expected_cas, true}, false);
+                      ttl_seconds, Replacing{expected_cas, true, std::nullopt}, false);
 }
 
 Result<bool> RemoteStore::touch(std::size_t primary, std::string_view key,

@@ -215,7 +215,7 @@ class RemoteStore {
   struct Replacing {
     std::uint64_t cas = 0;
     bool only_missing = false;
-    std::optional<CopyToken> replica;  // a replica's copy the request read
+    std::optional<CopyToken> replica = std::nullopt;  // a replica's copy the request read
     static Replacing token_or_anything(std::uint64_t cas) { return {cas, false, std::nullopt}; }
   };
   // Stores `bytes` on one node over exactly the copy `cas` names there, or where
