@@ -101,6 +101,9 @@ git -C "$root$tree" init -q
 git -C "$root$tree" add -A
 git -C "$root$tree" -c user.name=debian-root.sh -c user.email=root@localhost \
   commit -q -m "copy of $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- || echo ' with uncommitted changes')"
+# The project's history beside it, for the e2e upgrade test, which builds the
+# previous release from its commit (tests/e2e/previous_release.py).
+git -C "$root$tree" fetch -q "$PWD" "+HEAD:refs/remotes/host/HEAD"
 
 # In a new mount and PID namespace: the mounts and every process die with it.
 started=$SECONDS
