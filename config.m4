@@ -33,6 +33,25 @@ if test "$PHP_CLUSTERED_SESSION" != "no"; then
   fi
   PHP_EVAL_INCLINE(`$PKG_CONFIG --cflags libsodium`)
   PHP_EVAL_LIBLINE(`$PKG_CONFIG --libs libsodium`, CLUSTERED_SESSION_SHARED_LIBADD)
+  dnl Compressed values (src/codec/compression.cpp): lz4 blocks and zstd frames.
+  AC_MSG_CHECKING([for liblz4])
+  if $PKG_CONFIG --exists liblz4; then
+    AC_MSG_RESULT([`$PKG_CONFIG --modversion liblz4`])
+  else
+    AC_MSG_RESULT([no])
+    AC_MSG_ERROR([liblz4 not found by pkg-config; install it with: apt-get install liblz4-dev])
+  fi
+  PHP_EVAL_INCLINE(`$PKG_CONFIG --cflags liblz4`)
+  PHP_EVAL_LIBLINE(`$PKG_CONFIG --libs liblz4`, CLUSTERED_SESSION_SHARED_LIBADD)
+  AC_MSG_CHECKING([for libzstd])
+  if $PKG_CONFIG --exists libzstd; then
+    AC_MSG_RESULT([`$PKG_CONFIG --modversion libzstd`])
+  else
+    AC_MSG_RESULT([no])
+    AC_MSG_ERROR([libzstd not found by pkg-config; install it with: apt-get install libzstd-dev])
+  fi
+  PHP_EVAL_INCLINE(`$PKG_CONFIG --cflags libzstd`)
+  PHP_EVAL_LIBLINE(`$PKG_CONFIG --libs libzstd`, CLUSTERED_SESSION_SHARED_LIBADD)
   PHP_ADD_LIBRARY(stdc++, 1, CLUSTERED_SESSION_SHARED_LIBADD)
   PHP_SUBST(CLUSTERED_SESSION_SHARED_LIBADD)
 

@@ -8,7 +8,13 @@ Prints one table (requests/s, p50, p99, ratio to the no-session baseline measure
 in the same run, and store operations per request from the servers' own stats),
 and writes bench/results/latest.csv and latest.png.
 
-    python3 bench/run.py [--seconds 4] [--rounds 9] [--sessions 200] [--connections 16] [CONFIG ...]
+    python3 bench/run.py [--seconds 4] [--rounds 9] [--sessions 200] [--connections 16]
+                         [--session-kb N] [CONFIG ...]
+
+--session-kb N gives each session a cart of about N KB (default: only a counter);
+the table then also says how many bytes memcached holds per session and how much
+CPU (the whole machine's, all processes) a request costs: what compression
+(clustered-lz4, clustered-zstd) trades.
 """
 import argparse
 import base64
@@ -131,16 +137,20 @@ def configs(memcached_ports, redis_ports):
             "session.save_path": f'"{redis_path("&persistent=1")}"',
             "redis.session.locking_enabled": "1"}),
         "clustered": dict(clustered=True, ini={}),
-        # Issue 15: the same with clustered_session.secret_file (every value sealed).
+        # The same with clustered_session.secret_file (every value sealed).
         "clustered-sealed": dict(clustered=True, ini={}, sealed=True),
+        # Compressed values (default threshold and level).
+        "clustered-lz4": dict(clustered=True, ini={"clustered_session.compression": "lz4"}),
+        "clustered-zstd": dict(clustered=True, ini={"clustered_session.compression": "zstd"}),
     }
 
 
-def make_sessions(base, count, path):
-    """Creates `count` sessions through the balancer; returns their cookies."""
+def make_sessions(base, count, path, fill_kb=0):
+    """Creates `count` sessions through the balancer (each with a cart of about
+    `fill_kb` KB); returns their cookies."""
     cookies = []
     for _ in range(count):
-        with urllib.request.urlopen(f"{base}/counter.php", timeout=10) as response:
+        with urllib.request.urlopen(f"{base}/counter.php?fill_kb={fill_kb}", timeout=30) as response:
             response.read()
             cookie = next(h.split(";", 1)[0].split("=", 1)[1]
                           for h in response.headers.get_all("Set-Cookie") or []
@@ -163,6 +173,23 @@ def run_wrk(url, cookies_file, seconds, connections):
     return summary
 
 
+def stored_bytes_per_item(cluster):
+    """What memcached holds per item (its own "bytes" over "curr_items": values,
+    keys and item headers), over both nodes; None when nothing is stored there."""
+    total = items = 0
+    for index in range(cluster.nodes):
+        stats = cluster.memcached_stats(index)
+        total += stats.get("bytes", 0)
+        items += stats.get("curr_items", 0)
+    return total / items if items else None
+
+
+def busy_jiffies():
+    """CPU time the whole machine spent busy (all cores), in clock ticks."""
+    fields = [int(f) for f in open("/proc/stat").readline().split()[1:]]
+    return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+
+
 def measure(name, args, run_dir, redis):
     ports = [free_port(), free_port()]
     # The baseline page never starts a session; its cookie pool is made with files.
@@ -181,7 +208,7 @@ def measure(name, args, run_dir, redis):
     samples = {page: [] for page in PAGES}
     with cluster:
         cookies_file = pathlib.Path(run_dir) / f"{name}.cookies"
-        make_sessions(cluster.url, args.sessions, cookies_file)
+        make_sessions(cluster.url, args.sessions, cookies_file, args.session_kb)
         store_ops = redis.operations if spec.get("ext") and "redis" in spec["ext"] else (
             lambda: memcached_operations(cluster))
         for page in PAGES:
@@ -195,8 +222,10 @@ def measure(name, args, run_dir, redis):
             order = PAGES if round_index % 2 == 0 else list(reversed(PAGES))
             for page in order:
                 ops_before, conns_before = store_ops()
+                busy_before = busy_jiffies()
                 summary = run_wrk(f"{cluster.url}/{page}.php", cookies_file, args.seconds,
                                   args.connections)
+                summary["cpu_us"] = (busy_jiffies() - busy_before) * 1e6 / TICKS
                 ops_after, conns_after = store_ops()
                 summary["ops"] = ops_after - ops_before
                 summary["conns"] = conns_after - conns_before
@@ -204,7 +233,15 @@ def measure(name, args, run_dir, redis):
                 print(f"  {name:30} round {round_index + 1} {page:8} {summary['rps']:8.0f} req/s  "
                       f"p50 {summary['p50_us'] / 1000:.2f} ms  ops/req "
                       f"{summary['ops'] / max(summary['requests'], 1):.2f}", flush=True)
-    return summarise(name, samples)
+        stored = None if spec.get("ext") and "redis" in spec["ext"] else \
+            stored_bytes_per_item(cluster)
+    rows = summarise(name, samples)
+    for row in rows:
+        row["stored_bytes"] = stored
+    return rows
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def median(values):
@@ -226,6 +263,7 @@ def summarise(name, samples):
             "p50_ms": median([s["p50_us"] for s in runs]) / 1000,
             "p99_ms": median([s["p99_us"] for s in runs]) / 1000,
             "ops_per_req": sum(s["ops"] for s in runs) / requests,
+            "cpu_us_per_req": sum(s["cpu_us"] for s in runs) / requests,
             "conns_per_req": sum(s["conns"] for s in runs) / requests,
             "errors": sum(s["errors"] + s["non2xx"] for s in runs)})
     return rows
@@ -268,6 +306,8 @@ def main():
                         help="rounds of (baseline, read, counter) per configuration")
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--session-kb", type=int, default=0,
+                        help="each session holds a cart of about this many KB")
     parser.add_argument("--out", default=str(BENCH / "results"))
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
     parser.add_argument("configs", nargs="*")
@@ -309,19 +349,29 @@ def report(rows, args):
                 if l.startswith("model name")), platform.machine())
     lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} "
              f"{platform.release()}; {args.rounds} rounds of {args.seconds} s per page, "
-             f"{args.sessions} sessions, {args.connections} connections. Ratio = req/s over "
+             f"{args.sessions} sessions"
+             f"{f' of about {args.session_kb} KB' if args.session_kb else ''}, "
+             f"{args.connections} connections. Ratio = req/s over "
              f"the no-session page of the same round on the same cluster, median of the "
              f"rounds (range in brackets); req/s and latencies are medians of the rounds "
              f"(median baselines ranged {baselines[0]:.0f}-{baselines[-1]:.0f} req/s "
              f"across configurations in this run).", "",
              "| handler | page | req/s | baseline req/s | ratio to baseline | p50 ms | p99 ms "
-             "| store ops/req | new conns/req | errors |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| store ops/req | new conns/req | CPU µs/req | memcached B/item | errors |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    def stored(r):
+        return "-" if r["stored_bytes"] is None else f"{r['stored_bytes']:.0f}"
+
+    def stored(r):
+        return "-" if r["stored_bytes"] is None else f"{r['stored_bytes']:.0f}"
+
     for r in rows:
         lines.append(f"| {r['config']} | {r['page']} | {r['rps']:.0f} | {r['baseline_rps']:.0f} | "
                      f"{r['ratio']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
                      f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['ops_per_req']:.2f} | "
-                     f"{r['conns_per_req']:.2f} | {r['errors']} |")
+                     f"{r['conns_per_req']:.2f} | {r['cpu_us_per_req']:.0f} | "
+                     f"{stored(r)} | "
+                     f"{r['errors']} |")
     lines += ["", *targets(rows)]
     text = "\n".join(lines) + "\n"
     (out / "latest.md").write_text(text)
@@ -334,7 +384,7 @@ REMOTE = ("memcached-", "redis-")
 
 
 def targets(rows):
-    """Issue 5's targets, checked against this run's numbers."""
+    """The performance targets (README.md, "Performance"), checked against this run's numbers."""
     def row(config, page):
         return next((r for r in rows if r["config"] == config and r["page"] == page), None)
 
@@ -358,7 +408,7 @@ def targets(rows):
         lines.append(f"- {page} page: {ours['ops_per_req']:.2f} memcached operations per request "
                      f"(target {ops_target:.2f}): "
                      f"{'met' if abs(ours['ops_per_req'] - ops_target) < 0.005 else 'NOT met'}")
-    # Issue 15: what sealing costs, side by side in this run (owner hits do no
+    # What sealing costs, side by side in this run (owner hits do no
     # cryptography: the read page within 1 %, the counter page within 3 %).
     for page, floor in (("read", 0.99), ("counter", 0.97)):
         plain, sealed = row("clustered", page), row("clustered-sealed", page)
@@ -369,7 +419,18 @@ def targets(rows):
                      f"{plain['ratio']:.2f}; target {floor:.2f}): "
                      f"{'met' if share >= floor else 'NOT met'}; "
                      f"{sealed['ops_per_req']:.2f} memcached operations per request")
-    return ["Targets (issues 5 and 15), clustered against this run:", ""] + lines if lines else []
+    # What compression costs: owner reads decompress nothing (the cache keeps the
+    # session uncompressed), so the read page stays within 2 % and 0 round trips.
+    for config in ("clustered-lz4", "clustered-zstd"):
+        plain, compressed = row("clustered", "read"), row(config, "read")
+        if plain is None or compressed is None:
+            continue
+        share = compressed["ratio"] / plain["ratio"]
+        lines.append(f"- read page {config}: {share:.3f} of uncompressed "
+                     f"({compressed['ratio']:.2f} vs {plain['ratio']:.2f}; target 0.98): "
+                     f"{'met' if share >= 0.98 else 'NOT met'}; "
+                     f"{compressed['ops_per_req']:.2f} memcached operations per request")
+    return ["Targets, clustered against this run:", ""] + lines if lines else []
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ artisan) that never starts a session: `php -r ''` without and with the extension
 (at its default cache_size, 64M, and a save_path), run alternately, side by side.
 
 Prints the median wall time and the median peak RSS of each, and the difference,
-against the budget of issue 14 (at most 2 ms and 2 MB more). A benchmark, not a
+against its budget (at most 2 ms and 2 MB more). A benchmark, not a
 test: the figures go into the README; --check makes it exit 1 over budget.
 
     python3 bench/startup.py [--runs 200] [--cache-size 64M] [--check]

@@ -10,7 +10,7 @@
 #include "operator_log.h"
 #include "php_clustered_session.h"
 #include "sealing.h"
-#include "sid/save_path.h"
+#include "store/save_path.h"
 #include "store/same_server.h"
 
 extern "C" {
@@ -119,6 +119,11 @@ HandlerConfig current_config() {
   config.touch_interval_s = CSG(touch_interval);
   config.takeover_check_interval_s = CSG(takeover_check_interval);
   config.sealer = current_sealer();
+  const char* compression = CSG(compression) != nullptr ? CSG(compression) : "";
+  config.compression.algorithm =
+      clustered::parse_compression(compression).value_or(clustered::Compression::kOff);
+  config.compression.threshold = static_cast<std::size_t>(CSG(compression_threshold));
+  config.compression.level = static_cast<int>(CSG(compression_level));
   config.apply(request_settings());
   return config;
 }

@@ -27,6 +27,9 @@ char* prefix;
 char* secret_file;
 char* seal;
 bool accept_unsealed;
+char* compression;
+zend_long compression_threshold;
+zend_long compression_level;
 ZEND_END_MODULE_GLOBALS(clustered_session)
 
 ZEND_EXTERN_MODULE_GLOBALS(clustered_session)

@@ -6,13 +6,20 @@
 #include <cstring>
 #include <string>
 
+#include "codec/value_codec.h"
 #include "node/machine_memory.h"
 #include "php_clustered_session.h"
 #include "seal/sealer.h"
 #include "session/takeover_notices.h"
-#include "sid/node_id.h"
+#include "util/node_id.h"
 
 ZEND_DECLARE_MODULE_GLOBALS(clustered_session)
+
+// php.ini defaults are strings: these are codec/value_codec.h's, as the asserts hold.
+#define CLUSTERED_DEFAULT_COMPRESSION_THRESHOLD "2048"
+#define CLUSTERED_DEFAULT_COMPRESSION_LEVEL "3"
+static_assert(clustered::kDefaultCompressionThreshold == 2048);
+static_assert(clustered::kDefaultCompressionLevel == 3);
 
 namespace {
 
@@ -61,6 +68,11 @@ CLUSTERED_RANGED(OnUpdateConnectTimeout, 1, 60000, "expected 1 to 60000 ms")
 CLUSTERED_RANGED(OnUpdateIoTimeout, 1, 60000, "expected 1 to 60000 ms")
 CLUSTERED_RANGED(OnUpdateRetryInterval, 0, 3600, "expected 0 to 3600 seconds")
 CLUSTERED_RANGED(OnUpdateTouchInterval, 0, 86400, "expected 0 to 86400 seconds")
+CLUSTERED_RANGED(OnUpdateCompressionThreshold, 0,
+                 static_cast<zend_long>(clustered::kMaxSessionBytes),
+                 "expected a size from 0 (compress every session) to 64M, e.g. 2K")
+CLUSTERED_RANGED(OnUpdateCompressionLevel, clustered::kMinCompressionLevel,
+                 clustered::kMaxCompressionLevel, "expected a zstd level from 1 to 19")
 CLUSTERED_RANGED(OnUpdateTakeoverCheckInterval, 0, clustered::kMaxCheckIntervalSeconds,
                  "expected 0 (off) or 1 to 20 seconds")
 
@@ -90,6 +102,13 @@ ZEND_INI_MH(OnUpdateSeal) {
   return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+ZEND_INI_MH(OnUpdateCompression) {
+  if (!clustered::parse_compression(std::string_view(ZSTR_VAL(new_value), ZSTR_LEN(new_value)))) {
+    return refuse(entry, new_value, "expected off, lz4 or zstd");
+  }
+  return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
 }  // namespace
 
 // clang-format off
@@ -108,6 +127,9 @@ PHP_INI_BEGIN()
   STD_PHP_INI_ENTRY("clustered_session.secret_file", "", PHP_INI_SYSTEM, OnUpdateString, secret_file, zend_clustered_session_globals, clustered_session_globals)
   STD_PHP_INI_ENTRY("clustered_session.seal", "encrypt", PHP_INI_SYSTEM, OnUpdateSeal, seal, zend_clustered_session_globals, clustered_session_globals)
   STD_PHP_INI_BOOLEAN("clustered_session.accept_unsealed", "0", PHP_INI_SYSTEM, OnUpdateBool, accept_unsealed, zend_clustered_session_globals, clustered_session_globals)
+  STD_PHP_INI_ENTRY("clustered_session.compression", "off", PHP_INI_SYSTEM, OnUpdateCompression, compression, zend_clustered_session_globals, clustered_session_globals)
+  STD_PHP_INI_ENTRY("clustered_session.compression_threshold", CLUSTERED_DEFAULT_COMPRESSION_THRESHOLD, PHP_INI_SYSTEM, OnUpdateCompressionThreshold, compression_threshold, zend_clustered_session_globals, clustered_session_globals)
+  STD_PHP_INI_ENTRY("clustered_session.compression_level", CLUSTERED_DEFAULT_COMPRESSION_LEVEL, PHP_INI_SYSTEM, OnUpdateCompressionLevel, compression_level, zend_clustered_session_globals, clustered_session_globals)
 PHP_INI_END()
 // clang-format on
 

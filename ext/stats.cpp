@@ -82,6 +82,7 @@ void clustered_session_fill_stats(zval* result) {
   add_assoc_bool(result, "trusted", snapshot.trusted);
   add_assoc_string(result, "mode", snapshot.mode.c_str());
   add_assoc_string(result, "sealing", snapshot.sealing.c_str());
+  add_assoc_string(result, "compression", snapshot.compression.c_str());
 
   zval cache;
   array_init(&cache);
@@ -129,6 +130,7 @@ void clustered_session_print_info() {
   php_info_print_table_row(2, "trusted", snapshot.trusted ? "yes" : "no");
   php_info_print_table_row(2, "mode", snapshot.mode.c_str());
   php_info_print_table_row(2, "sealing", snapshot.sealing.c_str());
+  php_info_print_table_row(2, "compression", snapshot.compression.c_str());
   for (const auto& [key, value] : cache_entries(snapshot)) {
     php_info_print_table_row(2, ("cache " + std::string(key)).c_str(),
                              std::to_string(value).c_str());

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "php_clustered_session.h"
-#include "stats/stats_snapshot.h"
+#include "session/stats_reading.h"
 
 // This process's one reading of the node: the shared segment, the config in
 // force and the memcached nodes of its handler (made from session.save_path

@@ -11,7 +11,7 @@ clustered_session.route=web1
 // SPDX-License-Identifier: BSD-3-Clause
 require __DIR__ . '/include/helper.inc';
 
-// The short host name as DESIGN.md describes it: up to the first dot,
+// The short host name as ext/handler_registry.cpp makes it: up to the first dot,
 // lowercased, reduced to [a-z0-9], at most 16 characters.
 $host = strtolower(explode('.', gethostname())[0]);
 $host = substr(preg_replace('/[^a-z0-9]/', '', $host), 0, 16) ?: 'node';

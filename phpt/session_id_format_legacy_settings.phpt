@@ -16,7 +16,8 @@ require __DIR__ . '/include/id_format.inc';
 ini_set('session.save_path', cs_save_path());
 
 // [sid_length, bits, expected random length]; 4-bit IDs under 32 characters
-// would carry less than 128 bits, so the handler raises them to 32 (DESIGN §2).
+// would carry less than 128 bits, so the handler raises them to 32 (README.md,
+// "How it works": at least 128 bits).
 $cases = [[48, 5, 48], [26, 5, 26], [40, 6, 40], [22, 6, 22], [200, 6, 200], [22, 4, 32]];
 foreach ($cases as [$length, $bits, $expected]) {
     ini_set('session.sid_length', $length);

@@ -1,5 +1,5 @@
 --TEST--
-issue 3: owned hits cost no memcached round trip: 1000 unchanged cycles = 0 cmd_get and at most 1 cmd_touch; 1000 changed cycles = exactly 1000 cmd_set
+owned hits cost no memcached round trip: 1000 unchanged cycles = 0 cmd_get and at most 1 cmd_touch; 1000 changed cycles = exactly 1000 cmd_set
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1

@@ -1,5 +1,5 @@
 --TEST--
-save_path changed one app node at a time (issue 14 item 1): a node added as ;joining first is read but never placed on until every app node knows it, so no session is lost on a node not yet updated; a ;drain node takes no new session and the owner moves its sessions off it on their next request; a node removed from save_path: the owner moves what it holds in its cache, and a node that holds nothing warns naming the unknown node
+save_path changed one app node at a time: a node added as ;joining first is read but never placed on until every app node knows it, so no session is lost on a node not yet updated; a ;drain node takes no new session and the owner moves its sessions off it on their next request; a node removed from save_path: the owner moves what it holds in its cache, and a node that holds nothing warns naming the unknown node
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1

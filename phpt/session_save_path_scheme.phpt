@@ -1,7 +1,7 @@
 --TEST--
 save_path "udp:HOST:PORT" (a scheme without //) is reported as an unknown scheme, not as an unbracketed IPv6 address
 --DESCRIPTION--
-src/sid/save_path.cpp:113 tests the whole host ("udp:127.0.0.1") for being all
+src/store/save_path.cpp:113 tests the whole host ("udp:127.0.0.1") for being all
 letters instead of the part before the first ':', so the "unknown scheme" branch
 never runs and "udp:127.0.0.1:11211" or "memcached:host:11211" get "IPv6
 addresses need brackets". Remove --XFAIL-- once that is fixed.

@@ -1,5 +1,5 @@
 --TEST--
-clustered_session_stats() returns every counter of DESIGN.md section 2 plus the cache and the nodes; phpinfo() has the section with the mode in force
+clustered_session_stats() returns every counter of src/stats/counters.h plus the cache and the nodes; phpinfo() has the section with the mode in force
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1

@@ -1,5 +1,5 @@
 --TEST--
-a write never destroys a forward or a newer copy (issue 14 item 5): a slow request on the old owner that ends after another node took the session over is refused with a warning (the forward stays, the old cookie then opens the new session); a takeover that read the session before the owner's last write is refused too, and the ID it sent forwards back to the newer copy; never two live sessions
+a write never destroys a forward or a newer copy: a slow request on the old owner that ends after another node took the session over is refused with a warning (the forward stays, the old cookie then opens the new session); a takeover that read the session before the owner's last write is refused too, and the ID it sent forwards back to the newer copy; never two live sessions
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1

@@ -39,7 +39,7 @@ cmake -S . -B build-fuzz -DCLUSTERED_FUZZ=ON -DCMAKE_CXX_COMPILER="$clangxx" \
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 [ "$mode" = build ] && exit 0
 
-targets=(${FUZZ_TARGETS:-fuzz_session_id fuzz_save_path fuzz_value_header fuzz_session_cache fuzz_takeover_notices fuzz_meta_reply fuzz_sealer})
+targets=(${FUZZ_TARGETS:-fuzz_session_id fuzz_save_path fuzz_value_header fuzz_session_cache fuzz_takeover_notices fuzz_meta_reply fuzz_sealer fuzz_compression})
 jobs=${FUZZ_JOBS:-2}
 mkdir -p .fuzz/logs
 # One ASan/UBSan report is one failure; libFuzzer's own -detect_leaks is on.

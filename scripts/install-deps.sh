@@ -26,7 +26,7 @@ level=${1:-}
 packages=(
   build-essential g++ cmake pkg-config autoconf python3 git
   "${php_packages[@]}"
-  memcached libsodium-dev
+  memcached libsodium-dev liblz4-dev libzstd-dev
   libgtest-dev googletest libbenchmark-dev
   apache2 "${apache_php[@]}" nginx
   faketime patchelf  # the clock the phpt tests set (CsClock in phpt/include/helper.inc)

@@ -94,6 +94,8 @@ step "end-to-end (nginx, Apache mod_php, PHP-FPM, the .deb, memcached, headless 
 step "docs: every warning in the source is in docs/troubleshooting.md" python3 tests/docs/check_warnings.py
 step "docs: every source file names its license (SPDX)" python3 tests/docs/check_license.py
 step "docs: one version (header, debian/changelog, CHANGELOG.md, docs)" python3 tests/docs/check_version.py
+step "docs: every cited path and design section exists, no issue numbers" python3 tests/docs/check_references.py
+step "layers: every include in src/ points down (docs/design.md, \"Layers\")" python3 tests/docs/check_layers.py
 
 [ "$mode" = all ] || { echo "==> all tests passed"; exit 0; }
 

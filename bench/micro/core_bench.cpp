@@ -15,9 +15,9 @@
 #include <new>
 #include <string>
 
+#include "codec/value_header.h"
 #include "shm/session_cache.h"
 #include "sid/session_id.h"
-#include "store/value_header.h"
 
 namespace clustered {
 namespace {

@@ -165,53 +165,31 @@ std::optional<std::string> Sealer::open_body(const Key& key, bool encrypted,
   return std::string(plaintext);
 }
 
-std::string Sealer::seal_value(std::string_view key, std::uint64_t version,
-                               std::string_view payload, std::uint32_t flags) const {
-  if (!seals_writes()) return encode_value(version, payload, flags);
-  const Key& sealing = keys_.front();
-  const std::uint32_t seal_flag =
-      mode_ == SealMode::kEncrypt ? kValueFlagEncrypted : kValueFlagAuthenticated;
-  std::string bytes = encode_sealed_header(version, flags | seal_flag, sealing.id);
-  bytes += seal_body(sealing, value_context(key), bytes, payload);
-  return bytes;
+std::string Sealer::seal_payload(std::string_view key, std::string_view header,
+                                 std::string_view payload) const {
+  return seal_body(keys_.front(), value_context(key), header, payload);
 }
 
-Result<StoredValue> Sealer::open_value(std::string_view key, std::string_view bytes) const {
-  auto decoded = decode_value(bytes);
-  if (!decoded) {
-    // With sealing required, anything that is not a sealed value of ours is absent.
-    return Failure::of(has_keys() && !accepts_unsealed() ? Cause::kRejected : Cause::kUnreadable,
-                       decoded.error());
-  }
-  StoredValue& value = *decoded;
-  if (value.sealed == 0) {
-    if (accepts_unsealed()) return std::move(value);
-    return Failure::of(Cause::kRejected,
-                       "the value is not sealed (written without clustered_session.secret_file, "
-                       "or by someone else); while switching over, set "
-                       "clustered_session.accept_unsealed=1");
-  }
+Result<std::string> Sealer::open_payload(std::string_view key, std::uint32_t key_id, bool encrypted,
+                                         std::string_view header, std::string_view body) const {
   if (!has_keys()) {
     return Failure::of(Cause::kUnreadable,
-                       "the value is sealed (key " + hex_id(value.key_id) +
+                       "the value is sealed (key " + hex_id(key_id) +
                            ") and this node has no clustered_session.secret_file");
   }
-  const Key* opener = key_with_id(value.key_id);
+  const Key* opener = key_with_id(key_id);
   if (opener == nullptr) {
     return Failure::of(Cause::kRejected,
-                       "the value is sealed with key " + hex_id(value.key_id) +
+                       "the value is sealed with key " + hex_id(key_id) +
                            ", which clustered_session.secret_file does not hold (forged, "
                            "or a key not yet added on this node)");
   }
-  auto opened = open_body(*opener, value.sealed == kValueFlagEncrypted, value_context(key),
-                          bytes.substr(0, value.header_length), value.payload);
+  auto opened = open_body(*opener, encrypted, value_context(key), header, body);
   if (!opened) {
-    return Failure::of(Cause::kRejected, "the value does not open with key " +
-                                             hex_id(value.key_id) +
+    return Failure::of(Cause::kRejected, "the value does not open with key " + hex_id(key_id) +
                                              " (forged, damaged, or copied from another key)");
   }
-  value.payload = std::move(*opened);
-  return std::move(value);
+  return std::move(*opened);
 }
 
 std::string Sealer::seal_record(std::string_view list_key, char kind,

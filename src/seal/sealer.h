@@ -2,12 +2,13 @@
 // Sealing: what the handler stores in memcached, opened only with the keys of
 // clustered_session.secret_file (docs/design.md, "Sealed values").
 //
-// A session value or forward is sealed with the memcached key it is stored under
-// and its whole header (version, flags, key id) as associated data: a value
-// copied under another key, given another version, truncated, bit-flipped or
-// forged does not open. Takeover notice records are sealed the same way with
-// their list's key. What does not open is never data: the store treats it as
-// absent and counts it (rejected_values).
+// The codec (codec/value_codec.h) seals a value's payload with the memcached key
+// it is stored under and the value's whole header (version, flags, key id,
+// original size) as associated data: a value copied under another key, given
+// another version, truncated, bit-flipped or forged does not open. Takeover
+// notice records are sealed the same way with their list's key. What does not
+// open is never data: the store treats it as absent and counts it
+// (rejected_values). This file knows keys and modes, not the value format.
 //
 //   seal = encrypt       XChaCha20-Poly1305: nobody without the key reads a session
 //   seal = authenticate  keyed BLAKE2b-256 MAC: readable, but not forgeable
@@ -25,7 +26,6 @@
 #include <vector>
 
 #include "seal/crypto.h"
-#include "store/value_header.h"
 #include "util/result.h"
 
 namespace clustered {
@@ -56,22 +56,23 @@ class Sealer {
   }
   // The id of the key new values are sealed with; 0 when they are written plain.
   std::uint32_t sealing_key_id() const { return seals_writes() ? keys_.front().id : 0; }
-  // The id of the key that sealed `value` (0: plain).
-  static std::uint32_t sealed_with(const StoredValue& value) {
-    return value.sealed != 0 ? value.key_id : 0;
-  }
+  // Whether what is sealed is encrypted (seal = encrypt) or only authenticated.
+  bool encrypts() const { return mode_ == SealMode::kEncrypt; }
   // For phpinfo() and the stats: "encrypt, key 1a2b3c4d (2 keys open)" or
   // "off: values are not sealed".
   std::string description() const;
 
-  // The bytes stored under `key`: sealed with the first key, or plain.
-  std::string seal_value(std::string_view key, std::uint64_t version, std::string_view payload,
-                         std::uint32_t flags = 0) const;
-  // The value stored under `key`, opened.
+  // The sealed body of a value stored under memcached key `key`: `payload`
+  // sealed with the first key (seals_writes() must be true), bound to `key` and
+  // to `header`, the value's header, which names that key and encrypts().
+  std::string seal_payload(std::string_view key, std::string_view header,
+                           std::string_view payload) const;
+  // The payload of a value sealed with key `key_id`, opened.
   // A failure's cause tells the two kinds apart: kRejected, sealing says this is
-  // not ours (absent, counted); kUnreadable, the value is damaged or needs a key
-  // this node lacks (a read failure, as without sealing).
-  Result<StoredValue> open_value(std::string_view key, std::string_view bytes) const;
+  // not ours (absent, counted); kUnreadable, the value needs a key this node
+  // lacks (a read failure, as without sealing).
+  Result<std::string> open_payload(std::string_view key, std::uint32_t key_id, bool encrypted,
+                                   std::string_view header, std::string_view body) const;
 
   // One takeover-notice record (`kind` tells a list's head from its lines, so
   // one cannot stand for the other) as lowercase hex, or plain when not sealing.

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "session/handler_config.h"
 
-#include "sid/node_id.h"
 #include "sid/session_id.h"
 #include "store/store_node.h"
+#include "util/node_id.h"
 
 #include <algorithm>
 #include <climits>

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "codec/value_codec.h"
 #include "seal/sealer.h"
 
 namespace clustered {
@@ -45,6 +46,8 @@ struct HandlerConfig {
   std::int64_t gc_maxlifetime_s = 1440;
   // Seals what goes to memcached (clustered_session.secret_file); null: plain.
   std::shared_ptr<const Sealer> sealer;
+  // Compresses session data before sealing (clustered_session.compression).
+  CompressionOptions compression;
 
   // Why the local copy is (not) trusted, for phpinfo() and the stats.
   bool trusts_local_copy() const { return trust_route && strict_mode && local_cache; }

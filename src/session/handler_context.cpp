@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "sid/node_id.h"
+#include "util/node_id.h"
 
 namespace clustered {
 namespace {
@@ -13,7 +13,7 @@ RemoteOptions remote_options(const HandlerConfig& config) {
   RemoteOptions options;
   options.retry_interval_ms = config.retry_interval_ms;
   options.replicas = config.replicas;
-  options.sealer = config.sealer;
+  options.codec = std::make_shared<const ValueCodec>(config.sealer, config.compression);
   return options;
 }
 

@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "node/shared_segment.h"
+#include "remote/remote_store.h"
 #include "session/handler_config.h"
 #include "session/missed_writes.h"
 #include "session/request_state.h"
 #include "session/takeovers.h"
 #include "shm/lock_table.h"
-#include "store/remote_store.h"
 #include "util/clock.h"
 #include "util/entropy.h"
 #include "util/log_sink.h"

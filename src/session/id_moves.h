@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "remote/session_end.h"
 #include "session/handler_context.h"
 #include "session/write_path.h"
-#include "store/session_end.h"
 
 namespace clustered {
 
@@ -35,13 +35,14 @@ class IdMoves {
 
  private:
   void announce_takeover(const ResolvedId& from);
-  // Ends the copy `read` under `at` (store/session_end.h); a node that does not
+  // Ends the copy `read` under `at` (remote/session_end.h); a node that does not
   // answer gets it retried (MissedWrites).
   Status end(const ResolvedId& at, CopyRead read);
+  // The forward found the old key written since it was read: refuse the move
+  // (kConflict); the new ID forwards back to the old one, whose copy is newer.
+  Status undo_move(const Move& move, std::string_view id);
   // The data does not fit under the move's new key (longer, or a store with a
   // smaller -I): it stays under the old ID, and the new ID forwards to it.
-  // The forward found the old key written since it was read: refuse the move.
-  Status undo_move(const Move& move, std::string_view id);
   Status stay_under_old_id(std::string_view id, std::string_view data, const std::string& why);
 
   HandlerContext& c_;

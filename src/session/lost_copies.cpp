@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "session/lost_copies.h"
 
-#include "store/value_header.h"
+#include "codec/value_header.h"
 
 namespace clustered {
 

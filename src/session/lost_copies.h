@@ -14,9 +14,9 @@
 #include <string>
 #include <string_view>
 
+#include "remote/remote_store.h"
 #include "shm/session_cache.h"
 #include "stats/counters.h"
-#include "store/remote_store.h"
 
 namespace clustered {
 

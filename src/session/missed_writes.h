@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "remote/remote_store.h"
+#include "remote/session_end.h"
 #include "shm/session_cache.h"
-#include "store/remote_store.h"
-#include "store/session_end.h"
 
 namespace clustered {
 
@@ -30,7 +30,7 @@ class MissedWrites {
                                     std::uint32_t ttl_s, std::int64_t expires_at, std::int64_t now,
                                     std::uint64_t expected_cas = 0,
                                     std::optional<CopyToken> replica_read = std::nullopt);
-  // An end of `key` (store/session_end.h) that `store` did not take: kept as a
+  // An end of `key` (remote/session_end.h) that `store` did not take: kept as a
   // deleted entry with the copy it ends, to retry (and to keep this node from
   // serving or fetching the destroyed session meanwhile).
   void remember_missed_end(std::string_view key, std::size_t store, CopyRead read,

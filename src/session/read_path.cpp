@@ -154,7 +154,7 @@ bool ReadPath::validate_sid(std::string_view id) {
       if (from_replica) move.from_replica = CopyToken{copy.node, copy.cas};
       c_.phase = phase::Moving{std::move(move),
                                SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
-      std::get<phase::Moving>(c_.phase).copy.sealed_with = Sealer::sealed_with(copy.value);
+      std::get<phase::Moving>(c_.phase).copy.sealed_with = sealed_with(copy.value);
       return false;
     }
     if (hop > 0) {
@@ -168,7 +168,7 @@ bool ReadPath::validate_sid(std::string_view id) {
     if (at.owned) cache_fetched(at, copy.value, cas);
     c_.phase = phase::Prefetched{
         std::move(*start), SessionCopy{std::move(copy.value.payload), copy.value.version, {}, cas}};
-    std::get<phase::Prefetched>(c_.phase).copy.sealed_with = Sealer::sealed_with(copy.value);
+    std::get<phase::Prefetched>(c_.phase).copy.sealed_with = sealed_with(copy.value);
     return true;
   }
   return false;  // a chain of forwards this long is not ours
@@ -365,7 +365,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     if (at->owned) cache_fetched(*at, value, copy.cas);
     copy.data = std::move(value.payload);
     copy.version = value.version;
-    copy.sealed_with = Sealer::sealed_with(value);
+    copy.sealed_with = sealed_with(value);
   }
   return load(std::move(*at), std::move(copy));
 }
@@ -378,7 +378,7 @@ void ReadPath::cache_fetched(const ResolvedId& at, const StoredValue& value, std
   entry.data = value.payload;
   entry.version = value.version;
   entry.store_cas = cas;
-  entry.sealed_with = Sealer::sealed_with(value);
+  entry.sealed_with = sealed_with(value);
   entry.expires_at = c_.local_expiry(now);
   entry.store = c_.remote.address(at.store_index).id;
   c_.cache->put(at.key, entry, now);
@@ -403,7 +403,7 @@ Result<std::string_view> ReadPath::load_moved_on(ResolvedId at, const StoredValu
       // The token is of the target's copy: a destroy() ends exactly that one.
       const std::uint64_t cas = (*fetched)->node == next->store_index ? (*fetched)->cas : 0;
       SessionCopy copy{std::move(value.payload), value.version, std::nullopt, cas, target};
-      copy.sealed_with = Sealer::sealed_with(value);
+      copy.sealed_with = sealed_with(value);
       return load(std::move(at), std::move(copy));
     }
     target = std::move(value.payload);

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/value_header.h"
 #include "session/handler_context.h"
 #include "shm/session_cache.h"
-#include "store/value_header.h"
 
 namespace clustered {
 

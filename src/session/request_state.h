@@ -18,8 +18,8 @@
 #include <string>
 #include <variant>
 
+#include "remote/remote_store.h"
 #include "sid/session_id.h"
-#include "store/remote_store.h"
 #include "util/result.h"
 
 namespace clustered {

@@ -8,12 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "remote/remote_store.h"
 #include "session/lost_copies.h"
 #include "session/missed_writes.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
 #include "stats/counters.h"
-#include "store/remote_store.h"
 
 namespace clustered {
 

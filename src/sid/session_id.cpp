@@ -5,7 +5,7 @@
 #include <array>
 #include <vector>
 
-#include "sid/node_id.h"
+#include "util/node_id.h"
 
 namespace clustered {
 namespace {
@@ -75,8 +75,7 @@ std::size_t effective_random_length(std::size_t length, int bits_per_character) 
   return result;
 }
 
-Result<std::string> make_random_part(std::size_t length, int bits_per_character,
-                                     Entropy& entropy) {
+Result<std::string> make_random_part(std::size_t length, int bits_per_character, Entropy& entropy) {
   if (bits_per_character < 4 || bits_per_character > 6) {
     return Error{"sid_bits_per_character must be 4, 5 or 6, got " +
                  std::to_string(bits_per_character)};

@@ -20,20 +20,20 @@ struct CacheMetric {
   const char* name;
   const char* type;
   const char* help;
-  std::uint64_t CacheStats::*field;
+  std::uint64_t CacheFigures::*field;
 };
 
 // No cache (cache_size = 0) reads as zeros, so every family is always there.
 constexpr CacheMetric kCacheMetrics[] = {
     {"clustered_session_cache_capacity_bytes", "gauge", "Session data the cache holds.",
-     &CacheStats::capacity_bytes},
+     &CacheFigures::capacity_bytes},
     {"clustered_session_cache_used_bytes", "gauge", "Bytes of the cache in use.",
-     &CacheStats::used_bytes},
-    {"clustered_session_cache_entries", "gauge", "Sessions in the cache.", &CacheStats::entries},
+     &CacheFigures::used_bytes},
+    {"clustered_session_cache_entries", "gauge", "Sessions in the cache.", &CacheFigures::entries},
     {"clustered_session_cache_evictions_total", "counter", "Sessions evicted to make room.",
-     &CacheStats::evictions},
+     &CacheFigures::evictions},
     {"clustered_session_cache_repairs_total", "counter",
-     "Cache rebuilds after a process died holding its lock.", &CacheStats::repairs},
+     "Cache rebuilds after a process died holding its lock.", &CacheFigures::repairs},
 };
 
 }  // namespace
@@ -66,7 +66,7 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
          "1 when what this node writes to memcached is sealed (clustered_session.secret_file).");
   sample(out, "clustered_session_sealed", route, snapshot.sealed ? 1 : 0);
 
-  const CacheStats cache = snapshot.cache.value_or(CacheStats{});
+  const CacheFigures cache = snapshot.cache.value_or(CacheFigures{});
   for (const CacheMetric& metric : kCacheMetrics) {
     family(out, metric.name, metric.type, metric.help);
     sample(out, metric.name, route, cache.*metric.field);

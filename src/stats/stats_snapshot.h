@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // One reading of everything an app node reports: the shared counters, the mode,
-// the cache, the segment and the memcached nodes. Taken once by the core; ext/
+// the cache, the segment and the memcached nodes, as plain figures. Filled once
+// by the handler (session/stats_reading.h), which reads the layers below; ext/
 // only turns it into a PHP array, phpinfo() rows or (via prometheus_text.h) text.
 #pragma once
 
@@ -12,10 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "session/handler_config.h"
-#include "shm/session_cache.h"
 #include "stats/counters.h"
-#include "store/remote_store.h"
 
 namespace clustered {
 
@@ -23,6 +21,16 @@ struct CounterValue {
   const char* name;  // from kCounterList
   const char* help;
   std::uint64_t value;
+};
+
+// The session cache's figures (shm/session_cache.h, CacheStats).
+struct CacheFigures {
+  std::uint64_t capacity_bytes = 0;
+  std::uint64_t used_bytes = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t max_entries = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t repairs = 0;
 };
 
 struct SegmentInfo {
@@ -52,21 +60,16 @@ struct StatsSnapshot {
   std::array<CounterValue, kCounterCount> counters{};  // in kCounterList order
   std::string route;
   std::string mode;
-  std::string sealing;  // how values in memcached are sealed (Sealer::description)
-  bool sealed = false;  // written sealed
+  std::string sealing;      // how values in memcached are sealed (Sealer::description)
+  std::string compression;  // ValueCodec::compression_description
+  bool sealed = false;      // written sealed
   bool trusted = false;
-  std::optional<CacheStats> cache;     // absent with cache_size = 0
+  std::optional<CacheFigures> cache;   // absent with cache_size = 0
   std::optional<SegmentInfo> segment;  // absent when no segment was mapped
   std::vector<NodeState> nodes;        // in save_path order
 
   // The value of the counter called `name`; 0 for a name not in the list.
   std::uint64_t counter(std::string_view name) const;
 };
-
-// `cache`, `segment` and `remote` may be absent (no cache, no segment, no
-// handler yet); the snapshot then says so rather than inventing figures.
-StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
-                                  std::optional<SegmentInfo> segment, const HandlerConfig& config,
-                                  const RemoteStore* remote);
 
 }  // namespace clustered

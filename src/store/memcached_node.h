@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "sid/save_path.h"
 #include "store/memcached_reply.h"
 #include "store/node_connection.h"
+#include "store/save_path.h"
 #include "store/store_node.h"
 #include "util/clock.h"
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "sid/save_path.h"
 #include "store/memcached_reply.h"
 #include "store/node_socket.h"
+#include "store/save_path.h"
 #include "store/store_node.h"
 #include "util/clock.h"
 

@@ -74,7 +74,7 @@ SocketResult NodeSocket::connect(const NodeAddress& address, const Deadline& dea
 SocketResult NodeSocket::connect_unix(const std::string& path) {
   sockaddr_un where{};
   where.sun_family = AF_UNIX;
-  // save_path refuses longer paths (sid/save_path.h); never overrun sun_path.
+  // save_path refuses longer paths (store/save_path.h); never overrun sun_path.
   if (path.size() >= sizeof where.sun_path) return status(SocketStatus::kFailed, ENAMETOOLONG);
   std::memcpy(where.sun_path, path.c_str(), path.size() + 1);
   const int fd = open_socket(AF_UNIX);

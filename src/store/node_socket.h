@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "sid/save_path.h"
+#include "store/save_path.h"
 #include "util/clock.h"
 
 namespace clustered {

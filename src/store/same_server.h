@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sid/save_path.h"
+#include "store/save_path.h"
 
 namespace clustered {
 

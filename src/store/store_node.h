@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "sid/save_path.h"
+#include "store/save_path.h"
 #include "util/result.h"
 
 namespace clustered {

@@ -28,7 +28,7 @@ NO_COMMENT_PATHS = {
     "debian/examples",
     "debian/source/format",
 }
-NO_COMMENT_DIRS = ("tests/fuzz/corpus/", "tests/sim/histories/")
+NO_COMMENT_DIRS = ("tests/fuzz/corpus/",)
 
 COMMENT = {
     ".cpp": "// ", ".h": "// ", ".c": "// ",

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Fuzz target: the session.save_path parser (src/sid/save_path.h).
+// Fuzz target: the session.save_path parser (src/store/save_path.h).
 //
 // Never crashes, and whatever it accepts re-validates: 1..64 nodes, ids in the node
 // grammar and unique, TCP ports 1-65535, unix paths absolute and free of control
@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "sid/node_id.h"
-#include "sid/save_path.h"
+#include "store/save_path.h"
+#include "util/node_id.h"
 
 using namespace clustered;
 

@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "sid/node_id.h"
 #include "sid/session_id.h"
+#include "util/node_id.h"
 
 namespace {
 

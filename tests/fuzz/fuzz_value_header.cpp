@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Fuzz target: the memcached value header (src/store/value_header.h).
+// Fuzz target: the memcached value header (src/codec/value_header.h).
 //
 //   - decode_value() never crashes or reads past the value; when it decodes,
 //     encoding the result and decoding again gives the same version, payload and
@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "codec/value_header.h"
 #include "fuzz_check.h"
-#include "store/value_header.h"
 
 using namespace clustered;
 

@@ -20,8 +20,8 @@ TEST(MachineMemory, ThisMachineHasSomeMemory) {
   EXPECT_GT(*bytes, std::uint64_t{64} << 20);
 }
 
-// Issue 14 item 11: a cache_size larger than the machine was accepted, and the
-// cache then grew into the OOM killer.
+// A cache_size larger than the machine was accepted, and the cache then grew
+// into the OOM killer (docs/design.md, "The shared segment": MINIT refuses it).
 TEST(MachineMemory, CacheLargerThanTheMachineIsRefusedWithBothSizes) {
   const std::uint64_t machine = std::uint64_t{2} << 30;
   EXPECT_EQ(cache_size_refusal(std::uint64_t{64} << 20, machine), std::nullopt);

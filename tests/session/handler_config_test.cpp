@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "sid/node_id.h"
 #include "sid/session_id.h"
+#include "util/node_id.h"
 
 namespace clustered {
 namespace {
@@ -55,8 +55,8 @@ TEST(HandlerConfig, LongestKeyCountsPrefixRandomPartLongestStoreIdAndRoute) {
   EXPECT_EQ(longest_key(config), 5u + 32u + 1u + kMaxNodeIdLength + 1u + 4u);
   config.sid_length = 256;
   config.prefix = std::string(10, 'p');
-  EXPECT_EQ(longest_key(config), 10u + effective_random_length(256, 4) + 1u + kMaxNodeIdLength +
-                                     1u + 4u);
+  EXPECT_EQ(longest_key(config),
+            10u + effective_random_length(256, 4) + 1u + kMaxNodeIdLength + 1u + 4u);
   EXPECT_GT(longest_key(config), kMaxMemcachedKey);
 }
 

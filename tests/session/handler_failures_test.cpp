@@ -77,8 +77,8 @@ INSTANTIATE_TEST_SUITE_P(Codes, RefusedWriteThroughTest,
                            return name;
                          });
 
-// ---------------------------------------------------------------- conditional writes (issue 14
-// item 5)
+// ---------------------------------------------------------------- conditional writes
+// (docs/design.md, "Conditional writes")
 
 // "a slow request on the old owner that overlaps a takeover ends by writing over
 // the forward": web1's request read the session from its cache, web2 took it over
@@ -890,7 +890,7 @@ TEST_F(HandlerFailuresTest, DestroyThatCannotReachTheStoreIsAnError) {
   EXPECT_NE(destroyed.error().find("cannot destroy session"), std::string::npos)
       << destroyed.error();
   (void)web1.handler->close();
-  // Only a tombstone stays, to retry the delete (issue 14 item 6): not the session.
+  // Only a tombstone stays, to retry the delete (MissedWrites): not the session.
   const auto cached = web1.cache().get("sess." + id, clock_.wall_s());
   ASSERT_TRUE(cached.has_value());
   EXPECT_TRUE(cached->deleted);
@@ -976,13 +976,14 @@ TEST_F(HandlerFailuresTest, WithoutACacheEveryReadFetchesAndNoSessionMoves) {
   EXPECT_EQ(web2.handler->gc(), 0u);
 }
 
-// ---------------------------------------------------------------- issue 14
+// ---------------------------------------------------------------- restarts, chains, item sizes
+// (sessions the handler once lost: docs/design.md, "Simulation")
 
-// Issue 14 item 3: "Today an unchanged session is re-written only at the next
-// touch [...]: an owner that dies, or just idles, after a memcached restart loses
-// the sessions." The owner's next takeover check sees another memcached process
-// (pid, start time) and stores what it holds there again, without a request of
-// that session.
+// Fixed: "an unchanged session is re-written only at the next touch [...]: an
+// owner that dies, or just idles, after a memcached restart loses the sessions."
+// The owner's next takeover check sees another memcached process (pid, start
+// time) and stores what it holds there again, without a request of that session
+// (docs/design.md, "Forwards and notices").
 TEST_F(HandlerFailuresTest, MemcachedRestartedEmptyIsReseededByTheOwnerWithoutARequestOfIt) {
   AppNode web1 = make_node(checking_config("web1"));
   const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
@@ -1065,7 +1066,7 @@ TEST_F(HandlerFailuresTest, ReseedAfterARestartNeverOverwritesAForwardWrittenSin
   (void)web2;
 }
 
-// Issue 14 item 9: "A cookie four or more takeovers old gets an empty session and
+// Fixed: "A cookie four or more takeovers old gets an empty session and
 // its Set-Cookie replaces the browser's good one." Eight takeovers, then the first
 // cookie: it finds the session, and the chain it followed is shortened, so the
 // next request with it takes one hop.
@@ -1100,7 +1101,7 @@ TEST_F(HandlerFailuresTest, CookieEightTakeoversOldFindsTheSessionAndShortensThe
   EXPECT_EQ(shortened->payload, current) << "the chain was not shortened";
 }
 
-// Issue 14 item 10: "A takeover near the item-size limit (the new key is longer,
+// Fixed: "A takeover near the item-size limit (the new key is longer,
 // or the new store has a smaller -I) sends the new cookie although nothing was
 // stored under it: the session is lost." The new owner's route is 12 bytes longer;
 // the store holds the old item but not the new one. The session stays under its
@@ -1161,7 +1162,7 @@ TEST_F(HandlerFailuresTest, TakeoverIntoAKeyPastTheItemSizeLimitKeepsTheSessionU
   (void)web2.handler->close();
 }
 
-// Issue 14, item 6: "Relocation while the old store is frozen. The forward under
+// Fixed: "Relocation while the old store is frozen. The forward under
 // the old key is skipped when that node is down and never retried, so when it
 // resumes the old cookie opens the old copy." The forward waits, unsynced, in
 // web1's cache and goes to n1 with web1's first takeover check after n1 answers.

@@ -20,9 +20,9 @@
 #include <utility>
 #include <vector>
 
+#include "codec/value_codec.h"
 #include "node/shared_segment.h"
 #include "session/session_handler.h"
-#include "store/value_header.h"
 #include "support/board_locks.h"
 #include "support/manual_clock.h"
 #include "support/memcached_model.h"
@@ -199,20 +199,13 @@ class ModelHandlerTest : public ::testing::Test {
     if (server == nullptr) server = &server_of(id);
     const auto raw = server->peek(prefix + id);
     if (!raw) return std::nullopt;
-    // With sealing on, the copy is opened as a handler would.
-    Result<StoredValue> decoded = Failure{};
-    if (sealer_ != nullptr) {
-      decoded = sealer_->open_value(prefix + id, *raw);
-    } else if (auto plain = decode_value(*raw)) {
-      decoded = std::move(*plain);
-    } else {
-      decoded = Failure::of(Cause::kUnreadable, plain.error());
-    }
+    // Opened (sealing) and decompressed as a handler would.
+    Result<StoredValue> decoded = ValueCodec(sealer_).decode(prefix + id, *raw);
     EXPECT_TRUE(decoded.ok()) << decoded.error();
     if (!decoded) return std::nullopt;
     return *decoded;
   }
-  // True when `id`'s key holds a tombstone (store/value_header.h): the session
+  // True when `id`'s key holds a tombstone (codec/value_header.h): the session
   // was ended and no request that read it before may store it again.
   bool ended(const std::string& id, const MemcachedModel* server = nullptr) {
     const auto copy = stored(id, server);

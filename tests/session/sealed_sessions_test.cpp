@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Issue 15: with clustered_session.secret_file, an attacker with full access to
-// every memcached node can neither read a session, nor make PHP unserialize data
-// of their choosing, nor move a user into another session, nor make a node drop
-// its cache. What does not open is absent (counted, one warning per request).
+// Sealed values (docs/design.md, "Sealed values"; SECURITY.md): with
+// clustered_session.secret_file, an attacker with full access to every memcached
+// node can neither read a session, nor make PHP unserialize data of their
+// choosing, nor move a user into another session, nor make a node drop its cache.
+// What does not open is absent (counted, one warning per request).
 #include <gtest/gtest.h>
 
 #include <string>

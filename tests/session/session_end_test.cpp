@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Ending a session (session_destroy(), session_regenerate_id(true)) beside
 // requests of the same session on other nodes: a logout leaves a tombstone over
-// exactly the copy it read (store/session_end.h), so no request that read the
+// exactly the copy it read (remote/session_end.h), so no request that read the
 // session before can store it again, and a destroy never ends a copy written
 // after it read (docs/design.md, "Conditional writes").
 #include <gtest/gtest.h>

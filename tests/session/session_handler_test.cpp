@@ -53,7 +53,8 @@ TEST_F(SessionHandlerTest, NewSessionIsWrittenOnceToItsStoreNodeOnly) {
   AppNode web1 = make_node(config("web1"));
   const Trips before = trips();
   const std::string id = new_session(*web1.handler, "count|i:1;");
-  // 0 round trips to create, 1 set at the end (DESIGN.md §1).
+  // 0 round trips to create, 1 set at the end (docs/design.md, "Request flows and
+  // their round trips").
   EXPECT_EQ((trips() - before).set, 1u);
   EXPECT_EQ((trips() - before).get, 0u);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// TTL arithmetic (issue 14 item 8): any session.gc_maxlifetime gives a memcached
-// expiry that keeps the session, never one that expires it at once.
+// TTL arithmetic (the TTLs under docs/design.md, "Known gaps"): any
+// session.gc_maxlifetime gives a memcached expiry that keeps the session, never
+// one that expires it at once.
 #include <gtest/gtest.h>
 
 #include <climits>

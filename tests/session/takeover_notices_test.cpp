@@ -12,8 +12,9 @@
 namespace clustered {
 namespace {
 
-// Issue 14 item 4: lists were keyed by wall-clock minute, so a reader whose
-// clock differed from the writer's read other lists. The key names the route only.
+// Lists were keyed by wall-clock minute, so a reader whose clock differed from
+// the writer's read other lists. The key names the route only (docs/design.md,
+// "Forwards and notices": no wall clock takes part).
 TEST(TakeoverNotices, KeyNamesTheRouteAndNoTime) {
   EXPECT_EQ(notice_key("web1"), "clustered_session.moved:web1");
 }
@@ -80,8 +81,9 @@ TEST(TakeoverNotices, ListsOutliveEveryReaderThatChecksWithinTheGap) {
   SUCCEED();
 }
 
-// Issue 15: sealed lists. Records open only in their list; a plain "*" or hash,
-// garbage, or a record of another list is rejected, never obeyed.
+// Sealed lists (docs/design.md, "Sealed values"). Records open only in their
+// list; a plain "*" or hash, garbage, or a record of another list is rejected,
+// never obeyed.
 std::shared_ptr<const Sealer> test_sealer(bool accept_unsealed = false) {
   auto made = Sealer::with_secrets({"a-secret-of-the-notice-tests-0123456789"}, SealMode::kEncrypt,
                                    accept_unsealed);

@@ -226,8 +226,9 @@ TEST_F(LockTableTest, RepeatedKillsNeverWedgeASession) {
   EXPECT_EQ(lock_and_unlock("sess.5", 1s), SessionLockResult::kAcquired);
 }
 
-// Issue 14 item 7: sessions were hashed to 4,096 stripes (std::hash % 4096), so
-// a long request held a bystander that shared its stripe up to lock_timeout.
+// Sessions were hashed to 4,096 stripes (std::hash % 4096), so a long request
+// held a bystander that shared its stripe up to lock_timeout. Now a lock is a
+// session's own (docs/design.md, "The shared segment").
 TEST_F(LockTableTest, TwoSessionsThatSharedAStripeNeverWaitForEachOther) {
   std::map<std::size_t, std::string> seen;
   std::string first, second;

@@ -314,7 +314,7 @@ TEST_F(SessionCacheTest, Stats) {
   EXPECT_EQ(two.used_bytes, 4 * kChunkPayload);
 }
 
-// repair_after_crash() (used by tests/fuzz/fuzz_session_cache) runs the repair a
+// repair_after_crash() (used by tests/fuzz/fuzz_session_cache.cpp) runs the repair a
 // locker runs after EOWNERDEAD: an intact cache keeps every session.
 TEST_F(SessionCacheTest, RepairAfterCrashKeepsAnIntactCache) {
   ASSERT_TRUE(cache_->put("sess.a", session_of(1, 3 * kChunkPayload, kNow + 100), kNow));
@@ -466,9 +466,10 @@ std::size_t resident_bytes(void* memory, std::size_t size) {
   return pages * page;
 }
 
-// Issue 14 item 11: every php command line run (cron, composer) paid for the
-// whole cache at module start, because create() linked every chunk and entry into
-// its free lists. Pages are touched only when they come into use.
+// Every php command line run (cron, composer) paid for the whole cache at module
+// start, because create() linked every chunk and entry into its free lists. Pages
+// are touched only when they come into use (docs/design.md, "The shared segment";
+// bench/startup.py measures it).
 TEST(SessionCacheCreate, LargeCacheTouchesOnlyItsIndexUntilUsed) {
   const std::size_t cache_bytes = SessionCache::bytes_needed(64u << 20);
   SharedMapping mapping(cache_bytes);

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "codec/value_header.h"
 #include "session/takeover_notices.h"
 #include "shm/session_cache.h"
-#include "store/value_header.h"
 
 namespace clustered::sim {
 
@@ -408,8 +408,8 @@ void Cluster::evict(int user) {
   // Single items: an owner sees no reply fail, only the nodes' eviction counts grow.
   for (auto& node : memcached_) {
     if (node->evict("sess." + cookie)) {
-      note("memcached " + node->address().id + " evicted u" + std::to_string(user) +
-           "'s session " + cookie);
+      note("memcached " + node->address().id + " evicted u" + std::to_string(user) + "'s session " +
+           cookie);
     }
   }
 }
@@ -624,7 +624,7 @@ std::string Cluster::shown_value(std::string_view key, const std::string& bytes)
            (notices.everything ? ", everything" : "") +
            (notices.rejected > 0 ? ", " + std::to_string(notices.rejected) + " rejected" : "");
   }
-  const auto opened = sealer_->open_value(key, bytes);
+  const auto opened = ValueCodec(sealer_).decode(key, bytes);
   if (!opened) {
     const auto plain = decode_value(bytes);
     if (plain && plain->sealed == 0) return "plain \"" + plain->payload.substr(0, 60) + "\"";
@@ -725,8 +725,9 @@ bool Cluster::waited_on_a_slow_request(const Request& request) const {
 }
 
 // A write refused because another request of the same session, on another app
-// node, wrote it meanwhile (issue 14 item 5: conditional writes detect what the
-// balancer let happen). Allowed only with such a request beside it.
+// node, wrote it meanwhile (conditional writes detect what the balancer let
+// happen: docs/design.md, "Conditional writes"). Allowed only with such a request
+// beside it.
 bool Cluster::refused_beside_a_parallel_writer(const Request& request) const {
   // A change, or a logout, refused because another node wrote the session.
   if (request.outcome.error.find("was not saved:") == std::string::npos &&
@@ -744,9 +745,9 @@ bool Cluster::refused_beside_a_parallel_writer(const Request& request) const {
 }
 
 // A write refused because the copy it read is not there any more: an outsider
-// overwrote the session's key (issue 15) before or while the request ran. The
-// handler must not write over what it did not read; the outsider could as well
-// have deleted the session.
+// overwrote the session's key (docs/design.md, "Sealed values") before or while
+// the request ran. The handler must not write over what it did not read; the
+// outsider could as well have deleted the session.
 bool Cluster::refused_after_an_outsider(const Request& request) const {
   return request.outcome.error.find("was not saved:") != std::string::npos &&
          oracle_.overwritten_since(request.outcome.user, request.start);
@@ -766,7 +767,8 @@ bool Cluster::failed_fast_during_a_probe(const Request& request) const {
 // Two requests of one session at once, one of them moving it (a takeover
 // beside a slow request on the old owner, or parallel requests that both take
 // the session over or relocate it): the trace says so,
-// since what the oracle then sees is issue 14's unconditional-write class.
+// since what the oracle then sees is the class of writes that are not
+// conditional (sim/known_issues.cpp; docs/design.md, "Known gaps").
 void Cluster::note_overlapping_move(const Request& request) {
   if (request.replay) return;
   for (const auto& other : requests_) {

@@ -67,7 +67,7 @@ struct ClusterOptions {
   Balancer balancer = Balancer::kRouteAware;
   std::int64_t gc_maxlifetime_s = 1440;
   // 0: one lock per session, as the real LockTable; N: the sessions share N
-  // stripes (a model of the striped table before issue 14 item 7).
+  // stripes (a model of the striped table the lock table replaced).
   std::size_t lock_stripes = 0;
   // The route each app node writes into its IDs (empty: web1, web2, ...);
   // histories still name the nodes web1, web2, ...
@@ -78,7 +78,8 @@ struct ClusterOptions {
 };
 
 // What an outsider (anyone who can reach memcached: it has no auth) writes
-// under a user's session key (issue 15), all with a version above the stored one:
+// under a user's session key (docs/design.md, "Sealed values"), all with a version
+// above the stored one:
 enum class Forgery {
   kGarbled,      // a plain value "forged by an outsider" (on the store node)
   kValue,        // a plain value that reads as the user's session, with a count nobody wrote
@@ -126,7 +127,7 @@ class Cluster {
   void restart_memcached(int node);  // empty, new pid
   // memcached's LRU drops the item under `user`'s session key on every node.
   void evict(int user);
-  void freeze_memcached(int node);   // every call times out after io_timeout
+  void freeze_memcached(int node);  // every call times out after io_timeout
   void thaw_memcached(int node);
   void stop_memcached(int node);   // connection refused
   void start_memcached(int node);  // empty

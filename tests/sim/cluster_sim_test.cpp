@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The deterministic cluster simulator under ctest: the request flows of
 // docs/design.md written as histories, a fixed list of seeds of random
-// histories with the faults the design tolerates, and the failures that issue
-// 14 fixes, recorded as expected failures in its own words (they must still be
-// found; when one is fixed, its test fails and moves to the clean list).
+// histories with the faults the design tolerates, and the failures it does not
+// prevent yet (docs/design.md, "Known gaps"), recorded as expected failures (they
+// must still be found; when one is fixed, its test fails and moves to the clean
+// list).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -247,7 +248,7 @@ bool classify(std::uint64_t seed, const History& history, const HistoryResult& r
 TEST(ClusterSimHistories, ToleratedFaultsLoseNothing) {
   FaultMix mix;
   int ran = 0;
-  std::map<std::string, int> expected;  // issue-14 class -> histories
+  std::map<std::string, int> expected;  // known class -> histories
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     const History history = generate_history(seed, mix);
     const HistoryResult result = run_history(history);
@@ -255,17 +256,17 @@ TEST(ClusterSimHistories, ToleratedFaultsLoseNothing) {
     if (!classify(seed, history, result, expected)) return;
   }
   EXPECT_EQ(ran, 300);
-  // Shown, never hidden: what issue 14 still has to fix in these histories.
+  // Shown, never hidden: the known gaps these histories still run into.
   for (const auto& [reason, count] : expected) {
     std::printf("expected failure in %d of %d histories: %s\n", count, ran, reason.c_str());
   }
 }
 
-// ---------------------------------------------------------------- issue 14, expected failures
+// ---------------------------------------------------------------- restarts and parallel writers
 
-// Fixed by issue 14 item 3: the owner's next takeover check notices the restart
-// (another pid or start time) and stores its copy again, without a request of
-// that session; a few seconds later the owner may die.
+// The owner's next takeover check notices the restart (another pid or start
+// time) and stores its copy again, without a request of that session
+// (docs/design.md, "Forwards and notices"); a few seconds later the owner may die.
 TEST(ClusterSimFlows, MemcachedRestartedEmptyIsReseededBeforeTheOwnerDies) {
   const HistoryResult result = play(R"(
     options users=2
@@ -289,7 +290,7 @@ TEST(ClusterSimFlows, MemcachedRestartedEmptyIsReseededBeforeTheOwnerDies) {
 // "memcached restarted empty, or evicting. [...] an owner that dies, or just
 // idles, after a memcached restart loses the sessions." Still lost when the owner
 // dies at the same moment (two faults at once: no request ran on it between).
-TEST(ClusterSimExpectedFailures, Issue14MemcachedRestartedEmptyThenOwnerDiesLosesTheSession) {
+TEST(ClusterSimExpectedFailures, MemcachedRestartedEmptyThenOwnerDiesLosesTheSession) {
   const HistoryResult result = play(R"(
     request u0 increment @web1
     drain
@@ -303,10 +304,11 @@ TEST(ClusterSimExpectedFailures, Issue14MemcachedRestartedEmptyThenOwnerDiesLose
 }
 
 // "A write never destroys a forward or a newer copy. [...] With a round-robin
-// balancer, six parallel requests of one session lost three increments." Fixed by
-// issue 14 item 5: every write replaces only the copy its request read (memcached
-// CAS), so of two parallel requests on two nodes one is refused with a warning
-// (not acknowledged), never silently lost, and the session never forks.
+// balancer, six parallel requests of one session lost three increments." Now
+// every write replaces only the copy its request read (memcached CAS;
+// docs/design.md, "Conditional writes"), so of two parallel requests on two nodes
+// one is refused with a warning (not acknowledged), never silently lost, and the
+// session never forks.
 TEST(ClusterSimFlows, ParallelRequestsOnTwoNodesLoseNoAcknowledgedIncrement) {
   for (std::uint64_t seed : {1, 2, 3, 4, 5, 6, 7, 8}) {
     std::string error;
@@ -324,10 +326,10 @@ TEST(ClusterSimFlows, ParallelRequestsOnTwoNodesLoseNoAcknowledgedIncrement) {
 // ---------------------------------------------------------------- the failure classes, one history
 // each
 //
-// The situations in which the landed handler lost or forked sessions (issue 13's
-// list, detailed in issues 14 and 15), each written as a few lines. Those still
-// open are expected failures: each test asserts that the simulator still finds
-// the failure, and fails once it is fixed (then it moves to the clean list).
+// The situations in which the handler lost or forked sessions (the table of
+// docs/design.md, "Simulation"), each written as a few lines. Those still open
+// are expected failures: each test asserts that the simulator still finds the
+// failure, and fails once it is fixed (then it moves to the clean list).
 
 // One step of a history in which users u0..u<count-1> each make the same request
 // on `node`, then every request ends.
@@ -344,16 +346,16 @@ std::string every_user(int count, const std::string& op, const std::string& node
 // ;joining step (web1 places sessions on n3 that web2 has never heard of): web2
 // looks for them on n1 and n2, warns naming n3, and starts fresh. The procedure
 // (docs/operator-guide.md) avoids it; the history below follows it.
-TEST(ClusterSimExpectedFailures, Issue14StoreNodeAddedWithoutJoiningLosesItsSessionsOnTheOthers) {
+TEST(ClusterSimExpectedFailures, StoreNodeAddedWithoutJoiningLosesItsSessionsOnTheOthers) {
   const HistoryResult result =
       play("options memcached=3 users=4\nsave_path web2 n1,n2\n" +
            every_user(4, "increment", "web1") + every_user(4, "read", "web2"));
   expect_still_found(result, "lost");
 }
 
-// Issue 14 item 1, adding a node: every app node learns n3 as ;joining first
-// (read, never placed on), then makes it active, one at a time. Sessions web1
-// places on n3 while web2 still has it joining are read there.
+// Adding a node (docs/design.md, "save_path roles"): every app node learns n3 as
+// ;joining first (read, never placed on), then makes it active, one at a time.
+// Sessions web1 places on n3 while web2 still has it joining are read there.
 TEST(ClusterSimFlows, StoreNodeAddedJoiningFirstLosesNothing) {
   const HistoryResult result = play(R"(
     options memcached=3 users=6
@@ -395,7 +397,8 @@ TEST(ClusterSimFlows, StoreNodeAddedJoiningFirstLosesNothing) {
 }
 
 // "removing a node resets its sessions even when the owner holds them in its
-// cache": the owner relocates them from its cache (issue 14 item 1).
+// cache": the owner relocates them from its cache (docs/design.md, "save_path
+// roles").
 TEST(ClusterSimFlows, StoreNodeRemovedKeepsSessionsTheOwnerHolds) {
   const HistoryResult result =
       play("options memcached=3 users=4\n" + every_user(4, "increment", "web1") +
@@ -444,9 +447,10 @@ TEST(ClusterSimFlows, StoreNodeDrainedThenRemovedLosesNothing) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
-// Issue 14 item 2 at the core: "SERVER_ERROR out of memory storing object"
-// unlinked memcached's copy; the handler keeps its own (unsynced, retried) and
-// the session survives. (The real-process test is issue 14's.)
+// memcached out of memory, at the core: "SERVER_ERROR out of memory storing
+// object" unlinked memcached's copy; the handler keeps its own (unsynced, retried)
+// and the session survives. (With real processes:
+// phpt/session_memcached_out_of_memory.phpt.)
 TEST(ClusterSimFlows, OutOfMemoryKeepsTheLocalCopy) {
   const HistoryResult result = play(R"(
     request u0 increment @web1
@@ -463,8 +467,8 @@ TEST(ClusterSimFlows, OutOfMemoryKeepsTheLocalCopy) {
 
 // "a new owner three minutes behind, or two ahead, or an old owner whose clock is
 // stepped back (NTP), leaves the old owner serving its stale copy for minutes or
-// forever". Fixed by issue 14 item 4: notice lists carry no time, and intervals
-// are monotonic.
+// forever". Fixed: notice lists carry no time, and intervals are monotonic
+// (docs/design.md, "Forwards and notices").
 std::string stale_after_skew(const char* skew) {
   return std::string("request u0 increment @web1\ndrain\n") + skew +
          "\nrequest u0 increment @web2\ndrain\nadvance 10000\nreplay u0 @web1\ndrain\n";
@@ -480,7 +484,7 @@ TEST(ClusterSimFlows, NewOwnerWithASkewedClockStillTellsTheOldOwner) {
 
 // "a slow request on the old owner that overlaps a takeover ends by writing over
 // the forward": web1's increment waits before its write while web2 takes over.
-// Fixed by issue 14 item 5: web1's write is conditional and refused.
+// Fixed: web1's write is conditional and refused (docs/design.md, "Conditional writes").
 TEST(ClusterSimFlows, SlowRequestOnTheOldOwnerNeverWritesOverTheForward) {
   const HistoryResult result = play(R"(
     request u0 increment @web1
@@ -496,9 +500,9 @@ TEST(ClusterSimFlows, SlowRequestOnTheOldOwnerNeverWritesOverTheForward) {
 
 // "The forward under the old key is skipped when that node is down and never
 // retried, so when it resumes the old cookie opens the old copy."
-// Fixed for a node that serves anyone after the store answers again (issue 14
-// item 6): the forward waits in web1's cache and goes out with its next takeover
-// check. Still open when web1 idles from the thaw to the replay (below).
+// Fixed for a node that serves anyone after the store answers again: the forward
+// waits in web1's cache and goes out with its next takeover check. Still open when
+// web1 idles from the thaw to the replay (below; docs/design.md, "Known gaps").
 // web1 relocates u0 past frozen n2; n2 thaws; `after_thaw` happens; u0's first
 // cookie is replayed on web2.
 std::string relocation_past_a_frozen_store(const std::string& after_thaw) {
@@ -514,16 +518,16 @@ TEST(ClusterSimFlows, RelocationPastAFrozenStoreForwardsOnceItAnswersAndTheOwner
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
-TEST(ClusterSimExpectedFailures, Issue14RelocationPastAFrozenStoreLetsTheOldCookieOpenTheOldCopy) {
+TEST(ClusterSimExpectedFailures, RelocationPastAFrozenStoreWithAnIdleOwnerLeavesTheOldCopyOpen) {
   const HistoryResult result = play(relocation_past_a_frozen_store(""));
   expect_still_found(result, "stale");
 }
 
-// Issue 14 item 7, fixed: "lock stripes are shared by hashing, so an unrelated
-// long request blocks a bystander until lock_timeout" (the history played with
-// `options lock_stripes=1` to make the collision certain). The real table has a
-// lock per session now, as the simulator's default; u0's request holds its lock
-// for 31 s and u1 must not wait for it.
+// Fixed: "lock stripes are shared by hashing, so an unrelated long request blocks
+// a bystander until lock_timeout" (the history played with `options
+// lock_stripes=1` to make the collision certain). The real table has a lock per
+// session now (docs/design.md, "The shared segment"), as the simulator's default;
+// u0's request holds its lock for 31 s and u1 must not wait for it.
 TEST(ClusterSimFlows, UnrelatedSessionsWithTheirOwnLocksNeverWaitForEachOther) {
   const HistoryResult result = play(R"(
     options users=2
@@ -541,8 +545,9 @@ TEST(ClusterSimFlows, UnrelatedSessionsWithTheirOwnLocksNeverWaitForEachOther) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
-// Issue 14 item 8, fixed: "PHP_INT_MAX overflows to a 1-second TTL", and 2^31
-// was a negative exptime to memcached (gone at once). Both keep the session.
+// Fixed: "PHP_INT_MAX overflows to a 1-second TTL", and 2^31 was a negative
+// exptime to memcached (gone at once). Both keep the session (the TTLs under
+// docs/design.md, "Known gaps").
 TEST(ClusterSimFlows, HugeGcMaxlifetimeKeepsTheSession) {
   for (const char* lifetime : {"9223372036854775807", "2147483648"}) {
     const HistoryResult result = play(std::string("options gc_maxlifetime=") + lifetime + R"(
@@ -567,8 +572,8 @@ std::string takeovers_then_first_cookie(int takeovers) {
   return text + "advance 5000\nrestore u0 1\nrequest u0 read @web1\ndrain\n";
 }
 
-// Fixed by issue 14 item 9: forwards are followed up to 32 hops and shortened as
-// they are followed.
+// Fixed: forwards are followed up to 32 hops and shortened as they are followed
+// (docs/design.md, "Request flows and their round trips").
 TEST(ClusterSimFlows, CookieFiveTakeoversOldFindsTheSession) {
   const HistoryResult result = play(takeovers_then_first_cookie(5));
   EXPECT_TRUE(result.clean()) << result.report();
@@ -581,8 +586,8 @@ TEST(ClusterSimFlows, CookieTwoTakeoversOldFindsTheSession) {
 
 // "A takeover near the item-size limit (the new key is longer [...]) sends the
 // new cookie although nothing was stored under it": web2's route is 12 bytes
-// longer, and 136 bytes hold the old item but not the new one. Fixed by issue 14
-// item 10: the session stays under its old ID and the new ID forwards to it.
+// longer, and 136 bytes hold the old item but not the new one. Fixed: the session
+// stays under its old ID and the new ID forwards to it.
 TEST(ClusterSimFlows, TakeoverIntoALongerKeyPastTheItemSizeLimitStaysUnderItsOldId) {
   const HistoryResult result = play(R"(
     options routes=web1,frontendnode0002
@@ -651,9 +656,9 @@ TEST(ClusterSimFlows, ChangeTheReplicaRefusesIsNotAcknowledged) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
-// Issue 15: "anyone who can reach it can write a session value", and the next
-// node to fetch the session serves it.
-TEST(ClusterSimExpectedFailures, Issue15ForgedValueInMemcachedIsServed) {
+// Without sealing, "anyone who can reach it can write a session value", and the
+// next node to fetch the session serves it.
+TEST(ClusterSimExpectedFailures, UnsealedForgedValueInMemcachedIsServed) {
   const HistoryResult result = play(R"(
     request u0 increment @web1
     drain
@@ -664,7 +669,7 @@ TEST(ClusterSimExpectedFailures, Issue15ForgedValueInMemcachedIsServed) {
   expect_still_found(result, "garbled");
 }
 
-// ---------------------------------------------------------------- issue 15, sealed values
+// ---------------------------------------------------------------- sealed values
 //
 // Every app node seals with one shared key (options seal=encrypt). What an
 // outsider writes to memcached is then never obeyed: a forged or damaged value,
@@ -737,7 +742,7 @@ TEST(ClusterSimFlows, SealedClusterNeverObeysAnOutsider) {
   }
 }
 
-TEST(ClusterSimExpectedFailures, Issue15UnsealedClusterObeysOutsiders) {
+TEST(ClusterSimExpectedFailures, UnsealedClusterObeysOutsiders) {
   for (const OutsiderHistory& outsider : outsider_histories()) {
     const HistoryResult result = play(outsider.text);
     EXPECT_TRUE(has(result, outsider.caught_unsealed))
@@ -878,16 +883,16 @@ TEST(ClusterSimHistories, SealedClusterWithOutsidersLosesNothing) {
 // lost. Busy: the owner's checks see the node's eviction count grow and store
 // the idle sessions again, so they outlive the owner. Both lost them before.
 TEST(ClusterSimFlows, SessionsEvictedBehindAnIdleOwnerAreServedAndStoredAgain) {
-  const HistoryResult idle = play("options users=3 replicas=0\n" + every_user(3, "increment", "web1") +
-                                  "evict u0\nevict u1\nevict u2\nadvance 40000\n" +
-                                  every_user(3, "read", "web1"));
+  const HistoryResult idle =
+      play("options users=3 replicas=0\n" + every_user(3, "increment", "web1") +
+           "evict u0\nevict u1\nevict u2\nadvance 40000\n" + every_user(3, "read", "web1"));
   EXPECT_TRUE(idle.clean()) << idle.report();
   EXPECT_TRUE(trace_has(idle, "evicted u0")) << idle.report();
 }
 
 TEST(ClusterSimFlows, SessionsEvictedBehindABusyOwnerOutliveIt) {
-  std::string busy = "options users=3 replicas=0\n" + every_user(3, "increment", "web1") +
-                     "evict u1\nevict u2\n";
+  std::string busy =
+      "options users=3 replicas=0\n" + every_user(3, "increment", "web1") + "evict u1\nevict u2\n";
   for (int second = 0; second < 4; ++second) {
     busy += "advance 1000\nrequest u0 read @web1\ndrain\n";
   }

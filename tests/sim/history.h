@@ -108,11 +108,11 @@ struct FaultMix {
   bool app_restarts = true;
   bool memcached_stops = true;  // stop/start with replicas (a copy survives)
   bool memcached_freezes = true;
-  bool memcached_restarts = false;  // restarted empty (issue 14: loses sessions)
+  bool memcached_restarts = false;  // restarted empty (a dying owner loses sessions)
   bool partitions = true;
-  bool clock_skew = false;         // issue 14: notices keyed by wall-clock minute
-  bool save_path_changes = false;  // issue 14: adding/removing nodes
-  bool round_robin = false;        // issue 14: parallel requests on two nodes
+  bool clock_skew = false;         // skewed and stepped clocks
+  bool save_path_changes = false;  // adding/removing memcached nodes
+  bool round_robin = false;        // parallel requests of one session on two nodes
   bool bursts = true;
   bool replays = true;
   bool logouts = true;

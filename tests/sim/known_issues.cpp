@@ -35,7 +35,7 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
       (outsiders_kind(violation.kind) || damaged ||
        std::any_of(result.violations.begin(), result.violations.end(),
                    [](const Violation& v) { return outsiders_kind(v.kind); }))) {
-    return "issue 15, without clustered_session.secret_file: anyone who can reach memcached can "
+    return "unsealed (no clustered_session.secret_file): anyone who can reach memcached can "
            "write a session value, forward or notice, and the handler obeys it (" +
            violation.kind + ")";
   }
@@ -79,7 +79,7 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // then reads (the other half of "two live sessions").
   if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
       trace_has(result, "overlap: ")) {
-    return "issue 14, item 5, what remains: writes are conditional on the primary copy (and a "
+    return "conditional writes, what remains: writes are conditional on the primary copy (and a "
            "move's forward on the replica it read) only: session data written to a replica "
            "while the store is frozen, and a re-seeded copy, are written plainly; and an app "
            "node killed inside session_regenerate_id(true), after PHP destroyed the old ID, "

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The oracle: per user, what was acknowledged, checked against what every
-// request read (SIMULATION.md, "The oracle"; docs/design.md, "Invariants").
+// request read (docs/design.md, "Invariants and their windows").
 //
 // A session holds "e|i:<epoch>;n|i:<count>;": the epoch grows with every
 // acknowledged logout, the count with every acknowledged increment.

@@ -85,8 +85,9 @@ void SimLocks::unlock(std::string_view key) { table_.unlock(lock_name(key), proc
 
 std::string SimLocks::lock_name(std::string_view key) const {
   if (stripes_ == 0) return std::string(key);
-  // A model of a striped lock table (production has had a lock per session
-  // since issue 14 item 7); its own hash, so that histories replay as written.
+  // A model of a striped lock table (production has a lock per session:
+  // docs/design.md, "The shared segment"); its own hash, so that histories
+  // replay as written.
   return "stripe " + std::to_string(std::hash<std::string_view>{}(key) % stripes_);
 }
 

@@ -18,14 +18,23 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   return count;
 }
 
+std::size_t counter_index(std::string_view name) {
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    if (name == kCounterList[i].name) return i;
+  }
+  ADD_FAILURE() << "no counter " << name;
+  return 0;
+}
+
+// Plain figures, as the handler hands them (session/stats_reading.h).
 StatsSnapshot sample_snapshot() {
-  Counters counters;
-  Counters::add(counters.local_hits, 42);
-  Counters::add(counters.lock_timeouts, 3);
-  HandlerConfig config;
-  config.route = "web1";
-  config.strict_mode = true;
-  StatsSnapshot snapshot = take_stats_snapshot(counters, nullptr, std::nullopt, config, nullptr);
+  StatsSnapshot snapshot;
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    snapshot.counters[i] = {kCounterList[i].name, kCounterList[i].help, 0};
+  }
+  snapshot.counters[counter_index("local_hits")].value = 42;
+  snapshot.counters[counter_index("lock_timeouts")].value = 3;
+  snapshot.route = "web1";
   snapshot.nodes = {{"n1", "127.0.0.1:11211", "active", true, 0},
                     {"n2", "10.0.0.2:11211", "drain", false, 5}};
   return snapshot;
@@ -56,7 +65,7 @@ TEST(PrometheusText, ValuesAreTheSnapshots) {
 TEST(PrometheusText, CacheFiguresAndTrust) {
   StatsSnapshot snapshot = sample_snapshot();
   snapshot.trusted = true;
-  snapshot.cache = CacheStats{1024, 512, 3, 100, 9, 1};
+  snapshot.cache = CacheFigures{1024, 512, 3, 100, 9, 1};
   const std::string text = prometheus_text(snapshot);
   EXPECT_NE(text.find("\nclustered_session_trusted{route=\"web1\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("\nclustered_session_cache_capacity_bytes{route=\"web1\"} 1024\n"),

@@ -20,12 +20,12 @@
 #include <thread>
 #include <vector>
 
+#include "codec/value_header.h"
+#include "remote/remote_store.h"
 #include "session/session_handler.h"
 #include "stats/counters.h"
 #include "store/memcached_node.h"
 #include "store/memcached_reply.h"
-#include "store/remote_store.h"
-#include "store/value_header.h"
 #include "support/fake_memcached.h"
 #include "support/manual_clock.h"
 #include "util/clock.h"

@@ -16,7 +16,7 @@ std::vector<NodeAddress> nodes(const char* save_path) {
   return parsed ? *parsed : std::vector<NodeAddress>{};
 }
 
-// Issue 14 item 11: "n1=127.0.0.1:11211,n2=localhost:11211" was accepted, so the
+// Once, "n1=127.0.0.1:11211,n2=localhost:11211" was accepted, so the
 // "replica" and the relocation target were the very server that held the copy.
 TEST(SameServer, AnIpAndANameOfTheSameServerAreRefusedNamingBoth) {
   const auto refusal = same_server_listed_twice(nodes("n1=127.0.0.1:11211,n2=localhost:11211"));

@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "sid/save_path.h"
+#include "store/save_path.h"
 
 namespace clustered::testing {
 

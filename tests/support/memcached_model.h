@@ -60,7 +60,7 @@
 #include <string>
 #include <string_view>
 
-#include "sid/save_path.h"
+#include "store/save_path.h"
 #include "store/store_node.h"
 #include "util/clock.h"
 

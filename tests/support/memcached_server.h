@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sid/save_path.h"
+#include "store/save_path.h"
 
 namespace clustered::testing {
 

@@ -8,12 +8,12 @@
 // --seal: every app node seals with one shared key (the same histories as
 // without it). --outsiders: the histories also hold outsiders' writes to
 // memcached (forged, copied, damaged values; poisoned notice lists); without
-// --seal what they cause is counted as issue 15's expected failure.
+// --seal what they cause is counted as the unsealed cluster's expected failure.
 //
 // Runs N seeded histories (0 = without end), reports histories per minute, and
 // on the first violation prints its seed, the violation, the shortest history
 // found that fails the same way (a file --replay takes) and its trace.
-// Histories whose violations are all known issue-14 classes (sim/known_issues.h)
+// Histories whose violations are all known classes (sim/known_issues.h)
 // are counted per class and listed at the end with their seeds; they do not stop
 // the run unless --strict is given. --no-shrink prints the whole failing history.
 // --keep-going does not stop at an unexplained violation either: it prints its

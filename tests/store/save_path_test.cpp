@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "sid/save_path.h"
+#include "store/save_path.h"
 
 #include <gtest/gtest.h>
 
@@ -187,7 +187,7 @@ TEST(ParseSavePathError, ControlBytesNeverReachTheMessageRaw) {
   for (unsigned char c : error) EXPECT_GE(c, 0x20) << error;
 }
 
-// Found by tests/fuzz/fuzz_save_path (corpus: crash-duplicate-unix-path-high-bytes):
+// Found by tests/fuzz/fuzz_save_path.cpp (corpus: crash-duplicate-unix-path-high-bytes):
 // unix paths may hold high bytes (UTF-8 names), and the duplicate-address error put
 // the path into the warning raw.
 TEST(ParseSavePathError, DuplicateUnixPathWithHighBytesIsEscapedInTheMessage) {
@@ -233,7 +233,8 @@ TEST(ParseSavePathError, ErrorNamesTheNodeId) {
   EXPECT_ERROR("h:1,h:0", 2, "(n2)");
 }
 
-// ---------------------------------------------------------------- roles (issue 14 item 1)
+// ---------------------------------------------------------------- roles (docs/design.md,
+// "save_path roles")
 
 TEST(ParseSavePath, RolesAfterASemicolonSayHowANodeJoinsOrLeaves) {
   const auto nodes =

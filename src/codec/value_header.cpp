@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "store/value_header.h"
+#include "codec/value_header.h"
 
 namespace clustered {
 namespace {
 
 constexpr char kMagic0 = 'c';
 constexpr char kMagic1 = 's';
-constexpr std::uint32_t kKnownFlags = kValueFlagForward | kValueFlagsSealed;
+constexpr std::uint32_t kKnownFlags = kValueFlagForward | kValueFlagsSealed | kValueFlagsCompressed;
 
 void put_le(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -41,12 +41,13 @@ std::string encode_value(std::uint64_t version, std::string_view payload, std::u
   return out;
 }
 
-std::string encode_sealed_header(std::uint64_t version, std::uint32_t flags, std::uint32_t key_id) {
+std::string encode_extended_header(std::uint64_t version, std::uint32_t flags, std::uint32_t key_id,
+                                   std::uint32_t original_size) {
   std::string out;
-  out.reserve(kSealedHeaderSize);
-  put_header(out, kSealedHeaderSize, flags, version);
+  out.reserve(kExtendedHeaderSize);
+  put_header(out, kExtendedHeaderSize, flags, version);
   put_le(out, key_id, 4);
-  put_le(out, 0, 4);
+  put_le(out, original_size, 4);
   return out;
 }
 
@@ -73,17 +74,24 @@ Result<StoredValue> decode_value(std::string_view bytes) {
   if (value.sealed == kValueFlagsSealed) {
     return Error{"stored value claims to be both encrypted and only authenticated"};
   }
-  if (value.sealed != 0) {
-    if (header_length < kSealedHeaderSize) {
-      return Error{"sealed value has a header of " + std::to_string(header_length) +
-                   " bytes, shorter than 24"};
-    }
-    value.key_id = static_cast<std::uint32_t>(get_le(bytes, 16, 4));
+  value.compressed = flags & kValueFlagsCompressed;
+  if (value.compressed == kValueFlagsCompressed) {
+    return Error{"stored value claims to be compressed with both lz4 and zstd"};
+  }
+  if ((value.sealed != 0 || value.compressed != 0) && header_length < kExtendedHeaderSize) {
+    return Error{std::string(value.sealed != 0 ? "sealed" : "compressed") +
+                 " value has a header of " + std::to_string(header_length) +
+                 " bytes, shorter than 24"};
+  }
+  if (value.sealed != 0) value.key_id = static_cast<std::uint32_t>(get_le(bytes, 16, 4));
+  if (value.compressed != 0) {
+    value.original_size = static_cast<std::uint32_t>(get_le(bytes, 20, 4));
   }
   value.version = get_le(bytes, 8, 8);
   value.forward = (flags & kValueFlagForward) != 0;
   value.header_length = header_length;
   value.payload = bytes.substr(header_length);
+  value.stored_size = bytes.size();
   return value;
 }
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "sid/save_path.h"
+#include "store/save_path.h"
 
 #include <algorithm>
 #include <charconv>
 #include <set>
 
-#include "sid/node_id.h"
+#include "util/node_id.h"
 
 namespace clustered {
 namespace {

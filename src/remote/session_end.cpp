@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "store/session_end.h"
+#include "remote/session_end.h"
 
 #include <string>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "store/remote_store.h"
+#include "remote/remote_store.h"
 
 #include <gtest/gtest.h>
 
@@ -530,7 +530,7 @@ TEST_F(RemoteStoreTest, GetPlainReadsRawBytesAndAMissingKeyIsNullopt) {
 }
 
 // A notice list is created with its head and lives its TTL after its last line
-// (issue 14 item 4: a reader that checks within the gap has read every line
+// (docs/design.md, "Forwards and notices": a reader that checks within the gap has read every line
 // before the list can expire, whatever the clocks say).
 TEST_F(RemoteStoreTest, AppendLineCreatesWithTheHeadAndKeepsTheListAliveFromItsLastLine) {
   auto store = make_store(1);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "store/remote_store.h"
+#include "remote/remote_store.h"
 
 #include <algorithm>
 
@@ -27,7 +27,7 @@ RemoteStore::RemoteStore(std::vector<std::unique_ptr<StoreNode>> nodes, RemoteOp
       clock_(clock),
       entropy_(entropy),
       log_(log),
-      sealer_(options.sealer != nullptr ? options.sealer : std::make_shared<const Sealer>()) {
+      codec_(options.codec != nullptr ? options.codec : std::make_shared<const ValueCodec>()) {
   for (const auto& node : nodes_) {
     health_.push_back(health != nullptr ? health->slot_for(node->address().endpoint()) : nullptr);
   }
@@ -288,7 +288,7 @@ RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {
-      auto decoded = sealer_->open_value(key, *got->value);
+      auto decoded = codec_->decode(key, *got->value);
       if (decoded) {
         if (!best || decoded->version > best->value.version) {
           best = RemoteCopy{std::move(*decoded), index, got->cas};
@@ -328,7 +328,7 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {
-      auto decoded = sealer_->open_value(key, *got->value);
+      auto decoded = codec_->decode(key, *got->value);
       if (decoded) {
         if (!best || decoded->version > best->value.version) {
           best = RemoteCopy{std::move(*decoded), index, got->cas};
@@ -372,7 +372,7 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
 Result<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
                                        std::uint64_t version, std::string_view payload,
                                        std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
-  return store_copies(primary, key, sealer_->seal_value(key, version, payload), ttl_seconds,
+  return store_copies(primary, key, codec_->encode(key, version, payload), ttl_seconds,
                       Replacing::token_or_anything(expected_cas), true);
 }
 
@@ -469,7 +469,7 @@ StoreReply RemoteStore::store_over(std::size_t index, std::string_view key,
 Result<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view key,
                                            std::uint64_t version, std::string_view payload,
                                            std::uint32_t ttl_seconds) {
-  const std::string bytes = sealer_->seal_value(key, version, payload);
+  const std::string bytes = codec_->encode(key, version, payload);
   std::optional<Result<bool>> primary_result;
   for (std::size_t index : copy_nodes(primary)) {
     Counters::add(counters_.remote_writes);
@@ -492,14 +492,14 @@ Result<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_
                                                std::uint32_t ttl_seconds,
                                                std::uint64_t expected_cas,
                                                std::optional<CopyToken> replica_read) {
-  return store_copies(primary, key, sealer_->seal_value(key, version, new_id, kValueFlagForward),
+  return store_copies(primary, key, codec_->encode(key, version, new_id, kValueFlagForward),
                       ttl_seconds, Replacing{expected_cas, false, replica_read}, false);
 }
 
 Result<WriteReport> RemoteStore::write_tombstone(std::size_t primary, std::string_view key,
                                                  std::uint64_t version, std::uint32_t ttl_seconds,
                                                  std::uint64_t expected_cas) {
-  return store_copies(primary, key, sealer_->seal_value(key, version, "", kValueFlagForward),
+  return store_copies(primary, key, codec_->encode(key, version, "", kValueFlagForward),
                       ttl_seconds, Replacing{expected_cas, true, std::nullopt}, false);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The core stats snapshot: counters in list order with their help, the mode and
-// trust from the config, the cache only when there is one.
-#include "stats/stats_snapshot.h"
+// The stats snapshot as the handler reads it: counters in list order with their
+// help, the mode, trust and compression from the config, the cache only when
+// there is one.
+#include "session/stats_reading.h"
 
 #include <gtest/gtest.h>
 
@@ -59,6 +60,14 @@ TEST(StatsSnapshot, WithoutCacheNothingIsTrustedAndNothingIsInvented) {
   EXPECT_FALSE(snapshot.cache.has_value());
   EXPECT_FALSE(snapshot.segment.has_value());
   EXPECT_TRUE(snapshot.nodes.empty());
+  EXPECT_EQ(snapshot.compression, "off");
+}
+
+TEST(StatsSnapshot, CompressionSaysAlgorithmLevelAndThreshold) {
+  HandlerConfig config = owner_config();
+  config.compression = {Compression::kZstd, 4096, 5};
+  EXPECT_EQ(take_stats_snapshot(Counters{}, nullptr, std::nullopt, config, nullptr).compression,
+            "zstd level 5, sessions from 4096 bytes");
 }
 
 TEST(StatsSnapshot, CacheSegmentAndTrustWhenThereIsACache) {

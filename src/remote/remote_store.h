@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The memcached side of the handler: one StoreNode per save_path node, the
-// shared health table in front of them, replicas in save_path ring order, and the
-// versioned value header. Knows nothing about PHP, the cache or ownership.
+// shared health table in front of them, replicas in save_path ring order, and
+// values encoded and decoded by the codec (codec/value_codec.h). Knows nothing
+// about PHP, the cache or ownership.
 // Every call reports in one style: a Result whose Failure carries the node's
 // answer (its Cause) and a message naming the node.
 #pragma once
@@ -13,11 +14,11 @@
 #include <string_view>
 #include <vector>
 
-#include "seal/sealer.h"
+#include "codec/value_codec.h"
+#include "codec/value_header.h"
 #include "stats/counters.h"
 #include "store/node_health.h"
 #include "store/store_node.h"
-#include "store/value_header.h"
 #include "util/clock.h"
 #include "util/entropy.h"
 #include "util/log_sink.h"
@@ -31,8 +32,9 @@ std::string_view describe_outage(Cause cause);
 struct RemoteOptions {
   std::int64_t retry_interval_ms = 2000;
   unsigned replicas = 0;
-  // Seals what is written and opens what is read; null: plain values.
-  std::shared_ptr<const Sealer> sealer;
+  // Encodes what is written and decodes what is read (sealing, compression);
+  // null: plain, uncompressed values.
+  std::shared_ptr<const ValueCodec> codec;
 };
 
 // The newest copy of a session that a read found.
@@ -65,7 +67,8 @@ class RemoteStore {
               LogSink& log = no_log());
 
   std::size_t node_count() const { return nodes_.size(); }
-  const Sealer& sealer() const { return *sealer_; }
+  const ValueCodec& codec() const { return *codec_; }
+  const Sealer& sealer() const { return codec_->sealer(); }
   // Values (or notice records) that were ignored: they did not open, were plain
   // where sealing is required, or were older than this node's copy. Counted in
   // rejected_values; the first message of a request becomes its one warning.
@@ -172,10 +175,10 @@ class RemoteStore {
                                     std::string_view new_id, std::uint64_t version,
                                     std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0,
                                     std::optional<CopyToken> replica_read = std::nullopt);
-  // Ends a session (a logout): a tombstone (store/value_header.h) on the primary
+  // Ends a session (a logout): a tombstone (codec/value_header.h) on the primary
   // and the replicas, so a request that read the session before the logout can
   // never store it again. Never blind: over the copy with `expected_cas`, or
-  // (0) only where the key is missing; kExists otherwise (store/session_end.h
+  // (0) only where the key is missing; kExists otherwise (remote/session_end.h
   // decides what that was).
   Result<WriteReport> write_tombstone(std::size_t primary, std::string_view key,
                                       std::uint64_t version, std::uint32_t ttl_seconds,
@@ -252,7 +255,7 @@ class RemoteStore {
   const Clock& clock_;
   Entropy& entropy_;
   LogSink& log_;
-  std::shared_ptr<const Sealer> sealer_;
+  std::shared_ptr<const ValueCodec> codec_;
   std::vector<std::uint64_t> contacts_;  // per node, the connections() last compared
   std::string rejection_;                // the first of this request
   std::size_t rejections_ = 0;

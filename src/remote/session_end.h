@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "store/remote_store.h"
+#include "remote/remote_store.h"
 
 namespace clustered {
 

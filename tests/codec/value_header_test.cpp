@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "store/value_header.h"
+#include "codec/value_header.h"
 
 #include <gtest/gtest.h>
 
@@ -123,13 +123,33 @@ TEST(ValueHeader, ForwardFlagRoundTrips) {
 }
 
 TEST(ValueHeader, UnknownFlagsAreRefused) {
-  for (std::uint32_t flags : {8u, 16u, 0x80000000u, 0xfffffff8u, 0xfffffff9u}) {
+  for (std::uint32_t flags : {32u, 64u, 0x80000000u, 0xffffffe0u, 0xffffffe1u}) {
     std::string bytes = encode_value(5, "payload");
     put_u32(bytes, 4, flags);
     auto decoded = decode_value(bytes);
     ASSERT_FALSE(decoded.ok()) << flags;
     EXPECT_NE(decoded.error().find("flags"), std::string::npos) << decoded.error();
   }
+}
+
+TEST(ValueHeader, CompressedValueCarriesItsAlgorithmAndOriginalSize) {
+  std::string bytes = encode_extended_header(12, kValueFlagZstd, 0, 465663);
+  bytes += "compressed";
+  auto decoded = decode_value(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded->compressed, kValueFlagZstd);
+  EXPECT_EQ(decoded->original_size, 465663u);
+  EXPECT_EQ(decoded->sealed, 0u);
+  EXPECT_EQ(decoded->payload, "compressed");
+  EXPECT_EQ(decoded->stored_size, bytes.size());
+}
+
+TEST(ValueHeader, CompressedFlagsOnAShortHeaderOrBothAlgorithmsAreRefused) {
+  std::string short_header = encode_value(5, "payload");
+  put_u32(short_header, 4, kValueFlagLz4);
+  EXPECT_NE(decode_value(short_header).error().find("shorter than 24"), std::string::npos);
+  const std::string both = encode_extended_header(5, kValueFlagsCompressed, 0, 10) + "payload";
+  EXPECT_NE(decode_value(both).error().find("both lz4 and zstd"), std::string::npos);
 }
 
 TEST(ValueHeader, FutureFormatWithLongerHeaderStillDecodes) {
