@@ -34,6 +34,9 @@ import run as bench  # noqa: E402
 from cluster import Cluster, free_port, wait_port  # noqa: E402
 
 COMPONENTS = ("apache2", "nginx", "memcached")
+# One request of a session at a time: a profile of the handler's own cost, not of
+# waits for a session's lock (bench/run.py's "_parallel" pages measure those).
+PAGES = ["noop", "read", "counter"]
 TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
 
 
@@ -72,10 +75,10 @@ def children_cpu_us():
 def cpu_profile(cluster, cookies, args):
     """µs of CPU per request per component, medians over the rounds."""
     samples = collections.defaultdict(lambda: collections.defaultdict(list))
-    for page in bench.PAGES:
+    for page in PAGES:
         bench.run_wrk(f"{cluster.url}/{page}.php", cookies, 2, args.connections)
     for round_index in range(args.rounds):
-        for page in bench.PAGES if round_index % 2 == 0 else reversed(bench.PAGES):
+        for page in PAGES if round_index % 2 == 0 else reversed(PAGES):
             (before, switches_before), idle_before, wrk_before = (
                 usage_by_command(), idle_ticks(), children_cpu_us())
             summary = bench.run_wrk(f"{cluster.url}/{page}.php", cookies, args.seconds,
@@ -172,7 +175,7 @@ def instruction_profile(cluster, cookie, requests):
     config = apache_alone_config(cluster, directory, port)
     result = {}
     try:
-        for page in bench.PAGES:
+        for page in PAGES:
             small = callgrind_run(config, directory, port, page, cookie, requests)
             large = callgrind_run(config, directory, port, page, cookie, 7 * requests)
             (small_total, small_parts), (large_total, large_parts) = (
@@ -226,21 +229,21 @@ def report(cpu, instructions, args):
     print("| page | req/s | " + " | ".join(parts) + " | busy total | added to no-session |")
     print("|---|---|" + "---|" * (len(parts) + 2))
     busy = {page: sum(cpu[page][p] for p in parts[:-1]) for page in cpu}
-    for page in bench.PAGES:
+    for page in PAGES:
         row = cpu[page]
         print(f"| {page} | {row['req/s']:.0f} | " + " | ".join(f"{row[p]:.1f}" for p in parts) +
               f" | {busy[page]:.1f} | {busy[page] - busy['noop']:+.1f} |")
     print("\nContext switches per request (voluntary + involuntary, from /proc/<pid>/status):\n")
     print("| page | " + " | ".join(COMPONENTS) + " |")
     print("|---|" + "---|" * len(COMPONENTS))
-    for page in bench.PAGES:
+    for page in PAGES:
         print(f"| {page} | " + " | ".join(f"{cpu[page][f'{n} switches']:.2f}" for n in COMPONENTS)
               + " |")
     print("\nInstructions per request in one Apache process (callgrind, user space only):\n")
     keys = ["total", "handler hooks", "PHP session module (around the hooks)"]
     print("| page | " + " | ".join(keys) + " | added to no-session |")
     print("|---|" + "---|" * (len(keys) + 1))
-    for page in bench.PAGES:
+    for page in PAGES:
         row = instructions[page]
         print(f"| {page} | " + " | ".join(f"{row[k]:,.0f}" for k in keys) +
               f" | {row['total'] - instructions['noop']['total']:+,.0f} |")

@@ -10,8 +10,9 @@ if (!session_start()) {
 // as PHP serializes a shop's cart), so the store moves sessions of that size.
 if (!isset($_SESSION['counter']) && ($kb = (int)($_GET['fill_kb'] ?? 0)) > 0) {
     $cart = [];
-    for ($i = 0; strlen(serialize($cart)) < $kb * 1024; $i++) {
-        for ($j = 0; $j < 16; $j++, $i++) {
+    for ($i = 0; ($size = strlen(serialize($cart))) < $kb * 1024;) {
+        // About 100 bytes a line: add what is still missing, then measure again.
+        for ($n = max(1, intdiv($kb * 1024 - $size, 110)); $n > 0; $n--, $i++) {
             $cart[] = ['sku' => sprintf('SKU%05d', $i), 'qty' => 1 + $i % 5, 'price' => 19.99,
                        'name' => sprintf('Product name number %04d', $i)];
         }
