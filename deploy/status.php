@@ -94,6 +94,7 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
 <h1>clustered_session on node <span id="route"><?= $h($stats['route']) ?></span></h1>
 <p class="muted" id="mode"><?= $h($stats['mode']) ?></p>
 <p class="muted">sealing: <span id="sealing"><?= $h($stats['sealing'] ?? 'unknown') ?></span></p>
+<p class="muted">compression: <span id="compression"><?= $h($stats['compression'] ?? 'off') ?></span></p>
 
 <div class="grid">
   <div class="box">hit ratio<b id="hit_ratio"><?= $hit_ratio === null ? '–' : sprintf('%.1f%%', 100 * $hit_ratio) ?></b></div>
@@ -112,6 +113,12 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
   <div class="bar"><span id="cache_bar" style="width:<?= sprintf('%.1f', 100 * $fill) ?>%"></span></div></td></tr>
 <tr><th>entries</th><td id="cache_entries"><?= $h($cache['entries'] ?? 0) ?> of <?= $h($cache['max_entries'] ?? 0) ?></td></tr>
 <tr><th>evictions</th><td id="cache_evictions"><?= $h($cache['evictions'] ?? 0) ?></td></tr>
+</table>
+
+<h2>Lock waits</h2>
+<table>
+<tr><th>waits for a session's lock</th><td id="lock_wait_summary"><?= $h($stats['lock_wait']['summary'] ?? 'none') ?></td></tr>
+<tr><th>hand-overs (unlock to waiter running)</th><td id="lock_wake_summary"><?= $h($stats['lock_wake']['summary'] ?? 'none') ?></td></tr>
 </table>
 
 <h2>memcached nodes</h2>
@@ -158,6 +165,9 @@ canvas{width:100%;height:140px;border:1px solid #ddd;border-radius:6px}
     for (const k of counters) set(k, s[k]);
     set('mode', s.mode);
     set('sealing', s.sealing);
+    set('compression', s.compression ?? 'off');
+    set('lock_wait_summary', s.lock_wait ? s.lock_wait.summary : 'none');
+    set('lock_wake_summary', s.lock_wake ? s.lock_wake.summary : 'none');
     const reads = s.local_hits + s.local_misses;
     set('hit_ratio', reads ? (100 * s.local_hits / reads).toFixed(1) + '%' : '–');
     set('cache_used', fmtMiB(s.cache.used || 0));

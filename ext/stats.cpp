@@ -65,7 +65,8 @@ StatsSnapshot clustered_session_stats_snapshot() {
   StatsSnapshot snapshot =
       clustered::take_stats_snapshot(segment != nullptr ? segment->counters() : kNoCounters,
                                      segment != nullptr ? segment->cache() : nullptr, segment_info,
-                                     config, handler != nullptr ? &handler->remote() : nullptr);
+                                     config, handler != nullptr ? &handler->remote() : nullptr,
+                                     segment != nullptr ? &segment->lock_waits() : nullptr);
   if (const std::string& refusal = clustered::ext::seal_refusal(); !refusal.empty()) {
     snapshot.sealing = "refused, every session fails: " + refusal;
   }
@@ -109,6 +110,25 @@ void clustered_session_fill_stats(zval* result) {
   }
   add_assoc_zval(result, "nodes", &nodes);
 
+  // Lock waits: cumulative counts under each bound (µs; "inf": all), as Prometheus has them.
+  for (const auto& [name, figures] :
+       {std::pair{"lock_wait", &snapshot.lock_wait}, std::pair{"lock_wake", &snapshot.lock_wake}}) {
+    zval histogram;
+    array_init(&histogram);
+    add_assoc_long(&histogram, "count", as_long(figures->count));
+    add_assoc_long(&histogram, "sum_us", as_long(figures->sum_us));
+    zval buckets;
+    array_init(&buckets);
+    for (std::size_t i = 0; i < clustered::kWaitBoundsUs.size(); ++i) {
+      add_index_long(&buckets, static_cast<zend_ulong>(clustered::kWaitBoundsUs[i]),
+                     as_long(figures->cumulative[i]));
+    }
+    add_assoc_long(&buckets, "inf", as_long(figures->count));
+    add_assoc_zval(&histogram, "le_us", &buckets);
+    add_assoc_string(&histogram, "summary", figures->summary().c_str());
+    add_assoc_zval(result, name, &histogram);
+  }
+
   // The counters' help texts, so deploy/status.php can list them without its own copy.
   zval help;
   array_init(&help);
@@ -131,6 +151,9 @@ void clustered_session_print_info() {
   php_info_print_table_row(2, "mode", snapshot.mode.c_str());
   php_info_print_table_row(2, "sealing", snapshot.sealing.c_str());
   php_info_print_table_row(2, "compression", snapshot.compression.c_str());
+  php_info_print_table_row(2, "lock waits", snapshot.lock_wait.summary().c_str());
+  php_info_print_table_row(2, "lock hand-overs (unlock to waiter running)",
+                           snapshot.lock_wake.summary().c_str());
   for (const auto& [key, value] : cache_entries(snapshot)) {
     php_info_print_table_row(2, ("cache " + std::string(key)).c_str(),
                              std::to_string(value).c_str());

@@ -1,5 +1,5 @@
 --TEST--
-locking across processes: 40 forked children (sharing the segment mapped in MINIT) each increment one session; no update is lost
+locking across processes: 40 forked children (sharing the segment mapped in MINIT) each increment one session; no update is lost; every wait is in the lock_wait histogram and every hand-over in lock_wake
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
@@ -18,7 +18,8 @@ const CHILDREN = 40;
 foreach (['owned (local cache)' => 1, 'not strict (every read remote)' => 0] as $label => $strict) {
     ini_set('session.use_strict_mode', $strict);
     $id = cs_session(null, function () { $_SESSION['counter'] = 0; });
-    $waits = clustered_session_stats()['lock_waits'];
+    $before = clustered_session_stats();
+    $waits = $before['lock_waits'];
     // A holder keeps the lock until all the children wait for it, so that they
     // queue up however slowly they start; it changes nothing. lock_timeout is
     // 3600 s: the last in the queue never gives up, however slowly the 39
@@ -65,7 +66,20 @@ foreach (['owned (local cache)' => 1, 'not strict (every read remote)' => 0] as 
     session_start();
     echo "  read here: ", $_SESSION['counter'], "\n";
     session_abort();
-    echo "  children waited for the lock: ", clustered_session_stats()['lock_waits'] - $waits >= CHILDREN ? 'yes' : 'no', "\n";
+    $after = clustered_session_stats();
+    echo "  children waited for the lock: ", $after['lock_waits'] - $waits >= CHILDREN ? 'yes' : 'no', "\n";
+    // Each wait is in the histogram; each child woke into the lock from the
+    // previous holder's unlock, so each one's hand-over was measured too.
+    $waited = $after['lock_wait']['count'] - $before['lock_wait']['count'];
+    $woke = $after['lock_wake']['count'] - $before['lock_wake']['count'];
+    echo "  waits in the histogram: ", $waited === $after['lock_waits'] - $waits ? 'all' : "$waited", "\n";
+    echo "  hand-overs measured: ", $woke >= CHILDREN ? 'every child' : "$woke", "\n";
+    $bounds = $after['lock_wait']['le_us'];
+    $counts = array_values($bounds);
+    $rising = $counts;
+    sort($rising);
+    echo "  cumulative: ", $counts === $rising && $bounds['inf'] === $after['lock_wait']['count'] ? 'yes' : json_encode($bounds), "\n";
+    echo "  summary: ", preg_match('/^\d+: half within [\d.]+ (µs|ms|s), 99 % (within|over) [\d.]+ (µs|ms|s) \(mean [\d.]+ (µs|ms|s)\)$/u', $after['lock_wake']['summary']) ? 'ok' : $after['lock_wake']['summary'], "\n";
 }
 ?>
 --EXPECT--
@@ -73,7 +87,15 @@ owned (local cache): {"ok":40}
   stored: counter|i:40;
   read here: 40
   children waited for the lock: yes
+  waits in the histogram: all
+  hand-overs measured: every child
+  cumulative: yes
+  summary: ok
 not strict (every read remote): {"ok":40}
   stored: counter|i:40;
   read here: 40
   children waited for the lock: yes
+  waits in the histogram: all
+  hand-overs measured: every child
+  cumulative: yes
+  summary: ok

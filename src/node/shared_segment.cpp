@@ -34,6 +34,7 @@ struct SharedSegment::Header {
   SegmentStamp stamp;  // first: where every build looks for it
   std::int32_t owner_pid;
   std::size_t counters_offset;
+  std::size_t lock_waits_offset;
   std::size_t health_offset;
   std::size_t locks_offset;
   std::size_t watch_offset;
@@ -50,6 +51,9 @@ const SharedSegment::Header* SharedSegment::header() const {
 
 Counters& SharedSegment::counters() {
   return *reinterpret_cast<Counters*>(reinterpret_cast<char*>(this) + header()->counters_offset);
+}
+LockWaits& SharedSegment::lock_waits() {
+  return *reinterpret_cast<LockWaits*>(reinterpret_cast<char*>(this) + header()->lock_waits_offset);
 }
 NodeHealthTable& SharedSegment::health() {
   return *reinterpret_cast<NodeHealthTable*>(reinterpret_cast<char*>(this) +
@@ -79,12 +83,23 @@ std::uint32_t SharedSegment::layout_version(std::uint32_t cache_layout) {
   static_assert(offsetof(SegmentStamp, version) == 8 &&
                 offsetof(SegmentStamp, mapped_bytes) == 16 &&
                 offsetof(SegmentStamp, cache_size) == 24);
-  const std::uint64_t parts[] = {
-      kSegmentRevision,        sizeof(Header),           alignof(Header),
-      sizeof(SegmentStamp),    sizeof(Counters),         alignof(Counters),
-      sizeof(NodeHealthTable), alignof(NodeHealthTable), sizeof(LockTable),
-      alignof(LockTable),      sizeof(TakeoverWatch),    alignof(TakeoverWatch),
-      sizeof(EventThrottle),   alignof(EventThrottle),   cache_layout};
+  const std::uint64_t parts[] = {kSegmentRevision,
+                                 sizeof(Header),
+                                 alignof(Header),
+                                 sizeof(SegmentStamp),
+                                 sizeof(Counters),
+                                 alignof(Counters),
+                                 sizeof(LockWaits),
+                                 alignof(LockWaits),
+                                 sizeof(NodeHealthTable),
+                                 alignof(NodeHealthTable),
+                                 sizeof(LockTable),
+                                 alignof(LockTable),
+                                 sizeof(TakeoverWatch),
+                                 alignof(TakeoverWatch),
+                                 sizeof(EventThrottle),
+                                 alignof(EventThrottle),
+                                 cache_layout};
   std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 over the parts
   for (const std::uint64_t part : parts) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(&part);
@@ -141,6 +156,8 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   std::size_t offset = align_up(sizeof(Header), 64);
   const std::size_t counters_offset = offset;
   offset = align_up(offset + sizeof(Counters), 64);
+  const std::size_t lock_waits_offset = offset;
+  offset = align_up(offset + sizeof(LockWaits), 64);
   const std::size_t health_offset = offset;
   offset = align_up(offset + sizeof(NodeHealthTable), 64);
   const std::size_t locks_offset = offset;
@@ -165,6 +182,7 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   header->stamp.cache_size = cache_size;
   header->owner_pid = static_cast<std::int32_t>(getpid());
   header->counters_offset = counters_offset;
+  header->lock_waits_offset = lock_waits_offset;
   header->health_offset = health_offset;
   header->locks_offset = locks_offset;
   header->watch_offset = watch_offset;
@@ -172,6 +190,7 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   header->cache_offset = cache_offset;
   auto* segment = static_cast<SharedSegment*>(memory);
   new (&segment->counters()) Counters{};
+  new (&segment->lock_waits()) LockWaits{};
   new (&segment->health()) NodeHealthTable{};
   segment->locks().init();
   new (&segment->takeover_watch()) TakeoverWatch{};

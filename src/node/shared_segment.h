@@ -4,6 +4,7 @@
 //
 //   SegmentHeader   SegmentStamp (magic, version, sizes), owner pid, offsets
 //   Counters        shared statistics
+//   LockWaits       how long requests waited for session locks (histograms)
 //   NodeHealthTable memcached up/down state
 //   LockTable       per-session locks
 //   TakeoverWatch   when the node last read its takeover notices
@@ -25,6 +26,7 @@
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
 #include "stats/counters.h"
+#include "stats/lock_waits.h"
 #include "store/node_health.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -69,6 +71,7 @@ class SharedSegment {
   static void release(SharedSegment* segment, bool keep_for_restart);
 
   Counters& counters();
+  LockWaits& lock_waits();
   NodeHealthTable& health();
   LockTable& locks();
   TakeoverWatch& takeover_watch();

@@ -26,12 +26,14 @@ HandlerContext::HandlerContext(HandlerConfig handler_config,
                                HandlerServices services)
     : config(std::move(handler_config)),
       private_counters_(services.shared == nullptr ? std::make_unique<Counters>() : nullptr),
+      private_lock_waits_(services.shared == nullptr ? std::make_unique<LockWaits>() : nullptr),
       private_watch_(services.shared == nullptr ? std::make_unique<TakeoverWatch>() : nullptr),
       private_events_(services.shared == nullptr ? std::make_unique<EventThrottle>() : nullptr),
       segment_locks_(services.shared != nullptr && services.locks == nullptr
                          ? std::make_unique<SharedLocks>(services.shared->locks())
                          : nullptr),
       counters(services.shared != nullptr ? services.shared->counters() : *private_counters_),
+      lock_waits(services.shared != nullptr ? services.shared->lock_waits() : *private_lock_waits_),
       cache(services.shared != nullptr ? services.shared->cache() : nullptr),
       clock(services.clock),
       entropy(services.entropy),
@@ -97,7 +99,16 @@ Status HandlerContext::lock(const ResolvedId& at) {
   if (!locking()) return success();
   if (locked_key_ && locked_id_ == at.id) return success();
   unlock();
-  switch (locks->lock(at.key, config.lock_timeout)) {
+  const std::int64_t asked_us = clock.monotonic_us();
+  const SessionLockResult result = locks->lock(at.key, config.lock_timeout);
+  if (result == SessionLockResult::kAcquiredAfterWait || result == SessionLockResult::kTimedOut) {
+    // What the lock cost this request, and (after a wait) how long it took to
+    // run once the holder let go (docs/design.md, "Counters").
+    lock_waits.wait.record(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, clock.monotonic_us() - asked_us)));
+    if (const auto woke = locks->wake_delay_us()) lock_waits.wake.record(*woke);
+  }
+  switch (result) {
     case SessionLockResult::kAcquiredAfterWait:
       Counters::add(counters.lock_waits);
       [[fallthrough]];

@@ -56,12 +56,14 @@ class HandlerContext {
  private:
   // Declared before what uses them.
   std::unique_ptr<Counters> private_counters_;
+  std::unique_ptr<LockWaits> private_lock_waits_;
   std::unique_ptr<TakeoverWatch> private_watch_;
   std::unique_ptr<EventThrottle> private_events_;
   std::unique_ptr<SharedLocks> segment_locks_;
 
  public:
   Counters& counters;
+  LockWaits& lock_waits;
   SessionCache* const cache;
   const Clock& clock;
   Entropy& entropy;

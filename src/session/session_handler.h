@@ -37,6 +37,7 @@ class SessionHandler {
   const HandlerConfig& config() const { return context_.config; }
   RemoteStore& remote() { return context_.remote; }
   Counters& counters() { return context_.counters; }
+  LockWaits& lock_waits() { return context_.lock_waits; }
   // The session key this process's takeover check is comparing with memcached
   // right now (a read no request asked for); empty otherwise.
   std::string_view key_being_compared() const { return context_.takeovers.comparing(); }

@@ -7,7 +7,7 @@ namespace clustered {
 
 StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
                                   std::optional<SegmentInfo> segment, const HandlerConfig& config,
-                                  const RemoteStore* remote) {
+                                  const RemoteStore* remote, const LockWaits* lock_waits) {
   StatsSnapshot snapshot;
   for (std::size_t i = 0; i < kCounterCount; ++i) {
     const CounterInfo& info = kCounterList[i];
@@ -28,6 +28,10 @@ StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
                                   stats.max_entries,    stats.evictions,  stats.repairs};
   }
   snapshot.segment = segment;
+  if (lock_waits != nullptr) {
+    snapshot.lock_wait = lock_waits->wait.figures();
+    snapshot.lock_wake = lock_waits->wake.figures();
+  }
   if (remote != nullptr) {
     for (std::size_t i = 0; i < remote->node_count(); ++i) {
       NodeState node;

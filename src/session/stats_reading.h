@@ -9,14 +9,16 @@
 #include "session/handler_config.h"
 #include "shm/session_cache.h"
 #include "stats/counters.h"
+#include "stats/lock_waits.h"
 #include "stats/stats_snapshot.h"
 
 namespace clustered {
 
 // `cache`, `segment` and `remote` may be absent (no cache, no segment, no
-// handler yet); the snapshot then says so rather than inventing figures.
+// handler yet), and so may `lock_waits` (no segment: no waits recorded); the
+// snapshot then says so rather than inventing figures.
 StatsSnapshot take_stats_snapshot(const Counters& counters, SessionCache* cache,
                                   std::optional<SegmentInfo> segment, const HandlerConfig& config,
-                                  const RemoteStore* remote);
+                                  const RemoteStore* remote, const LockWaits* lock_waits = nullptr);
 
 }  // namespace clustered

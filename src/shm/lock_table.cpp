@@ -22,9 +22,21 @@ void LockTable::init() {
     key_hash_[slot].store(0);
     waiters_[slot].store(0);
     out_of_window_[slot].store(false);
+    released_ns_[slot].store(0);
     mutexes_[slot].init();
   }
 }
+
+namespace {
+
+// CLOCK_MONOTONIC in ns: the same clock in every process of the machine.
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 std::uint64_t LockTable::key_hash(std::string_view session_key) {
   const std::uint64_t hash = fnv1a(session_key);
@@ -154,7 +166,12 @@ LockTable::Held LockTable::lock(std::string_view session_key, std::chrono::milli
     // own (the cache has its own mutex).
     if (got == LockOutcome::kRecovered) mutexes_[slot].mark_consistent();
     if (key_hash_[slot].load() == hash) {
-      return {SessionLockResult::kAcquiredAfterWait, slot};
+      const std::int64_t released = released_ns_[slot].load();
+      std::optional<std::uint64_t> wake;
+      if (got == LockOutcome::kAcquired && released > 0) {
+        wake = static_cast<std::uint64_t>(std::max<std::int64_t>(0, steady_ns() - released)) / 1000;
+      }
+      return {SessionLockResult::kAcquiredAfterWait, slot, wake};
     }
     // The session's holder freed the slot (or it went to another session while
     // we slept): claim again.
@@ -175,6 +192,8 @@ void LockTable::unlock(std::size_t slot) {
   } else if (waiters_[slot].load() == 0) {
     key_hash_[slot].store(0);
   }
+  // A waiter wakes into the slot: it measures the hand-over from here.
+  if (waiters_[slot].load() > 0) released_ns_[slot].store(steady_ns());
   mutexes_[slot].unlock();
 }
 
@@ -185,6 +204,7 @@ SessionLockResult SharedLocks::lock(std::string_view key, std::chrono::milliseco
     held_ = true;
     slot_ = held.slot;
   }
+  wake_delay_us_ = held.wake_delay_us;
   return held.result;
 }
 

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "shm/robust_mutex.h"
@@ -33,6 +34,9 @@ class LockTable {
   struct Held {
     SessionLockResult result;
     std::size_t slot;  // meaningful when acquired: pass it to unlock()
+    // Acquired after a wait: µs from the holder's unlock to this process holding
+    // it (CLOCK_MONOTONIC is the machine's, the same in every process).
+    std::optional<std::uint64_t> wake_delay_us = std::nullopt;
   };
 
   // Initialises the mutexes and clears the slots; once, when the segment is made.
@@ -66,6 +70,9 @@ class LockTable {
   std::atomic<std::uint64_t> key_hash_[kLockSlots];  // 0: free
   std::atomic<std::uint32_t> waiters_[kLockSlots];   // blocked on the slot's mutex
   std::atomic<bool> out_of_window_[kLockSlots];      // counted in spilled_
+  // When (steady ns) the slot was last unlocked with waiters: a waiter that wakes
+  // into it tells how long the hand-over took.
+  std::atomic<std::int64_t> released_ns_[kLockSlots];
   RobustMutex mutexes_[kLockSlots];
 };
 
@@ -82,9 +89,11 @@ class SharedLocks final : public SessionLocks {
   explicit SharedLocks(LockTable& table) : table_(table) {}
   SessionLockResult lock(std::string_view key, std::chrono::milliseconds timeout) override;
   void unlock(std::string_view key) override;
+  std::optional<std::uint64_t> wake_delay_us() const override { return wake_delay_us_; }
 
  private:
   LockTable& table_;
+  std::optional<std::uint64_t> wake_delay_us_;
   bool held_ = false;
   std::size_t slot_ = 0;
 };

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace clustered {
@@ -19,6 +21,10 @@ class SessionLocks {
   virtual SessionLockResult lock(std::string_view key, std::chrono::milliseconds timeout) = 0;
   // Releases the lock this process holds for `key`.
   virtual void unlock(std::string_view key) = 0;
+  // After a lock() that waited: the microseconds from the holder's unlock to this
+  // process running with the lock; nullopt when unknown (no release seen, or
+  // locks that do not block a thread).
+  virtual std::optional<std::uint64_t> wake_delay_us() const { return std::nullopt; }
 };
 
 }  // namespace clustered

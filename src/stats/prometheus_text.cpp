@@ -16,6 +16,27 @@ void sample(std::string& out, const std::string& name, const std::string& labels
   out += name + "{" + labels + "} " + std::to_string(value) + "\n";
 }
 
+// Seconds with as many decimals as a µs bound needs ("0.00005", "2.5", "10").
+std::string seconds(std::uint64_t us) {
+  std::string text = std::to_string(us / 1000000);
+  std::string fraction = std::to_string(1000000 + us % 1000000).substr(1);
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  return fraction.empty() ? text : text + "." + fraction;
+}
+
+// A Prometheus histogram: cumulative buckets, then +Inf, sum and count.
+void histogram(std::string& out, const std::string& name, const char* help,
+               const std::string& route, const HistogramFigures& figures) {
+  family(out, name, "histogram", help);
+  for (std::size_t i = 0; i < kWaitBoundsUs.size(); ++i) {
+    sample(out, name + "_bucket", route + ",le=\"" + seconds(kWaitBoundsUs[i]) + "\"",
+           figures.cumulative[i]);
+  }
+  sample(out, name + "_bucket", route + ",le=\"+Inf\"", figures.count);
+  out += name + "_sum{" + route + "} " + seconds(figures.sum_us) + "\n";
+  sample(out, name + "_count", route, figures.count);
+}
+
 struct CacheMetric {
   const char* name;
   const char* type;
@@ -71,6 +92,14 @@ std::string prometheus_text(const StatsSnapshot& snapshot) {
     family(out, metric.name, metric.type, metric.help);
     sample(out, metric.name, route, cache.*metric.field);
   }
+
+  histogram(out, "clustered_session_lock_wait_seconds",
+            "How long requests waited for a session lock that another request held (also "
+            "those that timed out).",
+            route, snapshot.lock_wait);
+  histogram(out, "clustered_session_lock_wake_seconds",
+            "After a wait: from the holder's unlock to the waiting request holding the lock.",
+            route, snapshot.lock_wake);
 
   // A family's samples must follow its own HELP/TYPE lines: one pass per family.
   family(out, "clustered_session_memcached_up", "gauge",

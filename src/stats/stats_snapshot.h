@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "stats/counters.h"
+#include "stats/lock_waits.h"
 
 namespace clustered {
 
@@ -66,6 +67,8 @@ struct StatsSnapshot {
   bool trusted = false;
   std::optional<CacheFigures> cache;   // absent with cache_size = 0
   std::optional<SegmentInfo> segment;  // absent when no segment was mapped
+  HistogramFigures lock_wait;          // waits for a session lock (LockWaits::wait)
+  HistogramFigures lock_wake;          // unlock to waiter running (LockWaits::wake)
   std::vector<NodeState> nodes;        // in save_path order
 
   // The value of the counter called `name`; 0 for a name not in the list.

@@ -16,6 +16,7 @@ std::int64_t read_clock(clockid_t id, std::int64_t unit_ns) {
 
 std::int64_t SystemClock::wall_us() const { return read_clock(CLOCK_REALTIME, 1000); }
 std::int64_t SystemClock::monotonic_ms() const { return read_clock(CLOCK_MONOTONIC, 1000000); }
+std::int64_t SystemClock::monotonic_us() const { return read_clock(CLOCK_MONOTONIC, 1000); }
 
 Clock& system_clock() {
   static SystemClock clock;

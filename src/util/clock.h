@@ -16,6 +16,9 @@ class Clock {
   virtual std::int64_t wall_us() const = 0;
   // Milliseconds since an arbitrary start; never goes back.
   virtual std::int64_t monotonic_ms() const = 0;
+  // The same in microseconds, for durations under a millisecond (lock waits);
+  // a clock that only keeps milliseconds gives those.
+  virtual std::int64_t monotonic_us() const { return monotonic_ms() * 1000; }
 
   std::int64_t wall_s() const { return wall_us() / 1000000; }
 };
@@ -25,6 +28,7 @@ class SystemClock final : public Clock {
  public:
   std::int64_t wall_us() const override;
   std::int64_t monotonic_ms() const override;
+  std::int64_t monotonic_us() const override;
 };
 
 // One per process: stateless, so sharing it is free.

@@ -741,6 +741,11 @@ TEST_F(SessionHandlerTest, ParallelRequestWaitsForCloseAndSeesItsWrite) {
   EXPECT_EQ(web1.board->waits, 1u);
   EXPECT_EQ(web1.handler->counters().lock_waits.load(), 1u);
   EXPECT_EQ(web1.handler->counters().lock_timeouts.load(), 0u);
+  // The wait is in the histogram as long as it took on the clock (the board's 10 ms).
+  const HistogramFigures waited = web1.handler->lock_waits().wait.figures();
+  EXPECT_EQ(waited.count, 1u);
+  EXPECT_EQ(waited.sum_us, 10000u);
+  EXPECT_EQ(web1.handler->lock_waits().wake.figures().count, 0u) << "the board blocks no thread";
   (void)web1.handler->close();
 }
 

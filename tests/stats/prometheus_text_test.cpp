@@ -79,6 +79,32 @@ TEST(PrometheusText, CacheFiguresAndTrust) {
             std::string::npos);
 }
 
+TEST(PrometheusText, LockWaitsAreHistogramsInSeconds) {
+  StatsSnapshot snapshot = sample_snapshot();
+  WaitHistogram waits;
+  waits.record(40);
+  waits.record(3000);
+  snapshot.lock_wait = waits.figures();
+  const std::string text = prometheus_text(snapshot);
+  EXPECT_NE(text.find("# TYPE clustered_session_lock_wait_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(
+      text.find("\nclustered_session_lock_wait_seconds_bucket{route=\"web1\",le=\"0.00005\"} 1\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("\nclustered_session_lock_wait_seconds_bucket{route=\"web1\",le=\"0.005\"} 2\n"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find("\nclustered_session_lock_wait_seconds_bucket{route=\"web1\",le=\"+Inf\"} 2\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_lock_wait_seconds_sum{route=\"web1\"} 0.00304\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_lock_wait_seconds_count{route=\"web1\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\nclustered_session_lock_wake_seconds_count{route=\"web1\"} 0\n"),
+            std::string::npos);
+}
+
 TEST(PrometheusText, NodeLinesCarryRouteNodeAndAddress) {
   const std::string text = prometheus_text(sample_snapshot());
   EXPECT_NE(text.find("\nclustered_session_memcached_up{route=\"web1\",node=\"n1\","
