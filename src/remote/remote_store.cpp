@@ -221,17 +221,23 @@ StoreReply RemoteStore::on_node(std::size_t index, Operation operation) {
   if (!NodeHealthTable::may_try(health, clock_.monotonic_ms())) {
     return Failure::of(Cause::kDown, skipped_because_down(index));
   }
+  // Only an answer to a call made while the node was believed down proves it
+  // back: a call already under way when another process marked it down answers
+  // with older news than that failure (docs/design.md, "Who hears what": one
+  // line per change of state, never down, back, down for one outage).
+  NodeHealthSlot& identity = identity_slot(index);
+  const bool believed_down = identity.logged_down.load(std::memory_order_relaxed) != 0;
   StoreReply result = operation(*nodes_[index]);
   note_contact(index);
   if (node_failed(result.cause())) {
     NodeHealthTable::report_failure(health, clock_.monotonic_ms(), options_.retry_interval_ms);
-    if (NodeHealthTable::note_down(identity_slot(index), clock_.wall_s(),
+    if (NodeHealthTable::note_down(identity, clock_.wall_s(),
                                    static_cast<std::uint32_t>(result.cause()))) {
       log_down(index, result);
     }
-  } else {
+  } else if (believed_down || identity.logged_down.load(std::memory_order_relaxed) == 0) {
     NodeHealthTable::report_success(health);
-    if (const auto down_for = NodeHealthTable::note_up(identity_slot(index), clock_.wall_s())) {
+    if (const auto down_for = NodeHealthTable::note_up(identity, clock_.wall_s())) {
       log_back(index, *down_for);
     }
   }

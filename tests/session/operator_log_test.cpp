@@ -84,6 +84,45 @@ TEST_F(OperatorLogTest, MemcachedNodeDownAndBackIsOneLineEachForTheWholeAppNode)
   second.reset();
 }
 
+// Two processes meet a memcached node as it dies: one's call was already under way
+// and gets its answer, the other's call finds the node gone and marks it down. The
+// late answer is older news than the failure: it must not log the node back (and
+// the next failure down again), or the node's log says down, back, down.
+TEST_F(OperatorLogTest, AnAnswerToACallMadeBeforeTheNodeWentDownDoesNotLogItBack) {
+  AppNode web1 = make_node(config("web1"));
+  std::unique_ptr<SessionHandler> second = process(web1, config("web1"));
+  const std::string first_id = new_session_on(*web1.handler, n1_, "a|i:0;");
+  const std::string second_id = new_session_on(*second, n1_, "b|i:0;");
+  (void)web1.take_log();
+
+  bool armed = true;
+  faults1_.before = [&](StoreOp, std::string_view) {
+    if (!armed) return;
+    armed = false;
+    // While the first process's write is on its way, the second's finds n1 gone.
+    faults1_.fail(StoreOp::kCas, "", Failure::of(Cause::kDown, "connection refused"), 1);
+    faults1_.fail(StoreOp::kSet, "", Failure::of(Cause::kDown, "connection refused"), 1);
+    change(*second, second_id, "b|i:1;");
+    faults1_.clear();
+  };
+  change(*web1.handler, first_id, "a|i:1;");
+  faults1_.before = nullptr;
+  std::vector<std::string> log = web1.take_log();
+  EXPECT_EQ(lines_with(log, "memcached node n1", " down:"), 1U) << ::testing::PrintToString(log);
+  EXPECT_EQ(lines_with(log, "memcached node n1", " back after "), 0U)
+      << "an answer sent before the failure said the node was back: "
+      << ::testing::PrintToString(log);
+
+  // A call made after the node was marked down (its retry interval over) that is
+  // answered does say it is back, once.
+  clock_.advance_ms(3000);
+  change(*web1.handler, first_id, "a|i:2;");
+  log = web1.take_log();
+  EXPECT_EQ(lines_with(log, "memcached node n1", " back after "), 1U)
+      << ::testing::PrintToString(log);
+  second.reset();
+}
+
 TEST_F(OperatorLogTest, EachAppNodeLogsItsOwnView) {
   AppNode web1 = make_node(config("web1"));
   AppNode web2 = make_node(config("web2"));
