@@ -195,6 +195,21 @@ def stored_bytes_per_item(cluster):
     return total / items if items else None
 
 
+def lock_figures(cluster):
+    """The nodes' lock-wait histograms summed (bench/app/lock_waits.php): waits,
+    their total µs, hand-overs and theirs; zeros for handlers without them."""
+    totals = [0, 0, 0, 0]
+    for index in range(cluster.nodes):
+        with urllib.request.urlopen(f"{cluster.node_url(index)}/lock_waits.php",
+                                    timeout=10) as response:
+            figures = json.loads(response.read() or b"{}")
+        for at, name in ((0, "lock_wait"), (2, "lock_wake")):
+            histogram = figures.get(name) or {}
+            totals[at] += histogram.get("count", 0)
+            totals[at + 1] += histogram.get("sum_us", 0)
+    return totals
+
+
 def busy_jiffies():
     """CPU time the whole machine spent busy (all cores), in clock ticks."""
     fields = [int(f) for f in open("/proc/stat").readline().split()[1:]]
@@ -235,10 +250,13 @@ def measure(name, args, run_dir, redis):
             for page in order:
                 ops_before, conns_before = store_ops()
                 busy_before = busy_jiffies()
+                locks_before = lock_figures(cluster)
                 php, script = page_request(page)
                 summary = run_wrk(f"{cluster.url}/{php}.php", cookies_file, args.seconds,
                                   args.connections, script)
                 summary["cpu_us"] = (busy_jiffies() - busy_before) * 1e6 / TICKS
+                summary["locks"] = [after - before for after, before in
+                                    zip(lock_figures(cluster), locks_before)]
                 ops_after, conns_after = store_ops()
                 summary["ops"] = ops_after - ops_before
                 summary["conns"] = conns_after - conns_before
@@ -271,12 +289,19 @@ def summarise(name, samples):
         ratios = [s["rps"] / base for s, base in zip(runs, baselines)]
         rows.append({
             "config": name, "page": page, "rps": median([s["rps"] for s in runs]),
+            "requests": sum(s["requests"] for s in runs),
             "baseline_rps": median(baselines), "ratio": median(ratios),
             "ratio_min": min(ratios), "ratio_max": max(ratios),
             "p50_ms": median([s["p50_us"] for s in runs]) / 1000,
             "p99_ms": median([s["p99_us"] for s in runs]) / 1000,
             "ops_per_req": sum(s["ops"] for s in runs) / requests,
             "cpu_us_per_req": sum(s["cpu_us"] for s in runs) / requests,
+            # Lock waits over all rounds (clustered only): how many, mean wait,
+            # mean hand-over from the holder's unlock to the waiter running.
+            "lock_waits": sum(s["locks"][0] for s in runs),
+            "lock_wait_mean_us": sum(s["locks"][1] for s in runs) / max(sum(s["locks"][0] for s in runs), 1),
+            "lock_wakes": sum(s["locks"][2] for s in runs),
+            "lock_wake_mean_us": sum(s["locks"][3] for s in runs) / max(sum(s["locks"][2] for s in runs), 1),
             "conns_per_req": sum(s["conns"] for s in runs) / requests,
             "errors": sum(s["errors"] + s["non2xx"] for s in runs)})
     return rows
@@ -385,6 +410,17 @@ def report(rows, args):
                      f"{r['conns_per_req']:.2f} | {r['cpu_us_per_req']:.0f} | "
                      f"{stored(r)} | "
                      f"{r['errors']} |")
+    waited = [r for r in rows if r["lock_waits"] > 0]
+    if waited:
+        lines += ["", "Lock waits (clustered_session_stats()['lock_wait'] and ['lock_wake'] over "
+                  "the rounds):", "",
+                  "| handler | page | requests that waited | share | mean wait ms | "
+                  "hand-overs measured | mean unlock to running µs |", "|---|---|---|---|---|---|---|"]
+        for r in waited:
+            lines.append(f"| {r['config']} | {r['page']} | {r['lock_waits']} | "
+                         f"{r['lock_waits'] / max(r['requests'], 1):.1%} | "
+                         f"{r['lock_wait_mean_us'] / 1000:.2f} | {r['lock_wakes']} | "
+                         f"{r['lock_wake_mean_us']:.0f} |")
     lines += ["", *targets(rows)]
     text = "\n".join(lines) + "\n"
     (out / "latest.md").write_text(text)
