@@ -39,17 +39,17 @@ from cluster import Cluster, free_port, memcached_stats, wait_port  # noqa: E402
 BENCH = ROOT / "bench"
 EXTENSION = ROOT / "modules" / "clustered_session.so"
 # noop: the no-session baseline. Each session page in two workloads: one request
-# of a session at a time (sessions.lua), and sessions picked at random, so that
-# requests of one session run in parallel now and then (sessions_random.lua, the
-# "_parallel" pages), as on pages with AJAX calls.
+# of a session at a time, and sessions picked at random, so that requests of one
+# session run in parallel now and then (the "_parallel" pages), as on pages with
+# AJAX calls (bench/sessions.lua, CS_PICK).
 PAGES = ["noop", "read", "counter", "read_parallel", "counter_parallel"]
 
 
 def page_request(page):
-    """The PHP page and the wrk script of a page name."""
+    """The PHP page and how bench/sessions.lua picks cookies for a page name."""
     if page.endswith("_parallel"):
-        return page[: -len("_parallel")], "sessions_random.lua"
-    return page, "sessions.lua"
+        return page[: -len("_parallel")], "random"
+    return page, "in turn"
 WRK_THREADS = 2
 
 
@@ -171,11 +171,12 @@ def make_sessions(base, count, path, fill_kb=0):
     return cookies
 
 
-def run_wrk(url, cookies_file, seconds, connections, script="sessions.lua"):
+def run_wrk(url, cookies_file, seconds, connections, pick="in turn"):
     result = subprocess.run(
         ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "-s",
-         str(BENCH / script), url], capture_output=True, text=True,
-        env=dict(os.environ, CS_COOKIES=str(cookies_file), CS_THREADS=str(WRK_THREADS)))
+         str(BENCH / "sessions.lua"), url], capture_output=True, text=True,
+        env=dict(os.environ, CS_COOKIES=str(cookies_file), CS_THREADS=str(WRK_THREADS),
+                 CS_PICK=pick))
     line = [l for l in result.stdout.splitlines() if l.startswith("{")]
     if not line:
         raise RuntimeError(f"wrk printed no summary: {result.stdout}\n{result.stderr}")
@@ -238,8 +239,8 @@ def measure(name, args, run_dir, redis):
         store_ops = redis.operations if spec.get("ext") and "redis" in spec["ext"] else (
             lambda: memcached_operations(cluster))
         for page in PAGES:
-            php, script = page_request(page)
-            run_wrk(f"{cluster.url}/{php}.php", cookies_file, 2, args.connections, script)  # warm-up
+            php, pick = page_request(page)
+            run_wrk(f"{cluster.url}/{php}.php", cookies_file, 2, args.connections, pick)  # warm-up
         # The no-session baseline is measured on the same cluster in every round, next
         # to the session pages, and the order alternates between rounds: a ratio then
         # compares runs seconds apart, and the machine's drift over minutes cancels.
@@ -251,9 +252,9 @@ def measure(name, args, run_dir, redis):
                 ops_before, conns_before = store_ops()
                 busy_before = busy_jiffies()
                 locks_before = lock_figures(cluster)
-                php, script = page_request(page)
+                php, pick = page_request(page)
                 summary = run_wrk(f"{cluster.url}/{php}.php", cookies_file, args.seconds,
-                                  args.connections, script)
+                                  args.connections, pick)
                 summary["cpu_us"] = (busy_jiffies() - busy_before) * 1e6 / TICKS
                 summary["locks"] = [after - before for after, before in
                                     zip(lock_figures(cluster), locks_before)]
