@@ -91,7 +91,6 @@ Result<StoredValue> decode_value(std::string_view bytes) {
   value.forward = (flags & kValueFlagForward) != 0;
   value.header_length = header_length;
   value.payload = bytes.substr(header_length);
-  value.stored_size = bytes.size();
   return value;
 }
 

@@ -60,7 +60,6 @@ struct StoredValue {
   std::uint32_t compressed = 0;     // kValueFlagLz4 or kValueFlagZstd; 0: stored raw
   std::uint32_t original_size = 0;  // compressed: the session's size before
   std::size_t header_length = kValueHeaderSize;
-  std::size_t stored_size = 0;  // the bytes memcached holds, header included
 };
 
 // The id of the key that sealed `value` (0: plain).
