@@ -52,6 +52,7 @@ bool IdMoves::pending_for(std::string_view id) const {
 }
 
 Status IdMoves::complete(std::string_view id, std::string_view data) {
+  const bool changed = data != std::get<phase::Loaded>(c_.phase).copy.data;
   Status written = writes_.write_through(id, data);
   if (written.cause() == Cause::kTooLarge) return stay_under_old_id(id, data, written.error());
   if (!written) return written;
@@ -65,7 +66,8 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   auto forwarded = c_.missed_writes.leave_forward(
       move.from.key, move.from.store_index, id, c_.next_version(loaded.copy.version),
       c_.remote_ttl(), c_.local_expiry(now), now, move.from_cas, move.from_replica);
-  if (!forwarded && forwarded.failure().cause == Cause::kExists) return undo_move(move, id);
+  if (!forwarded && forwarded.failure().cause == Cause::kExists)
+    return undo_move(move, id, changed);
   Counters::add(move.kind == MoveKind::kMigration ? c_.counters.migrations
                                                   : c_.counters.relocations);
   if (!forwarded) {
@@ -81,12 +83,15 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   return success();
 }
 
-Status IdMoves::undo_move(const Move& move, std::string_view id) {
+Status IdMoves::undo_move(const Move& move, std::string_view id, bool changed) {
   // The old ID was written after this request read it (its owner's request ended
   // meanwhile, or another node moved it): that copy is the session. PHP has sent
   // the new ID's cookie, so the new key forwards to the old ID, and the next
   // request takes the newer copy from there; this request's changes are refused.
   auto& loaded = std::get<phase::Loaded>(c_.phase);
+  // A request that changed nothing loses nothing when its move is undone: once
+  // the new ID forwards back, its session is whole (docs/design.md, "Conditional
+  // writes"), so it is the operator's news, not a failure.
   Counters::add(c_.counters.write_conflicts);
   const std::int64_t now = c_.now_s();
   auto back = c_.missed_writes.leave_forward(loaded.at.key, loaded.at.store_index, move.from.id,
@@ -94,6 +99,14 @@ Status IdMoves::undo_move(const Move& move, std::string_view id) {
                                              c_.local_expiry(now), now);
   loaded.copy.version = 0;  // nothing of this request's is stored
   std::string outcome = std::string(id) + " forwards to it";
+  if (back && !changed) {
+    c_.handled(HandledEvent::kStayedUnderOldId, Cause::kConflict,
+               "session " + move.from.id +
+                   " stays under its old ID: it changed on another node while a request that "
+                   "only read it moved it to " +
+                   std::string(id) + "; " + outcome);
+    return success();
+  }
   if (!back) outcome = "and " + std::string(id) + " could not forward to it (" + back.error() + ")";
   return Failure::of(Cause::kConflict,
                      "session " + move.from.id +

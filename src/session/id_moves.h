@@ -40,7 +40,7 @@ class IdMoves {
   Status end(const ResolvedId& at, CopyRead read);
   // The forward found the old key written since it was read: refuse the move
   // (kConflict); the new ID forwards back to the old one, whose copy is newer.
-  Status undo_move(const Move& move, std::string_view id);
+  Status undo_move(const Move& move, std::string_view id, bool changed);
   // The data does not fit under the move's new key (longer, or a store with a
   // smaller -I): it stays under the old ID, and the new ID forwards to it.
   Status stay_under_old_id(std::string_view id, std::string_view data, const std::string& why);

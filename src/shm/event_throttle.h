@@ -18,7 +18,7 @@ enum class HandledEvent : std::uint8_t {
   kWriteKept,           // memcached did not take a write: kept on this node, retried
   kForwardKept,         // a moved session's forward or a delete waits for its node
   kNoticeUnwritten,     // no memcached node took a takeover notice
-  kStayedUnderOldId,    // a session too large for its new key stays under its old ID
+  kStayedUnderOldId,    // a session that could not move (too large, changed meanwhile) stays
   kValuesIgnored,       // values or notice records that did not open, or were older
   kConfiguration,       // a setting the handler works around (positional ids, ...)
 };

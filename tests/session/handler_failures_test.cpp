@@ -147,6 +147,37 @@ TEST_F(HandlerFailuresTest, TakeoverThatReadAnOlderCopyIsRefusedAndForwardsBack)
   (void)web1.handler->close();
 }
 
+// A takeover that changed nothing loses the same race: its request read the
+// session and wrote nothing of its own, so nothing of it is refused. The new ID
+// forwards back to the newer copy, the operator's log says so, and PHP hears
+// success (was: the read-only page got "was not saved" and a failed
+// session_write_close()).
+TEST_F(HandlerFailuresTest, ReadOnlyTakeoverThatLostTheRaceForwardsBackWithoutAFailure) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(config("web2"));
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  const Started taken = session_start(*web2.handler, id);  // reads n=1
+  ASSERT_TRUE(taken.ok) << taken.error;
+  ASSERT_NE(taken.id, id);
+
+  const Started owner = session_start(*web1.handler, id);
+  ASSERT_TRUE(owner.ok) << owner.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, owner, "n|i:2;").ok());
+
+  const Status closed = session_write_close(*web2.handler, taken, taken.data);
+  EXPECT_TRUE(closed.ok()) << closed.error();
+  EXPECT_EQ(web2.handler->counters().write_conflicts.load(), 1u);
+  EXPECT_EQ(web2.handler->counters().errors.load(), 0u);
+  EXPECT_EQ(web2.handler->counters().migrations.load(), 0u);
+  EXPECT_TRUE(has_warning(web2.take_log(), "stays under its old ID: it changed on another node"));
+  EXPECT_EQ(stored_payload(id), "n|i:2;");
+  const Started next = session_start(*web2.handler, taken.id);  // the cookie web2 sent
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.data, "n|i:2;");
+  ASSERT_TRUE(session_write_close(*web2.handler, next, "n|i:3;").ok());
+  (void)web1.handler->close();
+}
+
 // validate_sid() followed a forward to an ID of this node, and before read() that
 // ID was taken over by another node (and this node's cached copy dropped). PHP has
 // chosen the ID already: read() serves the newest copy, read-only; a change is
