@@ -724,10 +724,15 @@ bool Cluster::waited_on_a_slow_request(const Request& request) const {
   });
 }
 
-// A write refused because another request of the same session, on another app
-// node, wrote it meanwhile (conditional writes detect what the balancer let
-// happen: docs/design.md, "Conditional writes"). Allowed only with such a request
-// beside it.
+// A write refused because another request of the same session wrote it
+// meanwhile (conditional writes detect what the balancer let happen:
+// docs/design.md, "Conditional writes"): one on another app node, or one on the
+// same node that came with another cookie (an old one that forwards to this
+// session), which the session lock, taken per ID, does not hold back. Or a
+// takeover on another node that ended less than a takeover check interval before
+// this request started: until its next check the old owner serves its copy and
+// learns of the move only from its conditional write (docs/design.md, section 8).
+// Allowed only with such a request beside it.
 bool Cluster::refused_beside_a_parallel_writer(const Request& request) const {
   // A change, or a logout, refused because another node wrote the session.
   if (request.outcome.error.find("was not saved:") == std::string::npos &&
@@ -736,11 +741,18 @@ bool Cluster::refused_beside_a_parallel_writer(const Request& request) const {
   }
   return std::any_of(requests_.begin(), requests_.end(), [&](const auto& other) {
     if (other.get() == &request || other->outcome.user != request.outcome.user ||
-        other->outcome.node == request.outcome.node || other->outcome.node < 0) {
+        other->outcome.node < 0 ||
+        (other->outcome.node == request.outcome.node &&
+         other->outcome.cookie == request.outcome.cookie)) {
       return false;
     }
-    return other->started_ms <= request.finished_ms &&
-           (other->finished_ms < 0 || other->finished_ms >= request.started_ms);
+    const bool beside = other->started_ms <= request.finished_ms &&
+                        (other->finished_ms < 0 || other->finished_ms >= request.started_ms);
+    const bool moved_just_before =
+        other->moved && other->outcome.node != request.outcome.node && other->finished_ms >= 0 &&
+        other->finished_ms <= request.started_ms &&
+        request.started_ms - other->finished_ms <= options_.takeover_check_interval_s * 1000;
+    return beside || moved_just_before;
   });
 }
 
