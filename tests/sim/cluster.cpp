@@ -376,6 +376,53 @@ void Cluster::fault(const std::string& what) {
   note("FAULT " + what);
 }
 
+// Where a user's session can still be found after a fault: memcached items
+// (a stopped node holds none), the caches of app nodes that are up, and what a
+// request still running has read (its process writes it back). A count no copy
+// holds is gone for any protocol; the oracle stops expecting it (two faults at
+// once, docs/design.md, section 8). Copies the handler itself destroyed are not
+// excused: only faults call this.
+int Cluster::surviving_count(int user) const {
+  const int epoch = oracle_.snapshot(user).epoch;
+  int best = 0;
+  const auto consider = [&](const std::string& data) {
+    bool garbled = false;
+    const auto value = decode_session(data, &garbled);
+    if (value && value->epoch == epoch) best = std::max(best, value->count);
+  };
+  const ValueCodec codec(sealer_);
+  for (const std::string& id : oracle_.ids_of(user)) {
+    const std::string key = "sess." + id;
+    for (const auto& model : memcached_) {
+      const auto bytes = model->peek(key);
+      if (!bytes) continue;
+      const auto opened = codec.decode(key, *bytes);
+      if (opened && !opened->forward) consider(opened->payload);
+    }
+    for (const auto& app : apps_) {
+      if (!app->up || app->segment == nullptr || app->segment->cache() == nullptr) continue;
+      const auto cached = app->segment->cache()->get(key, app->clock.wall_s());
+      if (cached && !cached->forward && !cached->deleted) consider(cached->data);
+    }
+  }
+  for (const auto& request : requests_) {
+    if (request->outcome.user == user && !request->outcome.done) consider(request->outcome.read);
+  }
+  return best;
+}
+
+void Cluster::account_for_lost_copies() {
+  for (int user = 0; user < oracle_.users(); ++user) {
+    const int acked = oracle_.snapshot(user).acked_count;
+    if (acked == 0) continue;
+    const int surviving = surviving_count(user);
+    if (surviving >= acked) continue;
+    note("every copy of u" + std::to_string(user) + "'s count " + std::to_string(acked) +
+         " is gone: the most that survives is " + std::to_string(surviving));
+    oracle_.on_copies_lost(user, surviving);
+  }
+}
+
 void Cluster::kill_app_node(int node) {
   AppNode& app = *apps_[node];
   fault("kill app node " + app.route);
@@ -385,6 +432,7 @@ void Cluster::kill_app_node(int node) {
   SharedSegment::release(app.segment, false);
   app.segment = nullptr;
   app.up = false;
+  account_for_lost_copies();
 }
 
 void Cluster::restart_app_node(int node) {
@@ -395,12 +443,14 @@ void Cluster::restart_app_node(int node) {
     return;
   }
   kill_processes(node);
+  account_for_lost_copies();
 }
 
 void Cluster::restart_memcached(int node) {
   fault("memcached " + memcached_[node]->address().id + " restarted empty");
   memcached_[node]->restart();
   memcached_state_[node] = McState::kUp;
+  account_for_lost_copies();
 }
 void Cluster::evict(int user) {
   const std::string& cookie = oracle_.cookie(user);
@@ -412,6 +462,7 @@ void Cluster::evict(int user) {
            cookie);
     }
   }
+  account_for_lost_copies();
 }
 void Cluster::freeze_memcached(int node) {
   fault("memcached " + memcached_[node]->address().id + " frozen");
@@ -427,6 +478,7 @@ void Cluster::stop_memcached(int node) {
   fault("memcached " + memcached_[node]->address().id + " stopped");
   memcached_[node]->stop();
   memcached_state_[node] = McState::kStopped;
+  account_for_lost_copies();
 }
 void Cluster::start_memcached(int node) {
   // Starting a process that runs (up, or frozen) changes nothing, like

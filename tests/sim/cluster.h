@@ -198,6 +198,10 @@ class Cluster {
   void make_processes(AppNode& app);
   void kill_processes(int node);
   void fault(const std::string& what);
+  // After a fault that destroys copies: tells the oracle, per user, the newest
+  // count of the current epoch that still exists anywhere.
+  void account_for_lost_copies();
+  int surviving_count(int user) const;
   int pick_node(const std::string& cookie);
   void note_overlapping_move(const Request& request);
   bool waited_on_a_slow_request(const Request& request) const;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "sim/oracle.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace clustered::sim {
@@ -29,7 +30,33 @@ int Oracle::add_user() {
 
 Oracle::Snapshot Oracle::snapshot(int user) const {
   const User& u = users_[user];
-  return Snapshot{u.epoch, u.acked_count, u.maybe_ended, u.overwritten, u.overwrites};
+  return Snapshot{u.epoch,       u.acked_count, u.maybe_ended,
+                  u.overwritten, u.overwrites,  u.survived.size()};
+}
+
+int Oracle::acked_since(const User& u, const Snapshot& start) const {
+  int acked = start.acked_count;
+  for (std::size_t i = start.losses; i < u.survived.size(); ++i) {
+    acked = std::min(acked, u.survived[i]);
+  }
+  return acked;
+}
+
+void Oracle::on_copies_lost(int user, int surviving) {
+  User& u = users_[user];
+  if (surviving >= u.acked_count) return;
+  u.survived.push_back(surviving);
+  u.acked_count = surviving;
+  u.durable_count = std::min(u.durable_count, surviving);
+  std::erase_if(u.acked_counts, [&](int count) { return count > surviving; });
+}
+
+std::vector<std::string> Oracle::ids_of(int user) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, owner] : id_users_) {
+    if (owner == user && users_[user].abandoned.count(id) == 0) ids.push_back(id);
+  }
+  return ids;
 }
 
 void Oracle::violate(std::string kind, std::string detail) {
@@ -70,6 +97,7 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
     return;
   }
   const bool in_window = now_ms - u.moved_at_ms <= stale_window_ms_;
+  const int acked = acked_since(u, start);
   if (replay) {
     // An old cookie: it may open nothing, or the current session; within the
     // window after the session moved, the old owner may still serve its copy.
@@ -79,9 +107,9 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
     if (value->epoch < start.epoch) {
       violate("resurrected", where + " (old cookie) read epoch " + std::to_string(value->epoch) +
                                  " after logout to epoch " + std::to_string(start.epoch));
-    } else if (value->epoch == start.epoch && value->count < start.acked_count) {
+    } else if (value->epoch == start.epoch && value->count < acked) {
       violate("stale", where + " (old cookie) read count " + std::to_string(value->count) + ", " +
-                           std::to_string(start.acked_count) + " acknowledged");
+                           std::to_string(acked) + " acknowledged");
     }
     return;
   }
@@ -89,18 +117,18 @@ void Oracle::on_read(int user, const Snapshot& start, const std::string& data, b
     // An outsider's value where the session was is absent to the handler: as
     // if deleted (while the request ran, or before it and not replaced since).
     const bool overwritten = overwritten_since(user, start);
-    if (start.acked_count > 0 && !start.maybe_ended && !u.maybe_ended && !overwritten) {
-      violate("lost", where + " started empty; count " + std::to_string(start.acked_count) +
-                          " of epoch " + std::to_string(start.epoch) + " was acknowledged");
+    if (acked > 0 && !start.maybe_ended && !u.maybe_ended && !overwritten) {
+      violate("lost", where + " started empty; count " + std::to_string(acked) + " of epoch " +
+                          std::to_string(start.epoch) + " was acknowledged");
     }
     return;
   }
   if (value->epoch < start.epoch) {
     violate("resurrected", where + " read epoch " + std::to_string(value->epoch) +
                                " after logout to epoch " + std::to_string(start.epoch));
-  } else if (value->epoch == start.epoch && value->count < start.acked_count) {
+  } else if (value->epoch == start.epoch && value->count < acked) {
     violate("lost", where + " read count " + std::to_string(value->count) + ", " +
-                        std::to_string(start.acked_count) + " was acknowledged before it started");
+                        std::to_string(acked) + " was acknowledged before it started");
   }
 }
 

@@ -54,9 +54,11 @@ class Oracle {
     bool maybe_ended = false;  // a failed logout may have ended the session
     bool overwritten = false;  // an outsider wrote over the session (not replaced since)
     int overwrites = 0;        // how many times outsiders did so, ever
+    std::size_t losses = 0;    // faults that had destroyed copies, ever (on_copies_lost)
   };
 
   int add_user();
+  int users() const { return static_cast<int>(users_.size()); }
   Snapshot snapshot(int user) const;
   const std::string& cookie(int user) const { return users_[user].cookie; }
   const std::vector<std::string>& old_cookies(int user) const { return users_[user].old_cookies; }
@@ -105,6 +107,15 @@ class Oracle {
   // The node's cache is gone: changes it alone held are lost, as the design
   // allows for two faults at once (its store unreachable, then the node dead).
   void on_node_killed(int node);
+  // A fault destroyed copies of the user's session (an app node's cache or a
+  // request in its processes, memcached items restarted, stopped or evicted), and
+  // what survives anywhere holds at most `surviving` of the current epoch: no
+  // protocol can serve more, so from now on (and for requests that started
+  // before) that is what was acknowledged (docs/design.md, section 8).
+  void on_copies_lost(int user, int surviving);
+  // The IDs the user's requests used (on_session_id), in no order, but those of
+  // sessions the jar abandoned for a fresh one.
+  std::vector<std::string> ids_of(int user) const;
   // `ending`: a logout or regeneration that failed may still have destroyed the
   // session (the primary copy went, a replica did not answer): the user's next
   // request may find it gone.
@@ -133,7 +144,10 @@ class Oracle {
     std::set<std::string> written;  // every value a request of this user tried to store
     bool overwritten = false;       // an outsider wrote over the current session
     int overwrites = 0;
+    std::vector<int> survived;  // per on_copies_lost: the count that survived it
   };
+  // What `start` acknowledged, less what faults destroyed of it since.
+  int acked_since(const User& u, const Snapshot& start) const;
   void violate(std::string kind, std::string detail);
 
   std::int64_t stale_window_ms_;
