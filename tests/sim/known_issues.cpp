@@ -63,15 +63,19 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   }
   // A memcached node that comes back (restarted, or started after a stop) is
   // empty. Its owner stores again what it holds there at its next check
-  // (docs/design.md, "Lost copies"), so what remains lost is a second fault
-  // on the same session: the owner killed as well, a replica lost too, or a
-  // request that reached another app node (round-robin) before the owner's check.
+  // (docs/design.md, "Lost copies"), and a count that no copy holds any more
+  // after the faults is not expected by the oracle at all. What remains here is
+  // a loss while a copy still existed somewhere the reading node did not look:
+  // in the owner's cache while a request went to another app node first
+  // (round-robin balancer), on a node that app node's save_path had dropped
+  // without the operator guide's drain, or behind a replica copy that a move
+  // overwrote plainly while the store node was down.
   if (violation.kind == "lost" &&
       (trace_has(result, " restarted empty") || trace_has(result, " started (empty)"))) {
-    return "memcached restarted empty, and a second fault on the same session before its "
-           "owner stored it again: the owner killed (or its processes restarted) too, the "
-           "replica's node lost as well, or a request sent to another app node first "
-           "(round-robin balancer).";
+    return "memcached restarted empty or stopped, and the session read where its surviving "
+           "copy is not: the owner's cache while another app node was asked first "
+           "(round-robin balancer), a node that app node's save_path dropped without a drain, "
+           "or a replica copy a move overwrote plainly while the store node was down.";
   }
   // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
   // Stale too: the old owner's late write (after the takeover copied the session
