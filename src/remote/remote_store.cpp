@@ -377,9 +377,10 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
 
 Result<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
                                        std::uint64_t version, std::string_view payload,
-                                       std::uint32_t ttl_seconds, std::uint64_t expected_cas) {
+                                       std::uint32_t ttl_seconds, std::uint64_t expected_cas,
+                                       std::uint64_t read_version) {
   return store_copies(primary, key, codec_->encode(key, version, payload), ttl_seconds,
-                      Replacing::token_or_anything(expected_cas), true);
+                      Replacing::token_or_anything(expected_cas, read_version), true);
 }
 
 Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
@@ -424,6 +425,20 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
     // The primary answers its new token (same round trip): the next write of
     // this session can be conditional on it.
     const bool add = index == primary && replacing.only_missing && replacing.cas == 0;
+    // With the primary answering, its token decided; without it, a replica is
+    // all this write reaches, so it replaces only what the request read there.
+    if (index != primary && primary_failure && node_failed(primary_failure->cause) &&
+        replacing.read_version != 0) {
+      const StoreReply put =
+          store_over_version(index, key, bytes, ttl_seconds, replacing.read_version);
+      if (put.cause() == Cause::kExists) return failure(index, put);
+      if (!put.ok()) {
+        if (!report.replica_errors.empty()) report.replica_errors += "; ";
+        report.replica_errors += describe(index, put);
+        if (report.replica_cause == Cause::kOk) report.replica_cause = put.cause();
+      }
+      continue;
+    }
     StoreReply put = on_node(index, [&](StoreNode& node) {
       if (index != primary) return node.set(key, bytes, ttl_seconds);
       return add ? node.add_checked(key, bytes, ttl_seconds)
@@ -472,6 +487,31 @@ StoreReply RemoteStore::store_over(std::size_t index, std::string_view key,
   return put;
 }
 
+StoreReply RemoteStore::store_over_version(std::size_t index, std::string_view key,
+                                           const std::string& bytes, std::uint32_t ttl_seconds,
+                                           std::uint64_t read_version) {
+  const StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
+  if (got.cause() == Cause::kNotFound) {
+    StoreReply put =
+        on_node(index, [&](StoreNode& node) { return node.add_checked(key, bytes, ttl_seconds); });
+    if (put.cause() == Cause::kNotStored) {
+      put = StoreReply(
+          Failure::of(Cause::kExists, "written by another request since this one read it"));
+    }
+    return put;
+  }
+  if (!got.ok()) return got;
+  // A value that does not open is no copy of ours: replaced (over its token).
+  if (got->value) {
+    const auto stored = codec_->decode(key, *got->value);
+    if (stored && stored->version > read_version) {
+      return StoreReply(
+          Failure::of(Cause::kExists, "written by another request since this one read it"));
+    }
+  }
+  return store_over(index, key, bytes, ttl_seconds, got->cas);
+}
+
 Result<bool> RemoteStore::write_if_missing(std::size_t primary, std::string_view key,
                                            std::uint64_t version, std::string_view payload,
                                            std::uint32_t ttl_seconds) {
@@ -497,16 +537,20 @@ Result<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_
                                                std::string_view new_id, std::uint64_t version,
                                                std::uint32_t ttl_seconds,
                                                std::uint64_t expected_cas,
-                                               std::optional<CopyToken> replica_read) {
+                                               std::optional<CopyToken> replica_read,
+                                               std::uint64_t read_version) {
   return store_copies(primary, key, codec_->encode(key, version, new_id, kValueFlagForward),
-                      ttl_seconds, Replacing{expected_cas, false, replica_read}, false);
+                      ttl_seconds, Replacing{expected_cas, false, replica_read, read_version},
+                      false);
 }
 
 Result<WriteReport> RemoteStore::write_tombstone(std::size_t primary, std::string_view key,
                                                  std::uint64_t version, std::uint32_t ttl_seconds,
-                                                 std::uint64_t expected_cas) {
+                                                 std::uint64_t expected_cas,
+                                                 std::uint64_t read_version) {
   return store_copies(primary, key, codec_->encode(key, version, "", kValueFlagForward),
-                      ttl_seconds, Replacing{expected_cas, true, std::nullopt}, false);
+                      ttl_seconds, Replacing{expected_cas, true, std::nullopt, read_version},
+                      false);
 }
 
 Result<bool> RemoteStore::touch(std::size_t primary, std::string_view key,

@@ -157,7 +157,7 @@ class RemoteStore {
   // (a forward, another node's copy); a copy that is gone is stored in full.
   Result<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,
                             std::string_view payload, std::uint32_t ttl_seconds,
-                            std::uint64_t expected_cas = 0);
+                            std::uint64_t expected_cas = 0, std::uint64_t read_version = 0);
   // Stores the copy only where the key is missing (memcached add), for a copy a
   // restarted node lost: true when the primary took it, false when the primary
   // has something under the key again (written since the restart: it is newer).
@@ -174,7 +174,8 @@ class RemoteStore {
   Result<WriteReport> write_forward(std::size_t primary, std::string_view key,
                                     std::string_view new_id, std::uint64_t version,
                                     std::uint32_t ttl_seconds, std::uint64_t expected_cas = 0,
-                                    std::optional<CopyToken> replica_read = std::nullopt);
+                                    std::optional<CopyToken> replica_read = std::nullopt,
+                                    std::uint64_t read_version = 0);
   // Ends a session (a logout): a tombstone (codec/value_header.h) on the primary
   // and the replicas, so a request that read the session before the logout can
   // never store it again. Never blind: over the copy with `expected_cas`, or
@@ -182,7 +183,8 @@ class RemoteStore {
   // decides what that was).
   Result<WriteReport> write_tombstone(std::size_t primary, std::string_view key,
                                       std::uint64_t version, std::uint32_t ttl_seconds,
-                                      std::uint64_t expected_cas = 0);
+                                      std::uint64_t expected_cas = 0,
+                                      std::uint64_t read_version = 0);
   // True when touched; false when the copy is gone somewhere (restart, eviction):
   // the caller writes it in full.
   Result<bool> touch(std::size_t primary, std::string_view key, std::uint32_t ttl_seconds);
@@ -219,8 +221,19 @@ class RemoteStore {
     std::uint64_t cas = 0;
     bool only_missing = false;
     std::optional<CopyToken> replica = std::nullopt;  // a replica's copy the request read
-    static Replacing token_or_anything(std::uint64_t cas) { return {cas, false, std::nullopt}; }
+    // The version of the copy the request read (0: unknown). When the primary
+    // does not answer, a replica's copy is replaced only if it holds this version
+    // or an older one (docs/design.md, "Conditional writes").
+    std::uint64_t read_version = 0;
+    static Replacing token_or_anything(std::uint64_t cas, std::uint64_t read_version) {
+      return {cas, false, std::nullopt, read_version};
+    }
   };
+  // Stores `bytes` on a replica only over a copy of `read_version` or older (or
+  // where the key is empty), with the token of the copy it finds there; kExists
+  // when a newer copy is there.
+  StoreReply store_over_version(std::size_t index, std::string_view key, const std::string& bytes,
+                                std::uint32_t ttl_seconds, std::uint64_t read_version);
   // Stores `bytes` on one node over exactly the copy `cas` names there, or where
   // the key is empty when that copy is gone; kExists when something else is there.
   StoreReply store_over(std::size_t index, std::string_view key, const std::string& bytes,

@@ -6,10 +6,12 @@
 namespace clustered {
 namespace {
 
-// One tombstone over the copy with `cas` (0: only where the key is missing).
+// One tombstone over the copy with `cas` (0: only where the key is missing),
+// and on replicas the primary could not vouch for, over `read_version` or older.
 Status leave_tombstone(RemoteStore& remote, std::size_t primary, std::string_view key,
-                       std::uint64_t cas, std::uint64_t version, std::uint32_t ttl_seconds) {
-  auto left = remote.write_tombstone(primary, key, version, ttl_seconds, cas);
+                       std::uint64_t cas, std::uint64_t version, std::uint32_t ttl_seconds,
+                       std::uint64_t read_version) {
+  auto left = remote.write_tombstone(primary, key, version, ttl_seconds, cas, read_version);
   if (!left) return left.failure();
   return success();
 }
@@ -23,7 +25,8 @@ Status conflict(const std::string& what) {
 
 Status end_session(RemoteStore& remote, std::size_t primary, std::string_view key, CopyRead read,
                    std::uint64_t tombstone_version, std::uint32_t ttl_seconds) {
-  Status ended = leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds);
+  Status ended =
+      leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds, read.version);
   if (ended.cause() != Cause::kExists) return ended;
   // Another token than the one read, or something where nothing was read (the
   // copy came from the cache without a token, or from a replica): what is
@@ -42,7 +45,7 @@ Status end_session(RemoteStore& remote, std::size_t primary, std::string_view ke
   } else {
     over = there->unopened_cas;
   }
-  ended = leave_tombstone(remote, primary, key, over, tombstone_version, ttl_seconds);
+  ended = leave_tombstone(remote, primary, key, over, tombstone_version, ttl_seconds, read.version);
   if (ended.cause() == Cause::kExists) return conflict("another request wrote it");
   return ended;
 }
@@ -50,7 +53,8 @@ Status end_session(RemoteStore& remote, std::size_t primary, std::string_view ke
 Status end_session_in_one_write(RemoteStore& remote, std::size_t primary, std::string_view key,
                                 CopyRead read, std::uint64_t tombstone_version,
                                 std::uint32_t ttl_seconds) {
-  Status ended = leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds);
+  Status ended =
+      leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds, read.version);
   if (ended.cause() == Cause::kExists) return conflict("another request wrote it");
   return ended;
 }

@@ -24,6 +24,7 @@ Result<std::string> IdMoves::create_sid() {
     copy = std::move(moving->copy);
     // The token is of the old key's copy; the new key holds nothing yet.
     if (copy.cas != 0) move->from_cas = copy.cas;
+    move->from_version = copy.version;
     copy.cas = 0;
   } else if (auto* issued = std::get_if<phase::Issued>(&c_.phase); issued && issued->move) {
     move = std::move(issued->move);
@@ -65,7 +66,8 @@ Status IdMoves::complete(std::string_view id, std::string_view data) {
   const std::int64_t now = c_.now_s();
   auto forwarded = c_.missed_writes.leave_forward(
       move.from.key, move.from.store_index, id, c_.next_version(loaded.copy.version),
-      c_.remote_ttl(), c_.local_expiry(now), now, move.from_cas, move.from_replica);
+      c_.remote_ttl(), c_.local_expiry(now), now, move.from_cas, move.from_replica,
+      move.from_version);
   if (!forwarded && forwarded.failure().cause == Cause::kExists)
     return undo_move(move, id, changed);
   Counters::add(move.kind == MoveKind::kMigration ? c_.counters.migrations

@@ -10,9 +10,10 @@ Result<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::s
                                                 std::string_view target, std::uint64_t version,
                                                 std::uint32_t ttl_s, std::int64_t expires_at,
                                                 std::int64_t now, std::uint64_t expected_cas,
-                                                std::optional<CopyToken> replica_read) {
-  auto forwarded =
-      remote_.write_forward(store, old_key, target, version, ttl_s, expected_cas, replica_read);
+                                                std::optional<CopyToken> replica_read,
+                                                std::uint64_t read_version) {
+  auto forwarded = remote_.write_forward(store, old_key, target, version, ttl_s, expected_cas,
+                                         replica_read, read_version);
   if (!forwarded && forwarded.failure().cause == Cause::kExists) {
     if (cache_ != nullptr) cache_->remove(old_key);  // never retried over the newer write
     return forwarded;
@@ -47,6 +48,7 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
     return !index || remote_.is_up(*index);
   };
   for (auto& [key, missed] : cache_->unsynced_entries(kRetriesPerCheck, wanted)) {
+    retrying_ = key;
     const auto store = remote_.index_of(missed.store);
     // The copy it concerns has expired on its node too, or the node left save_path,
     // or gives no CAS tokens (restarted with -C: empty, and never written by us).
@@ -67,7 +69,8 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
     }
     if (missed.deleted) {
       // Over the copy the destroying request read only; a copy written since
-      // (a conflict) stays. (One write: a check reads no session's data.)
+      // (a conflict) stays. (One write: a check reads no session's data; where the
+      // store node fails, the replicas' versions only.)
       const CopyRead read{missed.version, missed.store_cas};
       const std::uint64_t above = read.version == kAnyVersion ? 0 : read.version + 1;
       const std::uint64_t version =
@@ -80,6 +83,7 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
       cache_->refresh(key, missed.expires_at, now, missed.version);
     }
   }
+  retrying_.clear();
 }
 
 }  // namespace clustered

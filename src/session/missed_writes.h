@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "remote/remote_store.h"
@@ -20,6 +21,10 @@ class MissedWrites {
  public:
   MissedWrites(RemoteStore& remote, SessionCache* cache) : remote_(remote), cache_(cache) {}
 
+  // The key retry() is writing right now (its writes may read a replica's
+  // version: RemoteStore::store_copies); empty otherwise.
+  std::string_view retrying() const { return retrying_; }
+
   // Leaves a forward to `target` under `old_key` on `store` and in the cache;
   // when the node does not take it, the cached forward stays unsynced, to retry.
   // With `expected_cas` (and `replica_read`, RemoteStore::write_forward), only
@@ -29,7 +34,8 @@ class MissedWrites {
                                     std::string_view target, std::uint64_t version,
                                     std::uint32_t ttl_s, std::int64_t expires_at, std::int64_t now,
                                     std::uint64_t expected_cas = 0,
-                                    std::optional<CopyToken> replica_read = std::nullopt);
+                                    std::optional<CopyToken> replica_read = std::nullopt,
+                                    std::uint64_t read_version = 0);
   // An end of `key` (remote/session_end.h) that `store` did not take: kept as a
   // deleted entry with the copy it ends, to retry (and to keep this node from
   // serving or fetching the destroyed session meanwhile).
@@ -46,6 +52,7 @@ class MissedWrites {
  private:
   RemoteStore& remote_;
   SessionCache* cache_;
+  std::string retrying_;
 };
 
 }  // namespace clustered

@@ -77,6 +77,9 @@ struct Move {
   // The copy read came from a replica (the store node did not answer): the
   // forward replaces it there only if nobody wrote there since.
   std::optional<CopyToken> from_replica = std::nullopt;
+  // The version of the copy read (0: none). Where the store node does not answer,
+  // the replicas' copies are replaced only if they hold it or an older one.
+  std::uint64_t from_version = 0;
 };
 
 namespace phase {

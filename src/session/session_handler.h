@@ -38,9 +38,13 @@ class SessionHandler {
   RemoteStore& remote() { return context_.remote; }
   Counters& counters() { return context_.counters; }
   LockWaits& lock_waits() { return context_.lock_waits; }
-  // The session key this process's takeover check is comparing with memcached
-  // right now (a read no request asked for); empty otherwise.
-  std::string_view key_being_compared() const { return context_.takeovers.comparing(); }
+  // The session key this process's takeover check works on right now (compared
+  // with memcached, or a missed write retried): a read no request asked for;
+  // empty otherwise.
+  std::string_view key_being_compared() const {
+    const std::string_view compared = context_.takeovers.comparing();
+    return compared.empty() ? context_.missed_writes.retrying() : compared;
+  }
 
   // The nine hooks, with mod_files.c's contract:
   Status open();

@@ -114,7 +114,8 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     entry.untrusted = !at.owned;
     cached = c_.cache->put(at.key, entry, now);
   }
-  auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected);
+  auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected,
+                                 loaded != nullptr ? loaded->copy.version : 0);
   if (!written && expected != 0 && written.failure().cause == Cause::kExists) {
     // Another token: another node's newer write (refused), or an older copy
     // written back (replaced by this one).

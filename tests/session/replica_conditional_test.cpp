@@ -60,5 +60,76 @@ TEST_F(ReplicaConditionalTest, TwoTakeoversFromTheReplicaWhileTheStoreIsFrozenNe
   }
 }
 
+// The owner moves the session from its cache while its store node is down (a
+// relocation), after another node took it over from the replica: the owner never
+// read the replica, so it has no token there, but it knows the version it holds.
+// Its forward replaces the replica's copy only if that holds this version or an
+// older one; the takeover's forward is newer, so the relocation is refused (was:
+// a plain set over the takeover's forward, and the session forked in two).
+TEST_F(ReplicaConditionalTest, RelocationFromTheOwnersCacheNeverOverwritesATakeoversForward) {
+  HandlerConfig with_replica = config("web1");
+  with_replica.replicas = 1;
+  AppNode web1 = make_node(with_replica);
+  const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
+  HandlerConfig web2_config = with_replica;
+  web2_config.route = "web2";
+  AppNode web2 = make_node(web2_config);
+  n1_.stop();
+
+  const Started taken = session_start(*web2.handler, id);  // from the replica
+  ASSERT_TRUE(taken.ok) << taken.error;
+  ASSERT_NE(taken.id, id);
+  ASSERT_TRUE(session_write_close(*web2.handler, taken, "n|i:2;").ok());
+
+  const Started owner = session_start(*web1.handler, id);  // its cached copy
+  ASSERT_TRUE(owner.ok) << owner.error;
+  ASSERT_EQ(owner.data, "n|i:1;");
+  const Status late = session_write_close(*web1.handler, owner, "n|i:5;");
+  EXPECT_FALSE(late.ok()) << "the relocation overwrote the takeover's forward";
+  EXPECT_EQ(late.cause(), Cause::kConflict) << late.error();
+
+  // Every cookie leads to the takeover's session.
+  HandlerConfig web3_config = with_replica;
+  web3_config.route = "web3";
+  AppNode web3 = make_node(web3_config);
+  for (const std::string& cookie : {id, taken.id, owner.id}) {
+    const Started opened = session_start(*web3.handler, cookie);
+    ASSERT_TRUE(opened.ok) << cookie << ": " << opened.error;
+    EXPECT_EQ(opened.data, "n|i:2;") << cookie << " opened another copy";
+    (void)web3.handler->close();
+  }
+}
+
+// The owner writes a change while its store node is frozen, after another node
+// took the session over from the replica. The primary does not answer, so the
+// replica is all the write reaches: it replaces the replica's copy only if that
+// holds the version the owner read or an older one. The takeover's forward is
+// newer: the change is refused as a conflict and the forward stays (was: a
+// plain set over it, and the old cookie opened the owner's copy from then on).
+TEST_F(ReplicaConditionalTest, ChangeWrittenWhileTheStoreIsFrozenNeverOverwritesANewerReplicaCopy) {
+  HandlerConfig with_replica = config("web1");
+  with_replica.replicas = 1;
+  AppNode web1 = make_node(with_replica);
+  const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
+  HandlerConfig web2_config = with_replica;
+  web2_config.route = "web2";
+  AppNode web2 = make_node(web2_config);
+
+  const Started owner = session_start(*web1.handler, id);  // its cached copy
+  ASSERT_TRUE(owner.ok) << owner.error;
+  n1_.freeze();
+  const Started taken = session_start(*web2.handler, id);  // from the replica
+  ASSERT_TRUE(taken.ok) << taken.error;
+  ASSERT_NE(taken.id, id);
+  ASSERT_TRUE(session_write_close(*web2.handler, taken, "n|i:2;").ok());
+
+  const Status late = session_write_close(*web1.handler, owner, "n|i:5;");
+  EXPECT_FALSE(late.ok()) << "the owner's change went over the takeover's forward";
+  const auto replica = decode_value(*n2_.peek("sess." + id));
+  ASSERT_TRUE(replica.ok());
+  EXPECT_TRUE(replica->forward) << "the replica's forward was overwritten";
+  EXPECT_EQ(replica->payload, taken.id);
+}
+
 }  // namespace
 }  // namespace clustered::testing

@@ -83,12 +83,13 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // then reads (the other half of "two live sessions").
   if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
       trace_has(result, "overlap: ")) {
-    return "conditional writes, what remains: writes are conditional on the primary copy (and a "
-           "move's forward on the replica it read) only: session data written to a replica "
-           "while the store is frozen, and a re-seeded copy, are written plainly; and an app "
-           "node killed inside session_regenerate_id(true), after PHP destroyed the old ID, "
-           "loses the session. Two requests of one session at once are what these histories "
-           "have in common.";
+    return "conditional writes, what remains: replicas are written plainly while the primary "
+           "answers (an app node cut off from the store alone is overwritten there by one that "
+           "reaches both), and so are writes that carry no read version (a re-seeded copy, one "
+           "written back over an older copy, a session staying under its old ID); an app node "
+           "killed inside session_regenerate_id(true), after PHP destroyed the old ID, loses "
+           "the session. Two requests of one session at once are what these histories have in "
+           "common.";
   }
   return std::nullopt;
 }
