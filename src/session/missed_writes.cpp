@@ -21,6 +21,8 @@ Result<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::s
   if (cache_ != nullptr) {
     CachedSession forward{std::string(target),       version, expires_at, now, !forwarded,
                           remote_.address(store).id, true};
+    // A retry replaces only the copy the move read, as this write would have.
+    forward.store_cas = forwarded ? forwarded->cas : expected_cas;
     if (!cache_->put(old_key, forward, now)) {
       cache_->remove(old_key);
     } else if (!forwarded) {
@@ -79,8 +81,14 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
       if (ended || ended.cause() == Cause::kConflict) cache_->remove(key);
       continue;
     }
-    if (remote_.write_forward(*store, key, missed.data, missed.version, ttl_s)) {
+    // Over the copy the move read: a change written there since (its owner never
+    // learnt of the move) stays, and this node stops following its own forward.
+    const auto forwarded =
+        remote_.write_forward(*store, key, missed.data, missed.version, ttl_s, missed.store_cas);
+    if (forwarded) {
       cache_->refresh(key, missed.expires_at, now, missed.version);
+    } else if (forwarded.failure().cause == Cause::kExists) {
+      cache_->remove(key);
     }
   }
   retrying_.clear();

@@ -674,6 +674,33 @@ TEST_F(HandlerFailuresTest, TakeoverWhenEveryNodeFailsAfterTheDataWarnsNoNodeIsU
   EXPECT_EQ(stored_payload(moved.id), "v|i:1;");
 }
 
+// A forward the old store node missed is retried with the mover's next check,
+// but only over the copy the move read: the old owner, which never learnt of the
+// move, changed the session there meanwhile, and that change stays (was: the
+// retry set the forward blindly over it, and the change was gone for good).
+TEST_F(HandlerFailuresTest, RetriedForwardNeverOverwritesAChangeMadeSinceTheMove) {
+  AppNode web1 = make_node(config("web1"));
+  AppNode web2 = make_node(checking_config("web2"));
+  const std::string id1 = new_session_on(*web1.handler, n1_, "v|i:1;");
+  web2.link(0).fail(StoreOp::kSet, "sess." + id1, Failure::of(Cause::kTimeout, "slow"));
+  const Started moved = session_start(*web2.handler, id1);
+  ASSERT_TRUE(moved.ok) << moved.error;
+  ASSERT_NE(moved.id, id1);
+  ASSERT_TRUE(session_write_close(*web2.handler, moved, moved.data).ok());
+  ASSERT_TRUE(has_warning(web2.handler->take_handled(),
+                          "the forward under its old ID could not be written"));
+
+  const Started owner = session_start(*web1.handler, id1);  // no notice read: its copy
+  ASSERT_TRUE(owner.ok) << owner.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, owner, "v|i:2;").ok());
+
+  web2.link(0).clear();
+  clock_.advance_s(2);  // past retry_interval and the check interval
+  const std::string other = new_session(*web2.handler, "w|i:1;");  // runs web2's check
+  ASSERT_FALSE(other.empty());
+  EXPECT_EQ(stored_payload(id1), "v|i:2;") << "the retried forward overwrote the owner's change";
+}
+
 // A notice list that says "*" (it overflowed the node's item size, or holds what
 // no reader can parse) could have named any session: the node drops every synced
 // copy it holds and reads each from memcached once more.
