@@ -293,6 +293,15 @@ void Cluster::kill_processes(int index) {
     request->outcome.done = true;
     request->outcome.killed = true;
     request->outcome.error = "killed with its app node";
+    // PHP ends the old ID first (session_destroy(), session_regenerate_id(true))
+    // and writes the new one at the end: killed in between, the session is gone
+    // with the response that would have carried the new cookie. The old ID must
+    // not open it again (that is what the login ended it for).
+    const bool ending = request->op == Op::kLogout || request->op == Op::kRegenerate;
+    if (ending) {
+      oracle_.on_failure(request->outcome.user, true, request->outcome.error, true,
+                         "r" + std::to_string(request->outcome.request));
+    }
   }
   app.processes.clear();
   app.locks = std::make_unique<SimLockTable>();

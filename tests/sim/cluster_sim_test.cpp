@@ -309,6 +309,30 @@ TEST(ClusterSimFlows, EveryCopyGoneWithFaultsIsNoViolation) {
   })) << result.report();
 }
 
+// A login (session_regenerate_id(true)) whose app node is killed after PHP
+// ended the old ID and before the new one was written: the session is gone with
+// the response that would have carried the new cookie, and the old ID opens a new
+// one, as a login must leave it. A killed login or logout may have ended the
+// session (cluster_sim --mix everything seed 309 counted it as lost).
+TEST(ClusterSimFlows, LoginKilledAfterPhpEndedTheOldIdEndsTheSession) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=2 balancer=route
+    seed 309
+    request u0 increment
+    run 1
+    advance 6352
+    burst u1 read 4
+    balancer round-robin
+    request u0 regenerate
+    run 46
+    kill web1
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+  EXPECT_TRUE(std::any_of(result.trace.begin(), result.trace.end(), [](const std::string& line) {
+    return line.find("kill app node web1") != std::string::npos;
+  })) << result.report();
+}
+
 // The other side of that rule: a copy that survives the fault still counts. The
 // owner web1 holds the session when memcached restarts empty; a request sent to
 // web2 (round-robin) before web1 stored it again finds nothing there, and that

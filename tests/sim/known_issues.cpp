@@ -86,10 +86,8 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
     return "conditional writes, what remains: replicas are written plainly while the primary "
            "answers (an app node cut off from the store alone is overwritten there by one that "
            "reaches both), and so are writes that carry no read version (a re-seeded copy, one "
-           "written back over an older copy, a session staying under its old ID); an app node "
-           "killed inside session_regenerate_id(true), after PHP destroyed the old ID, loses "
-           "the session. Two requests of one session at once are what these histories have in "
-           "common.";
+           "written back over an older copy, a session staying under its old ID). Two requests "
+           "of one session at once are what these histories have in common.";
   }
   return std::nullopt;
 }
