@@ -490,7 +490,7 @@ StoreReply RemoteStore::store_over(std::size_t index, std::string_view key,
 StoreReply RemoteStore::store_over_version(std::size_t index, std::string_view key,
                                            const std::string& bytes, std::uint32_t ttl_seconds,
                                            std::uint64_t read_version) {
-  const StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
+  StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
   if (got.cause() == Cause::kNotFound) {
     StoreReply put =
         on_node(index, [&](StoreNode& node) { return node.add_checked(key, bytes, ttl_seconds); });
