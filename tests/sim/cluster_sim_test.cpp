@@ -333,6 +333,75 @@ TEST(ClusterSimFlows, LoginKilledAfterPhpEndedTheOldIdEndsTheSession) {
   })) << result.report();
 }
 
+// The store node stops while its owner (web2) and another node (web1, the
+// balancer now round-robin) move the same session at once: web1 from the
+// replica, web2 from its cache. web2's forward may replace the replica's copy
+// only if that still holds the version web2 read; web1's forward is newer, so
+// web2's move is undone and one session lives on (docs/design.md, "Conditional
+// writes"). cluster_sim --mix everything seed 146 lost web1's increment: web2
+// set its forward over web1's on the replica.
+TEST(ClusterSimFlows, TwoMovesWhileTheStoreIsStoppedKeepOneSession) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=1 balancer=route
+    seed 146
+    request u0 increment
+    run 43
+    advance 2128
+    request u0 read
+    memcached stop n2
+    balancer round-robin
+    request u0 increment
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
+// web2, cut off from n3, moves a session whose forward n3 misses; web1 keeps
+// changing the session there. After the partition heals, web2 retries the
+// forward only over the copy its move read: it finds web1's later change and
+// leaves it (docs/design.md, "Known gaps"). cluster_sim --mix everything seed 163
+// lost two acknowledged increments: the retry set the forward blindly.
+TEST(ClusterSimFlows, ForwardRetriedAfterAPartitionKeepsTheOwnersLaterChanges) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=0 users=2 balancer=route
+    seed 163
+    burst u1 read 2
+    request u0 increment
+    run 24
+    request u1 increment
+    request u1 read
+    request u1 read
+    run 36
+    advance 62690
+    request u0 read
+    request u0 read
+    request u0 increment
+    balancer round-robin
+    run 45
+    burst u0 read 5
+    request u1 read
+    request u1 increment
+    request u0 increment
+    request u0 increment
+    request u0 increment
+    request u0 read
+    request u1 increment
+    advance 1294
+    request u0 read
+    request u0 read
+    burst u0 increment 2
+    request u0 increment
+    request u0 increment
+    advance 2188
+    run 55
+    request u0 read
+    request u1 read
+    burst u1 read 3
+    run 22
+    cut web2 n3
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // The other side of that rule: a copy that survives the fault still counts. The
 // owner web1 holds the session when memcached restarts empty; a request sent to
 // web2 (round-robin) before web1 stored it again finds nothing there, and that
