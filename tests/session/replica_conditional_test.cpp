@@ -12,19 +12,21 @@
 namespace clustered::testing {
 namespace {
 
-using ReplicaConditionalTest = ModelHandlerTest;
+class ReplicaConditionalTest : public ModelHandlerTest {
+ protected:
+  // An app node whose sessions have one replica (their store node's neighbour).
+  AppNode node_with_replica(const std::string& route) {
+    HandlerConfig with_replica = config(route);
+    with_replica.replicas = 1;
+    return make_node(with_replica);
+  }
+};
 
 TEST_F(ReplicaConditionalTest, TwoTakeoversFromTheReplicaWhileTheStoreIsFrozenNeverFork) {
-  HandlerConfig with_replica = config("web1");
-  with_replica.replicas = 1;
-  AppNode web1 = make_node(with_replica);
+  AppNode web1 = node_with_replica("web1");
   const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
-  HandlerConfig web2_config = with_replica;
-  web2_config.route = "web2";
-  HandlerConfig web3_config = with_replica;
-  web3_config.route = "web3";
-  AppNode web2 = make_node(web2_config);
-  AppNode web3 = make_node(web3_config);
+  AppNode web2 = node_with_replica("web2");
+  AppNode web3 = node_with_replica("web3");
   n1_.freeze();
 
   // Both read the replica's copy before either writes.
@@ -44,11 +46,7 @@ TEST_F(ReplicaConditionalTest, TwoTakeoversFromTheReplicaWhileTheStoreIsFrozenNe
 
   // Every cookie leads to the one session: the old ID, the first and the
   // second takeover's IDs.
-  AppNode web4 = make_node([&] {
-    HandlerConfig c = with_replica;
-    c.route = "web4";
-    return c;
-  }());
+  AppNode web4 = node_with_replica("web4");
   int n = 2;
   for (const std::string& cookie : {id, first.id, second.id}) {
     const Started opened = session_start(*web4.handler, cookie);
@@ -67,13 +65,9 @@ TEST_F(ReplicaConditionalTest, TwoTakeoversFromTheReplicaWhileTheStoreIsFrozenNe
 // older one; the takeover's forward is newer, so the relocation is refused (was:
 // a plain set over the takeover's forward, and the session forked in two).
 TEST_F(ReplicaConditionalTest, RelocationFromTheOwnersCacheNeverOverwritesATakeoversForward) {
-  HandlerConfig with_replica = config("web1");
-  with_replica.replicas = 1;
-  AppNode web1 = make_node(with_replica);
+  AppNode web1 = node_with_replica("web1");
   const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
-  HandlerConfig web2_config = with_replica;
-  web2_config.route = "web2";
-  AppNode web2 = make_node(web2_config);
+  AppNode web2 = node_with_replica("web2");
   n1_.stop();
 
   const Started taken = session_start(*web2.handler, id);  // from the replica
@@ -89,9 +83,7 @@ TEST_F(ReplicaConditionalTest, RelocationFromTheOwnersCacheNeverOverwritesATakeo
   EXPECT_EQ(late.cause(), Cause::kConflict) << late.error();
 
   // Every cookie leads to the takeover's session.
-  HandlerConfig web3_config = with_replica;
-  web3_config.route = "web3";
-  AppNode web3 = make_node(web3_config);
+  AppNode web3 = node_with_replica("web3");
   for (const std::string& cookie : {id, taken.id, owner.id}) {
     const Started opened = session_start(*web3.handler, cookie);
     ASSERT_TRUE(opened.ok) << cookie << ": " << opened.error;
@@ -107,13 +99,9 @@ TEST_F(ReplicaConditionalTest, RelocationFromTheOwnersCacheNeverOverwritesATakeo
 // newer: the change is refused as a conflict and the forward stays (was: a
 // plain set over it, and the old cookie opened the owner's copy from then on).
 TEST_F(ReplicaConditionalTest, ChangeWrittenWhileTheStoreIsFrozenNeverOverwritesANewerReplicaCopy) {
-  HandlerConfig with_replica = config("web1");
-  with_replica.replicas = 1;
-  AppNode web1 = make_node(with_replica);
+  AppNode web1 = node_with_replica("web1");
   const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
-  HandlerConfig web2_config = with_replica;
-  web2_config.route = "web2";
-  AppNode web2 = make_node(web2_config);
+  AppNode web2 = node_with_replica("web2");
 
   const Started owner = session_start(*web1.handler, id);  // its cached copy
   ASSERT_TRUE(owner.ok) << owner.error;

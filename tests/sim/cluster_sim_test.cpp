@@ -28,6 +28,12 @@ HistoryResult play(const std::string& text) {
   return history ? run_history(*history) : HistoryResult{};
 }
 
+// Whether a line of the history's trace contains `text`.
+bool trace_has(const HistoryResult& result, const std::string& text) {
+  return std::any_of(result.trace.begin(), result.trace.end(),
+                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
+}
+
 bool has(const HistoryResult& result, const std::string& kind) {
   for (const auto& violation : result.violations) {
     if (violation.kind == kind) return true;
@@ -304,9 +310,7 @@ TEST(ClusterSimFlows, EveryCopyGoneWithFaultsIsNoViolation) {
     drain
   )");
   EXPECT_TRUE(result.clean()) << result.report();
-  EXPECT_TRUE(std::any_of(result.trace.begin(), result.trace.end(), [](const std::string& line) {
-    return line.find("every copy of u0's count 1 is gone") != std::string::npos;
-  })) << result.report();
+  EXPECT_TRUE(trace_has(result, "every copy of u0's count 1 is gone")) << result.report();
 }
 
 // A login (session_regenerate_id(true)) whose app node is killed after PHP
@@ -328,9 +332,7 @@ TEST(ClusterSimFlows, LoginKilledAfterPhpEndedTheOldIdEndsTheSession) {
     kill web1
   )");
   EXPECT_TRUE(result.clean()) << result.report();
-  EXPECT_TRUE(std::any_of(result.trace.begin(), result.trace.end(), [](const std::string& line) {
-    return line.find("kill app node web1") != std::string::npos;
-  })) << result.report();
+  EXPECT_TRUE(trace_has(result, "kill app node web1")) << result.report();
 }
 
 // The store node stops while its owner (web2) and another node (web1, the
@@ -792,13 +794,6 @@ TEST(ClusterSimExpectedFailures, UnsealedForgedValueInMemcachedIsServed) {
 // a forward to another user's session, a sealed value copied from another key,
 // a poisoned notice list. The same histories without sealing are expected
 // failures: each asserts that its invariant still catches the outsider.
-
-bool trace_has(const HistoryResult& result, const std::string& text) {
-  for (const auto& line : result.trace) {
-    if (line.find(text) != std::string::npos) return true;
-  }
-  return false;
-}
 
 // u0 and u1 on web1 (u1 at count 2), then `outsider` and what follows it.
 std::string two_users_then(const std::string& outsider) {
