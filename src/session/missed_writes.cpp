@@ -61,12 +61,16 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
     if (!missed.forward && !missed.deleted) {
       // A session a restarted memcached lost is stored again, but only where
       // nothing was written since: a forward (another node took the session
-      // over) or a newer copy wins, and this one is dropped. Other unsynced
-      // sessions wait for their own next request (which relocates them if needed).
-      if (!missed.remote_gone) continue;
+      // over) or a newer copy wins, and this one is dropped. A change memcached
+      // did not take (kept: its node was down or cut off) is stored the same way
+      // where the key is still empty, whether or not its session is asked for
+      // again (docs/design.md, "Lost copies"); where a copy is there, it waits
+      // for its own next request, whose write replaces only the copy it read.
+      // A change kept moments ago may still be in its request's hands: it waits.
+      if (!missed.remote_gone && now - missed.remote_touched_at < kKeptWriteSettleSeconds) continue;
       const auto stored = remote_.write_if_missing(*store, key, missed.version, missed.data, ttl_s);
       if (stored && *stored) cache_->refresh(key, missed.expires_at, now, missed.version);
-      if (stored && !*stored) cache_->remove(key);
+      if (stored && !*stored && missed.remote_gone) cache_->remove(key);
       continue;
     }
     if (missed.deleted) {

@@ -48,6 +48,10 @@ class MissedWrites {
   // Enough to re-seed a full 64 MB cache (8,192 entries) within a minute of
   // checks, little enough to add a few ms to the one request that runs a check.
   static constexpr std::size_t kRetriesPerCheck = 256;
+  // How long a change memcached did not take stays with its own request before
+  // a check stores it: its write (a few operations of io_timeout, 250 ms by
+  // default) is over by then, so the check never races the request's own write.
+  static constexpr std::int64_t kKeptWriteSettleSeconds = 2;
 
  private:
   RemoteStore& remote_;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "session/handler_rig.h"
+#include "session/missed_writes.h"
 #include "session/takeover_notices.h"
 
 namespace clustered::testing {
@@ -94,6 +95,47 @@ TEST_F(LostCopiesTest, ACopyReplacedAfterAnEvictionIsDroppedNeverStoredOver) {
   EXPECT_EQ(store.peek("sess." + id), forward) << "the restore wrote over a newer value";
   EXPECT_FALSE(web1.cache().get("sess." + id, clock_.wall_s()).has_value());
   EXPECT_EQ(web1.handler->counters().copies_lost.load(), 0u);
+}
+
+// No memcached node answered the session's first write: web1 kept it and told
+// PHP it was saved. Once the nodes answer, web1's next check (another session's
+// request) stores it where its key is still empty, so another app node finds it
+// without the session being asked for on web1 first.
+TEST_F(LostCopiesTest, ChangeKeptWhileNoNodeAnsweredIsStoredByTheNextCheck) {
+  AppNode web1 = make_node(checking_config("web1"));
+  n1_.stop();
+  n2_.stop();
+  const std::string id = new_session(*web1.handler, "kept|i:1;");
+  EXPECT_EQ(web1.handler->counters().writes_kept.load(), 1u);
+  n1_.start();
+  n2_.start();
+  clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
+  (void)new_session(*web1.handler, "other|i:1;");  // runs web1's check
+  EXPECT_EQ(stored_payload(id), "kept|i:1;");
+
+  AppNode web2 = make_node(config("web2"));
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "kept|i:1;");
+}
+
+// A kept change whose key holds a copy (the node was cut off, not emptied) is
+// not stored by a check: its own next request writes it, over the copy it read.
+TEST_F(LostCopiesTest, ChangeKeptOverAStoredCopyWaitsForItsOwnRequest) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  const std::size_t store = index_of(server_of(id));
+  web1.link(store).fail(StoreOp::kSet, "sess." + id, Failure::of(Cause::kDown, "cut off"));
+  const Started changed = session_start(*web1.handler, id);
+  ASSERT_TRUE(changed.ok) << changed.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, changed, "n|i:2;").ok());
+  web1.link(store).clear();
+  clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
+  (void)new_session(*web1.handler, "other|i:1;");  // runs web1's check
+  EXPECT_EQ(stored_payload(id), "n|i:1;") << "a check wrote over a stored copy";
+
+  EXPECT_EQ(read_once(*web1.handler, id), "n|i:2;");
+  EXPECT_EQ(stored_payload(id), "n|i:2;");
 }
 
 }  // namespace

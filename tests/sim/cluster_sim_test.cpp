@@ -335,6 +335,25 @@ TEST(ClusterSimFlows, LoginKilledAfterPhpEndedTheOldIdEndsTheSession) {
   EXPECT_TRUE(trace_has(result, "kill app node web1")) << result.report();
 }
 
+// web2 can reach no memcached node (cut off from n1, n2 stopped), so a new
+// session's write is kept in its cache, acknowledged. After the faults heal,
+// web2's next takeover check (run by another user's request) stores it where
+// its key is still empty, so web1, asked first by a round-robin balancer, finds
+// it (docs/design.md, "Lost copies"). cluster_sim --mix everything seed 12 lost
+// it: a kept write waited for its own session's next request on web2.
+TEST(ClusterSimFlows, WriteKeptWhileNoNodeAnsweredIsStoredByTheNextCheck) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=2 replicas=0 users=3 balancer=route
+    seed 12
+    cut web2 n1
+    memcached stop n2
+    request u2 increment
+    balancer round-robin
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+  EXPECT_TRUE(trace_has(result, "kept on this node")) << result.report();
+}
+
 // The store node stops while its owner (web2) and another node (web1, the
 // balancer now round-robin) move the same session at once: web1 from the
 // replica, web2 from its cache. web2's forward may replace the replica's copy
