@@ -58,7 +58,7 @@ if test "$PHP_CLUSTERED_SESSION" != "no"; then
   CORE_SOURCES=`cd $srcdir && ls src/*/*.cpp | tr '\n' ' '`
   EXT_SOURCES=`cd $srcdir && ls ext/*.cpp | tr '\n' ' '`
   PHP_NEW_EXTENSION(clustered_session, $EXT_SOURCES $CORE_SOURCES, $ext_shared,,
-    [-std=c++20 -I@ext_srcdir@/src -Wall -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1], cxx)
+    [-std=c++20 -I@ext_srcdir@/src -Wall -fvisibility=hidden -fvisibility-inlines-hidden -fno-semantic-interposition -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1], cxx)
   PHP_ADD_EXTENSION_DEP(clustered_session, session)
   for dir in ext `cd $srcdir && ls -d src/*/`; do
     PHP_ADD_BUILD_DIR([$ext_builddir/$dir], 1)

@@ -11,9 +11,10 @@ sources=$(ls src/*/*.cpp ext/*.cpp)
 if [ ! -f Makefile ] || [ config.m4 -nt configure ] ||
   [ "$sources" != "$(cat build/clustered-sources.txt 2>/dev/null)" ]; then
   # A source that went away leaves objects and dependency files naming it
-  # (a removed header stops make): start from a clean tree then.
-  if [ -f Makefile ] && [ -f build/clustered-sources.txt ] &&
-    [ "$sources" != "$(cat build/clustered-sources.txt)" ]; then
+  # (a removed header stops make), and a changed config.m4 may compile with
+  # other flags: start from a clean tree then.
+  if [ -f Makefile ] && { [ config.m4 -nt configure ] || { [ -f build/clustered-sources.txt ] &&
+    [ "$sources" != "$(cat build/clustered-sources.txt)" ]; }; }; then
     make clean >/dev/null 2>&1 || true
   fi
   log=$(mktemp)
