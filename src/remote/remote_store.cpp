@@ -459,6 +459,9 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
       continue;
     }
     if (index == primary) {
+      // Written by another request since this one read it: the write is refused
+      // whole, and the replicas keep that request's copy ("Conditional writes").
+      if (put.cause() == Cause::kExists) return failure(index, put);
       primary_failure = failure(index, put);
       continue;
     }

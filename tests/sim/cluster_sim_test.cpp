@@ -423,6 +423,36 @@ TEST(ClusterSimFlows, ForwardRetriedAfterAPartitionKeepsTheOwnersLaterChanges) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web2 follows an old cookie's forward and moves the session while web1 (its
+// owner) changes it: web2's forward is refused on the store node, n1 (EXISTS),
+// and the move is undone. The refused forward must not reach the replica on n2
+// either: there it pointed at web2's new ID, which forwards back, and with n1
+// frozen web1 met that cycle and started the session empty (cluster_sim --mix
+// everything seed 5740; docs/design.md, "Conditional writes").
+TEST(ClusterSimFlows, RefusedForwardNeverReachesTheReplica) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=2 balancer=route
+    seed 5740
+    request u1 increment
+    request u1 read
+    run 27
+    advance 555
+    kill web2
+    request u1 read
+    restart web2
+    run 43
+    replay u1
+    advance 1643
+    request u1 increment
+    run 2
+    advance 52632
+    run 31
+    memcached freeze n1
+    request u1 read
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // The other side of that rule: a copy that survives the fault still counts. The
 // owner web1 holds the session when memcached restarts empty; a request sent to
 // web2 (round-robin) before web1 stored it again finds nothing there, and that
