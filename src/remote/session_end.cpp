@@ -2,6 +2,7 @@
 #include "remote/session_end.h"
 
 #include <string>
+#include <utility>
 
 namespace clustered {
 namespace {
@@ -10,9 +11,10 @@ namespace {
 // and on replicas the primary could not vouch for, over `read_version` or older.
 Status leave_tombstone(RemoteStore& remote, std::size_t primary, std::string_view key,
                        std::uint64_t cas, std::uint64_t version, std::uint32_t ttl_seconds,
-                       std::uint64_t read_version) {
+                       std::uint64_t read_version, WriteReport* written) {
   auto left = remote.write_tombstone(primary, key, version, ttl_seconds, cas, read_version);
   if (!left) return left.failure();
+  if (written != nullptr) *written = std::move(*left);
   return success();
 }
 
@@ -24,9 +26,10 @@ Status conflict(const std::string& what) {
 }  // namespace
 
 Status end_session(RemoteStore& remote, std::size_t primary, std::string_view key, CopyRead read,
-                   std::uint64_t tombstone_version, std::uint32_t ttl_seconds) {
-  Status ended =
-      leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds, read.version);
+                   std::uint64_t tombstone_version, std::uint32_t ttl_seconds,
+                   WriteReport* written) {
+  Status ended = leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds,
+                                 read.version, written);
   if (ended.cause() != Cause::kExists) return ended;
   // Another token than the one read, or something where nothing was read (the
   // copy came from the cache without a token, or from a replica): what is
@@ -45,16 +48,17 @@ Status end_session(RemoteStore& remote, std::size_t primary, std::string_view ke
   } else {
     over = there->unopened_cas;
   }
-  ended = leave_tombstone(remote, primary, key, over, tombstone_version, ttl_seconds, read.version);
+  ended = leave_tombstone(remote, primary, key, over, tombstone_version, ttl_seconds, read.version,
+                          written);
   if (ended.cause() == Cause::kExists) return conflict("another request wrote it");
   return ended;
 }
 
 Status end_session_in_one_write(RemoteStore& remote, std::size_t primary, std::string_view key,
                                 CopyRead read, std::uint64_t tombstone_version,
-                                std::uint32_t ttl_seconds) {
-  Status ended =
-      leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds, read.version);
+                                std::uint32_t ttl_seconds, WriteReport* written) {
+  Status ended = leave_tombstone(remote, primary, key, read.cas, tombstone_version, ttl_seconds,
+                                 read.version, written);
   if (ended.cause() == Cause::kExists) return conflict("another request wrote it");
   return ended;
 }

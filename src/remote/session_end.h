@@ -24,13 +24,21 @@ struct CopyRead {
 // Leaves a tombstone of `tombstone_version` under `key`. Success also when the
 // key holds a tombstone already. kConflict (with what was found) when another
 // request wrote there since `read`; a store failure as such (the caller
-// remembers the delete to retry).
+// remembers the delete to retry). `written`, when given, gets the report of the
+// tombstone's write (its token on the primary, the replicas that missed it).
 Status end_session(RemoteStore& remote, std::size_t primary, std::string_view key, CopyRead read,
-                   std::uint64_t tombstone_version, std::uint32_t ttl_seconds);
+                   std::uint64_t tombstone_version, std::uint32_t ttl_seconds,
+                   WriteReport* written = nullptr);
 // The same without looking at what is there: one conditional write, kConflict
 // for any other copy (a retry in the background, which reads no session's data).
 Status end_session_in_one_write(RemoteStore& remote, std::size_t primary, std::string_view key,
                                 CopyRead read, std::uint64_t tombstone_version,
-                                std::uint32_t ttl_seconds);
+                                std::uint32_t ttl_seconds, WriteReport* written = nullptr);
+
+// The primary took the tombstone, but a replica's node did not answer: that
+// replica still holds the session, which readers take when the primary fails.
+inline bool replica_missed_end(const WriteReport& written) {
+  return !written.replica_errors.empty() && node_failed(written.replica_cause);
+}
 
 }  // namespace clustered

@@ -224,9 +224,10 @@ Status IdMoves::destroy(std::string_view id) {
     // Refused (written since), the move stays, to complete or be undone at the
     // end of the request as any other (complete(), undo_move()).
     const Move& move = **pending;
+    // (Before the end: an end kept for a retry stays in the cache.)
+    if (c_.cache != nullptr) c_.cache->remove(move.from.key);
     Status ended = end(move.from, CopyRead{read.version, move.from_cas});
     if (ended.cause() == Cause::kConflict) return ended;
-    if (c_.cache != nullptr) c_.cache->remove(move.from.key);
     // The old owner may still hold the session in its cache: it drops it.
     if (move.kind == MoveKind::kMigration) announce_takeover(move.from);
     pending->reset();
@@ -248,7 +249,18 @@ Status IdMoves::destroy(std::string_view id) {
 
 Status IdMoves::end(const ResolvedId& at, CopyRead read) {
   const std::uint64_t version = c_.next_version(read.version == kAnyVersion ? 0 : read.version);
-  Status ended = end_session(c_.remote, at.store_index, at.key, read, version, c_.remote_ttl());
+  WriteReport written;
+  Status ended =
+      end_session(c_.remote, at.store_index, at.key, read, version, c_.remote_ttl(), &written);
+  if (ended && replica_missed_end(written)) {
+    // The store node took it, a replica's node did not: that copy would be read
+    // whenever the store node fails. Retried like a missed end, over this tombstone.
+    c_.missed_writes.remember_missed_end(at.key, at.store_index, CopyRead{version, written.cas},
+                                         c_.local_expiry(c_.now_s()), c_.now_s(), true);
+    c_.handled(HandledEvent::kForwardKept, written.replica_cause,
+               "session " + at.id + " ended, but a replica could not be ended (" +
+                   written.replica_errors + "); it is retried once that node answers");
+  }
   if (ended) return ended;
   if (ended.cause() == Cause::kConflict) {
     Counters::add(c_.counters.write_conflicts);

@@ -33,12 +33,13 @@ Result<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::s
 }
 
 void MissedWrites::remember_missed_end(std::string_view key, std::size_t store, CopyRead read,
-                                       std::int64_t expires_at, std::int64_t now) {
+                                       std::int64_t expires_at, std::int64_t now,
+                                       bool replica_only) {
   if (cache_ == nullptr) return;
   CachedSession tombstone{{}, read.version, expires_at, now, true, remote_.address(store).id};
   tombstone.deleted = true;
   tombstone.store_cas = read.cas;
-  if (cache_->put(key, tombstone, now)) remote_.count_kept_write(store);
+  if (cache_->put(key, tombstone, now) && !replica_only) remote_.count_kept_write(store);
 }
 
 void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
@@ -81,8 +82,16 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
       const std::uint64_t above = read.version == kAnyVersion ? 0 : read.version + 1;
       const std::uint64_t version =
           std::max<std::uint64_t>(above, static_cast<std::uint64_t>(now) * 1000000);
-      const Status ended = end_session_in_one_write(remote_, *store, key, read, version, ttl_s);
-      if (ended || ended.cause() == Cause::kConflict) cache_->remove(key);
+      WriteReport written;
+      const Status ended =
+          end_session_in_one_write(remote_, *store, key, read, version, ttl_s, &written);
+      if (ended && replica_missed_end(written)) {
+        // A replica's node still does not answer: kept, over the new tombstone.
+        remember_missed_end(key, *store, CopyRead{version, written.cas}, missed.expires_at, now,
+                            true);
+      } else if (ended || ended.cause() == Cause::kConflict) {
+        cache_->remove(key);
+      }
       continue;
     }
     // Over the copy the move read: a change written there since (its owner never

@@ -38,9 +38,11 @@ class MissedWrites {
                                     std::uint64_t read_version = 0);
   // An end of `key` (remote/session_end.h) that `store` did not take: kept as a
   // deleted entry with the copy it ends, to retry (and to keep this node from
-  // serving or fetching the destroyed session meanwhile).
+  // serving or fetching the destroyed session meanwhile). With `replica_only`,
+  // `store` took it (`read` is its tombstone) and a replica's node did not: the
+  // retry writes the tombstone again over that one, which reaches the replicas.
   void remember_missed_end(std::string_view key, std::size_t store, CopyRead read,
-                           std::int64_t expires_at, std::int64_t now);
+                           std::int64_t expires_at, std::int64_t now, bool replica_only = false);
   // Retries up to kRetriesPerCheck missed writes on nodes believed up: forwards,
   // deletes, and sessions a restarted memcached lost (or never took).
   void retry(std::uint32_t ttl_s, std::int64_t now);

@@ -197,5 +197,30 @@ TEST_F(LogoutFlowTest, MissedLogoutRetriedLaterEndsOnlyTheCopyItRead) {
   EXPECT_EQ(stored_payload(id), "n|i:5;") << "the retried logout ended a copy it never read";
 }
 
+// A logout that reached the store node but not the replica's node (cut off
+// from this app node) is kept and retried like one the store node missed: the
+// replica's copy, served whenever the store node does not answer, is ended
+// once its node answers (cluster_sim --mix everything seed 3624 read it again).
+TEST_F(LogoutFlowTest, LogoutTheReplicaMissedEndsTheReplicaOnceItAnswers) {
+  HandlerConfig with_replica = checking_config("web1");
+  with_replica.replicas = 1;
+  AppNode web1 = make_node(with_replica);
+  const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
+  const Started logout = session_start(*web1.handler, id);
+  ASSERT_TRUE(logout.ok) << logout.error;
+  web1.link(1).fail(StoreOp::kSet, "sess.", Failure::of(Cause::kTimeout, "cut off"), 1);
+  EXPECT_TRUE(web1.handler->destroy(id).ok());
+  (void)web1.handler->close();
+  ASSERT_TRUE(ended(id, &n1_));
+  ASSERT_FALSE(ended(id, &n2_)) << "the replica's node took the logout after all";
+
+  clock_.advance_ms(1600);
+  const Started other = session_start(*web1.handler, new_session(*web1.handler, "x|i:1;"));
+  ASSERT_TRUE(other.ok) << other.error;  // a request on web1 runs its takeover check
+  (void)web1.handler->close();
+  EXPECT_TRUE(ended(id, &n2_)) << "the replica still opens the ended session";
+  EXPECT_TRUE(ended(id, &n1_));
+}
+
 }  // namespace
 }  // namespace clustered::testing

@@ -453,6 +453,28 @@ TEST(ClusterSimFlows, RefusedForwardNeverReachesTheReplica) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web2, cut off from n2, ends u0's session: the tombstone reaches n1 but not
+// the replica on n2. web2 keeps the end and retries it with its checks, so once
+// it reaches n2 again (and loses n1) an old cookie finds the tombstone there,
+// not the session (cluster_sim --mix everything seed 3624 read it again).
+TEST(ClusterSimFlows, LogoutTheReplicaMissedIsNotUndoneByTheReplica) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=1 balancer=route
+    seed 3624
+    request u0 increment
+    run 53
+    cut web2 n2
+    request u0 logout
+    run 12
+    cut web2 n1
+    heal web2 n2
+    advance 1790
+    advance 30124
+    replay u0
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // The other side of that rule: a copy that survives the fault still counts. The
 // owner web1 holds the session when memcached restarts empty; a request sent to
 // web2 (round-robin) before web1 stored it again finds nothing there, and that
