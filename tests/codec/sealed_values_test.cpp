@@ -10,23 +10,23 @@
 #include <vector>
 
 #include "codec/value_codec.h"
+#include "support/test_sealers.h"
 
 namespace clustered {
 namespace {
 
 using namespace std::string_literals;
 
-const std::string kKeyA = "first-key-of-the-secret-file-0123456789";
-const std::string kKeyB = "second-key-of-the-secret-file-abcdefghij";
-const std::string kData = "user|s:5:\"alice\";cart|a:1:{i:0;i:42;}";
+using testing::kData;
+using testing::kKeyA;
+using testing::kKeyB;
 
 // A codec that seals with `keys` and does not compress.
 std::shared_ptr<const ValueCodec> sealed(std::vector<std::string> keys,
                                          SealMode mode = SealMode::kEncrypt,
                                          bool accept_unsealed = false) {
-  auto made = Sealer::with_secrets(std::move(keys), mode, accept_unsealed);
-  EXPECT_TRUE(made.ok()) << made.error();
-  return std::make_shared<const ValueCodec>(*made);
+  return std::make_shared<const ValueCodec>(
+      testing::test_sealer(std::move(keys), mode, accept_unsealed));
 }
 
 class SealModes : public ::testing::TestWithParam<SealMode> {};
