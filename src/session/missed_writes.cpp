@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include "session/lost_copies.h"
+
 namespace clustered {
 
 Result<WriteReport> MissedWrites::leave_forward(std::string_view old_key, std::size_t store,
@@ -42,6 +44,28 @@ void MissedWrites::remember_missed_end(std::string_view key, std::size_t store, 
   if (cache_->put(key, tombstone, now) && !replica_only) remote_.count_kept_write(store);
 }
 
+void MissedWrites::store_over_older_copy(std::size_t store, const std::string& key,
+                                         const CachedSession& kept, std::uint32_t ttl_s,
+                                         std::int64_t now) {
+  const auto found = remote_.read(store, key);
+  if (!found) return;  // not answered: the next check tries again
+  const CopyInMemcached there = compare_with_memcached(*found, store, kept);
+  if (there == CopyInMemcached::kHeld) {
+    // The write did reach memcached; only its reply was lost.
+    cache_->refresh(key, kept.expires_at, now, kept.version, (*found)->cas);
+  } else if (there == CopyInMemcached::kOlder) {
+    // Over exactly that copy: a write that comes between wins, and the next
+    // check compares again.
+    const auto written = remote_.write(store, key, kept.version, kept.data, ttl_s, (*found)->cas,
+                                       (*found)->value.version);
+    if (written) cache_->refresh(key, kept.expires_at, now, kept.version, written->cas);
+  } else if (there != CopyInMemcached::kLost) {
+    // A forward, a logout's tombstone (a forward to nowhere) or another node's
+    // newer copy: that stands, as it would against this session's next write.
+    cache_->remove(key);
+  }
+}
+
 void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
   if (cache_ == nullptr) return;
   // Entries whose node is believed down wait (a request relocates a session
@@ -63,15 +87,19 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
       // A session a restarted memcached lost is stored again, but only where
       // nothing was written since: a forward (another node took the session
       // over) or a newer copy wins, and this one is dropped. A change memcached
-      // did not take (kept: its node was down or cut off) is stored the same way
-      // where the key is still empty, whether or not its session is asked for
-      // again (docs/design.md, "Lost copies"); where a copy is there, it waits
-      // for its own next request, whose write replaces only the copy it read.
-      // A change kept moments ago may still be in its request's hands: it waits.
+      // did not take (kept: its node was down, frozen or cut off) is stored
+      // whether or not its session is asked for again (docs/design.md, "Lost
+      // copies"), once its own request is surely done with it.
       if (!missed.remote_gone && now - missed.remote_touched_at < kKeptWriteSettleSeconds) continue;
       const auto stored = remote_.write_if_missing(*store, key, missed.version, missed.data, ttl_s);
       if (stored && *stored) cache_->refresh(key, missed.expires_at, now, missed.version);
-      if (stored && !*stored && missed.remote_gone) cache_->remove(key);
+      if (stored && !*stored) {
+        if (missed.remote_gone) {
+          cache_->remove(key);
+        } else {
+          store_over_older_copy(*store, key, missed, ttl_s, now);
+        }
+      }
       continue;
     }
     if (missed.deleted) {

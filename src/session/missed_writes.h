@@ -56,6 +56,11 @@ class MissedWrites {
   static constexpr std::int64_t kKeptWriteSettleSeconds = 2;
 
  private:
+  // A kept change whose key holds a copy: written over it when that copy is
+  // older (conditional on its token), dropped when it was replaced.
+  void store_over_older_copy(std::size_t store, const std::string& key, const CachedSession& kept,
+                             std::uint32_t ttl_s, std::int64_t now);
+
   RemoteStore& remote_;
   SessionCache* cache_;
   std::string retrying_;

@@ -119,9 +119,32 @@ TEST_F(LostCopiesTest, ChangeKeptWhileNoNodeAnsweredIsStoredByTheNextCheck) {
   EXPECT_EQ(elsewhere.data, "kept|i:1;");
 }
 
-// A kept change whose key holds a copy (the node was cut off, not emptied) is
-// not stored by a check: its own next request writes it, over the copy it read.
-TEST_F(LostCopiesTest, ChangeKeptOverAStoredCopyWaitsForItsOwnRequest) {
+// A kept change whose key holds the copy it replaced (the node was cut off, not
+// emptied): the next check writes it over exactly that copy, though nobody asks
+// for the session again.
+TEST_F(LostCopiesTest, ChangeKeptOverAnOlderCopyIsWrittenOverItByTheNextCheck) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session(*web1.handler, "n|i:1;");
+  const std::size_t store = index_of(server_of(id));
+  web1.link(store).fail(StoreOp::kSet, "sess." + id, Failure::of(Cause::kDown, "cut off"));
+  const Started changed = session_start(*web1.handler, id);
+  ASSERT_TRUE(changed.ok) << changed.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, changed, "n|i:2;").ok());
+  ASSERT_EQ(stored_payload(id), "n|i:1;");
+  web1.link(store).clear();
+  clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
+  (void)new_session(*web1.handler, "other|i:1;");  // runs web1's check
+  EXPECT_EQ(stored_payload(id), "n|i:2;");
+
+  AppNode web2 = make_node(config("web2"));
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "n|i:2;");
+}
+
+// The same, but another node wrote the session after the change was kept: its
+// copy stands, and web1 drops its own rather than write over it.
+TEST_F(LostCopiesTest, ChangeKeptWhileAnotherNodeWroteNeverOverwritesThatWrite) {
   AppNode web1 = make_node(checking_config("web1"));
   const std::string id = new_session(*web1.handler, "n|i:1;");
   const std::size_t store = index_of(server_of(id));
@@ -130,12 +153,13 @@ TEST_F(LostCopiesTest, ChangeKeptOverAStoredCopyWaitsForItsOwnRequest) {
   ASSERT_TRUE(changed.ok) << changed.error;
   ASSERT_TRUE(session_write_close(*web1.handler, changed, "n|i:2;").ok());
   web1.link(store).clear();
+  clock_.advance_s(1);
+  const std::string newer = encode_value(stored_version(id) + 1'000'000'000, "n|i:7;");
+  server_of(id).poke("sess." + id, newer, 100);
   clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
   (void)new_session(*web1.handler, "other|i:1;");  // runs web1's check
-  EXPECT_EQ(stored_payload(id), "n|i:1;") << "a check wrote over a stored copy";
-
-  EXPECT_EQ(read_once(*web1.handler, id), "n|i:2;");
-  EXPECT_EQ(stored_payload(id), "n|i:2;");
+  EXPECT_EQ(server_of(id).peek("sess." + id), newer) << "the check wrote over a newer copy";
+  EXPECT_FALSE(web1.cache().get("sess." + id, clock_.wall_s()).has_value());
 }
 
 }  // namespace
