@@ -19,6 +19,7 @@
 // --keep-going does not stop at an unexplained violation either: it prints its
 // seed and first violation, runs on, and lists those seeds at the end (exit 1).
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -125,13 +126,15 @@ int main(int argc, char** argv) {
   std::map<std::string, std::vector<std::uint64_t>> expected;  // class -> seeds
   std::uint64_t expected_total = 0;
   std::vector<std::uint64_t> failed;  // --keep-going: seeds with an unexplained violation
+  // CLUSTER_SIM_ALL_SEEDS: every seed of a class, to compare two builds' runs.
+  const std::size_t listed = std::getenv("CLUSTER_SIM_ALL_SEEDS") != nullptr ? SIZE_MAX : 10;
   const auto print_expected = [&] {
     for (const auto& [reason, seen] : expected) {
       std::printf("expected failure x%zu (seeds", seen.size());
-      for (std::size_t k = 0; k < seen.size() && k < 10; ++k) {
+      for (std::size_t k = 0; k < seen.size() && k < listed; ++k) {
         std::printf(" %llu", static_cast<unsigned long long>(seen[k]));
       }
-      std::printf("%s): %s\n", seen.size() > 10 ? " ..." : "", reason.c_str());
+      std::printf("%s): %s\n", seen.size() > listed ? " ..." : "", reason.c_str());
     }
   };
   for (std::uint64_t seed = from; seeds == 0 || seed < from + seeds; ++seed) {
