@@ -6,12 +6,15 @@
 
 #include <cctype>
 #include <memory>
+#include <utility>
 
 #include "operator_log.h"
 #include "php_clustered_session.h"
 #include "sealing.h"
+#include "session/departed_nodes.h"
 #include "store/save_path.h"
 #include "store/same_server.h"
+#include "util/clock.h"
 
 extern "C" {
 #include "ext/session/php_session.h"
@@ -64,6 +67,14 @@ bool start_shared_segment(std::string* error) {
     return false;
   }
   g_segment = *made;
+  // php.ini's save_path is the one in use from now on: after a graceful restart
+  // into another one, the nodes it dropped are still read for a while
+  // (session/departed_nodes.h), before any request has made a handler.
+  const char* path = INI_STR("session.save_path");
+  if (auto nodes = parse_save_path(path != nullptr ? path : ""); nodes && !nodes->empty()) {
+    (void)with_departed_nodes(std::move(*nodes), g_segment, system_clock().monotonic_ms() / 1000,
+                              0);
+  }
   return true;
 }
 

@@ -39,6 +39,7 @@ struct SharedSegment::Header {
   std::size_t locks_offset;
   std::size_t watch_offset;
   std::size_t events_offset;
+  std::size_t save_paths_offset;
   std::size_t cache_offset;  // 0 when there is no cache
   std::uint32_t generation;  // how many times the owner reattached
   bool reattached;
@@ -67,6 +68,10 @@ TakeoverWatch& SharedSegment::takeover_watch() {
 }
 EventThrottle& SharedSegment::events() {
   return *reinterpret_cast<EventThrottle*>(reinterpret_cast<char*>(this) + header()->events_offset);
+}
+SavePathMemory& SharedSegment::save_paths() {
+  return *reinterpret_cast<SavePathMemory*>(reinterpret_cast<char*>(this) +
+                                            header()->save_paths_offset);
 }
 SessionCache* SharedSegment::cache() {
   if (header()->cache_offset == 0) return nullptr;
@@ -99,6 +104,8 @@ std::uint32_t SharedSegment::layout_version(std::uint32_t cache_layout) {
                                  alignof(TakeoverWatch),
                                  sizeof(EventThrottle),
                                  alignof(EventThrottle),
+                                 sizeof(SavePathMemory),
+                                 alignof(SavePathMemory),
                                  cache_layout};
   std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 over the parts
   for (const std::uint64_t part : parts) {
@@ -165,7 +172,9 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   const std::size_t watch_offset = offset;
   offset = align_up(offset + sizeof(TakeoverWatch), 64);
   const std::size_t events_offset = offset;
-  offset = align_up(offset + sizeof(EventThrottle), 4096);
+  offset = align_up(offset + sizeof(EventThrottle), 64);
+  const std::size_t save_paths_offset = offset;
+  offset = align_up(offset + sizeof(SavePathMemory), 4096);
   const std::size_t cache_offset = cache_size > 0 ? offset : 0;
   if (cache_size > 0) offset += SessionCache::bytes_needed(cache_size);
   const std::size_t total = align_up(offset, 4096);
@@ -187,6 +196,7 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   header->locks_offset = locks_offset;
   header->watch_offset = watch_offset;
   header->events_offset = events_offset;
+  header->save_paths_offset = save_paths_offset;
   header->cache_offset = cache_offset;
   auto* segment = static_cast<SharedSegment*>(memory);
   new (&segment->counters()) Counters{};
@@ -196,6 +206,8 @@ Result<SharedSegment*> SharedSegment::create_or_reattach(std::size_t cache_size,
   new (&segment->takeover_watch()) TakeoverWatch{};
   segment->takeover_watch().start(clock.monotonic_ms() / 1000);  // monotonic, as its checks
   new (&segment->events()) EventThrottle{};
+  new (&segment->save_paths()) SavePathMemory;  // the mapping is zeroed: only its mutex is written
+  segment->save_paths().init();
   if (cache_size > 0) {
     SessionCache::create(static_cast<char*>(memory) + cache_offset,
                          SessionCache::bytes_needed(cache_size));

@@ -9,6 +9,7 @@
 //   LockTable       per-session locks
 //   TakeoverWatch   when the node last read its takeover notices
 //   EventThrottle   when the node last logged each kind of handled event
+//   SavePathMemory  the save_path before the current one, and when it changed
 //   SessionCache    the node-local session cache (absent when cache_size = 0),
 //                   with its own header, index, entries and chunks
 //
@@ -23,6 +24,7 @@
 
 #include "shm/event_throttle.h"
 #include "shm/lock_table.h"
+#include "shm/save_path_memory.h"
 #include "shm/session_cache.h"
 #include "shm/takeover_watch.h"
 #include "stats/counters.h"
@@ -76,6 +78,7 @@ class SharedSegment {
   LockTable& locks();
   TakeoverWatch& takeover_watch();
   EventThrottle& events();
+  SavePathMemory& save_paths();
   SessionCache* cache();  // nullptr when cache_size = 0
   std::size_t mapped_bytes() const;
   bool reattached() const;

@@ -291,6 +291,7 @@ RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
   Scan scan;
   std::optional<RemoteCopy>& best = scan.copy;
   for (std::size_t index = 0; index < nodes_.size(); ++index) {
+    if (departed(index)) continue;  // the nodes save_path lists, as before it dropped one
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {

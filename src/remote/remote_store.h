@@ -84,6 +84,9 @@ class RemoteStore {
     return address(index).role == NodeRole::kActive;
   }
   bool draining(std::size_t index) const { return address(index).role == NodeRole::kDraining; }
+  // Dropped from save_path (NodeAddress::departed): draining, and never asked for
+  // notices, stats or a session it is not named by.
+  bool departed(std::size_t index) const { return address(index).departed; }
   // A node that gives no CAS tokens (memcached -C), as this app node found on
   // contact: conditional writes are impossible there, so no session is placed
   // or kept on it while another node can take it (docs/design.md, "Conditional

@@ -20,6 +20,7 @@ CopyInMemcached compare_with_memcached(const std::optional<RemoteCopy>& found, s
 void LostCopies::notice_evictions() {
   if (cache_ == nullptr) return;
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
+    if (remote_.departed(node)) continue;  // its stats are not read (Takeovers::check)
     if (remote_.take_new_evictions(node)) (void)cache_->recheck_on(remote_.address(node).id);
   }
 }

@@ -98,6 +98,15 @@ bool ReadPath::validate_sid(std::string_view id) {
       fetched = std::move(found);
     } else {
       fetched = c_.remote.read(at.store_index, at.key);
+      if (!fetched && c_.remote.departed(at.store_index)) {
+        // A node save_path dropped that does not answer (stopped after its
+        // drain): looked for as if save_path had never listed it.
+        at.store_unknown = true;
+        at.store_index = c_.remote.rendezvous_node(at.id);
+        std::optional<RemoteCopy> found = find_beyond_save_path(at, !untrusted);
+        if (!found && !untrusted) return false;
+        fetched = std::move(found);
+      }
     }
     if (!fetched) {
       Failure failure = unreadable(at, fetched.failure());
@@ -210,7 +219,7 @@ std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at, bool r
   const auto parts = at.parts();
   std::string known;
   for (std::size_t i = 0; i < c_.remote.node_count(); ++i) {
-    known += (known.empty() ? "" : ", ") + c_.remote.address(i).id;
+    if (!c_.remote.departed(i)) known += (known.empty() ? "" : ", ") + c_.remote.address(i).id;
   }
   c_.handled(HandledEvent::kConfiguration, Cause::kNotFound,
              "session " + at.id + " names memcached node '" +

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "session/session_handler.h"
 
+#include "session/departed_nodes.h"
 #include "store/memcached_node.h"
 
 namespace clustered {
@@ -65,6 +66,8 @@ std::unique_ptr<SessionHandler> make_memcached_handler(HandlerConfig config,
                                                        SharedSegment* shared, LogSink& log) {
   const Timeouts timeouts{config.connect_timeout, config.io_timeout};
   HandlerServices services{system_clock(), system_entropy(), shared, nullptr, log};
+  nodes = with_departed_nodes(std::move(nodes), shared, system_clock().monotonic_ms() / 1000,
+                              remote_ttl_s(config));
   return std::make_unique<SessionHandler>(std::move(config),
                                           memcached_nodes(std::move(nodes), timeouts), services);
 }

@@ -29,8 +29,9 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
   const NoticeFormat format(remote_.sealer(), notice_key(route));
   const std::string key = notice_key(route);
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
-    // A node believed down cannot be read; writers skip it too.
-    if (!remote_.is_up(node)) continue;
+    // A node believed down cannot be read; writers skip it too. Nor is a node
+    // save_path dropped: the others write every notice to the nodes listed here.
+    if (!remote_.is_up(node) || remote_.departed(node)) continue;
     const auto got = remote_.get_plain(node, key);
     if (!got) {
       complete = false;
@@ -86,7 +87,7 @@ void Takeovers::notice_restarts() {
   // memcached restarted (empty) on a node: what this node holds there is
   // unsynced now, never dropped as synced, and written again (docs/design.md, "Lost copies").
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
-    if (!remote_.is_up(node)) continue;
+    if (!remote_.is_up(node) || remote_.departed(node)) continue;
     // Recorded now, or at a process's first contact since (RemoteStore::note_contact).
     (void)remote_.restarted_since_last_look(node);
     if (remote_.take_unhandled_restart(node)) {
@@ -108,7 +109,7 @@ Takeovers::Missed Takeovers::announce(std::string_view old_route, std::string_vi
   bool written = false;
   Missed missed;
   for (std::size_t node = 0; node < remote_.node_count(); ++node) {
-    if (!remote_.is_up(node)) continue;
+    if (!remote_.is_up(node) || remote_.departed(node)) continue;
     const auto appended = remote_.append_line(node, key, line, head, when_full, kNoticeTtlSeconds);
     if (appended) {
       written = true;

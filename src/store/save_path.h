@@ -33,6 +33,9 @@ struct NodeAddress {
   std::string socket_path;  // set for unix:/path nodes
   NodeRole role = NodeRole::kActive;
   bool id_from_position = false;  // no ID= given: named n<position>
+  // Not in this save_path: the one before it listed the node, and this app node
+  // still reads there for a while (session/departed_nodes.h); role kDraining.
+  bool departed = false;
 
   bool is_unix() const { return !socket_path.empty(); }
   // host:port, [v6]:port or unix:/path; the key of the shared health table.

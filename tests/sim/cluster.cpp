@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "codec/value_header.h"
+#include "session/departed_nodes.h"
 #include "session/takeover_notices.h"
 #include "shm/session_cache.h"
 
@@ -111,13 +112,14 @@ struct Cluster::Request {
 // makes it time out.
 class Cluster::Link final : public StoreNode {
  public:
-  Link(Cluster& cluster, int app, int memcached, NodeRole role)
+  Link(Cluster& cluster, int app, int memcached, NodeRole role, bool departed = false)
       : cluster_(cluster),
         app_(app),
         memcached_(memcached),
         client_(cluster.memcached_[memcached]->client(cluster.apps_[app]->clock)),
         address_(client_->address()) {
     address_.role = role;
+    address_.departed = departed;
   }
 
   const NodeAddress& address() const override { return address_; }
@@ -271,9 +273,21 @@ void Cluster::boot(AppNode& app) {
     std::abort();
   }
   app.segment = *segment;
+  // MINIT notes php.ini's save_path (ext/handler_registry.cpp): the one the node
+  // starts with, so a later change drops nodes (session/departed_nodes.h).
+  (void)with_departed_nodes(listed_nodes(app), app.segment, app.clock.monotonic_ms() / 1000, 0);
   app.locks = std::make_unique<SimLockTable>();
   app.up = true;
   make_processes(app);
+}
+
+std::vector<NodeAddress> Cluster::listed_nodes(const AppNode& app) const {
+  std::vector<NodeAddress> listed;
+  for (std::size_t i = 0; i < app.save_path.size(); ++i) {
+    listed.push_back(memcached_[app.save_path[i]]->address());
+    listed.back().role = app.roles[i];
+  }
+  return listed;
 }
 
 void Cluster::make_processes(AppNode& app) {
@@ -906,10 +920,6 @@ bool Cluster::step(std::optional<int> only) {
         process.locks = std::make_unique<SimLocks>(*app.locks, request.process, world_.mono_ms,
                                                    options_.lock_stripes);
         const int app_index = request.outcome.node;
-        std::vector<std::unique_ptr<StoreNode>> links;
-        for (std::size_t i = 0; i < app.save_path.size(); ++i) {
-          links.push_back(std::make_unique<Link>(*this, app_index, app.save_path[i], app.roles[i]));
-        }
         HandlerConfig config;
         config.route = app.route;
         config.strict_mode = true;
@@ -919,6 +929,18 @@ bool Cluster::step(std::optional<int> only) {
         config.takeover_check_interval_s = options_.takeover_check_interval_s;
         config.gc_maxlifetime_s = options_.gc_maxlifetime_s;
         config.sealer = sealer_;
+        // As make_memcached_handler(): the nodes listed, then those dropped.
+        std::vector<std::unique_ptr<StoreNode>> links;
+        for (const NodeAddress& node :
+             with_departed_nodes(listed_nodes(app), app.segment, app.clock.monotonic_ms() / 1000,
+                                 remote_ttl_s(config))) {
+          const auto m = std::find_if(memcached_.begin(), memcached_.end(), [&](const auto& model) {
+            return model->address().id == node.id;
+          });
+          links.push_back(std::make_unique<Link>(*this, app_index,
+                                                 static_cast<int>(m - memcached_.begin()),
+                                                 node.role, node.departed));
+        }
         HandlerServices services{app.clock, entropy_, app.segment, process.locks.get()};
         process.handler =
             std::make_unique<SessionHandler>(std::move(config), std::move(links), services);

@@ -195,6 +195,8 @@ class Cluster {
   static constexpr std::int64_t kSettleMs = 5000;
 
   void boot(AppNode& app);
+  // The app node's save_path as the handler is given it.
+  std::vector<NodeAddress> listed_nodes(const AppNode& app) const;
   void make_processes(AppNode& app);
   void kill_processes(int node);
   void fault(const std::string& what);

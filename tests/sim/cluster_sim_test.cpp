@@ -532,12 +532,13 @@ std::string every_user(int count, const std::string& op, const std::string& node
 
 // "a rolling rollout that adds n3 logs out every user whose session landed on n3
 // and then reached a node not yet updated". Still so when the operator skips the
-// ;joining step (web1 places sessions on n3 that web2 has never heard of): web2
-// looks for them on n1 and n2, warns naming n3, and starts fresh. The procedure
-// (docs/operator-guide.md) avoids it; the history below follows it.
+// ;joining step (web1 places sessions on n3 that web2 has never heard of: web2
+// started with a save_path without it, so no earlier one of its own lists n3
+// either): web2 looks for them on n1 and n2, warns naming n3, and starts fresh.
+// The procedure (docs/operator-guide.md) avoids it; the history below follows it.
 TEST(ClusterSimExpectedFailures, StoreNodeAddedWithoutJoiningLosesItsSessionsOnTheOthers) {
   const HistoryResult result =
-      play("options memcached=3 users=4\nsave_path web2 n1,n2\n" +
+      play("options memcached=3 users=4\nsave_path web2 n1,n2\nkill web2\nrestart web2\n" +
            every_user(4, "increment", "web1") + every_user(4, "read", "web2"));
   expect_still_found(result, "lost");
 }
@@ -602,6 +603,60 @@ TEST(ClusterSimFlows, StoreNodeRemovedKeepsSessionsAReplicaHolds) {
   const HistoryResult result = play(
       "options memcached=3 replicas=1 users=4\n" + every_user(4, "increment", "web1") +
       "kill web1\nsave_path web2 n1,n2\nmemcached stop n3\n" + every_user(4, "increment", "web2"));
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
+// web1 drops n1 from its save_path without the drain and moves its own session
+// off it from its cache: the forward goes on n1 itself (a departed node,
+// docs/design.md, "save_path roles"), where a node that lists n1 looks. After
+// the logout, web1 lists n1 again and an old cookie finds the forward to the
+// ended session (cluster_sim --mix everything seed 3879: the forward went to
+// n3 and n1's copy opened again).
+TEST(ClusterSimFlows, StoreNodeDroppedWithoutDrainGetsTheForward) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=1 balancer=route
+    seed 3879
+    request u0 increment
+    run 48
+    save_path web1 n2,n3
+    request u0 logout
+    request u0 regenerate
+    advance 88127
+    save_path web1 n1,n3
+    replay u0
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
+// web1 drops n2 without the drain while web2 places sessions there; web2 dies,
+// and web1 reads u3's session on n2, the node its save_path dropped, and takes
+// it over (cluster_sim --mix everything seed 3146 started it empty).
+TEST(ClusterSimFlows, StoreNodeDroppedOnOneAppNodeStillReadsTheOthersSessions) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=0 users=4 balancer=route
+    seed 3146
+    request u3 increment
+    save_path web1 n1,n3
+    run 21
+    kill web2
+    request u3 read
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
+// The same before web2 has served a request: the save_path it started with
+// (php.ini's, noted in MINIT) listed n3 (cluster_sim --mix everything seed 15028).
+TEST(ClusterSimFlows, StoreNodeDroppedBeforeTheFirstRequestStillReadsTheOthersSessions) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=1 balancer=route
+    seed 15028
+    memcached freeze n1
+    request u0 increment
+    save_path web2 n1,n2
+    run 35
+    kill web1
+    request u0 read
+  )");
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
