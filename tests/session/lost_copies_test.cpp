@@ -14,7 +14,35 @@
 namespace clustered::testing {
 namespace {
 
-using LostCopiesTest = ModelHandlerTest;
+class LostCopiesTest : public ModelHandlerTest {
+ protected:
+  // A session of `node` whose change from `before` to `after` its store node
+  // missed (the link cut off for that write): acknowledged, kept in the cache.
+  std::string change_kept_while_cut_off(AppNode& node, const std::string& before,
+                                        const std::string& after) {
+    const std::string id = new_session(*node.handler, before);
+    const std::size_t store = index_of(server_of(id));
+    node.link(store).fail(StoreOp::kSet, "sess." + id, Failure::of(Cause::kDown, "cut off"));
+    const Started changed = session_start(*node.handler, id);
+    EXPECT_TRUE(changed.ok) << changed.error;
+    EXPECT_TRUE(session_write_close(*node.handler, changed, after).ok());
+    node.link(store).clear();
+    return id;
+  }
+  // Lets a kept change settle, then one request of another session on `node`,
+  // which runs its takeover check.
+  void check_after_settling(AppNode& node) {
+    clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
+    (void)new_session(*node.handler, "other|i:1;");
+  }
+  // What another app node, which never held the session, reads under `id`.
+  std::string read_on_another_node(const std::string& id) {
+    AppNode web2 = make_node(config("web2"));
+    const Started there = session_start(*web2.handler, id);
+    EXPECT_TRUE(there.ok) << there.error;
+    return there.data;
+  }
+};
 
 // One request of `id` that changes nothing; returns what it read.
 std::string read_once(SessionHandler& handler, const std::string& id) {
@@ -109,14 +137,9 @@ TEST_F(LostCopiesTest, ChangeKeptWhileNoNodeAnsweredIsStoredByTheNextCheck) {
   EXPECT_EQ(web1.handler->counters().writes_kept.load(), 1u);
   n1_.start();
   n2_.start();
-  clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
-  (void)new_session(*web1.handler, "other|i:1;");  // runs web1's check
+  check_after_settling(web1);
   EXPECT_EQ(stored_payload(id), "kept|i:1;");
-
-  AppNode web2 = make_node(config("web2"));
-  const Started elsewhere = session_start(*web2.handler, id);
-  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
-  EXPECT_EQ(elsewhere.data, "kept|i:1;");
+  EXPECT_EQ(read_on_another_node(id), "kept|i:1;");
 }
 
 // A kept change whose key holds the copy it replaced (the node was cut off, not
@@ -124,40 +147,22 @@ TEST_F(LostCopiesTest, ChangeKeptWhileNoNodeAnsweredIsStoredByTheNextCheck) {
 // for the session again.
 TEST_F(LostCopiesTest, ChangeKeptOverAnOlderCopyIsWrittenOverItByTheNextCheck) {
   AppNode web1 = make_node(checking_config("web1"));
-  const std::string id = new_session(*web1.handler, "n|i:1;");
-  const std::size_t store = index_of(server_of(id));
-  web1.link(store).fail(StoreOp::kSet, "sess." + id, Failure::of(Cause::kDown, "cut off"));
-  const Started changed = session_start(*web1.handler, id);
-  ASSERT_TRUE(changed.ok) << changed.error;
-  ASSERT_TRUE(session_write_close(*web1.handler, changed, "n|i:2;").ok());
+  const std::string id = change_kept_while_cut_off(web1, "n|i:1;", "n|i:2;");
   ASSERT_EQ(stored_payload(id), "n|i:1;");
-  web1.link(store).clear();
-  clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
-  (void)new_session(*web1.handler, "other|i:1;");  // runs web1's check
+  check_after_settling(web1);
   EXPECT_EQ(stored_payload(id), "n|i:2;");
-
-  AppNode web2 = make_node(config("web2"));
-  const Started elsewhere = session_start(*web2.handler, id);
-  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
-  EXPECT_EQ(elsewhere.data, "n|i:2;");
+  EXPECT_EQ(read_on_another_node(id), "n|i:2;");
 }
 
 // The same, but another node wrote the session after the change was kept: its
 // copy stands, and web1 drops its own rather than write over it.
 TEST_F(LostCopiesTest, ChangeKeptWhileAnotherNodeWroteNeverOverwritesThatWrite) {
   AppNode web1 = make_node(checking_config("web1"));
-  const std::string id = new_session(*web1.handler, "n|i:1;");
-  const std::size_t store = index_of(server_of(id));
-  web1.link(store).fail(StoreOp::kSet, "sess." + id, Failure::of(Cause::kDown, "cut off"));
-  const Started changed = session_start(*web1.handler, id);
-  ASSERT_TRUE(changed.ok) << changed.error;
-  ASSERT_TRUE(session_write_close(*web1.handler, changed, "n|i:2;").ok());
-  web1.link(store).clear();
+  const std::string id = change_kept_while_cut_off(web1, "n|i:1;", "n|i:2;");
   clock_.advance_s(1);
   const std::string newer = encode_value(stored_version(id) + 1'000'000'000, "n|i:7;");
   server_of(id).poke("sess." + id, newer, 100);
-  clock_.advance_s(MissedWrites::kKeptWriteSettleSeconds + 1);
-  (void)new_session(*web1.handler, "other|i:1;");  // runs web1's check
+  check_after_settling(web1);
   EXPECT_EQ(server_of(id).peek("sess." + id), newer) << "the check wrote over a newer copy";
   EXPECT_FALSE(web1.cache().get("sess." + id, clock_.wall_s()).has_value());
 }
