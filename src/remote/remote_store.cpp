@@ -2,6 +2,7 @@
 #include "remote/remote_store.h"
 
 #include <algorithm>
+#include <array>
 
 #include "util/fnv1a.h"
 
@@ -291,7 +292,6 @@ RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
   Scan scan;
   std::optional<RemoteCopy>& best = scan.copy;
   for (std::size_t index = 0; index < nodes_.size(); ++index) {
-    if (departed(index)) continue;  // the nodes save_path lists, as before it dropped one
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {
@@ -379,9 +379,12 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
 Result<WriteReport> RemoteStore::write(std::size_t primary, std::string_view key,
                                        std::uint64_t version, std::string_view payload,
                                        std::uint32_t ttl_seconds, std::uint64_t expected_cas,
-                                       std::uint64_t read_version) {
-  return store_copies(primary, key, codec_->encode(key, version, payload), ttl_seconds,
-                      Replacing::token_or_anything(expected_cas, read_version), true);
+                                       std::uint64_t read_version,
+                                       const ReplicaTokens& replica_cas) {
+  Replacing replacing = Replacing::token_or_anything(expected_cas, read_version);
+  replacing.replica_cas = replica_cas;
+  return store_copies(primary, key, codec_->encode(key, version, payload), ttl_seconds, replacing,
+                      true);
 }
 
 Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_view key,
@@ -420,32 +423,64 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
     }
     replica_done = read->node;
   }
-  for (std::size_t index : copies) {
+  // What this write stored, node and new token: a replica found newer gives
+  // them that copy back (below). No allocation: the ring is at most 1 + 8 nodes.
+  std::array<std::pair<std::size_t, std::uint64_t>, 1 + kMaxReplicas> stored{};
+  std::size_t stored_count = 0;
+  const auto note_stored = [&](std::size_t index, std::uint64_t token) {
+    if (stored_count < stored.size()) stored[stored_count++] = {index, token};
+  };
+  const auto note_replica_error = [&](std::size_t index, const StoreReply& put) {
+    if (!report.replica_errors.empty()) report.replica_errors += "; ";
+    report.replica_errors += describe(index, put);
+    if (report.replica_cause == Cause::kOk) report.replica_cause = put.cause();
+  };
+  for (std::size_t k = 0; k < copies.size(); ++k) {
+    const std::size_t index = copies[k];
     if (replica_done && index == *replica_done) continue;
     if (counted) Counters::add(counters_.remote_writes);
-    // The primary answers its new token (same round trip): the next write of
-    // this session can be conditional on it.
-    const bool add = index == primary && replacing.only_missing && replacing.cas == 0;
-    // With the primary answering, its token decided; without it, a replica is
-    // all this write reaches, so it replaces only what the request read there.
-    if (index != primary && primary_failure && node_failed(primary_failure->cause) &&
-        replacing.read_version != 0) {
-      const StoreReply put =
-          store_over_version(index, key, bytes, ttl_seconds, replacing.read_version);
-      if (put.cause() == Cause::kExists) return failure(index, put);
-      if (!put.ok()) {
-        if (!report.replica_errors.empty()) report.replica_errors += "; ";
-        report.replica_errors += describe(index, put);
-        if (report.replica_cause == Cause::kOk) report.replica_cause = put.cause();
+    if (index != primary) {
+      const std::uint64_t known = k - 1 < kMaxReplicas ? replacing.replica_cas[k - 1] : 0;
+      std::string newer;
+      // The primary's token decided there; here the replica's own does, or the
+      // version the request read (all a write reaches while the primary does
+      // not answer, so it too replaces only what the request read). A write
+      // the primary took blindly (a key new to this request) is blind here too.
+      const bool blind = !primary_failure && replacing.cas == 0 && !replacing.only_missing;
+      const StoreReply put = store_replica(index, key, bytes, ttl_seconds, known,
+                                           blind ? 0 : replacing.read_version, &newer);
+      if (put.cause() == Cause::kExists) {
+        // Another request wrote a newer copy there, one that could not reach
+        // the primary: this write is refused, and the nodes it wrote get that
+        // copy back over the tokens they answered (docs/design.md,
+        // "Conditional writes").
+        if (!newer.empty()) {
+          for (std::size_t i = 0; i < stored_count; ++i) {
+            const auto [written, token] = stored[i];
+            if (token == 0) continue;
+            (void)on_node(written, [&](StoreNode& node) {
+              return node.set_checked(key, newer, ttl_seconds, token);
+            });
+          }
+        }
+        return failure(index, put);
+      }
+      if (put.ok()) {
+        if (k - 1 < kMaxReplicas) report.replica_cas[k - 1] = put->cas;
+        note_stored(index, put->cas);
+      } else {
+        note_replica_error(index, put);
       }
       continue;
     }
+    // The primary answers its new token (same round trip): the next write of
+    // this session can be conditional on it.
+    const bool add = replacing.only_missing && replacing.cas == 0;
     StoreReply put = on_node(index, [&](StoreNode& node) {
-      if (index != primary) return node.set(key, bytes, ttl_seconds);
       return add ? node.add_checked(key, bytes, ttl_seconds)
                  : node.set_checked(key, bytes, ttl_seconds, replacing.cas);
     });
-    if (index == primary && replacing.cas != 0 && put.cause() == Cause::kNotFound) {
+    if (replacing.cas != 0 && put.cause() == Cause::kNotFound) {
       // The copy it was to replace is gone (evicted, restarted): it is stored
       // in full, but only where nothing was written since (a tombstone of a
       // logout, another node's copy): that is a conflict, not an empty key.
@@ -456,19 +491,14 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
       put = written_since();
     }
     if (put.ok()) {
-      if (index == primary) report.cas = put->cas;
+      report.cas = put->cas;
+      note_stored(index, put->cas);
       continue;
     }
-    if (index == primary) {
-      // Written by another request since this one read it: the write is refused
-      // whole, and the replicas keep that request's copy ("Conditional writes").
-      if (put.cause() == Cause::kExists) return failure(index, put);
-      primary_failure = failure(index, put);
-      continue;
-    }
-    if (!report.replica_errors.empty()) report.replica_errors += "; ";
-    report.replica_errors += describe(index, put);
-    if (report.replica_cause == Cause::kOk) report.replica_cause = put.cause();
+    primary_failure = failure(index, put);
+    // Refused: another copy is there than the one the request read. No replica
+    // takes what the primary refused.
+    if (put.cause() == Cause::kExists) return *primary_failure;
   }
   if (primary_failure) return *primary_failure;
   return report;
@@ -491,9 +521,38 @@ StoreReply RemoteStore::store_over(std::size_t index, std::string_view key,
   return put;
 }
 
+StoreReply RemoteStore::store_replica(std::size_t index, std::string_view key,
+                                      const std::string& bytes, std::uint32_t ttl_seconds,
+                                      std::uint64_t known, std::uint64_t read_version,
+                                      std::string* newer) {
+  // A node without tokens cannot take a conditional write (no session is kept
+  // on one while another node can take it).
+  if (without_cas(index)) {
+    return on_node(index, [&](StoreNode& node) { return node.set(key, bytes, ttl_seconds); });
+  }
+  if (known != 0) {
+    StoreReply put = on_node(
+        index, [&](StoreNode& node) { return node.set_checked(key, bytes, ttl_seconds, known); });
+    // Another token (a write of this node's that did not answer, another
+    // node's) or no copy: what is there decides, as without a token.
+    if (put.cause() != Cause::kExists && put.cause() != Cause::kNotFound) return put;
+  }
+  if (read_version != 0) {
+    return store_over_version(index, key, bytes, ttl_seconds, read_version, newer);
+  }
+  // Neither the copy's token nor the version read is known (docs/design.md,
+  // "Known gaps"): stored as it stands, its token kept for the next write.
+  StoreReply put =
+      on_node(index, [&](StoreNode& node) { return node.set_checked(key, bytes, ttl_seconds, 0); });
+  if (put.cause() == Cause::kNoCas) {
+    put = on_node(index, [&](StoreNode& node) { return node.set(key, bytes, ttl_seconds); });
+  }
+  return put;
+}
+
 StoreReply RemoteStore::store_over_version(std::size_t index, std::string_view key,
                                            const std::string& bytes, std::uint32_t ttl_seconds,
-                                           std::uint64_t read_version) {
+                                           std::uint64_t read_version, std::string* newer) {
   StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
   if (got.cause() == Cause::kNotFound) {
     StoreReply put =
@@ -509,6 +568,7 @@ StoreReply RemoteStore::store_over_version(std::size_t index, std::string_view k
   if (got->value) {
     const auto stored = codec_->decode(key, *got->value);
     if (stored && stored->version > read_version) {
+      if (newer != nullptr) *newer = std::move(*got->value);
       return StoreReply(
           Failure::of(Cause::kExists, "written by another request since this one read it"));
     }

@@ -7,6 +7,7 @@
 // answer (its Cause) and a message naming the node.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,6 +29,15 @@ namespace clustered {
 
 // Why a node was marked down, in the words of an error or a status page.
 std::string_view describe_outage(Cause cause);
+
+// The most replicas a session has (clustered_session.replicas).
+inline constexpr std::size_t kMaxReplicas = 8;
+
+// memcached's CAS tokens of a session's replica copies, in ring order
+// (copy_nodes() after the primary); 0: not known. Learnt from this node's own
+// writes, they make its next write conditional on every node at no extra cost
+// (docs/design.md, "Conditional writes").
+using ReplicaTokens = std::array<std::uint64_t, kMaxReplicas>;
 
 struct RemoteOptions {
   std::int64_t retry_interval_ms = 2000;
@@ -56,6 +66,7 @@ struct WriteReport {
   std::string replica_errors;
   std::uint64_t cas = 0;             // the primary copy's new CAS token (0: not known)
   Cause replica_cause = Cause::kOk;  // of the first replica that failed
+  ReplicaTokens replica_cas{};       // the replica copies' new tokens (0: not written)
 };
 
 class RemoteStore {
@@ -158,9 +169,14 @@ class RemoteStore {
   // memory, down ... apart). With `expected_cas` the primary copy is replaced
   // only if it still has that token: kExists when another write came between
   // (a forward, another node's copy); a copy that is gone is stored in full.
+  // A replica's copy is replaced over its token in `replica_cas`, or, not known
+  // (or another one), only if it holds `read_version` or an older one: a newer
+  // copy there is kExists, and what this write stored goes back to it
+  // (docs/design.md, "Conditional writes").
   Result<WriteReport> write(std::size_t primary, std::string_view key, std::uint64_t version,
                             std::string_view payload, std::uint32_t ttl_seconds,
-                            std::uint64_t expected_cas = 0, std::uint64_t read_version = 0);
+                            std::uint64_t expected_cas = 0, std::uint64_t read_version = 0,
+                            const ReplicaTokens& replica_cas = {});
   // Stores the copy only where the key is missing (memcached add), for a copy a
   // restarted node lost: true when the primary took it, false when the primary
   // has something under the key again (written since the restart: it is newer).
@@ -224,25 +240,36 @@ class RemoteStore {
     std::uint64_t cas = 0;
     bool only_missing = false;
     std::optional<CopyToken> replica = std::nullopt;  // a replica's copy the request read
-    // The version of the copy the request read (0: unknown). When the primary
-    // does not answer, a replica's copy is replaced only if it holds this version
-    // or an older one (docs/design.md, "Conditional writes").
+    // The version of the copy the request read (0: unknown). A replica's copy
+    // whose token is not known is replaced only if it holds this version or an
+    // older one (docs/design.md, "Conditional writes").
     std::uint64_t read_version = 0;
+    // The replica copies' tokens, as this node last wrote them (0: not known).
+    ReplicaTokens replica_cas{};
     static Replacing token_or_anything(std::uint64_t cas, std::uint64_t read_version) {
       return {cas, false, std::nullopt, read_version};
     }
   };
   // Stores `bytes` on a replica only over a copy of `read_version` or older (or
   // where the key is empty), with the token of the copy it finds there; kExists
-  // when a newer copy is there.
+  // when a newer copy is there, whose bytes go to `newer` (when not null).
   StoreReply store_over_version(std::size_t index, std::string_view key, const std::string& bytes,
-                                std::uint32_t ttl_seconds, std::uint64_t read_version);
+                                std::uint32_t ttl_seconds, std::uint64_t read_version,
+                                std::string* newer = nullptr);
+  // Stores `bytes` on a replica: over `known` (its token there), else over a
+  // copy of `read_version` or older (store_over_version()); blind only when
+  // neither is known.
+  StoreReply store_replica(std::size_t index, std::string_view key, const std::string& bytes,
+                           std::uint32_t ttl_seconds, std::uint64_t known,
+                           std::uint64_t read_version, std::string* newer);
   // Stores `bytes` on one node over exactly the copy `cas` names there, or where
   // the key is empty when that copy is gone; kExists when something else is there.
   StoreReply store_over(std::size_t index, std::string_view key, const std::string& bytes,
                         std::uint32_t ttl_seconds, std::uint64_t cas);
   // Stores `bytes` on the primary (set_checked, or add_checked) and the
-  // replicas (set); kExists when the primary holds another copy than `replacing`.
+  // replicas (store_replica()); kExists when the primary holds another copy than
+  // `replacing` (nothing is written then), or a replica a newer one (the nodes
+  // written get that newer copy back).
   Result<WriteReport> store_copies(std::size_t primary, std::string_view key,
                                    const std::string& bytes, std::uint32_t ttl_seconds,
                                    Replacing replacing, bool counted);

@@ -127,7 +127,7 @@ Status IdMoves::stay_under_old_id(std::string_view id, std::string_view data,
   // to the old one -- also when the change cannot be kept there either.
   const std::uint64_t version = c_.next_version(loaded.copy.version);
   auto kept = c_.remote.write(move.from.store_index, move.from.key, version, data, c_.remote_ttl(),
-                              move.from_cas);
+                              move.from_cas, move.from_version);
   if (!kept && kept.failure().stored_copy_dropped) {
     // memcached unlinked the copy when it refused this one: the copy this
     // request read goes back, where nothing was written since.

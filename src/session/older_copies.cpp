@@ -27,8 +27,9 @@ std::optional<std::uint64_t> overwrite_older_copy(HandlerContext& c, const Resol
                          " there, older than this node's " + std::to_string(ours_version) +
                          " (replayed, or re-seeded from an older copy); this node's is written "
                          "over it");
-  auto written =
-      c.remote.write(at.store_index, at.key, new_version, data, c.remote_ttl(), copy.cas);
+  // A replica's copy is replaced only if it is no newer than this node's.
+  auto written = c.remote.write(at.store_index, at.key, new_version, data, c.remote_ttl(), copy.cas,
+                                ours_version);
   if (!written) return std::nullopt;
   return written->cas;
 }

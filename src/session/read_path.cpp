@@ -237,13 +237,14 @@ ReadPath::Cached ReadPath::take_cached(const ResolvedId& at, CachedSession hit, 
   const bool leave_store = must_leave_store(at);
   bool store_ok = !leave_store && !at.store_unknown && c_.remote.is_up(at.store_index);
   SessionCopy copy{std::move(hit.data), hit.version, std::nullopt, hit.store_cas};
+  copy.replica_cas = hit.replica_cas;
   copy.sealed_with = hit.sealed_with;
   if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
   if (hit.unsynced && store_ok && locked) {
     // The last write-through failed: retry it now, before serving, over the copy
     // it was meant to replace only (docs/design.md, "Conditional writes").
     auto retried = c_.remote.write(at.store_index, at.key, hit.version, copy.data, c_.remote_ttl(),
-                                   hit.store_cas);
+                                   hit.store_cas, hit.version, hit.replica_cas);
     if (!retried && retried.failure().cause == Cause::kExists) {
       if (const auto cas = overwrite_older_copy(c_, at, hit.version, copy.data, hit.version)) {
         retried = WriteReport{{}, *cas};  // an older copy was written back: this one replaced it
@@ -257,9 +258,11 @@ ReadPath::Cached ReadPath::take_cached(const ResolvedId& at, CachedSession hit, 
     store_ok = retried.ok();
     if (store_ok) {
       const std::int64_t now = c_.now_s();
-      c_.cache->refresh(at.key, c_.local_expiry(now), now, hit.version, retried->cas);
+      c_.cache->refresh(at.key, c_.local_expiry(now), now, hit.version, retried->cas,
+                        &retried->replica_cas);
       copy.synced_touched_at = now;
       copy.cas = retried->cas;
+      copy.replica_cas = retried->replica_cas;
     }
   }
   // Moving the session needs another node believed up; with none (a one-node
@@ -332,6 +335,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     } else if (hit && !hit->forward && !hit->deleted) {
       Counters::add(c_.counters.local_hits);
       SessionCopy copy{std::move(hit->data), hit->version, std::nullopt, hit->store_cas};
+      copy.replica_cas = hit->replica_cas;
       copy.sealed_with = hit->sealed_with;
       if (!hit->unsynced) copy.synced_touched_at = hit->remote_touched_at;
       return load(std::move(*at), std::move(copy));
@@ -351,6 +355,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
       c_.cache->settle(at->key, untrusted->version, found);
       SessionCopy copy{std::move(untrusted->data), untrusted->version, std::nullopt,
                        untrusted->store_cas};
+      copy.replica_cas = untrusted->replica_cas;
       copy.sealed_with = untrusted->sealed_with;
       return load(std::move(*at), std::move(copy));
     }

@@ -60,6 +60,9 @@ struct SessionCopy {
   std::optional<std::string> moved_to = std::nullopt;
   // How memcached's copy is sealed (CachedSession::sealed_with).
   std::uint32_t sealed_with = 0;
+  // The replica copies' tokens at this version (0: unknown), as this node's
+  // last write learnt them (CachedSession::replica_cas).
+  ReplicaTokens replica_cas{};
 };
 
 enum class MoveKind { kMigration, kRelocation };
@@ -77,8 +80,8 @@ struct Move {
   // The copy read came from a replica (the store node did not answer): the
   // forward replaces it there only if nobody wrote there since.
   std::optional<CopyToken> from_replica = std::nullopt;
-  // The version of the copy read (0: none). Where the store node does not answer,
-  // the replicas' copies are replaced only if they hold it or an older one.
+  // The version of the copy read (0: none): the replicas' copies are replaced
+  // only if they hold it or an older one (docs/design.md, "Conditional writes").
   std::uint64_t from_version = 0;
 };
 

@@ -5,6 +5,8 @@
 
 namespace clustered {
 
+static_assert(kMaxReplicas == kCachedReplicaTokens, "the cache keeps every replica's token");
+
 phase::Loaded* WritePath::loaded_for(std::string_view id) {
   auto* loaded = std::get_if<phase::Loaded>(&c_.phase);
   return loaded != nullptr && loaded->at.id == id ? loaded : nullptr;
@@ -83,18 +85,22 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
   const ResolvedId& at = loaded != nullptr ? loaded->at : *resolved;
   const std::uint64_t version = c_.next_version(loaded != nullptr ? loaded->copy.version : 0);
   const std::int64_t now = c_.now_s();
-  const auto remember = [&](std::optional<std::int64_t> synced_at, std::uint64_t cas) {
+  const auto remember = [&](std::optional<std::int64_t> synced_at, std::uint64_t cas,
+                            const ReplicaTokens& replica_cas) {
     if (loaded == nullptr) return;
     if (loaded->copy.data.data() != data.data()) loaded->copy.data = data;
     loaded->copy.version = version;
     loaded->copy.synced_touched_at = synced_at;
     loaded->copy.cas = cas;
+    loaded->copy.replica_cas = replica_cas;
     loaded->copy.sealed_with = c_.remote.sealer().sealing_key_id();
   };
   // Replaces only the copy this request read (docs/design.md, "Conditional writes"): a takeover's
   // forward or another node's write since then is never destroyed.
   const std::uint64_t expected =
       loaded != nullptr && loaded->copy.version != 0 ? loaded->copy.cas : 0;
+  const ReplicaTokens replica_expected =
+      loaded != nullptr && loaded->copy.version != 0 ? loaded->copy.replica_cas : ReplicaTokens{};
 
   // The local copy goes first, marked unsynced: whatever happens next, this node
   // never serves an older copy than the one it just tried to store.
@@ -115,7 +121,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     cached = c_.cache->put(at.key, entry, now);
   }
   auto written = c_.remote.write(at.store_index, at.key, version, data, c_.remote_ttl(), expected,
-                                 loaded != nullptr ? loaded->copy.version : 0);
+                                 loaded != nullptr ? loaded->copy.version : 0, replica_expected);
   if (!written && expected != 0 && written.failure().cause == Cause::kExists) {
     // Another token: another node's newer write (refused), or an older copy
     // written back (replaced by this one).
@@ -124,8 +130,12 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     written = WriteReport{{}, *cas};
   }
   if (written) {
-    if (cached) c_.cache->refresh(at.key, c_.local_expiry(now), now, version, written->cas);
-    remember(cached ? std::optional<std::int64_t>(now) : std::nullopt, written->cas);
+    if (cached) {
+      c_.cache->refresh(at.key, c_.local_expiry(now), now, version, written->cas,
+                        &written->replica_cas);
+    }
+    remember(cached ? std::optional<std::int64_t>(now) : std::nullopt, written->cas,
+             written->replica_cas);
     if (!written->replica_errors.empty()) {
       Counters::add(c_.counters.replica_write_failures);
       c_.handled(
@@ -155,7 +165,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
     c_.handled(HandledEvent::kWriteKept, written.failure().cause,
                "cannot write session " + std::string(id) + " through to memcached (" +
                    written.error() + "); kept on this node and retried on its next request");
-    remember(std::nullopt, expected);
+    remember(std::nullopt, expected, replica_expected);
     return success();
   }
   return Failure::of(written.cause(), "cannot write session: " + written.error());

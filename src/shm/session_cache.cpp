@@ -12,7 +12,7 @@ namespace {
 constexpr std::uint64_t kCacheMagic = 0x636c75737465723cULL;  // "clustr<"
 // Bump when a field of Header, Entry or Chunk changes meaning without changing
 // size (layout_version() adds the sizes by itself).
-constexpr std::uint32_t kLayoutVersion = 6;  // 6: kFlagUntrusted, kFlagRecheck
+constexpr std::uint32_t kLayoutVersion = 7;  // 7: replica_cas
 constexpr std::uint32_t kNone = 0;           // indexes are stored +1 so 0 means "none"
 constexpr std::size_t kBytesPerEntry = 8192;
 constexpr std::size_t kEvictionSample = 8;
@@ -118,6 +118,7 @@ struct SessionCache::Entry {
   std::uint64_t checksum;
   std::uint64_t version;
   std::uint64_t store_cas;
+  std::uint64_t replica_cas[kCachedReplicaTokens];
   std::int64_t expires_at;
   std::int64_t remote_touched_at;
   std::uint64_t last_used;
@@ -227,6 +228,8 @@ CachedSession SessionCache::metadata_of(const Entry& entry) {
   CachedSession session;
   session.version = entry.version;
   session.store_cas = entry.store_cas;
+  std::copy(std::begin(entry.replica_cas), std::end(entry.replica_cas),
+            session.replica_cas.begin());
   session.expires_at = entry.expires_at;
   session.remote_touched_at = entry.remote_touched_at;
   session.unsynced = (entry.flags & kFlagUnsynced) != 0;
@@ -417,6 +420,7 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
     entry.hash = hash;
     entry.version = session.version;
     entry.store_cas = session.store_cas;
+    std::copy(session.replica_cas.begin(), session.replica_cas.end(), entry.replica_cas);
     entry.expires_at = session.expires_at;
     entry.remote_touched_at = session.remote_touched_at;
     entry.sealed_with = session.sealed_with;
@@ -442,7 +446,8 @@ bool SessionCache::put(std::string_view key, const CachedSession& session, std::
 
 bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
                            std::int64_t remote_touched_at,
-                           std::optional<std::uint64_t> synced_version, std::uint64_t store_cas) {
+                           std::optional<std::uint64_t> synced_version, std::uint64_t store_cas,
+                           const CachedReplicaTokens* replica_cas) {
   const std::uint64_t hash = key_hash(key);
   return locked([&]() -> bool {
     const std::uint32_t index = find(key, hash, nullptr);
@@ -456,6 +461,9 @@ bool SessionCache::refresh(std::string_view key, std::int64_t expires_at,
       // a write proves nothing about notices this node may have missed.
       entry.flags &= ~(kFlagUnsynced | kFlagRemoteGone | kFlagRecheck);
       if (store_cas != 0) entry.store_cas = store_cas;
+      if (replica_cas != nullptr) {
+        std::copy(replica_cas->begin(), replica_cas->end(), entry.replica_cas);
+      }
     }
     return true;
   });

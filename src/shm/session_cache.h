@@ -13,6 +13,7 @@
 // entries whose checksum is right and frees the rest (see repair()).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,9 @@ namespace clustered {
 
 inline constexpr std::size_t kMaxCacheKey = 320;
 inline constexpr std::size_t kChunkPayload = 1016;
+// The replica copies' tokens an entry keeps (clustered_session.replicas is at most 8).
+inline constexpr std::size_t kCachedReplicaTokens = 8;
+using CachedReplicaTokens = std::array<std::uint64_t, kCachedReplicaTokens>;
 
 struct CachedSession {
   std::string data;
@@ -45,6 +49,10 @@ struct CachedSession {
   // the next write is conditional on it, so it never destroys what another node
   // wrote since (a forward, a newer copy).
   std::uint64_t store_cas = 0;
+  // The tokens of the replica copies at this version, in ring order (0:
+  // unknown), from this node's own writes: its next write is conditional on
+  // them too, in the same one command per node.
+  CachedReplicaTokens replica_cas{};
   // The key that sealed the remote copy (Sealer::sealing_key_id(); 0: plain). A
   // copy sealed otherwise than this node now seals is written again, not only
   // touched: after a key rotation or a switch-over, every session in use is
@@ -99,10 +107,10 @@ class SessionCache {
   // Updates metadata only (expiry, touch time) without copying data; clears the
   // unsynced flag when the entry still holds `synced_version`.
   // With `store_cas` (!= 0) the entry also takes that token when it holds
-  // `synced_version`.
+  // `synced_version`, and the replicas' `replica_cas` (when given).
   bool refresh(std::string_view key, std::int64_t expires_at, std::int64_t remote_touched_at,
                std::optional<std::uint64_t> synced_version = std::nullopt,
-               std::uint64_t store_cas = 0);
+               std::uint64_t store_cas = 0, const CachedReplicaTokens* replica_cas = nullptr);
   void remove(std::string_view key);
   // Drops expired entries, 1024 entries per hold of the lock; returns how many.
   std::size_t sweep(std::int64_t now);

@@ -20,6 +20,13 @@ class ReplicaConditionalTest : public ModelHandlerTest {
     with_replica.replicas = 1;
     return make_node(with_replica);
   }
+  // Cuts `node` off from one memcached node (0: n1, 1: n2): every call times out.
+  static void cut(AppNode& node, std::size_t server) {
+    for (StoreOp op : {StoreOp::kGet, StoreOp::kSet, StoreOp::kAdd, StoreOp::kCas, StoreOp::kAppend,
+                       StoreOp::kTouch, StoreOp::kRemove, StoreOp::kPing, StoreOp::kStats}) {
+      node.link(server).fail(op, "", Failure::of(Cause::kTimeout, "cut off"));
+    }
+  }
 };
 
 TEST_F(ReplicaConditionalTest, TwoTakeoversFromTheReplicaWhileTheStoreIsFrozenNeverFork) {
@@ -117,6 +124,77 @@ TEST_F(ReplicaConditionalTest, ChangeWrittenWhileTheStoreIsFrozenNeverOverwrites
   ASSERT_TRUE(replica.ok());
   EXPECT_TRUE(replica->forward) << "the replica's forward was overwritten";
   EXPECT_EQ(replica->payload, taken.id);
+}
+
+// Another node takes the session over while the owner, cut off from the store
+// node alone, writes a change to the replica (kept, and acknowledged). The
+// takeover's forward reaches the store node, where the copy it read is still
+// there, and the replica, where the owner's change is: it replaces the
+// replica's copy only if that holds the version the takeover read or an older
+// one. The change is newer, so the move is undone and the store node gets the
+// change back (was: a plain set over it, and the change was lost).
+TEST_F(ReplicaConditionalTest, TakeoversForwardNeverOverwritesAChangeTheReplicaAloneHolds) {
+  AppNode web1 = node_with_replica("web1");
+  const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
+  AppNode web2 = node_with_replica("web2");
+
+  const Started taken = session_start(*web2.handler, id);  // reads n1
+  ASSERT_TRUE(taken.ok) << taken.error;
+  ASSERT_EQ(taken.data, "n|i:1;");
+  ASSERT_NE(taken.id, id);
+
+  cut(web1, 0);
+  const Started owner = session_start(*web1.handler, id);  // its cached copy
+  ASSERT_TRUE(owner.ok) << owner.error;
+  ASSERT_EQ(owner.data, "n|i:1;");
+  ASSERT_TRUE(session_write_close(*web1.handler, owner, "n|i:2;").ok());  // n2 took it
+
+  (void)session_write_close(*web2.handler, taken, taken.data);
+  const auto replica = stored(id, &n2_);
+  ASSERT_TRUE(replica.has_value());
+  EXPECT_FALSE(replica->forward) << "the takeover's forward went over the owner's change";
+  EXPECT_EQ(replica->payload, "n|i:2;");
+
+  // Every cookie leads to the change.
+  web1.link(0).clear();
+  AppNode web3 = node_with_replica("web3");
+  for (const std::string& cookie : {id, taken.id}) {
+    const Started opened = session_start(*web3.handler, cookie);
+    ASSERT_TRUE(opened.ok) << cookie << ": " << opened.error;
+    EXPECT_EQ(opened.data, "n|i:2;") << cookie << " opened another copy";
+    (void)web3.handler->close();
+  }
+}
+
+// The owner's changed request stays one command per node with a replica: the
+// replica's token comes back from the owner's own last write (kept in its
+// cache), so the replica's copy is replaced over it, never blindly. A copy
+// another node wrote there since makes the change a conflict.
+TEST_F(ReplicaConditionalTest, OwnersChangeIsOneConditionalCommandPerNode) {
+  AppNode web1 = node_with_replica("web1");
+  const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
+
+  const Trips store_before = trips(n1_);
+  const Trips replica_before = trips(n2_);
+  const Started first = session_start(*web1.handler, id);
+  ASSERT_TRUE(first.ok) << first.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, first, "n|i:2;").ok());
+  const Trips on_store = trips(n1_) - store_before;
+  const Trips on_replica = trips(n2_) - replica_before;
+  EXPECT_EQ(on_store.get + on_store.set + on_store.touch, 1u);
+  EXPECT_EQ(on_replica.get + on_replica.set + on_replica.touch, 1u);
+
+  // Another node's newer copy on the replica (its store node cut off from it).
+  const std::string key = "sess." + id;
+  const auto replica = stored(id, &n2_);
+  ASSERT_TRUE(replica.has_value());
+  n2_.poke(key, ValueCodec(sealer_).encode(key, replica->version + 1000, "n|i:7;"), 3600);
+  const Started second = session_start(*web1.handler, id);
+  ASSERT_TRUE(second.ok) << second.error;
+  const Status late = session_write_close(*web1.handler, second, "n|i:3;");
+  EXPECT_FALSE(late.ok()) << "the owner's change went over a newer replica copy";
+  EXPECT_EQ(stored(id, &n2_)->payload, "n|i:7;");
+  EXPECT_EQ(stored(id, &n1_)->payload, "n|i:7;") << "the store node did not get it back";
 }
 
 }  // namespace

@@ -376,6 +376,37 @@ TEST(ClusterSimFlows, TwoMovesWhileTheStoreIsStoppedKeepOneSession) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web2, cut off from n1, writes u1's change to the replica (n2) alone and keeps
+// it; meanwhile web1 took the session over from n1, whose copy is still the one
+// it read. web1's forward replaces n2's copy only if that is the version web1
+// read or older: it is newer, so the move is undone (docs/design.md,
+// "Conditional writes"). cluster_sim --mix everything seed 105 lost the change:
+// the forward was set on n2 blindly.
+TEST(ClusterSimFlows, TakeoversForwardKeepsAChangeOnlyTheReplicaTook) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=2 balancer=route
+    seed 105
+    request u0 read
+    request u0 read
+    run 39
+    request u0 increment
+    request u0 increment
+    run 11
+    run 11
+    request u0 read
+    request u0 read
+    run 8
+    request u1 increment
+    balancer round-robin
+    run 28
+    request u1 read
+    cut web2 n1
+    request u1 increment
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+  EXPECT_TRUE(trace_has(result, "overlap: ")) << result.report();
+}
+
 // web2, cut off from n3, moves a session whose forward n3 misses; web1 keeps
 // changing the session there. After the partition heals, web2 retries the
 // forward only over the copy its move read: it finds web1's later change and

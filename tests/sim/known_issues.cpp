@@ -83,11 +83,12 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // then reads (the other half of "two live sessions").
   if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
       trace_has(result, "overlap: ")) {
-    return "conditional writes, what remains: replicas are written plainly while the primary "
-           "answers (an app node cut off from the store alone is overwritten there by one that "
-           "reaches both), and so are writes that carry no read version (a re-seeded copy, one "
-           "written back over an older copy, a session staying under its old ID). Two requests "
-           "of one session at once are what these histories have in common.";
+    return "conditional writes, what remains: a request whose store node answers reads only "
+           "that node, so a change only a replica took (its writer cut off from the store node) "
+           "is not seen by another node's takeover, which serves the older copy before its "
+           "forward meets the change and is undone; and writes that carry neither a token nor a "
+           "read version are plain on the replicas. Two requests of one session at once are "
+           "what these histories have in common.";
   }
   return std::nullopt;
 }
