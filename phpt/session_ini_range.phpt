@@ -66,7 +66,7 @@ foreach (['64M', '0'] as $size) {
     $r = cs_php('$s = clustered_session_stats(); echo $s["cache"]["size"], " ", var_export($s["trusted"], true);',
                 ['clustered_session.cache_size' => $size]);
     [$bytes, $trusted] = explode(' ', $r['out'] . ' ?');
-    echo "cache_size=$size: ", $size === '0' ? "size $bytes" : ($bytes > 60 << 20 && $bytes <= 64 << 20 ? 'about 64M' : "size $bytes"),
+    echo "cache_size=$size: ", $size === '0' ? "size $bytes" : ($bytes > 58 << 20 && $bytes <= 64 << 20 ? 'about 64M' : "size $bytes"),
          ", trusted $trusted\n";
 }
 
