@@ -313,27 +313,31 @@ RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
   return scan;
 }
 
-Result<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary, std::string_view key) {
-  auto found = read_with_unopened(primary, key);
+Result<std::optional<RemoteCopy>> RemoteStore::read(std::size_t primary, std::string_view key,
+                                                    bool every_copy) {
+  auto found = read_with_unopened(primary, key, every_copy);
   if (!found) return found.failure();
   return std::move(found->copy);
 }
 
 Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
-                                                           std::string_view key) {
+                                                           std::string_view key, bool every_copy) {
   Found found;
   // The primary is read first; replicas only when it has no usable copy (it is
   // down, or was restarted empty), and then every replica is read and the highest
   // version wins: one of them may have missed a write the others received.
+  // every_copy: the replicas are read in any case.
   std::optional<RemoteCopy> best;
+  std::uint64_t primary_cas = 0;
   std::optional<Failure> primary_failure;
   std::optional<Failure> replica_failure;
   bool primary_unopened = false;
   std::string errors;
   for (std::size_t index : copy_nodes(primary)) {
-    if (best && best->node == primary) break;
+    if (best && best->node == primary && !every_copy) break;
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
+    if (got.ok() && index == primary) primary_cas = got->cas;
     if (got.ok()) {
       auto decoded = codec_->decode(key, *got->value);
       if (decoded) {
@@ -372,6 +376,7 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
                        name(primary) + " holds a copy of " + std::string(key) +
                            " that does not open, and no replica answered: " + errors);
   }
+  if (best && best->node != primary) best->primary_cas = primary_cas;
   found.copy = std::move(best);
   return found;
 }

@@ -52,6 +52,9 @@ struct RemoteCopy {
   StoredValue value;
   std::size_t node = 0;   // where it came from
   std::uint64_t cas = 0;  // its CAS token there
+  // A replica's copy newer than the primary's (read with every_copy): the token
+  // of the primary's older item (0: none there, or the primary did not answer).
+  std::uint64_t primary_cas = 0;
 };
 
 // Which copy a request read, where: a write that must replace exactly that copy
@@ -149,14 +152,19 @@ class RemoteStore {
 
   // nullopt: no node that should hold it has it. A failure: the primary could not
   // answer and no replica had a copy, so "missing" cannot be claimed.
-  Result<std::optional<RemoteCopy>> read(std::size_t primary, std::string_view key);
+  // With `every_copy` the replicas are read also when the primary has a copy,
+  // and the highest version wins: a change only a replica took (its writer cut
+  // off from the primary) is not missed by a request that is not its owner's.
+  Result<std::optional<RemoteCopy>> read(std::size_t primary, std::string_view key,
+                                         bool every_copy = false);
   // What read() found, and the CAS token of a primary copy that was rejected (did
   // not open; 0: none): a writer that must replace exactly that copy uses it.
   struct Found {
     std::optional<RemoteCopy> copy;
     std::uint64_t unopened_cas = 0;
   };
-  Result<Found> read_with_unopened(std::size_t primary, std::string_view key);
+  Result<Found> read_with_unopened(std::size_t primary, std::string_view key,
+                                   bool every_copy = false);
   // Every node asked for `key` (an ID whose store is not in save_path: a node
   // removed here that a copy, a replica or a forward may have been left beside):
   // the newest copy found, and the nodes that could not answer.

@@ -97,7 +97,7 @@ bool ReadPath::validate_sid(std::string_view id) {
       if (!found && !untrusted) return false;
       fetched = std::move(found);
     } else {
-      fetched = c_.remote.read(at.store_index, at.key);
+      fetched = c_.remote.read(at.store_index, at.key, /*every_copy=*/true);
       if (!fetched && c_.remote.departed(at.store_index)) {
         // A node save_path dropped that does not answer (stopped after its
         // drain): looked for as if save_path had never listed it.
@@ -130,7 +130,7 @@ bool ReadPath::validate_sid(std::string_view id) {
           case Cached::kNewerInMemcached:
             break;  // another node wrote it since this read: that copy is read
         }
-        fetched = c_.remote.read(at.store_index, at.key);
+        fetched = c_.remote.read(at.store_index, at.key, /*every_copy=*/true);
         if (!fetched) {
           Failure failure = unreadable(at, fetched.failure());
           c_.phase = phase::Unreadable{std::move(*start), std::move(failure)};
@@ -150,16 +150,22 @@ bool ReadPath::validate_sid(std::string_view id) {
     }
     if (hop > 1) shorten_chain(passed, at.id, copy.value.version);
     const bool from_replica = copy.node != at.store_index;
+    // A replica's copy is the newest, and the store node did not answer or had
+    // none (else it holds an older one: primary_cas, and the session may stay).
+    const bool store_silent = from_replica && copy.primary_cas == 0;
+    // The token of the store node's copy this request read (or of the older one
+    // beside the replica's newer copy): a write there replaces only that.
+    const std::uint64_t store_cas = from_replica ? copy.primary_cas : copy.cas;
     const bool leave_store = must_leave_store(at);
     // Another route's session is taken over even while this node's own notices
     // are not current: written in place, the owner would go on serving its copy.
     const bool others = c_.config.trusts_local_copy() && !at.routed_here;
-    if (others || (trusted && (!at.owned || from_replica || leave_store))) {
-      const bool avoid = from_replica || (leave_store && !at.store_unknown);
+    if (others || (trusted && (!at.owned || store_silent || leave_store))) {
+      const bool avoid = store_silent || (leave_store && !at.store_unknown);
       Move move{at.owned ? MoveKind::kRelocation : MoveKind::kMigration, at,
                 avoid ? std::optional<std::size_t>(at.store_index) : std::nullopt};
       // The forward left under this key later replaces only this very copy.
-      move.from_cas = copy.node == at.store_index ? copy.cas : 0;
+      move.from_cas = store_cas;
       if (from_replica) move.from_replica = CopyToken{copy.node, copy.cas};
       c_.phase = phase::Moving{std::move(move),
                                SessionCopy{std::move(copy.value.payload), copy.value.version, {}}};
@@ -173,7 +179,7 @@ bool ReadPath::validate_sid(std::string_view id) {
     // Ours, but not in the cache (this node restarted, or evicted it): kept there
     // so the next requests are served locally again. Stored under this ID's lock,
     // so no newer local write can be overwritten.
-    const std::uint64_t cas = copy.node == at.store_index ? copy.cas : 0;
+    const std::uint64_t cas = store_cas;
     if (at.owned) cache_fetched(at, copy.value, cas);
     c_.phase = phase::Prefetched{
         std::move(*start), SessionCopy{std::move(copy.value.payload), copy.value.version, {}, cas}};
@@ -343,7 +349,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     Counters::add(c_.counters.local_misses);
   }
 
-  auto fetched = c_.remote.read(at->store_index, at->key);
+  auto fetched = c_.remote.read(at->store_index, at->key, /*every_copy=*/true);
   if (!fetched) return unreadable(*at, fetched.failure());
   if (untrusted) {
     const CopyInMemcached found = compare_with_memcached(*fetched, at->store_index, *untrusted);
@@ -375,7 +381,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
                                               " moved to another ID; following it needs " +
                                               "session.use_strict_mode=1");
     }
-    copy.cas = (*fetched)->node == at->store_index ? (*fetched)->cas : 0;
+    copy.cas = (*fetched)->node == at->store_index ? (*fetched)->cas : (*fetched)->primary_cas;
     if (at->owned) cache_fetched(*at, value, copy.cas);
     copy.data = std::move(value.payload);
     copy.version = value.version;

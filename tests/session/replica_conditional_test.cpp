@@ -197,5 +197,39 @@ TEST_F(ReplicaConditionalTest, OwnersChangeIsOneConditionalCommandPerNode) {
   EXPECT_EQ(stored(id, &n1_)->payload, "n|i:7;") << "the store node did not get it back";
 }
 
+// The owner, cut off from the store node alone, writes a change that only the
+// replica takes (kept, and acknowledged). Another node then takes the session
+// over: it reads the replica too, and the newer copy there wins, so it serves
+// and moves the change; its forward replaces the store node's older copy over
+// that copy's token (was: it read the store node alone and served the older
+// copy).
+TEST_F(ReplicaConditionalTest, TakeoverServesAChangeOnlyTheReplicaTook) {
+  AppNode web1 = node_with_replica("web1");
+  const std::string id = new_session_on(*web1.handler, n1_, "n|i:1;");  // replica on n2
+  cut(web1, 0);
+  const Started owner = session_start(*web1.handler, id);
+  ASSERT_TRUE(owner.ok) << owner.error;
+  ASSERT_TRUE(session_write_close(*web1.handler, owner, "n|i:2;").ok());  // n2 took it
+  ASSERT_EQ(stored(id, &n1_)->payload, "n|i:1;");
+
+  AppNode web2 = node_with_replica("web2");
+  const Started taken = session_start(*web2.handler, id);
+  ASSERT_TRUE(taken.ok) << taken.error;
+  EXPECT_EQ(taken.data, "n|i:2;") << "the takeover served the store node's older copy";
+  ASSERT_NE(taken.id, id);
+  ASSERT_TRUE(session_write_close(*web2.handler, taken, "n|i:3;").ok());
+  EXPECT_TRUE(stored(id, &n1_)->forward);
+  EXPECT_TRUE(stored(id, &n2_)->forward);
+
+  web1.link(0).clear();
+  AppNode web3 = node_with_replica("web3");
+  for (const std::string& cookie : {id, taken.id}) {
+    const Started opened = session_start(*web3.handler, cookie);
+    ASSERT_TRUE(opened.ok) << cookie << ": " << opened.error;
+    EXPECT_EQ(opened.data, "n|i:3;") << cookie << " opened another copy";
+    (void)web3.handler->close();
+  }
+}
+
 }  // namespace
 }  // namespace clustered::testing

@@ -407,6 +407,28 @@ TEST(ClusterSimFlows, TakeoversForwardKeepsAChangeOnlyTheReplicaTook) {
   EXPECT_TRUE(trace_has(result, "overlap: ")) << result.report();
 }
 
+// web1, cut off from n2, writes u0's change to the replica (n3) alone and keeps
+// it. After the partition heals and n3 thaws, web2's takeover reads the replica
+// too: the newer copy there wins over n2's older one (docs/design.md,
+// "Conditional writes"). cluster_sim --mix everything seed 2479 lost the change:
+// the takeover read n2 alone.
+TEST(ClusterSimFlows, TakeoverReadsAChangeOnlyTheReplicaTook) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=2 balancer=route
+    seed 2479
+    request u0 read
+    request u1 read
+    run 49
+    cut web1 n2
+    request u0 increment
+    request u0 read
+    memcached freeze n3
+    request u1 increment
+    balancer round-robin
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web2, cut off from n3, moves a session whose forward n3 misses; web1 keeps
 // changing the session there. After the partition heals, web2 retries the
 // forward only over the copy its move read: it finds web1's later change and

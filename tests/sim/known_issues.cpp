@@ -83,12 +83,11 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // then reads (the other half of "two live sessions").
   if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
       trace_has(result, "overlap: ")) {
-    return "conditional writes, what remains: a request whose store node answers reads only "
-           "that node, so a change only a replica took (its writer cut off from the store node) "
-           "is not seen by another node's takeover, which serves the older copy before its "
-           "forward meets the change and is undone; and writes that carry neither a token nor a "
-           "read version are plain on the replicas. Two requests of one session at once are "
-           "what these histories have in common.";
+    return "conditional writes, what remains: two partitions at once (one app node reaching "
+           "only the store node, another only the replica) each keep their own copy, a chain of "
+           "forwards is followed on the store nodes alone, and writes that carry neither a "
+           "token nor a read version are plain on the replicas. Two requests of one session at "
+           "once are what these histories have in common.";
   }
   return std::nullopt;
 }
