@@ -413,11 +413,14 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
     return StoreReply(
         Failure::of(Cause::kExists, "written by another request since this one read it"));
   };
-  // The replica whose copy the request read goes first, and only over that copy:
-  // another request that wrote there since wins, and nothing is written at all.
+  // A replica whose copy the request read while the primary gave no token (it
+  // did not answer) goes first, and only over that copy: another request that
+  // wrote there since wins, and nothing is written at all. With the primary's
+  // token the primary goes first, as always: what it refuses reaches no node,
+  // so no replica holds a write (a move's forward) that did not happen.
   std::optional<std::size_t> replica_done;
   if (const auto& read = replacing.replica;
-      read && read->cas != 0 && read->node != primary &&
+      read && read->cas != 0 && read->node != primary && replacing.cas == 0 &&
       std::find(copies.begin(), copies.end(), read->node) != copies.end()) {
     if (counted) Counters::add(counters_.remote_writes);
     const StoreReply put = store_over(read->node, key, bytes, ttl_seconds, read->cas);
@@ -445,7 +448,12 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
     if (replica_done && index == *replica_done) continue;
     if (counted) Counters::add(counters_.remote_writes);
     if (index != primary) {
-      const std::uint64_t known = k - 1 < kMaxReplicas ? replacing.replica_cas[k - 1] : 0;
+      // The replica's token: the copy this request read there, or as this node
+      // last wrote it.
+      const auto& read = replacing.replica;
+      const std::uint64_t known = read && read->node == index && read->cas != 0 ? read->cas
+                                  : k - 1 < kMaxReplicas ? replacing.replica_cas[k - 1]
+                                                         : 0;
       std::string newer;
       // The primary's token decided there; here the replica's own does, or the
       // version the request read (all a write reaches while the primary does

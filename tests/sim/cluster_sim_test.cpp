@@ -476,6 +476,66 @@ TEST(ClusterSimFlows, ForwardRetriedAfterAPartitionKeepsTheOwnersLaterChanges) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web2 takes over u0's session from the replica's copy (n3 held a newer one than
+// n2) while web1, its owner, changes it. The store node n2 takes web1's change
+// and refuses web2's forward: that forward must reach no node. It used to be
+// written to the replica first, web1 found it there and copied it back over its
+// own change on n2, web2 undid its move (its new ID forwarding back), and the
+// old ID and the new one forwarded to each other: every later request started
+// empty (cluster_sim --mix everything seed 1072; docs/design.md, "Conditional
+// writes").
+TEST(ClusterSimFlows, MoveTheStoreNodeRefusesLeavesNoForwardOnTheReplica) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=1 balancer=route
+    seed 1072
+    request u0 increment
+    request u0 increment
+    request u0 increment
+    request u0 read
+    run 58
+    memcached freeze n1
+    request u0 increment
+    save_path web1 n1,n2
+    run 39
+    request u0 read
+    burst u0 increment 2
+    run 47
+    request u0 read
+    burst u0 read 3
+    request u0 increment
+    burst u0 read 2
+    request u0 read
+    run 38
+    request u0 increment
+    advance 75731
+    run 5
+    request u0 read
+    request u0 read
+    burst u0 increment 3
+    request u0 increment
+    request u0 increment
+    request u0 increment
+    request u0 read
+    advance 1475
+    request u0 increment
+    request u0 increment
+    advance 1521
+    run 55
+    run 58
+    request u0 increment
+    save_path web1 n1,n2,n3
+    run 21
+    burst u0 increment 5
+    balancer round-robin
+    request u0 read
+    advance 1716
+    request u0 increment
+    run 22
+    burst u0 read 2
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web2 follows an old cookie's forward and moves the session while web1 (its
 // owner) changes it: web2's forward is refused on the store node, n1 (EXISTS),
 // and the move is undone. The refused forward must not reach the replica on n2
