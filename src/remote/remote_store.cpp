@@ -469,9 +469,9 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
         // "Conditional writes").
         if (!newer.empty()) {
           for (std::size_t i = 0; i < stored_count; ++i) {
-            const auto [written, token] = stored[i];
+            const std::uint64_t token = stored[i].second;  // a lambda captures no binding
             if (token == 0) continue;
-            (void)on_node(written, [&](StoreNode& node) {
+            (void)on_node(stored[i].first, [&](StoreNode& node) {
               return node.set_checked(key, newer, ttl_seconds, token);
             });
           }
