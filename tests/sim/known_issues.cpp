@@ -63,19 +63,19 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   }
   // A memcached node that comes back (restarted, or started after a stop) is
   // empty. Its owner stores again what it holds there at its next check
-  // (docs/design.md, "Lost copies"), and a count that no copy holds any more
-  // after the faults is not expected by the oracle at all. What remains here is
-  // a loss while a copy still existed somewhere the reading node did not look:
-  // in the owner's cache while a request went to another app node first
-  // (round-robin balancer), on a node that app node's save_path had dropped
-  // without the operator guide's drain, or behind a replica copy that a move
-  // overwrote plainly while the store node was down.
+  // (docs/design.md, "Lost copies"), changes kept while no node answered
+  // included, and a count that no copy holds any more after the faults is not
+  // expected by the oracle at all. What remains here is a loss while a copy still
+  // existed somewhere the reading node did not look: in the owner's cache while a
+  // request went to another app node before the owner's next check (round-robin
+  // balancer), or on a node dropped from an app node's save_path without the
+  // drain that this app node never ran with (restarted into the shorter list).
   if (violation.kind == "lost" &&
       (trace_has(result, " restarted empty") || trace_has(result, " started (empty)"))) {
     return "memcached restarted empty or stopped, and the session read where its surviving "
            "copy is not: the owner's cache while another app node was asked first "
-           "(round-robin balancer), a node that app node's save_path dropped without a drain, "
-           "or a replica copy a move overwrote plainly while the store node was down.";
+           "(round-robin balancer) before the owner's next check stored it again, or a node "
+           "dropped from save_path without a drain by an app node that never ran with it.";
   }
   // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
   // Stale too: the old owner's late write (after the takeover copied the session
