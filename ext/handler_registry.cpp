@@ -70,7 +70,8 @@ bool start_shared_segment(std::string* error) {
   // php.ini's save_path is the one in use from now on: after a graceful restart
   // into another one, the nodes it dropped are still read for a while
   // (session/departed_nodes.h), before any request has made a handler.
-  const char* path = INI_STR("session.save_path");
+  // (INI_STR is gone in PHP 8.6; zend_ini_string is in every supported version.)
+  const char* path = zend_ini_string("session.save_path", sizeof("session.save_path") - 1, 0);
   if (auto nodes = parse_save_path(path != nullptr ? path : ""); nodes && !nodes->empty()) {
     (void)with_departed_nodes(std::move(*nodes), g_segment, system_clock().monotonic_ms() / 1000,
                               0);
