@@ -30,15 +30,9 @@ std::vector<NodeAddress> with_departed_nodes(std::vector<NodeAddress> listed, Sh
     });
   };
   if (std::none_of(previous->begin(), previous->end(), lists)) return listed;
-  const std::size_t count = listed.size();
   for (NodeAddress& node : *previous) {
     if (listed.size() >= kMaxNodes) break;
-    if (std::any_of(listed.begin(), listed.begin() + static_cast<std::ptrdiff_t>(count),
-                    [&](const NodeAddress& here) {
-                      return here.id == node.id || here.endpoint() == node.endpoint();
-                    })) {
-      continue;
-    }
+    if (lists(node)) continue;
     node.role = NodeRole::kDraining;
     node.departed = true;
     listed.push_back(std::move(node));
