@@ -33,6 +33,9 @@
 # /etc/resolv.conf.
 #
 # With CS_SUMMARY=<file>, appends one line for the run: platform, PHP, outcome, time.
+# With CS_FAILURES=<file> too, a failed run appends what failed (the lines that say
+# FAILED or FAIL, and the root's closing lines), so that the end of a long CI log
+# names the failing test of a root whose own output scrolled by long before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -107,6 +110,7 @@ git -C "$root$tree" fetch -q "$PWD" "+HEAD:refs/remotes/host/HEAD"
 
 # In a new mount and PID namespace: the mounts and every process die with it.
 started=$SECONDS
+log=$roots/last-$name.log
 set +e
 unshare --mount --pid --fork --propagation private -- bash -euo pipefail -c '
   root=$1 tree=$2
@@ -121,8 +125,9 @@ unshare --mount --pid --fork --propagation private -- bash -euo pipefail -c '
   exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     bash -c "cd $tree && . /etc/os-release && echo \"==> in \$PRETTY_NAME\" && exec \"\$@\"" _ "$@"
-' _ "$root" "$tree" "$@"
-status=$?
+' _ "$root" "$tree" "$@" 2>&1 | tee "$log"
+# (tee ends with the namespace: every process in it dies with its first one.)
+status=${PIPESTATUS[0]}
 set -e
 if [ -n "${CS_SUMMARY:-}" ]; then
   os=$(. "$root/etc/os-release" && echo "${PRETTY_NAME:-Debian $suite}")
@@ -131,5 +136,13 @@ if [ -n "${CS_SUMMARY:-}" ]; then
   [ "$status" = 0 ] || outcome="FAILED (exit $status)"
   printf '%-34s PHP %-10s %-18s %5d s  (%s root: %s)\n' "$os" "$version" "$outcome" \
     $((SECONDS - started)) "$name" "$*" >>"$CS_SUMMARY"
+fi
+if [ "$status" != 0 ] && [ -n "${CS_FAILURES:-}" ]; then
+  {
+    echo "--- $name root ($*): exit $status; whole output in $log"
+    grep -a -E '^(FAILED|FAIL|not ok)|FAILED|\*\*\*Failed|Error:' "$log" | grep -v -E '^\[  PASSED' | tail -40
+    echo "    (its last lines:)"
+    tail -25 "$log"
+  } >>"$CS_FAILURES"
 fi
 exit "$status"

@@ -101,8 +101,10 @@ step "layers: every include in src/ points down (docs/design.md, \"Layers\")" py
 
 # The other platforms, each in a root of its own; every one runs even when one
 # fails, and the closing lines say which passed.
-summary=$(mktemp)
-trap 'report; echo "==> platforms and PHP versions"; sed "s/^/    /" "$summary"; rm -f "$summary"' EXIT
+summary=$(mktemp) failures=$(mktemp)
+trap 'report; echo "==> platforms and PHP versions"; sed "s/^/    /" "$summary"
+  [ ! -s "$failures" ] || { echo "==> what failed in the roots"; sed "s/^/    /" "$failures"; }
+  rm -f "$summary" "$failures"' EXIT
 printf '%-34s PHP %-10s %-18s %5d s  (this machine: every level)\n' \
   "$(. /etc/os-release && echo "$PRETTY_NAME")" "$(php -n -r 'echo PHP_VERSION;')" passed "$SECONDS" >"$summary"
 other=13
@@ -111,7 +113,7 @@ failed=0
 for target in "$other" php8.5 php8.6; do
   title="root: Debian $other"
   [ "$target" = "$other" ] || title="root: Debian sid, PHP ${target#php} from experimental"
-  step "$title (scripts/debian-root.sh $target)" env CS_SUMMARY="$summary" \
+  step "$title (scripts/debian-root.sh $target)" env CS_SUMMARY="$summary" CS_FAILURES="$failures" \
     bash scripts/debian-root.sh "$target" || failed=$((failed + 1))
 done
 [ "$failed" = 0 ] || { echo "==> $failed of the roots FAILED" >&2; exit 1; }
