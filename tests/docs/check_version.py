@@ -30,7 +30,8 @@ def main():
     debian = re.match(r"\S+ \(([^)]+)\)", read("debian/changelog"))
     if not debian or debian.group(1) != version:
         failures.append(f"debian/changelog: top entry {debian.group(1) if debian else '?'}, want {version}")
-    changelog = re.search(r"^## (\S+)", read("CHANGELOG.md"), re.M)
+    # An "## Unreleased" entry may stand above the version's: what main holds since.
+    changelog = re.search(r"^## (?!Unreleased)(\S+)", read("CHANGELOG.md"), re.M)
     if not changelog or changelog.group(1) != version:
         failures.append(f"CHANGELOG.md: top entry {changelog.group(1) if changelog else '?'}, want {version}")
     for path in ["README.md", "docs/operator-guide.md", "scripts/build-deb.sh"]:
