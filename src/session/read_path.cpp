@@ -63,7 +63,10 @@ bool ReadPath::validate_sid(std::string_view id) {
     if (c_.cache != nullptr && (trusted || (at.routed_here && c_.config.trusts_local_copy()))) {
       if (auto hit = c_.cache->get(at.key, c_.now_s())) {
         if (hit->deleted) return false;  // destroyed here: a new ID, whatever memcached has
-        if (hit->forward && trusted) {
+        // A forward this node kept for a retry (its node missed it) is this node's
+        // own move, not news from other nodes: followed whether or not its notices
+        // are current, like a kept logout (docs/design.md, "Forwards and notices").
+        if (hit->forward && (trusted || hit->unsynced)) {
           target = std::move(hit->data);
           continue;
         }

@@ -875,6 +875,35 @@ TEST(ClusterSimFlows, RelocationPastAFrozenStoreForwardsOnceItAnswersAndTheOwner
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web1, cut off from u1's store node n3 while the replica n1 is frozen, moves the
+// session to n2; the forward under the old ID reaches neither node and is kept in
+// web1's cache, to retry. 35 s later (a notice gap: web1 does not trust its
+// cache) the old cookie comes back to web1, n3 still cut off: web1 read the old
+// copy on the thawed replica and served count 1 after 2 was acknowledged. A
+// forward this node kept for a retry is its own knowledge, not another node's
+// news: it is followed whether or not the node's notices are current
+// (cluster_sim --mix everything seed 533; docs/design.md, "Forwards and notices").
+TEST(ClusterSimFlows, OldCookieOnTheMoverFollowsTheForwardItKeptPastTheNoticeGap) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=2 balancer=route
+    seed 533
+    request u0 read
+    request u0 read
+    run 7
+    request u1 increment
+    run 56
+    advance 1038
+    cut web1 n3
+    memcached freeze n1
+    request u1 increment
+    run 38
+    memcached thaw n1
+    replay u1
+    advance 35465
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 TEST(ClusterSimExpectedFailures, RelocationPastAFrozenStoreWithAnIdleOwnerLeavesTheOldCopyOpen) {
   const HistoryResult result = play(relocation_past_a_frozen_store(""));
   expect_still_found(result, "stale");

@@ -45,9 +45,9 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
       about_old_cookie(violation) &&
       trace_has(result, "the forward under its old ID could not be written")) {
     return "a forward the old store missed (frozen, down or cut off): the moving node keeps "
-           "it and writes it with its next takeover check after the node answers, so an old "
-           "cookie replayed before that check (or after the moving node died or idled) opens "
-           "the old copy.";
+           "it, follows it itself, and writes it with its next takeover check after the node "
+           "answers, so an old cookie replayed on another app node before that check (or "
+           "after the moving node died or idled) opens the old copy.";
   }
   // A logout that could not end every copy ("cannot destroy session"): the end
   // is retried with the node's checks (MissedWrites), so until then the copy on
