@@ -2,6 +2,8 @@
 #include "sim/known_issues.h"
 
 #include <algorithm>
+#include <regex>
+#include <set>
 
 namespace clustered::sim {
 namespace {
@@ -9,6 +11,41 @@ namespace {
 bool trace_has(const HistoryResult& result, const std::string& text) {
   return std::any_of(result.trace.begin(), result.trace.end(),
                      [&](const std::string& line) { return line.find(text) != std::string::npos; });
+}
+
+// The requests of the user a violation concerns ("rN uK ..." lines of the
+// trace), so that a class's evidence must come from that user's own requests
+// (another user's missed forward explains nothing here); empty when the
+// violation names no request, and then any line of the trace counts.
+std::set<std::string> requests_of_user(const HistoryResult& result, const Violation& violation) {
+  static const std::regex named(R"(^(r\d+)[@ ])");
+  static const std::regex started(R"(^\s*[0-9.]+ (r\d+) (u\d+) )");
+  std::smatch match;
+  if (!std::regex_search(violation.detail, match, named)) return {};
+  const std::string request = match[1];
+  std::string user;
+  for (const std::string& line : result.trace) {
+    if (std::regex_search(line, match, started) && match[1] == request) user = match[2];
+  }
+  std::set<std::string> requests;
+  if (user.empty()) return requests;
+  for (const std::string& line : result.trace) {
+    if (std::regex_search(line, match, started) && match[2] == user) requests.insert(match[1]);
+  }
+  return requests;
+}
+
+// A line with `text` that one of `requests` wrote ("rN@webX ..." after the
+// time stamp, or an overlap note naming it); any line when `requests` is empty.
+bool user_trace_has(const HistoryResult& result, const std::set<std::string>& requests,
+                    const std::string& text) {
+  if (requests.empty()) return trace_has(result, text);
+  static const std::regex by(R"(^\s*[0-9.]+ (?:overlap: )?(r\d+)@)");
+  std::smatch match;
+  return std::any_of(result.trace.begin(), result.trace.end(), [&](const std::string& line) {
+    return line.find(text) != std::string::npos && std::regex_search(line, match, by) &&
+           requests.count(match[1]) != 0;
+  });
 }
 
 bool about_old_cookie(const Violation& violation) {
@@ -39,11 +76,12 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
            "write a session value, forward or notice, and the handler obeys it (" +
            violation.kind + ")";
   }
+  const std::set<std::string> users_requests = requests_of_user(result, violation);
   // The handler warns "... moved to X, but the forward under its old ID could
   // not be written"; an old cookie then opens the copy left under the old key.
   if ((violation.kind == "stale" || violation.kind == "resurrected") &&
       about_old_cookie(violation) &&
-      trace_has(result, "the forward under its old ID could not be written")) {
+      user_trace_has(result, users_requests, "the forward under its old ID could not be written")) {
     return "a forward the old store missed (frozen, down or cut off): the moving node keeps "
            "it, follows it itself, and writes it with its next takeover check after the node "
            "answers, so an old cookie replayed on another app node before that check (or "
@@ -54,7 +92,7 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // the node that did not answer is read again.
   if ((violation.kind == "lost" || violation.kind == "lost update" ||
        violation.kind == "resurrected") &&
-      trace_has(result, "cannot destroy session")) {
+      user_trace_has(result, users_requests, "cannot destroy session")) {
     return "a logout whose store node did not answer (\"cannot destroy session\"), beside a "
            "partition or a frozen node: the ending is kept and retried with the node's "
            "takeover checks, so until then, or for good when that app node dies, the copy "
@@ -82,7 +120,7 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // and its notice was read) leaves a second live copy there, which an old cookie
   // then reads (the other half of "two live sessions").
   if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
-      trace_has(result, "overlap: ")) {
+      user_trace_has(result, users_requests, "overlap: ")) {
     return "conditional writes, what remains: two partitions at once (one app node reaching "
            "only the store node, another only the replica) each keep their own copy, a chain of "
            "forwards is followed on the store nodes alone, and writes that carry neither a "
