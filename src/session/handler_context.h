@@ -21,6 +21,7 @@
 #include "util/clock.h"
 #include "util/entropy.h"
 #include "util/log_sink.h"
+#include "util/pause.h"
 #include "util/result.h"
 
 namespace clustered {
@@ -38,6 +39,9 @@ struct HandlerServices {
   // The operator's log: states the handler handled itself (docs/design.md, "Who
   // hears what"); never the page.
   LogSink& log = no_log();
+  // Lets time pass for a request that waits (the restart hold, docs/design.md,
+  // "Lost copies"); the simulator parks the request's fiber instead.
+  Pause& pause = system_pause();
 };
 
 // Longest ID the handler will look at: PHP's 256-character limit plus our suffix.
@@ -66,6 +70,7 @@ class HandlerContext {
   LockWaits& lock_waits;
   SessionCache* const cache;
   const Clock& clock;
+  Pause& pause;
   Entropy& entropy;
   SessionLocks* const locks;  // null: no locking possible
   RemoteStore remote;

@@ -10,6 +10,7 @@
 #include "session/departed_nodes.h"
 #include "session/takeover_notices.h"
 #include "shm/session_cache.h"
+#include "sim/sim_pause.h"
 
 namespace clustered::sim {
 
@@ -76,6 +77,7 @@ struct Cluster::AppNode {
 
   struct Process {
     std::unique_ptr<SimLocks> locks;
+    std::unique_ptr<SimPause> pause;
     std::unique_ptr<SessionHandler> handler;
     int generation = 0;  // of the node's configuration it was made with
     bool busy = false;
@@ -777,6 +779,8 @@ bool Cluster::runnable(const Request& request) const {
     return std::any_of(app.processes.begin(), app.processes.end(),
                        [](const auto& p) { return !p.busy; });
   }
+  const SimPause* pause = app.processes[request.process].pause.get();
+  if (pause != nullptr && pause->wake_at_ms > world_.mono_ms) return false;
   const SimLocks* locks = app.processes[request.process].locks.get();
   if (locks == nullptr || locks->parked_on == nullptr) return true;
   return locks->parked_on->granted || locks->parked_on->timed_out;
@@ -898,6 +902,11 @@ bool Cluster::step(std::optional<int> only) {
     std::int64_t earliest = LLONG_MAX;
     for (auto& app : apps_) {
       if (app->locks) earliest = std::min(earliest, app->locks->earliest_deadline());
+      for (const auto& process : app->processes) {
+        if (process.pause && process.pause->wake_at_ms > 0) {
+          earliest = std::min(earliest, process.pause->wake_at_ms);
+        }
+      }
     }
     if (earliest == LLONG_MAX) return false;
     advance_ms(std::max<std::int64_t>(1, earliest - world_.mono_ms));
@@ -919,6 +928,7 @@ bool Cluster::step(std::optional<int> only) {
         process.handler.reset();
         process.locks = std::make_unique<SimLocks>(*app.locks, request.process, world_.mono_ms,
                                                    options_.lock_stripes);
+        process.pause = std::make_unique<SimPause>(world_.mono_ms);
         const int app_index = request.outcome.node;
         HandlerConfig config;
         config.route = app.route;
@@ -941,7 +951,8 @@ bool Cluster::step(std::optional<int> only) {
                                                  static_cast<int>(m - memcached_.begin()),
                                                  node.role, node.departed));
         }
-        HandlerServices services{app.clock, entropy_, app.segment, process.locks.get()};
+        HandlerServices services{app.clock,           entropy_, app.segment,
+                                 process.locks.get(), no_log(), *process.pause};
         process.handler =
             std::make_unique<SessionHandler>(std::move(config), std::move(links), services);
         process.generation = app.generation;
