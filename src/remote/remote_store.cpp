@@ -142,12 +142,18 @@ bool RemoteStore::record_identity(std::size_t index, const ServerStats& seen) {
   }
   slot.server_started_at_s.store(seen.started_at_s, std::memory_order_relaxed);
   if (pid == 0) return false;  // the first look
+  slot.restart_seen_at_ms.store(std::max<std::int64_t>(1, clock_.monotonic_ms()),
+                                std::memory_order_relaxed);
   slot.restarts.fetch_add(1, std::memory_order_relaxed);
   slot.restart_unhandled.store(1, std::memory_order_relaxed);
   log_.log(name(index) + " restarted (pid " + std::to_string(pid) + ", now " +
            std::to_string(seen.pid) + "): it lost what it held; this app node stores what " +
            "it keeps of those sessions there again");
   return true;
+}
+
+std::int64_t RemoteStore::restart_seen_at_ms(std::size_t index) const {
+  return identity_slot(index).restart_seen_at_ms.load(std::memory_order_relaxed);
 }
 
 bool RemoteStore::without_cas(std::size_t index) const {

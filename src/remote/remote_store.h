@@ -127,6 +127,9 @@ class RemoteStore {
   // What the node's "stats" last said (evictions) and how many restarts were seen.
   std::uint64_t evictions(std::size_t index) const;
   std::uint64_t restarts(std::size_t index) const;
+  // When this app node recorded the node's last restart (monotonic ms of the
+  // first process that saw it; 0: none seen).
+  std::int64_t restart_seen_at_ms(std::size_t index) const;
 
   // Reads the node's "stats" and compares the process with the one seen last
   // (shared by the app node's processes): true when it is another one, i.e.

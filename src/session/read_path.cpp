@@ -6,6 +6,7 @@
 
 #include "session/lost_copies.h"
 #include "session/older_copies.h"
+#include "session/restart_hold.h"
 #include "session/takeover_notices.h"
 
 namespace clustered {
@@ -111,6 +112,9 @@ bool ReadPath::validate_sid(std::string_view id) {
         fetched = std::move(found);
       }
     }
+    // A miss just after the store node restarted may be a copy its owner has
+    // not stored again yet (docs/design.md, "Lost copies": the restart hold).
+    if (!untrusted) fetched = hold_after_restart(c_, at, std::move(fetched));
     if (!fetched) {
       Failure failure = unreadable(at, fetched.failure());
       c_.phase = phase::Unreadable{std::move(*start), std::move(failure)};
@@ -353,6 +357,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   }
 
   auto fetched = c_.remote.read(at->store_index, at->key, /*every_copy=*/true);
+  if (!untrusted) fetched = hold_after_restart(c_, *at, std::move(fetched));  // as validate_sid()
   if (!fetched) return unreadable(*at, fetched.failure());
   if (untrusted) {
     const CopyInMemcached found = compare_with_memcached(*fetched, at->store_index, *untrusted);

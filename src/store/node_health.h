@@ -27,6 +27,10 @@ struct NodeHealthSlot {
   // memcached evicted items since this app node last compared its copies there.
   std::atomic<std::uint32_t> evictions_unhandled{0};
   std::atomic<std::uint64_t> restarts{0};
+  // When this app node recorded the last restart (monotonic ms; 0: none): a
+  // session missing there shortly after may still be in its owner's cache
+  // (docs/design.md, "Lost copies": the restart hold).
+  std::atomic<std::int64_t> restart_seen_at_ms{0};
   // A restart recorded (restarts counted) whose lost copies are not re-seeded yet.
   std::atomic<std::uint32_t> restart_unhandled{0};
   // The server gives no CAS tokens (memcached -C), as last found on contact.

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "session/restart_hold.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "session/handler_context.h"
+
+namespace clustered {
+
+std::int64_t restart_hold_ms(std::int64_t takeover_check_interval_s) {
+  return 2 * takeover_check_interval_s * 1000 + 1000;
+}
+
+std::optional<std::int64_t> restart_hold_until(std::int64_t restart_seen_at_ms, std::int64_t now_ms,
+                                               std::int64_t takeover_check_interval_s) {
+  if (restart_seen_at_ms <= 0 || takeover_check_interval_s <= 0) return std::nullopt;
+  const std::int64_t until = restart_seen_at_ms + restart_hold_ms(takeover_check_interval_s);
+  if (now_ms < restart_seen_at_ms || now_ms >= until) return std::nullopt;
+  return until;
+}
+
+RemoteRead hold_for_copy(const Clock& clock, Pause& pause, std::int64_t until_ms,
+                         const std::function<RemoteRead()>& reread) {
+  RemoteRead last = std::optional<RemoteCopy>();
+  for (std::int64_t now = clock.monotonic_ms(); now < until_ms; now = clock.monotonic_ms()) {
+    pause.pause_ms(std::min(kRestartHoldStepMs, until_ms - now));
+    last = reread();
+    if (!last || *last) break;
+  }
+  return last;
+}
+
+RemoteRead hold_after_restart(HandlerContext& c, const ResolvedId& at, RemoteRead fetched) {
+  if (!fetched || *fetched || !at.known_store || at.store_unknown || at.routed_here ||
+      !c.config.trusts_local_copy()) {
+    return fetched;
+  }
+  // Only a route that names an app node has an owner that may hold the session.
+  const auto parts = at.parts();
+  if (!parts || parts->route.empty()) return fetched;
+  const std::optional<std::int64_t> until =
+      restart_hold_until(c.remote.restart_seen_at_ms(at.store_index), c.clock.monotonic_ms(),
+                         c.config.takeover_check_interval_s);
+  if (!until) return fetched;
+  return hold_for_copy(c.clock, c.pause, *until,
+                       [&] { return c.remote.read(at.store_index, at.key, /*every_copy=*/true); });
+}
+
+}  // namespace clustered

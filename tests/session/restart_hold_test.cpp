@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The restart hold (docs/design.md, "Lost copies"): a read on another app node
+// that finds nothing on a memcached node it saw restart waits for the owner's
+// check to store the session again, for at most 2 * takeover_check_interval +
+// 1 s. Time passes only through the injected pause, which moves the test's clock.
+#include "session/restart_hold.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "session/handler_rig.h"
+
+namespace clustered::testing {
+namespace {
+
+// A Pause that moves the test's clock instead of sleeping, and may run
+// something once at its first pause (another node's request meanwhile).
+class ClockPause final : public Pause {
+ public:
+  explicit ClockPause(ManualClock& clock) : clock_(clock) {}
+  void pause_ms(std::int64_t ms) override {
+    clock_.advance_ms(ms);
+    total_ms += ms;
+    ++pauses;
+    if (meanwhile) std::exchange(meanwhile, nullptr)();
+  }
+
+  std::function<void()> meanwhile;
+  std::int64_t total_ms = 0;
+  int pauses = 0;
+
+ private:
+  ManualClock& clock_;
+};
+
+// ---------------------------------------------------------------- the window and the loop
+
+TEST(RestartHoldWindow, IsTwoCheckIntervalsAndASecondFromTheRestartSeen) {
+  EXPECT_EQ(restart_hold_ms(1), 3000);
+  EXPECT_EQ(restart_hold_ms(5), 11000);
+  EXPECT_EQ(restart_hold_until(50000, 50000, 1), 53000);
+  EXPECT_EQ(restart_hold_until(50000, 52999, 1), 53000);
+  EXPECT_EQ(restart_hold_until(50000, 53000, 1), std::nullopt);
+  EXPECT_EQ(restart_hold_until(0, 1000, 1), std::nullopt) << "no restart seen";
+  EXPECT_EQ(restart_hold_until(50000, 50500, 0), std::nullopt) << "no takeover checks";
+}
+
+RemoteCopy a_copy(const std::string& data) {
+  RemoteCopy copy;
+  copy.value.payload = data;
+  copy.value.version = 7;
+  return copy;
+}
+
+TEST(RestartHoldLoop, ReadsAgainEveryStepUntilACopyAppears) {
+  ManualClock clock;
+  ClockPause pause(clock);
+  const std::int64_t until = clock.monotonic_ms() + 3000;
+  int reads = 0;
+  const RemoteRead found = hold_for_copy(clock, pause, until, [&]() -> RemoteRead {
+    if (++reads < 4) return std::optional<RemoteCopy>();
+    return std::optional<RemoteCopy>(a_copy("v|i:1;"));
+  });
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->value.payload, "v|i:1;");
+  EXPECT_EQ(reads, 4);
+  EXPECT_EQ(pause.total_ms, 4 * kRestartHoldStepMs);
+}
+
+TEST(RestartHoldLoop, AMissStandsWhenTheWindowHasPassed) {
+  ManualClock clock;
+  ClockPause pause(clock);
+  const std::int64_t until = clock.monotonic_ms() + 1050;
+  int reads = 0;
+  const RemoteRead found = hold_for_copy(clock, pause, until, [&]() -> RemoteRead {
+    ++reads;
+    return std::optional<RemoteCopy>();
+  });
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+  EXPECT_EQ(reads, 11);
+  EXPECT_EQ(pause.total_ms, 1050) << "never past the window";
+  EXPECT_EQ(clock.monotonic_ms(), until);
+}
+
+TEST(RestartHoldLoop, AFailureEndsTheHoldAndIsReturned) {
+  ManualClock clock;
+  ClockPause pause(clock);
+  int reads = 0;
+  const RemoteRead found =
+      hold_for_copy(clock, pause, clock.monotonic_ms() + 3000, [&]() -> RemoteRead {
+        if (++reads < 2) return std::optional<RemoteCopy>();
+        return Failure::of(Cause::kTimeout, "n1: timed out");
+      });
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.failure().cause, Cause::kTimeout);
+  EXPECT_EQ(reads, 2);
+}
+
+TEST(RestartHoldLoop, NothingWhenTheWindowIsOver) {
+  ManualClock clock;
+  ClockPause pause(clock);
+  int reads = 0;
+  const RemoteRead found = hold_for_copy(clock, pause, clock.monotonic_ms(), [&]() -> RemoteRead {
+    ++reads;
+    return std::optional<RemoteCopy>();
+  });
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(reads, 0);
+  EXPECT_EQ(pause.pauses, 0);
+}
+
+// ---------------------------------------------------------------- the handler
+
+class RestartHoldTest : public ModelHandlerTest {
+ protected:
+  // An app node whose processes pause on `pause` (make_node() uses the real one).
+  AppNode make_pausing_node(const HandlerConfig& config, Pause& pause) {
+    AppNode node;
+    auto segment =
+        SharedSegment::create_or_reattach(4 << 20, SharedSegment::layout_version(), clock_);
+    EXPECT_TRUE(segment.ok()) << segment.error();
+    node.segment = *segment;
+    node.process_locks.push_back(std::make_unique<BoardLocks>(*node.board, clock_));
+    std::vector<std::unique_ptr<StoreNode>> links;
+    links.push_back(with_faults(with_faults(n1_.client(clock_), faults1_), node.link(0)));
+    links.push_back(with_faults(with_faults(n2_.client(clock_), faults2_), node.link(1)));
+    HandlerServices services{clock_,    entropy_, node.segment, node.process_locks.back().get(),
+                             *node.log, pause};
+    node.handler = std::make_unique<SessionHandler>(config, std::move(links), services);
+    return node;
+  }
+
+  // `id` with another route: same random part and store node.
+  static std::string routed_to(const std::string& id, const std::string& route) {
+    return id.substr(0, id.rfind('.') + 1) + route;
+  }
+
+  ClockPause pause_{clock_};
+};
+
+// The failure the simulator found with a round-robin balancer: n1 restarted
+// empty, the owner web1 still holds the session and stores it again at its next
+// check, but web2 is asked first. web2 saw the restart, so it reads again until
+// web1's check (run here by another session's request on web1) stored the copy,
+// and takes over the session instead of starting an empty one.
+TEST_F(RestartHoldTest, ReadOnAnotherNodeAfterARestartWaitsForTheOwnersCopy) {
+  AppNode web1 = make_node(checking_config("web1"));
+  AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  (void)new_session_on(*web2.handler, n1_, "w|i:1;");  // web2's first look at n1
+  clock_.advance_ms(1100);
+  n1_.restart();
+  pause_.meanwhile = [&] { (void)new_session(*web1.handler, "o|i:1;"); };  // runs web1's check
+
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "v|i:1;") << "web2 started an empty session beside web1's copy";
+  EXPECT_NE(elsewhere.id, id) << "taken over: the route is web2's now";
+  EXPECT_EQ(pause_.pauses, 1);
+  EXPECT_TRUE(session_write_close(*web2.handler, elsewhere, "v|i:2;").ok());
+}
+
+// An owner that serves no request within the window does not store the copy
+// again: the miss stands after 2 * takeover_check_interval + 1 s (a new session,
+// as without the hold), and the request waited no longer than that.
+TEST_F(RestartHoldTest, MissStandsWhenTheOwnerStoresNothingWithinTheWindow) {
+  AppNode web1 = make_node(checking_config("web1"));
+  AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  (void)new_session_on(*web2.handler, n1_, "w|i:1;");
+  clock_.advance_ms(1100);
+  n1_.restart();
+
+  const std::int64_t before = clock_.monotonic_ms();
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "");
+  EXPECT_NE(elsewhere.id, id);
+  EXPECT_EQ(pause_.total_ms, restart_hold_ms(1));
+  EXPECT_LE(clock_.monotonic_ms() - before, restart_hold_ms(1) + kIoTimeoutMs);
+  (void)web2.handler->close();
+
+  // The window is over: the next unknown ID is not held.
+  const int pauses = pause_.pauses;
+  const Started next = session_start(*web2.handler, routed_to(id, "web3"));
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(pause_.pauses, pauses);
+  (void)web2.handler->close();
+}
+
+// Not held: an ID routed to this node (its own cache missed it, so the owner
+// lost it too), any ID while no restart was seen (a hostile client's random IDs
+// cost nothing then), and a node that runs no takeover checks.
+TEST_F(RestartHoldTest, NoHoldForItsOwnRouteWithoutARestartOrWithoutChecks) {
+  AppNode web1 = make_node(checking_config("web1"));
+  AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  (void)new_session_on(*web2.handler, n1_, "w|i:1;");
+  clock_.advance_ms(1100);
+
+  const Started unknown = session_start(*web2.handler, routed_to(id, "web3"));
+  ASSERT_TRUE(unknown.ok) << unknown.error;
+  EXPECT_EQ(pause_.pauses, 0) << "no restart seen";
+  (void)web2.handler->close();
+
+  n1_.restart();
+  const Started own = session_start(*web2.handler, routed_to(id, "web2"));
+  ASSERT_TRUE(own.ok) << own.error;
+  EXPECT_EQ(own.data, "");
+  EXPECT_EQ(pause_.pauses, 0) << "its own route";
+  (void)web2.handler->close();
+
+  ClockPause other_pause(clock_);
+  AppNode web3 = make_pausing_node(config("web3"), other_pause);  // takeover_check_interval 0
+  (void)new_session_on(*web3.handler, n1_, "x|i:1;");
+  n1_.restart();
+  const Started unchecked = session_start(*web3.handler, id);
+  ASSERT_TRUE(unchecked.ok) << unchecked.error;
+  EXPECT_EQ(other_pause.pauses, 0) << "no takeover checks";
+  (void)web3.handler->close();
+}
+
+}  // namespace
+}  // namespace clustered::testing
