@@ -103,17 +103,23 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // empty. Its owner stores again what it holds there at its next check
   // (docs/design.md, "Lost copies"), changes kept while no node answered
   // included, and a count that no copy holds any more after the faults is not
-  // expected by the oracle at all. What remains here is a loss while a copy still
-  // existed somewhere the reading node did not look: in the owner's cache while a
-  // request went to another app node before the owner's next check (round-robin
-  // balancer), or on a node dropped from an app node's save_path without the
-  // drain that this app node never ran with (restarted into the shorter list).
+  // expected by the oracle at all. Another app node asked first (round-robin
+  // balancer) waits for that check for up to 2 * takeover_check_interval + 1 s
+  // after it saw the restart (the restart hold). What remains here is a loss
+  // while a copy still existed somewhere the reading node did not look: in the
+  // owner's cache when the owner served no request within that window (as in
+  // the final reads after healing, one at a time) or when the reading node never
+  // talked to the restarted one before (it cannot tell the restart), or on a
+  // node dropped from an app node's save_path without the drain that this app
+  // node never ran with (restarted into the shorter list).
   if (violation.kind == "lost" &&
       (trace_has(result, " restarted empty") || trace_has(result, " started (empty)"))) {
     return "memcached restarted empty or stopped, and the session read where its surviving "
            "copy is not: the owner's cache while another app node was asked first "
-           "(round-robin balancer) before the owner's next check stored it again, or a node "
-           "dropped from save_path without a drain by an app node that never ran with it.";
+           "(round-robin balancer) and the owner served no request within the restart hold "
+           "(2 x takeover_check_interval + 1 s), or that node never talked to the restarted "
+           "one before, or a node dropped from save_path without a drain by an app node that "
+           "never ran with it.";
   }
   // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
   // Stale too: the old owner's late write (after the takeover copied the session
