@@ -141,7 +141,16 @@ bool RemoteStore::record_identity(std::size_t index, const ServerStats& seen) {
     return false;
   }
   slot.server_started_at_s.store(seen.started_at_s, std::memory_order_relaxed);
-  if (pid == 0) return false;  // the first look
+  if (pid == 0) {
+    // The first look: no restart to count, but a server that started just
+    // before it (restarted while this app node was down, or started with it)
+    // may have lost copies whose owners have not stored them again yet, so
+    // the restart hold runs from its start (docs/design.md, "Lost copies").
+    const std::int64_t started_ms = clock_.monotonic_ms() - seen.uptime_s * 1000;
+    if (seen.uptime_s >= 0 && started_ms > 0)
+      slot.restart_seen_at_ms.store(started_ms, std::memory_order_relaxed);
+    return false;
+  }
   slot.restart_seen_at_ms.store(std::max<std::int64_t>(1, clock_.monotonic_ms()),
                                 std::memory_order_relaxed);
   slot.restarts.fetch_add(1, std::memory_order_relaxed);

@@ -41,6 +41,7 @@ std::optional<ServerStats> server_stats_of(
   // time - uptime is when the process started, by the server's own clock (a
   // restart, even under the same pid, moves it).
   read.started_at_s = time - uptime;
+  read.uptime_s = uptime;
   return read;
 }
 

@@ -33,6 +33,7 @@ using StoreReply = Result<StoreItem>;
 struct ServerStats {
   std::int64_t pid = 0;
   std::int64_t started_at_s = 0;  // the server's own time minus its uptime
+  std::int64_t uptime_s = -1;     // how long it has run (-1: not known)
   std::uint64_t evictions = 0;
 };
 

@@ -194,6 +194,25 @@ TEST_F(RestartHoldTest, MissStandsWhenTheOwnerStoresNothingWithinTheWindow) {
   (void)web2.handler->close();
 }
 
+// An app node whose first look at a memcached node comes after that node
+// restarted (it never talked to it before: started meanwhile, or restarted
+// itself) cannot see a restart, but the server's uptime says it just started:
+// the hold runs from the server's start, and web2 waits for web1's copy.
+TEST_F(RestartHoldTest, FirstLookJustAfterARestartHoldsAMissToo) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  clock_.advance_ms(1100);
+  n1_.restart();
+  AppNode web2 = make_pausing_node(checking_config("web2"), pause_);       // never saw n1 before
+  pause_.meanwhile = [&] { (void)new_session(*web1.handler, "o|i:1;"); };  // runs web1's check
+
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "v|i:1;") << "web2 started an empty session beside web1's copy";
+  EXPECT_EQ(pause_.pauses, 1);
+  (void)web2.handler->close();
+}
+
 // Not held: an ID routed to this node (its own cache missed it, so the owner
 // lost it too), any ID while no restart was seen (a hostile client's random IDs
 // cost nothing then), and a node that runs no takeover checks.
@@ -202,7 +221,8 @@ TEST_F(RestartHoldTest, NoHoldForItsOwnRouteWithoutARestartOrWithoutChecks) {
   AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
   const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
   (void)new_session_on(*web2.handler, n1_, "w|i:1;");
-  clock_.advance_ms(1100);
+  // Past the window from n1's start (web2's first look holds from there).
+  clock_.advance_ms(restart_hold_ms(1) + 100);
 
   const Started unknown = session_start(*web2.handler, routed_to(id, "web3"));
   ASSERT_TRUE(unknown.ok) << unknown.error;

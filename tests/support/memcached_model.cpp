@@ -91,6 +91,7 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     if (auto down = reach()) return *down;
     out.pid = model_.pid();
     out.started_at_s = model_.clock_.wall_s() - model_.uptime_s();
+    out.uptime_s = model_.uptime_s();
     out.evictions = model_.evictions();
     return {};
   }
@@ -127,8 +128,8 @@ class MemcachedModel::Client final : public clustered::StoreNode {
     if (connected_to_ != model_.pid()) {
       connected_to_ = model_.pid();
       ++connections_;
-      identity_ =
-          clustered::ServerStats{model_.pid(), model_.clock_.wall_s() - model_.uptime_s(), 0};
+      identity_ = clustered::ServerStats{model_.pid(), model_.clock_.wall_s() - model_.uptime_s(),
+                                         model_.uptime_s(), 0};
     }
     return std::nullopt;
   }
