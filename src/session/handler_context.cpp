@@ -77,10 +77,10 @@ std::optional<ResolvedId> HandlerContext::resolve(std::string_view id, bool trus
   return resolved;
 }
 
-bool HandlerContext::trusts_local_copies() {
+CopyTrust HandlerContext::local_copy_trust() {
   // A node that serves only new sessions still checks its notices here.
-  return config.trusts_local_copy() && cache != nullptr &&
-         takeovers.trust_local_copies(config.route, config.takeover_check_interval_s,
+  if (!config.trusts_local_copy() || cache == nullptr) return CopyTrust::kUntrusted;
+  return takeovers.trust_local_copies(config.route, config.takeover_check_interval_s,
                                       {clock.monotonic_ms() / 1000, now_s()}, remote_ttl());
 }
 

@@ -82,9 +82,9 @@ class HandlerContext {
   std::string key_for(std::string_view id) const;
   // nullopt for IDs that can never be a key: bytes outside the ID alphabet, or too long.
   std::optional<ResolvedId> resolve(std::string_view id, bool trusted) const;
-  // Whether cached copies may be served now: the mode allows it and the takeover
+  // How far cached copies may be served now: the mode allows it and the takeover
   // notices are read (a check runs first when one is due).
-  bool trusts_local_copies();
+  CopyTrust local_copy_trust();
 
   std::int64_t now_s() const { return clock.wall_s(); }
   // Versions grow with every write of a session and roughly follow wall time, so of

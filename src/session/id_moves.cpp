@@ -42,7 +42,7 @@ Result<std::string> IdMoves::create_sid() {
     store = c_.remote.rendezvous_node(*random);
   }
   std::string text = SessionId{*random, c_.remote.address(*store).id, c_.config.route}.str();
-  std::optional<ResolvedId> at = c_.resolve(text, c_.trusts_local_copies());
+  std::optional<ResolvedId> at = c_.resolve(text, c_.local_copy_trust() == CopyTrust::kTrusted);
   c_.phase = phase::Issued{std::move(*at), std::move(move), std::move(copy)};
   return text;
 }

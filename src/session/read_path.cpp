@@ -30,7 +30,7 @@ bool ReadPath::validate_sid(std::string_view id) {
   if (!start || start->key.size() > kMaxMemcachedKey || !names_a_store(*start)) return false;
   // Reads this node's takeover notices first when they are due, so that a copy
   // another node has taken over since is not served from here.
-  const bool trusted = c_.trusts_local_copies();
+  const bool trusted = c_.local_copy_trust() == CopyTrust::kTrusted;
   start->owned = trusted && start->routed_here;
   if (auto locked = c_.lock(*start); !locked) {
     c_.phase = phase::Unreadable{std::move(*start), locked.failure()};
@@ -337,7 +337,7 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
                            " bytes, over memcached's 250; shorten clustered_session.prefix or "
                            "session.sid_length");
   }
-  at->owned = at->routed_here && c_.trusts_local_copies();
+  at->owned = at->routed_here && c_.local_copy_trust() == CopyTrust::kTrusted;
   if (auto locked = c_.lock(*at); !locked) return locked.failure();
 
   std::optional<CachedSession> untrusted;

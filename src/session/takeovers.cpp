@@ -11,13 +11,13 @@ bool Takeovers::recently_checked(std::int64_t monotonic_s) const {
   return monotonic_s - watch_.checked_at.load(std::memory_order_relaxed) <= kNoticeGapSeconds;
 }
 
-bool Takeovers::trust_local_copies(std::string_view route, std::int64_t interval_s, const Now& now,
-                                   std::uint32_t ttl_s) {
-  if (interval_s <= 0) return true;
+CopyTrust Takeovers::trust_local_copies(std::string_view route, std::int64_t interval_s,
+                                        const Now& now, std::uint32_t ttl_s) {
+  if (interval_s <= 0) return CopyTrust::kTrusted;
   if (watch_.due(now.monotonic_s, interval_s) && watch_.claim(now.monotonic_s, interval_s)) {
     check(route, now, ttl_s);
   }
-  return recently_checked(now.monotonic_s);
+  return recently_checked(now.monotonic_s) ? CopyTrust::kTrusted : CopyTrust::kUntrusted;
 }
 
 void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_s) {

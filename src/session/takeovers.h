@@ -17,6 +17,13 @@
 
 namespace clustered {
 
+// How far this app node's cached copies may be served as they are
+// (Takeovers::trust_local_copies(), docs/design.md "Forwards and notices").
+enum class CopyTrust : std::uint8_t {
+  kTrusted,    // served from the cache, no round trip
+  kUntrusted,  // compared with memcached before one is served ("Lost copies")
+};
+
 class Takeovers {
  public:
   Takeovers(RemoteStore& remote, SessionCache* cache, TakeoverWatch& watch, Counters& counters,
@@ -29,9 +36,9 @@ class Takeovers {
         lost_copies_(remote, cache, counters) {}
 
   // Whether this node's cached copies may be served: reads the notices first when
-  // a check is due and no other process of the node has claimed it. False while
+  // a check is due and no other process of the node has claimed it. Untrusted while
   // no check has completed for kNoticeGapSeconds (notices may have expired unread).
-  // interval_s = 0 turns notices off: always true, nothing read (the old owner may
+  // interval_s = 0 turns notices off: always trusted, nothing read (the old owner may
   // then serve its copy of a taken-over session until it expires there).
   // Intervals and the gap run on the monotonic clock (a stepped wall clock moves
   // nothing); the wall clock only dates cache entries.
@@ -42,8 +49,8 @@ class Takeovers {
   // A check also compares with memcached the copies it may have lost or replaced
   // (LostCopies) and retries the forwards, deletes and sessions a node missed
   // (MissedWrites), with `ttl_s` for what it writes.
-  [[nodiscard]] bool trust_local_copies(std::string_view route, std::int64_t interval_s,
-                                        const Now& now, std::uint32_t ttl_s);
+  [[nodiscard]] CopyTrust trust_local_copies(std::string_view route, std::int64_t interval_s,
+                                             const Now& now, std::uint32_t ttl_s);
 
   // The session key a check is comparing with memcached right now (LostCopies).
   std::string_view comparing() const { return lost_copies_.comparing(); }

@@ -76,7 +76,7 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
   phase::Loaded* loaded = loaded_for(id);
   std::optional<ResolvedId> resolved;
   if (loaded == nullptr) {
-    resolved = c_.resolve(id, c_.trusts_local_copies());
+    resolved = c_.resolve(id, c_.local_copy_trust() == CopyTrust::kTrusted);
     if (!resolved) {
       return Failure::of(Cause::kInvalid,
                          "session ID has characters outside [0-9a-zA-Z,-.]; not written");
