@@ -11,8 +11,10 @@
 namespace clustered {
 
 struct TakeoverWatch {
-  std::atomic<std::int64_t> checked_at{0};     // unix s of the last check that read every live node
-  std::atomic<std::int64_t> next_check_at{0};  // unix s when the next check is due
+  // Monotonic s: when the last check that read every live node started, and
+  // when the next check is due.
+  std::atomic<std::int64_t> checked_at{0};
+  std::atomic<std::int64_t> next_check_at{0};
 
   // A new segment starts with an empty cache, which no notice can concern: it
   // counts as checked when it is made, and the first check is one interval later.
