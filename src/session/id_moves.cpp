@@ -42,7 +42,9 @@ Result<std::string> IdMoves::create_sid() {
     store = c_.remote.rendezvous_node(*random);
   }
   std::string text = SessionId{*random, c_.remote.address(*store).id, c_.config.route}.str();
-  std::optional<ResolvedId> at = c_.resolve(text, c_.local_copy_trust() == CopyTrust::kTrusted);
+  // Ours also while this node's copies are to be verified (each read of it asks
+  // memcached until a check completes).
+  std::optional<ResolvedId> at = c_.resolve(text, c_.local_copy_trust() != CopyTrust::kUntrusted);
   c_.phase = phase::Issued{std::move(*at), std::move(move), std::move(copy)};
   return text;
 }

@@ -30,7 +30,8 @@ bool ReadPath::validate_sid(std::string_view id) {
   if (!start || start->key.size() > kMaxMemcachedKey || !names_a_store(*start)) return false;
   // Reads this node's takeover notices first when they are due, so that a copy
   // another node has taken over since is not served from here.
-  const bool trusted = c_.local_copy_trust() == CopyTrust::kTrusted;
+  const CopyTrust trust = c_.local_copy_trust();
+  const bool trusted = trust != CopyTrust::kUntrusted;
   start->owned = trusted && start->routed_here;
   if (auto locked = c_.lock(*start); !locked) {
     c_.phase = phase::Unreadable{std::move(*start), locked.failure()};
@@ -61,6 +62,23 @@ bool ReadPath::validate_sid(std::string_view id) {
     // has lost it, or holds an older one than this node's unsynced copy, this one
     // is served and stored again (docs/design.md, "Lost copies").
     std::optional<CachedSession> untrusted;
+    // An owned copy that is only to be verified (CopyTrust::kVerify: another
+    // process is inside the due check) is compared the same way, but served as a
+    // trusted one when its store node does not answer, as it was before.
+    bool served_if_unanswered = false;
+    // Serves this node's copy of a session it owns: validate_sid()'s answer, or
+    // nullopt when memcached holds a newer write (the copy is dropped: read that).
+    const auto serve_cached = [&](CachedSession hit) -> std::optional<bool> {
+      const std::uint64_t version = hit.version;
+      // Only the ID whose lock this request holds (hop 0) is written here.
+      const Cached taken = take_cached(at, std::move(hit), hop == 0);
+      if (taken == Cached::kNewerInMemcached) return std::nullopt;
+      if (taken == Cached::kMoving) return false;
+      if (hop == 0) return true;
+      shorten_chain(passed, at.id, version);
+      c_.phase = phase::Following{at.id};
+      return false;
+    };
     if (c_.cache != nullptr && (trusted || (at.routed_here && c_.config.trusts_local_copy()))) {
       if (auto hit = c_.cache->get(at.key, c_.now_s())) {
         if (hit->deleted) return false;  // destroyed here: a new ID, whatever memcached has
@@ -76,18 +94,12 @@ bool ReadPath::validate_sid(std::string_view id) {
           // Not vouched for: memcached's copy is read below.
         } else if (!vouched) {
           untrusted = std::move(hit);
+        } else if (at.owned && trust == CopyTrust::kVerify) {
+          untrusted = std::move(hit);
+          served_if_unanswered = true;
         } else if (at.owned) {
           Counters::add(c_.counters.local_hits);
-          const std::uint64_t version = hit->version;
-          // Only the ID whose lock this request holds (hop 0) is written here.
-          if (const Cached taken = take_cached(at, std::move(*hit), hop == 0);
-              taken != Cached::kNewerInMemcached) {
-            if (taken == Cached::kMoving) return false;
-            if (hop == 0) return true;
-            shorten_chain(passed, at.id, version);
-            c_.phase = phase::Following{at.id};
-            return false;
-          }
+          if (const auto served = serve_cached(std::move(*hit))) return *served;
           // memcached's copy was replaced since this node cached it: read it below.
         }
       } else if (at.owned) {
@@ -111,6 +123,12 @@ bool ReadPath::validate_sid(std::string_view id) {
         if (!found && !untrusted) return false;
         fetched = std::move(found);
       }
+    }
+    if (served_if_unanswered && store_did_not_answer(fetched, at, *untrusted)) {
+      if (const auto served = serve_cached(std::move(*untrusted))) return *served;
+      // Its store node answered the write take_cached() retried, with a newer copy.
+      untrusted.reset();
+      fetched = c_.remote.read(at.store_index, at.key, /*every_copy=*/true);
     }
     // A miss just after the store node restarted may be a copy its owner has
     // not stored again yet (docs/design.md, "Lost copies": the restart hold).
@@ -337,26 +355,37 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
                            " bytes, over memcached's 250; shorten clustered_session.prefix or "
                            "session.sid_length");
   }
-  at->owned = at->routed_here && c_.local_copy_trust() == CopyTrust::kTrusted;
+  const CopyTrust trust = c_.local_copy_trust();
+  at->owned = at->routed_here && trust != CopyTrust::kUntrusted;
   if (auto locked = c_.lock(*at); !locked) return locked.failure();
 
+  const auto serve_cached = [&](CachedSession& hit) {
+    SessionCopy copy{std::move(hit.data), hit.version, std::nullopt, hit.store_cas};
+    copy.replica_cas = hit.replica_cas;
+    copy.sealed_with = hit.sealed_with;
+    if (!hit.unsynced) copy.synced_touched_at = hit.remote_touched_at;
+    return load(std::move(*at), std::move(copy));
+  };
   std::optional<CachedSession> untrusted;
+  // Only to be verified (CopyTrust::kVerify): compared with memcached like an
+  // untrusted copy, served as it is when its store node does not answer.
+  bool served_if_unanswered = false;
   if (at->owned) {
     auto hit = c_.cache->get(at->key, c_.now_s());
-    if (hit && hit->untrusted && !hit->forward && !hit->deleted) {
+    if (hit && (hit->untrusted || trust == CopyTrust::kVerify) && !hit->forward && !hit->deleted) {
+      served_if_unanswered = !hit->untrusted;
       untrusted = std::move(hit);  // compared with memcached's copy below
     } else if (hit && !hit->forward && !hit->deleted) {
       Counters::add(c_.counters.local_hits);
-      SessionCopy copy{std::move(hit->data), hit->version, std::nullopt, hit->store_cas};
-      copy.replica_cas = hit->replica_cas;
-      copy.sealed_with = hit->sealed_with;
-      if (!hit->unsynced) copy.synced_touched_at = hit->remote_touched_at;
-      return load(std::move(*at), std::move(copy));
+      return serve_cached(*hit);
     }
     Counters::add(c_.counters.local_misses);
   }
 
   auto fetched = c_.remote.read(at->store_index, at->key, /*every_copy=*/true);
+  if (served_if_unanswered && store_did_not_answer(fetched, *at, *untrusted)) {
+    return serve_cached(*untrusted);
+  }
   if (!untrusted) fetched = hold_after_restart(c_, *at, std::move(fetched));  // as validate_sid()
   if (!fetched) return unreadable(*at, fetched.failure());
   if (untrusted) {
@@ -437,6 +466,16 @@ Result<std::string_view> ReadPath::load_moved_on(ResolvedId at, const StoredValu
     target = std::move(value.payload);
   }
   return Error{"session " + at.id + " moved to another ID meanwhile and could not be followed"};
+}
+
+bool ReadPath::store_did_not_answer(const Result<std::optional<RemoteCopy>>& fetched,
+                                    const ResolvedId& at, const CachedSession& cached) const {
+  if (!fetched) return true;
+  if (!*fetched || (*fetched)->node == at.store_index || c_.remote.is_up(at.store_index)) {
+    return false;
+  }
+  // Only a replica answered: a newer copy or a forward there is memcached's answer.
+  return compare_with_memcached(*fetched, at.store_index, cached) != CopyInMemcached::kReplaced;
 }
 
 Failure ReadPath::unreadable(const ResolvedId& at, const Failure& fetched) const {

@@ -54,6 +54,11 @@ class ReadPath {
   void shorten_chain(const std::vector<ResolvedId>& passed, const std::string& target,
                      std::uint64_t target_version);
   std::string_view load(ResolvedId at, SessionCopy copy, std::optional<Move> move = {});
+  // Whether memcached could neither confirm nor refute this node's `cached` copy
+  // because the session's store node did not answer: the read failed, or only a
+  // replica answered, with no newer copy and no forward (CopyTrust::kVerify).
+  bool store_did_not_answer(const Result<std::optional<RemoteCopy>>& fetched, const ResolvedId& at,
+                            const CachedSession& cached) const;
   // "cannot read session: <why>", and, for a session this node owns but does
   // not serve from its cache now (no takeover check for the notice gap), why not.
   Failure unreadable(const ResolvedId& at, const Failure& fetched) const;

@@ -14,13 +14,25 @@ bool Takeovers::recently_checked(std::int64_t monotonic_s) const {
 CopyTrust Takeovers::trust_local_copies(std::string_view route, std::int64_t interval_s,
                                         const Now& now, std::uint32_t ttl_s) {
   if (interval_s <= 0) return CopyTrust::kTrusted;
-  if (watch_.due(now.monotonic_s, interval_s) && watch_.claim(now.monotonic_s, interval_s)) {
-    check(route, now, ttl_s);
+  // Trusted while the last complete check started less than interval_s ago
+  // (docs/design.md, section 7, "Forwards and notices"). A takeover writes its
+  // forward, then its notice (IdMoves::complete). A request in monotonic second
+  // `now` began before now + 1, so a notice appended interval_s or more before it
+  // was appended before now + 1 - interval_s, and a check that started in second
+  // checked_at >= now + 1 - interval_s (now - checked_at < interval_s) read it.
+  // Past that, while another process is inside the due check (or the last one was
+  // incomplete), such a takeover may be unread: each copy is compared with
+  // memcached first, which holds the forward. The common case: one relaxed load.
+  const std::int64_t since = now.monotonic_s - watch_.checked_at.load(std::memory_order_relaxed);
+  if (since < interval_s) return CopyTrust::kTrusted;
+  // Its own complete check read every notice appended before this request began.
+  if (watch_.claim(now.monotonic_s, interval_s) && check(route, now, ttl_s)) {
+    return CopyTrust::kTrusted;
   }
-  return recently_checked(now.monotonic_s) ? CopyTrust::kTrusted : CopyTrust::kUntrusted;
+  return recently_checked(now.monotonic_s) ? CopyTrust::kVerify : CopyTrust::kUntrusted;
 }
 
-void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_s) {
+bool Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_s) {
   Counters::add(counters_.takeover_checks);
   // After a gap the lists that named some of our entries may have expired unread.
   bool everything = !recently_checked(now.monotonic_s);
@@ -81,6 +93,7 @@ void Takeovers::check(std::string_view route, const Now& now, std::uint32_t ttl_
   lost_copies_.notice_evictions();
   lost_copies_.compare(now.wall_s);
   missed_.retry(ttl_s, now.wall_s);
+  return complete;
 }
 
 void Takeovers::notice_restarts() {

@@ -20,7 +20,11 @@ namespace clustered {
 // How far this app node's cached copies may be served as they are
 // (Takeovers::trust_local_copies(), docs/design.md "Forwards and notices").
 enum class CopyTrust : std::uint8_t {
-  kTrusted,    // served from the cache, no round trip
+  kTrusted,  // served from the cache, no round trip
+  // Another process of the node is inside the due check: each copy is compared
+  // with memcached before it is served, and served as it is when its store node
+  // does not answer (as a trusted one would be).
+  kVerify,
   kUntrusted,  // compared with memcached before one is served ("Lost copies")
 };
 
@@ -35,9 +39,12 @@ class Takeovers {
         missed_(missed),
         lost_copies_(remote, cache, counters) {}
 
-  // Whether this node's cached copies may be served: reads the notices first when
-  // a check is due and no other process of the node has claimed it. Untrusted while
-  // no check has completed for kNoticeGapSeconds (notices may have expired unread).
+  // How far this node's cached copies may be served: reads the notices first when
+  // a check is due and no other process of the node has claimed it. Trusted while
+  // the last complete check started less than interval_s ago, or when this call
+  // completed one; to be verified from then on (another process is inside the due
+  // check, or the last one was incomplete); untrusted while no check has completed
+  // for kNoticeGapSeconds (notices may have expired unread).
   // interval_s = 0 turns notices off: always trusted, nothing read (the old owner may
   // then serve its copy of a taken-over session until it expires there).
   // Intervals and the gap run on the monotonic clock (a stepped wall clock moves
@@ -72,7 +79,9 @@ class Takeovers {
                                 std::uint64_t new_generation);
 
  private:
-  void check(std::string_view route, const Now& now, std::uint32_t ttl_s);
+  // True when it read every live node's list (then TakeoverWatch::checked_at is
+  // now.monotonic_s).
+  bool check(std::string_view route, const Now& now, std::uint32_t ttl_s);
   [[nodiscard]] bool recently_checked(std::int64_t monotonic_s) const;
   // Reads every live node's "stats" and marks what this node holds on one that
   // restarted unsynced.

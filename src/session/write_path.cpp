@@ -76,7 +76,9 @@ Status WritePath::write_through(std::string_view id, std::string_view data) {
   phase::Loaded* loaded = loaded_for(id);
   std::optional<ResolvedId> resolved;
   if (loaded == nullptr) {
-    resolved = c_.resolve(id, c_.local_copy_trust() == CopyTrust::kTrusted);
+    // Cached as this node's own also while its copies are to be verified: each
+    // read compares it with memcached until a check completes.
+    resolved = c_.resolve(id, c_.local_copy_trust() != CopyTrust::kUntrusted);
     if (!resolved) {
       return Failure::of(Cause::kInvalid,
                          "session ID has characters outside [0-9a-zA-Z,-.]; not written");

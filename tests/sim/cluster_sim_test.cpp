@@ -173,6 +173,35 @@ TEST(ClusterSimFlows, WriteWhileCopiesAreUntrustedLeavesNoOlderCopyInTheCache) {
   EXPECT_TRUE(cluster.oracle().clean()) << cluster.oracle().violations().front().detail;
 }
 
+// web2 takes u1's session over from web1, and u1's browser sends the old cookie
+// to web1 again (as after a slow response that still carried it). Two seconds
+// later a request of u0 claims web1's due takeover check, and while it is inside
+// it u1's request runs in another process of web1: the last complete check
+// started before the takeover, so web1's copy must be compared with memcached,
+// not served on trust. It was served, and its change refused, two seconds after
+// the takeover ended (cluster_sim --mix everything seed 10044; docs/design.md,
+// "Forwards and notices").
+TEST(ClusterSimFlows, OldOwnerNeverServesItsCopyWhileAnotherProcessIsInsideTheDueCheck) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=2 balancer=route
+    seed 10044
+    advance 6000
+    request u1 increment @web1
+    request u0 increment @web1
+    drain
+    request u1 read @web2
+    drain
+    advance 2000
+    restore u1 1
+    request u0 read @web1
+    run 1
+    request u1 increment @web1
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+  EXPECT_EQ(result.acknowledged, 5 + 2) << result.report();  // and the final reads
+}
+
 TEST(ClusterSimFlows, ParallelRequestsOfOneUserOnOneNodeKeepEveryIncrement) {
   const HistoryResult result = play(R"(
     request u0 increment @web1
