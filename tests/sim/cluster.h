@@ -204,6 +204,7 @@ class Cluster {
   // count of the current epoch that still exists anywhere.
   void account_for_lost_copies();
   int surviving_count(int user) const;
+  std::string copies_held(int node) const;
   int pick_node(const std::string& cookie);
   void note_overlapping_move(const Request& request);
   bool waited_on_a_slow_request(const Request& request) const;
