@@ -68,7 +68,12 @@ bool ReadPath::validate_sid(std::string_view id) {
     bool served_if_unanswered = false;
     // Serves this node's copy of a session it owns: validate_sid()'s answer, or
     // nullopt when memcached holds a newer write (the copy is dropped: read that).
-    const auto serve_cached = [&](CachedSession hit) -> std::optional<bool> {
+    // Inlined: the owner hit goes through it, where a call and a moved entry
+    // cost 50 instructions per request (callgrind).
+    // clang-format off
+    const auto serve_cached = [&](CachedSession&& hit) __attribute__((always_inline))
+        -> std::optional<bool> {
+      // clang-format on
       const std::uint64_t version = hit.version;
       // Only the ID whose lock this request holds (hop 0) is written here.
       const Cached taken = take_cached(at, std::move(hit), hop == 0);
