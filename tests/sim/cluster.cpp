@@ -406,17 +406,17 @@ void Cluster::fault(const std::string& what) {
 // request still running has read (its process writes it back). A count no copy
 // holds is gone for any protocol; the oracle stops expecting it (two faults at
 // once, docs/design.md, section 8). Copies the handler itself destroyed are not
-// excused: only faults call this.
-int Cluster::surviving_count(int user) const {
-  const int epoch = oracle_.snapshot(user).epoch;
+// excused: only faults call this. Each session of the user is searched under
+// its own IDs (parallel requests without a cookie make several).
+int Cluster::surviving_count(int user, const Oracle::HeldSession& held) const {
   int best = 0;
   const auto consider = [&](const std::string& data) {
     bool garbled = false;
     const auto value = decode_session(data, &garbled);
-    if (value && value->epoch == epoch) best = std::max(best, value->count);
+    if (value && value->epoch == held.epoch) best = std::max(best, value->count);
   };
   const ValueCodec codec(sealer_);
-  for (const std::string& id : oracle_.ids_of(user)) {
+  for (const std::string& id : oracle_.ids_of(user, held.session)) {
     const std::string key = "sess." + id;
     for (const auto& model : memcached_) {
       const auto bytes = model->peek(key);
@@ -431,7 +431,10 @@ int Cluster::surviving_count(int user) const {
     }
   }
   for (const auto& request : requests_) {
-    if (request->outcome.user == user && !request->outcome.done) consider(request->outcome.read);
+    if (request->outcome.user == user && !request->outcome.done &&
+        request->start.session == held.session) {
+      consider(request->outcome.read);
+    }
   }
   return best;
 }
@@ -466,13 +469,14 @@ std::string Cluster::copies_held(int node) const {
 
 void Cluster::account_for_lost_copies() {
   for (int user = 0; user < oracle_.users(); ++user) {
-    const int acked = oracle_.snapshot(user).acked_count;
-    if (acked == 0) continue;
-    const int surviving = surviving_count(user);
-    if (surviving >= acked) continue;
-    note("every copy of u" + std::to_string(user) + "'s count " + std::to_string(acked) +
-         " is gone: the most that survives is " + std::to_string(surviving));
-    oracle_.on_copies_lost(user, surviving);
+    for (const Oracle::HeldSession& held : oracle_.held_sessions(user)) {
+      const int surviving = surviving_count(user, held);
+      if (surviving >= held.acked_count) continue;
+      note("every copy of u" + std::to_string(user) + "'s count " +
+           std::to_string(held.acked_count) + " is gone: the most that survives is " +
+           std::to_string(surviving));
+      oracle_.on_copies_lost(user, held.session, surviving);
+    }
   }
 }
 
@@ -779,7 +783,7 @@ int Cluster::start_request(int user, Op op, std::optional<int> node,
   request->outcome.user = user;
   request->outcome.cookie = replay_cookie ? *replay_cookie : oracle_.cookie(user);
   request->outcome.node = node ? *node : pick_node(request->outcome.cookie);
-  request->start = oracle_.snapshot(user);
+  request->start = oracle_.snapshot(user, request->outcome.cookie);
   request->started_ms = world_.mono_ms;
   request->faults_at_start = faults_;
   request->clean_start = !faults_active() && fault_free_since_ms_ != LLONG_MAX &&

@@ -203,7 +203,7 @@ class Cluster {
   // After a fault that destroys copies: tells the oracle, per user, the newest
   // count of the current epoch that still exists anywhere.
   void account_for_lost_copies();
-  int surviving_count(int user) const;
+  int surviving_count(int user, const Oracle::HeldSession& held) const;
   std::string copies_held(int node) const;
   int pick_node(const std::string& cookie);
   void note_overlapping_move(const Request& request);

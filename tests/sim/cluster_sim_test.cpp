@@ -689,6 +689,74 @@ TEST(ClusterSimFlows, ParallelRequestsOnTwoNodesLoseNoAcknowledgedIncrement) {
   }
 }
 
+// Parallel requests without a cookie each make a session, and the browser keeps
+// the last Set-Cookie (docs/design.md, "Invariants and their windows"). A
+// request sent with the first session's cookie before the second answered moves
+// that session (another node takes it over) and answers last: its Set-Cookie
+// brings the browser back to the first session, at its own count, not at the
+// count the second one had reached meanwhile (cluster_sim --mix everything seed
+// 19758: the oracle expected the other session's counts, a loss and a lost
+// update no browser sees).
+TEST(ClusterSimFlows, LateSetCookieOfASessionMadeInParallelSwitchesTheBrowserBack) {
+  ClusterOptions options;
+  options.takeover_check_interval_s = 0;
+  Cluster cluster(3, options);
+  const int user = cluster.add_user();
+  const auto finish = [&](int request) {
+    while (!cluster.outcome(request).done) ASSERT_TRUE(cluster.step(request));
+  };
+  const int first = cluster.start_request(user, Op::kIncrement, 0);
+  const int second = cluster.start_request(user, Op::kIncrement, 1);
+  finish(first);  // the jar holds the first session (count 1)
+  const std::string first_id = cluster.outcome(first).id;
+  const int moves = cluster.start_request(user, Op::kRead, 1);
+  const int follows = cluster.start_request(user, Op::kRead, 1);
+  finish(moves);  // web2 takes the first session over: the jar follows it
+  ASSERT_NE(cluster.outcome(moves).id, first_id);
+  finish(second);  // the second session's Set-Cookie: the first is abandoned
+  ASSERT_NE(cluster.outcome(second).id, cluster.outcome(moves).id);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.request(user, Op::kIncrement, 1).ok);
+  // The request sent with the first session's original cookie answers with the
+  // ID that session moved to: the browser is back in the first session.
+  finish(follows);
+  ASSERT_TRUE(cluster.outcome(follows).ok) << cluster.outcome(follows).error;
+  EXPECT_EQ(cluster.outcome(follows).id, cluster.outcome(moves).id);
+  EXPECT_EQ(cluster.oracle().cookie(user), cluster.outcome(moves).id);
+  const auto& back = cluster.request(user, Op::kIncrement, 1);
+  ASSERT_TRUE(back.ok) << back.error;
+  EXPECT_EQ(back.written, encode_session({0, 2}));
+  EXPECT_TRUE(cluster.oracle().clean()) << cluster.oracle().violations().front().kind << ": "
+                                        << cluster.oracle().violations().front().detail;
+}
+
+// The same rule seen by the oracle alone: after the browser switches back to a
+// session made in parallel, it expects every count acknowledged in that session,
+// also those acknowledged while the jar held the other one, and the two
+// sessions' counts are no lost update of each other.
+TEST(ClusterSimOracle, BrowserBackInASessionMadeInParallelExpectsEveryCountItAcknowledged) {
+  Oracle oracle(1000);
+  const int user = oracle.add_user();
+  const auto value = [](int count) { return encode_session({0, count}); };
+  oracle.on_write_attempt(user, value(1));
+  oracle.on_write_attempt(user, value(2));
+  oracle.on_ack(user, false, true, "", "A", value(1), false, 0, "r0");  // no cookie: session A
+  oracle.on_ack(user, false, true, "", "B", value(1), false, 1, "r1");  // no cookie: B, set last
+  EXPECT_EQ(oracle.cookie(user), "B");
+  // Sent with A before B answered: A's count 2, and no Set-Cookie.
+  oracle.on_ack(user, false, true, "A", "A", value(2), false, 2, "r2");
+  EXPECT_EQ(oracle.cookie(user), "B");
+  oracle.on_ack(user, false, true, "B", "B", value(2), false, 3, "r3");
+  EXPECT_TRUE(oracle.clean()) << oracle.violations().front().detail;
+  // Sent with A too, it read A before r2 changed it and moved A to A2: its
+  // Set-Cookie brings the browser back to A, which acknowledged count 2.
+  oracle.on_ack(user, false, false, "A", "A2", value(1), false, 4, "r4");
+  EXPECT_EQ(oracle.cookie(user), "A2");
+  EXPECT_EQ(oracle.snapshot(user).acked_count, 2);
+  oracle.on_read(user, oracle.snapshot(user), value(1), false, 5, "r5");
+  ASSERT_EQ(oracle.violations().size(), 1U);
+  EXPECT_EQ(oracle.violations().front().kind, "lost");
+}
+
 // ---------------------------------------------------------------- the failure classes, one history
 // each
 //

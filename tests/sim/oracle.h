@@ -7,7 +7,7 @@
 //   lost        a request read less than what was acknowledged before it started
 //   lost update two acknowledged increments produced the same count (a fork, or
 //               a write over another's)
-//   resurrected a request read data of an epoch its user had logged out of
+//   resurrected a request read data of a session its user had logged out of
 //   stale       a replayed old cookie read an older count than acknowledged,
 //               later than the stale window after the session last moved
 //   liveness    a request failed while no fault was active
@@ -48,18 +48,30 @@ class Oracle {
  public:
   explicit Oracle(std::int64_t stale_window_ms) : stale_window_ms_(stale_window_ms) {}
 
+  // What a request sent with a cookie may expect: that cookie's session (one
+  // the jar holds, or one it has abandoned for another) as acknowledged so far.
   struct Snapshot {
-    int epoch = 0;
+    int epoch = 0;  // of the session's data (the user's epoch for none or an ended one)
     int acked_count = 0;
     bool maybe_ended = false;  // a failed logout may have ended the session
     bool overwritten = false;  // an outsider wrote over the session (not replaced since)
     int overwrites = 0;        // how many times outsiders did so, ever
-    std::size_t losses = 0;    // faults that had destroyed copies, ever (on_copies_lost)
+    std::size_t losses = 0;    // faults that had destroyed its copies, ever (on_copies_lost)
+    int session = -1;          // which of the user's sessions (-1: none, or an ended one)
+  };
+  // A session of the user that holds acknowledged counts, for the search after
+  // a fault (Cluster::account_for_lost_copies).
+  struct HeldSession {
+    int session = 0;
+    int epoch = 0;
+    int acked_count = 0;
   };
 
   int add_user();
   int users() const { return static_cast<int>(users_.size()); }
-  Snapshot snapshot(int user) const;
+  // For a request sent with the jar's cookie, or with `cookie` (an old one).
+  Snapshot snapshot(int user) const { return snapshot(user, users_[user].cookie); }
+  Snapshot snapshot(int user, const std::string& cookie) const;
   const std::string& cookie(int user) const { return users_[user].cookie; }
   const std::vector<std::string>& old_cookies(int user) const { return users_[user].old_cookies; }
   // The browser sends its `index`-th old cookie again (a restored tab or backup):
@@ -95,9 +107,12 @@ class Oracle {
   // The response reached the user: `id` is the session ID it ended with, `written`
   // what it left in the session (empty after a logout).
   // `sent`: the cookie the request came with. Without one it made a new session;
-  // when another response set the jar meanwhile, this one's Set-Cookie replaces
-  // it (as a browser does) and the user carries on with this session. A response
-  // for a session the jar has abandoned so is another session's business.
+  // with one it answers for that cookie's session, whichever the jar holds now.
+  // The response sets a cookie when its ID is not the one sent (a new session, a
+  // move, a regeneration), and the browser keeps the last one set: the jar then
+  // holds this response's session, at every count acknowledged in it, also while
+  // the jar held another (docs/design.md, "Invariants and their windows": one live session per
+  // user).
   void on_ack(int user, bool logout, bool increment, const std::string& sent, const std::string& id,
               const std::string& written, bool replay, std::int64_t now_ms,
               const std::string& where);
@@ -107,15 +122,17 @@ class Oracle {
   // The node's cache is gone: changes it alone held are lost, as the design
   // allows for two faults at once (its store unreachable, then the node dead).
   void on_node_killed(int node);
-  // A fault destroyed copies of the user's session (an app node's cache or a
-  // request in its processes, memcached items restarted, stopped or evicted), and
-  // what survives anywhere holds at most `surviving` of the current epoch: no
+  // A fault destroyed copies of one of the user's sessions (an app node's cache or
+  // a request in its processes, memcached items restarted, stopped or evicted),
+  // and what survives anywhere holds at most `surviving` of its epoch: no
   // protocol can serve more, so from now on (and for requests that started
   // before) that is what was acknowledged (docs/design.md, section 8).
-  void on_copies_lost(int user, int surviving);
-  // The IDs the user's requests used (on_session_id), in no order, but those of
-  // sessions the jar abandoned for a fresh one.
-  std::vector<std::string> ids_of(int user) const;
+  void on_copies_lost(int user, int session, int surviving);
+  // The user's sessions that are not ended and hold an acknowledged count.
+  std::vector<HeldSession> held_sessions(int user) const;
+  // The IDs the user's requests used (on_session_id), in no order: those of
+  // `session`, and those no response has placed in a session yet.
+  std::vector<std::string> ids_of(int user, int session) const;
   // `ending`: a logout or regeneration that failed may still have destroyed the
   // session (the primary copy went, a replica did not answer): the user's next
   // request may find it gone.
@@ -130,22 +147,41 @@ class Oracle {
   bool clean() const { return violations_.empty(); }
 
  private:
+  // One session of the user: an ID that a request without a cookie made, and
+  // the IDs it moved to since (takeovers, regenerations). Parallel requests
+  // without a cookie make several; the jar holds one of them at a time.
+  struct Session {
+    int epoch = 0;       // of its data
+    bool ended = false;  // an acknowledged logout ended it
+    std::string id;      // the ID a response last set for it
+    int acked_count = 0;
+    std::set<int> acked_counts;  // of its epoch, by acknowledged increments
+    std::int64_t moved_at_ms = 0;
+    int durable_count = 0;      // the count last acknowledged with a copy in memcached
+    int local_node = -1;        // the app node holding newer acknowledged counts alone
+    std::vector<int> survived;  // per on_copies_lost: the count that survived it
+  };
   struct User {
     std::string cookie;
     std::vector<std::string> old_cookies;
-    std::set<std::string> abandoned;  // sessions the jar dropped for a fresh one
+    std::vector<Session> sessions;
+    std::map<std::string, int> session_of;  // ID -> the session a response set it for
+    int last_acked = -1;                    // the session of the last response (on_durability)
     int epoch = 0;
-    int acked_count = 0;
-    std::set<int> acked_counts;  // of this epoch, by acknowledged increments
-    std::int64_t moved_at_ms = 0;
+    // When the jar's cookie last changed (a move, a switch, a logout): the stale
+    // window of an old cookie runs from then too (what the oracle always allowed).
+    std::int64_t jar_changed_at_ms = 0;
     bool maybe_ended = false;
-    int durable_count = 0;          // the count last acknowledged with a copy in memcached
-    int local_node = -1;            // the app node holding newer acknowledged counts alone
     std::set<std::string> written;  // every value a request of this user tried to store
     bool overwritten = false;       // an outsider wrote over the current session
     int overwrites = 0;
-    std::vector<int> survived;  // per on_copies_lost: the count that survived it
   };
+  // The session `id` was set for (-1: none).
+  static int session_named(const User& u, const std::string& id);
+  // A new session, made by a request without a cookie, with data of `epoch`.
+  static int make_session(User& u, int epoch, std::int64_t now_ms);
+  // A response set `id` as the cookie for session `session`: the jar holds it now.
+  static void set_cookie(User& u, int session, const std::string& id, std::int64_t now_ms);
   // What `start` acknowledged, less what faults destroyed of it since.
   int acked_since(const User& u, const Snapshot& start) const;
   void violate(std::string kind, std::string detail);
