@@ -448,21 +448,23 @@ std::string Cluster::copies_held(int node) const {
   const ValueCodec codec(sealer_);
   std::string held;
   for (int user = 0; user < oracle_.users(); ++user) {
-    const int epoch = oracle_.snapshot(user).epoch;
-    int best = -1;
-    for (const std::string& id : oracle_.ids_of(user)) {
-      const std::string key = "sess." + id;
-      const auto bytes = memcached_[node]->peek(key);
-      if (!bytes) continue;
-      const auto opened = codec.decode(key, *bytes);
-      if (!opened || opened->forward) continue;
-      bool garbled = false;
-      const auto value = decode_session(opened->payload, &garbled);
-      if (value && value->epoch == epoch) best = std::max(best, value->count);
+    // Each session of the user (parallel requests without a cookie make several).
+    for (const Oracle::HeldSession& session : oracle_.held_sessions(user)) {
+      int best = -1;
+      for (const std::string& id : oracle_.ids_of(user, session.session)) {
+        const std::string key = "sess." + id;
+        const auto bytes = memcached_[node]->peek(key);
+        if (!bytes) continue;
+        const auto opened = codec.decode(key, *bytes);
+        if (!opened || opened->forward) continue;
+        bool garbled = false;
+        const auto value = decode_session(opened->payload, &garbled);
+        if (value && value->epoch == session.epoch) best = std::max(best, value->count);
+      }
+      if (best < 0) continue;
+      held += (held.empty() ? " (it held u" : ", u") + std::to_string(user) + " epoch " +
+              std::to_string(session.epoch) + " count " + std::to_string(best);
     }
-    if (best < 0) continue;
-    held += (held.empty() ? " (it held u" : ", u") + std::to_string(user) + " epoch " +
-            std::to_string(epoch) + " count " + std::to_string(best);
   }
   return held.empty() ? held : held + ")";
 }
