@@ -120,6 +120,15 @@ class RemoteStore {
     Cause cause = Cause::kDown;
   };
   std::optional<Outage> outage(std::size_t index) const;
+  // A node save_path dropped whose memcached is not running: this app node's
+  // outage of it began with a refused or reset connection, and memcached keeps
+  // nothing across a stop, so what it held is gone and is looked for elsewhere.
+  // One that does not reply at all (frozen, cut off from this app node, its host
+  // unreachable) may still hold the newest copy (docs/design.md, "save_path roles").
+  bool departed_and_stopped(std::size_t index) const {
+    const std::optional<Outage> down = departed(index) ? outage(index) : std::nullopt;
+    return down && down->cause == Cause::kDown;
+  }
   // A write meant for the node was kept on this app node for a retry (an
   // unsynced session, a missed forward or delete): counted for the line that
   // says the node is back.

@@ -119,9 +119,10 @@ bool ReadPath::validate_sid(std::string_view id) {
       fetched = std::move(found);
     } else {
       fetched = c_.remote.read(at.store_index, at.key, /*every_copy=*/true);
-      if (!fetched && c_.remote.departed(at.store_index)) {
-        // A node save_path dropped that does not answer (stopped after its
-        // drain): looked for as if save_path had never listed it.
+      if (!fetched && c_.remote.departed_and_stopped(at.store_index)) {
+        // A node save_path dropped that is stopped (after its drain): looked for
+        // as if save_path had never listed it. One that does not reply is
+        // unreadable, as a listed node is: it may hold a newer copy.
         at.store_unknown = true;
         at.store_index = c_.remote.rendezvous_node(at.id);
         std::optional<RemoteCopy> found = find_beyond_save_path(at, !untrusted);
