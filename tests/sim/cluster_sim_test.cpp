@@ -621,9 +621,8 @@ TEST(ClusterSimFlows, LogoutTheReplicaMissedIsNotUndoneByTheReplica) {
 // owner web1 holds the session when memcached restarts empty; a request sent to
 // web2 (round-robin) before web1 stored it again finds nothing there, and that
 // is a loss, since web1's copy exists (docs/design.md, "Known gaps"). What is
-// left of it: web2 never talked to the restarted nodes before, so it cannot
-// tell the restart (its first look), and web1 serves no request that would
-// store the copy again; the restart hold needs both.
+// left of it: web1 serves no request that would store the copy again within the
+// restart hold (web2 holds from the server's start at its first look).
 TEST(ClusterSimExpectedFailures, CopyOnTheOwnerSurvivesARestartYetAnotherNodeStartsEmpty) {
   const HistoryResult result = play(R"(
     options balancer=round-robin replicas=0

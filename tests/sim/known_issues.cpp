@@ -247,8 +247,9 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // after it saw the restart (the restart hold). What remains here is a loss
   // while a copy still existed somewhere the reading node did not look: in the
   // owner's cache when the owner served no request within that window (as in
-  // the final reads after healing, one at a time) or when the reading node never
-  // talked to the restarted one before (it cannot tell the restart). Evidence
+  // the final reads after healing, one at a time). (A reading node that never
+  // talked to the restarted one before holds from the server's start, by its
+  // uptime, at its first look.) Evidence
   // (read_nothing_after_a_restart_lost_its_copy): the read found nothing, on an
   // app node that is not the ID's owner, after the restart or stop destroyed a
   // copy with the acknowledged count. (A node dropped from the reader's
@@ -257,8 +258,7 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
     return "memcached restarted empty or stopped, and the session read where its surviving "
            "copy is not: the owner's cache while another app node was asked first "
            "(round-robin balancer) and the owner served no request within the restart hold "
-           "(2 x takeover_check_interval + 1 s), or that node never talked to the restarted "
-           "one before.";
+           "(2 x takeover_check_interval + 1 s).";
   }
   // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
   // Stale too: the old owner's late write (after the takeover copied the session
