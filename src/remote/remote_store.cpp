@@ -529,7 +529,29 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
     if (put.cause() == Cause::kExists) return *primary_failure;
   }
   if (primary_failure) return *primary_failure;
+  if (replacing.ends_below != 0 && departed(primary) && options_.replicas > 0) {
+    end_copies_of_an_old_ring(primary, copies, key, bytes, ttl_seconds, replacing.ends_below);
+  }
   return report;
+}
+
+void RemoteStore::end_copies_of_an_old_ring(std::size_t primary,
+                                            const std::vector<std::size_t>& written,
+                                            std::string_view key, const std::string& bytes,
+                                            std::uint32_t ttl_seconds, std::uint64_t ends_below) {
+  for (std::size_t index = 0; index < nodes_.size(); ++index) {
+    if (index == primary || departed(index) || without_cas(index) ||
+        std::find(written.begin(), written.end(), index) != written.end()) {
+      continue;
+    }
+    const StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
+    if (!got.ok() || !got->value) continue;
+    const auto stored = codec_->decode(key, *got->value);
+    if (stored && stored->version >= ends_below) continue;  // newer: not this move's to end
+    (void)on_node(index, [&](StoreNode& node) {
+      return node.set_checked(key, bytes, ttl_seconds, got->cas);
+    });
+  }
 }
 
 StoreReply RemoteStore::store_over(std::size_t index, std::string_view key,
@@ -631,18 +653,20 @@ Result<WriteReport> RemoteStore::write_forward(std::size_t primary, std::string_
                                                std::uint64_t expected_cas,
                                                std::optional<CopyToken> replica_read,
                                                std::uint64_t read_version) {
+  Replacing replacing{expected_cas, false, replica_read, read_version};
+  replacing.ends_below = version;
   return store_copies(primary, key, codec_->encode(key, version, new_id, kValueFlagForward),
-                      ttl_seconds, Replacing{expected_cas, false, replica_read, read_version},
-                      false);
+                      ttl_seconds, replacing, false);
 }
 
 Result<WriteReport> RemoteStore::write_tombstone(std::size_t primary, std::string_view key,
                                                  std::uint64_t version, std::uint32_t ttl_seconds,
                                                  std::uint64_t expected_cas,
                                                  std::uint64_t read_version) {
+  Replacing replacing{expected_cas, true, std::nullopt, read_version};
+  replacing.ends_below = version;
   return store_copies(primary, key, codec_->encode(key, version, "", kValueFlagForward),
-                      ttl_seconds, Replacing{expected_cas, true, std::nullopt, read_version},
-                      false);
+                      ttl_seconds, replacing, false);
 }
 
 Result<bool> RemoteStore::touch(std::size_t primary, std::string_view key,

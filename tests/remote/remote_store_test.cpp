@@ -196,6 +196,34 @@ TEST_F(RemoteStoreTest, ReplicaGoesToTheNextNodeInRingOrder) {
   EXPECT_EQ(server(1).get("sess.b"), std::nullopt);
 }
 
+// A node save_path dropped placed its replicas by a ring this app node no longer
+// knows (the nodes listed around it then): a forward or tombstone under one of its
+// keys also ends an older copy on any listed node, and leaves a newer one and an
+// empty key alone (docs/design.md, "save_path roles").
+TEST_F(RemoteStoreTest, ForwardOffADroppedNodeEndsOlderCopiesOnEveryListedNode) {
+  auto plain = make_store(3);
+  ASSERT_TRUE(plain->write(2, "sess.k", 5, "old", 60).ok());     // n3: the old ring's replica
+  ASSERT_TRUE(plain->write(2, "sess.new", 50, "new", 60).ok());  // n3: newer than the forward
+  std::vector<NodeAddress> nodes{server(0).address("n1"), server(2).address("n3"),
+                                 server(1).address("n2")};
+  nodes[2].role = NodeRole::kDraining;
+  nodes[2].departed = true;
+  auto store = make_store_for(nodes, /*replicas=*/1, 2000);
+  EXPECT_EQ(store->copy_nodes(2), (std::vector<std::size_t>{2, 0}));  // reads: as before
+
+  ASSERT_TRUE(store->write_forward(2, "sess.k", "target-id", 9, 60).ok());
+  EXPECT_EQ(payload_on(server(2), "sess.k"), "target-id");
+  EXPECT_EQ(version_on(server(2), "sess.k"), 9u);
+  ASSERT_TRUE(store->write_forward(2, "sess.new", "target-id", 9, 60).ok());
+  EXPECT_EQ(payload_on(server(2), "sess.new"), "new");
+  EXPECT_EQ(version_on(server(2), "sess.new"), 50u);
+
+  auto unreplicated = make_store_for(nodes, /*replicas=*/0, 2000);
+  ASSERT_TRUE(plain->write(2, "sess.u", 5, "old", 60).ok());
+  ASSERT_TRUE(unreplicated->write_forward(2, "sess.u", "target-id", 9, 60).ok());
+  EXPECT_EQ(payload_on(server(2), "sess.u"), "old");  // no replicas: no old ring's copy
+}
+
 TEST_F(RemoteStoreTest, ReplicasAreCappedByTheNodeCount) {
   auto store = make_store(3, /*replicas=*/7);
   EXPECT_EQ(store->copy_nodes(1), (std::vector<std::size_t>{1, 2, 0}));

@@ -920,6 +920,35 @@ TEST(ClusterSimFlows, StoreNodeDroppedWithoutDrainGetsTheForward) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web2 drops n2 from its save_path without the drain and moves u3's session off
+// it from its cache: the old ID's copy also lives on n3, n2's replica in the
+// ring web2 no longer knows. The forward reaches every listed node, so when n2
+// stops and web2 lists it again, an old cookie read on that replica finds the
+// forward to the ended session (cluster_sim --mix everything seed 2620: the
+// forward went to n2 and n1 only, and n3's copy opened again after the logout).
+TEST(ClusterSimFlows, ForwardOffADroppedStoreNodeReachesTheReplicaOfItsOldRing) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=4 balancer=route
+    seed 2620
+    request u1 increment
+    request u0 regenerate
+    request u3 increment
+    run 31
+    save_path web2 n1,n3
+    request u3 increment
+    run 47
+    memcached stop n2
+    request u3 logout
+    advance 1133
+    request u2 increment
+    run 57
+    advance 81965
+    replay u3
+    save_path web2 n2,n3
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web1 drops n2 without the drain while web2 places sessions there; web2 dies,
 // and web1 reads u3's session on n2, the node its save_path dropped, and takes
 // it over (cluster_sim --mix everything seed 3146 started it empty).
