@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "session/handler_context.h"
+#include "stats/counters.h"
 
 namespace clustered {
 
@@ -39,12 +40,25 @@ RemoteRead hold_after_restart(HandlerContext& c, const ResolvedId& at, RemoteRea
   // Only a route that names an app node has an owner that may hold the session.
   const auto parts = at.parts();
   if (!parts || parts->route.empty()) return fetched;
-  const std::optional<std::int64_t> until =
-      restart_hold_until(c.remote.restart_seen_at_ms(at.store_index), c.clock.monotonic_ms(),
-                         c.config.takeover_check_interval_s);
+  const std::int64_t began = c.clock.monotonic_ms();
+  const std::optional<std::int64_t> until = restart_hold_until(
+      c.remote.restart_seen_at_ms(at.store_index), began, c.config.takeover_check_interval_s);
   if (!until) return fetched;
-  return hold_for_copy(c.clock, c.pause, *until,
-                       [&] { return c.remote.read(at.store_index, at.key, /*every_copy=*/true); });
+  // Counted only once a hold begins (docs/design.md, "Counters"), and its start
+  // as it starts: a hold running now, or cut short by a killed worker, shows.
+  Counters::add(c.counters.restart_holds);
+  RemoteRead last = hold_for_copy(c.clock, c.pause, *until, [&] {
+    return c.remote.read(at.store_index, at.key, /*every_copy=*/true);
+  });
+  const std::int64_t held = c.clock.monotonic_ms() - began;
+  Counters::add(c.counters.restart_hold_ms,
+                static_cast<std::uint64_t>(std::max<std::int64_t>(held, 0)));
+  // Something appeared (the owner's copy, as a rule), or the window passed; a
+  // failed read is neither: the request fails, counted in errors.
+  if (last) {
+    Counters::add(*last ? c.counters.restart_holds_found : c.counters.restart_holds_expired);
+  }
+  return last;
 }
 
 }  // namespace clustered

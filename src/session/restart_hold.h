@@ -44,7 +44,9 @@ RemoteRead hold_for_copy(const Clock& clock, Pause& pause, std::int64_t until_ms
                          const std::function<RemoteRead()>& reread);
 
 // What the read path calls with what it read of `at`: a miss that the rule
-// above holds is read again meanwhile; anything else comes back as it was.
+// above holds is read again meanwhile; anything else comes back as it was. Each
+// hold is counted (restart_holds, restart_holds_found, restart_holds_expired,
+// restart_hold_ms); a request that holds nothing touches no counter.
 RemoteRead hold_after_restart(HandlerContext& c, const ResolvedId& at, RemoteRead fetched);
 
 }  // namespace clustered

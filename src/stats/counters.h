@@ -45,6 +45,17 @@ namespace clustered {
   X(copies_lost,                                                                              \
     "Sessions this node holds that memcached had lost (evicted, or gone during a gap in the " \
     "takeover checks): kept here and stored there again.")                                    \
+  X(restart_holds,                                                                            \
+    "Requests that found no copy of a presented session on a memcached node this app node "   \
+    "saw restart moments ago, and read it again while its owner might store it again (the "   \
+    "restart hold; each holds a worker and the session's lock).")                             \
+  X(restart_holds_found,                                                                      \
+    "Restart holds that ended when a copy appeared (its owner stored it again): the session " \
+    "was served or taken over instead of started empty.")                                     \
+  X(restart_holds_expired,                                                                    \
+    "Restart holds whose window (twice takeover_check_interval and a second from the "        \
+    "restart) passed without a copy: the request got a new, empty session.")                  \
+  X(restart_hold_ms, "Milliseconds requests spent in restart holds, all holds together.")     \
   X(write_conflicts,                                                                          \
     "Writes refused because another node wrote the session (took it over) while the "         \
     "request ran: nothing was overwritten.")                                                  \

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -144,6 +146,25 @@ class RestartHoldTest : public ModelHandlerTest {
   ClockPause pause_{clock_};
 };
 
+// The restart hold's counters of an app node (docs/design.md, "Counters").
+struct HoldCounts {
+  std::uint64_t holds = 0;
+  std::uint64_t found = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t held_ms = 0;
+
+  static HoldCounts of(SessionHandler& handler) {
+    const Counters& counters = handler.counters();
+    return {counters.restart_holds.load(), counters.restart_holds_found.load(),
+            counters.restart_holds_expired.load(), counters.restart_hold_ms.load()};
+  }
+  bool operator==(const HoldCounts&) const = default;
+  friend void PrintTo(const HoldCounts& counts, std::ostream* out) {
+    *out << "{holds " << counts.holds << ", found " << counts.found << ", expired "
+         << counts.expired << ", held " << counts.held_ms << " ms}";
+  }
+};
+
 // The failure the simulator found with a round-robin balancer: n1 restarted
 // empty, the owner web1 still holds the session and stores it again at its next
 // check, but web2 is asked first. web2 saw the restart, so it reads again until
@@ -164,6 +185,8 @@ TEST_F(RestartHoldTest, ReadOnAnotherNodeAfterARestartWaitsForTheOwnersCopy) {
   EXPECT_NE(elsewhere.id, id) << "taken over: the route is web2's now";
   EXPECT_EQ(pause_.pauses, 1);
   EXPECT_TRUE(session_write_close(*web2.handler, elsewhere, "v|i:2;").ok());
+  EXPECT_EQ(HoldCounts::of(*web2.handler), (HoldCounts{1, 1, 0, kRestartHoldStepMs}));
+  EXPECT_EQ(HoldCounts::of(*web1.handler), HoldCounts{}) << "the owner held nothing";
 }
 
 // An owner that serves no request within the window does not store the copy
@@ -185,6 +208,8 @@ TEST_F(RestartHoldTest, MissStandsWhenTheOwnerStoresNothingWithinTheWindow) {
   EXPECT_EQ(pause_.total_ms, restart_hold_ms(1));
   EXPECT_LE(clock_.monotonic_ms() - before, restart_hold_ms(1) + kIoTimeoutMs);
   (void)web2.handler->close();
+  EXPECT_EQ(HoldCounts::of(*web2.handler),
+            (HoldCounts{1, 0, 1, static_cast<std::uint64_t>(restart_hold_ms(1))}));
 
   // The window is over: the next unknown ID is not held.
   const int pauses = pause_.pauses;
@@ -192,6 +217,7 @@ TEST_F(RestartHoldTest, MissStandsWhenTheOwnerStoresNothingWithinTheWindow) {
   ASSERT_TRUE(next.ok) << next.error;
   EXPECT_EQ(pause_.pauses, pauses);
   (void)web2.handler->close();
+  EXPECT_EQ(HoldCounts::of(*web2.handler).holds, 1u) << "no hold, none counted";
 }
 
 // An app node whose first look at a memcached node comes after that node
@@ -244,6 +270,34 @@ TEST_F(RestartHoldTest, NoHoldForItsOwnRouteWithoutARestartOrWithoutChecks) {
   ASSERT_TRUE(unchecked.ok) << unchecked.error;
   EXPECT_EQ(other_pause.pauses, 0) << "no takeover checks";
   (void)web3.handler->close();
+  EXPECT_EQ(HoldCounts::of(*web2.handler), HoldCounts{});
+  EXPECT_EQ(HoldCounts::of(*web3.handler), HoldCounts{});
+}
+
+// Every hold is counted where it begins, and by how it ended: a copy found, the
+// window passed (both above), or a read that failed, which is neither (the
+// request fails, and counts in errors). Requests that hold nothing (an owner's
+// hit above all) count nothing, even on a node inside a restart's window.
+TEST_F(RestartHoldTest, AHoldEndedByAFailedReadIsNeitherFoundNorExpired) {
+  AppNode web1 = make_node(checking_config("web1"));
+  AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  const std::string own = served_session(*web2.handler, "w|i:1;");
+  clock_.advance_ms(1100);
+  n1_.restart();
+  (void)served_session(*web2.handler, "x|i:1;");  // web2 sees n1's restart
+  const Started hit = session_start(*web2.handler, own);
+  ASSERT_TRUE(hit.ok) << hit.error;
+  EXPECT_TRUE(session_write_close(*web2.handler, hit, hit.data).ok());
+  ASSERT_EQ(HoldCounts::of(*web2.handler), HoldCounts{}) << "no miss held, none counted";
+
+  pause_.meanwhile = [&] {
+    web2.link(index_of(n1_))
+        .fail(StoreOp::kGet, "sess." + id, Failure::of(Cause::kTimeout, "slow"));
+  };
+  const Started elsewhere = session_start(*web2.handler, id);
+  EXPECT_FALSE(elsewhere.ok) << "a failed read is a failed session_start(), never an empty one";
+  EXPECT_EQ(HoldCounts::of(*web2.handler), (HoldCounts{1, 0, 0, kRestartHoldStepMs}));
 }
 
 }  // namespace
