@@ -1,5 +1,5 @@
 --TEST--
-memcached restarted empty, round-robin balancer: a session's next request goes to another app node (web2) before its owner (web1) stored it again; web2 waits for the owner's next takeover check instead of starting an empty session (which lost the session); an ID nobody had still gets a new session once the wait's window (2 * takeover_check_interval + 1 s) has passed
+memcached restarted empty, round-robin balancer: a session's next request goes to another app node (web2) before its owner (web1) stored it again; web2 waits for the owner's next takeover check instead of starting an empty session (which lost the session); an ID nobody had still gets a new session once the wait's window (2 * takeover_check_interval + 1 s) has passed; web2 counts each wait by how it ended and the time it held (on its clock), web1 none
 --INI--
 session.save_handler=clustered
 session.use_strict_mode=1
@@ -128,6 +128,20 @@ $seen = finish_on_web2($web2);
 echo "3 s on (the window passed): ",
      $seen['id'] !== $unknown && cs_split_id($seen['id'])['route'] === 'web2' ? 'a new ID' : "ID $seen[id]", ', ',
      $seen['session'] === [] ? 'empty' : json_encode($seen['session']), "\n";
+
+// Every wait was counted on web2, where it ran, by how it ended: the three
+// sessions found (held while web2's clock stood: 0 ms), the unknown ID's window
+// passed (3 s on web2's clock); the same in the metrics. web1 only served its
+// own sessions and held none.
+$holds = '$s = clustered_session_stats();
+    return [$s["restart_holds"] ?? "not counted", $s["restart_holds_found"] ?? "-",
+            $s["restart_holds_expired"] ?? "-", $s["restart_hold_ms"] ?? "-",
+            implode("\n", preg_grep("/^clustered_session_restart_hold/", explode("\n", clustered_session_metrics())))];';
+foreach (['web1' => $web1, 'web2' => $web2] as $name => $node) {
+    [$began, $found, $expired, $held, $metrics] = $node->run($holds);
+    echo "$name: $began holds, $found found, $expired expired, $held ms held\n";
+}
+echo $metrics, "\n";
 $web1->stop();
 $web2->stop();
 ?>
@@ -138,3 +152,9 @@ session 3, on web2 first after restart 3: counter 31
 an ID nobody had, on web2: read again
 2 s on, on web2's clock: still read again
 3 s on (the window passed): a new ID, empty
+web1: 0 holds, 0 found, 0 expired, 0 ms held
+web2: 4 holds, 3 found, 1 expired, 3000 ms held
+clustered_session_restart_holds_total{route="web2"} 4
+clustered_session_restart_holds_found_total{route="web2"} 3
+clustered_session_restart_holds_expired_total{route="web2"} 1
+clustered_session_restart_hold_ms_total{route="web2"} 3000

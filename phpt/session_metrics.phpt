@@ -45,7 +45,7 @@ echo preg_replace('/:\d+"/', ':PORT"', implode("\n", preg_grep('/^clustered_sess
 ?>
 --EXPECTF--
 help for every counter: true
-22 counters, wrong: []
+26 counters, wrong: []
 trusted 1
 cache_capacity_bytes %d
 cache_used_bytes %d
