@@ -516,6 +516,11 @@ def scenario_status_page(sapi="apache"):
         check(figure(before, "route") == "web1", "status page does not name its node")
         for node in ("n1", "n2"):
             check(f"<td>{node}</td>" in before, f"memcached node {node} missing from the page")
+        # Handled states are shown as counters, the restart hold's among them (none held here).
+        for counter in ("copies_lost", "restart_holds", "restart_holds_found",
+                        "restart_holds_expired", "restart_hold_ms"):
+            shown = figure(before, counter)
+            check(shown == "0", f"status page shows {counter} as {shown!r}, not 0")
         answer, cookie = incr(cluster.node_url(0), None)
         for _ in range(20):
             answer, cookie = incr(cluster.node_url(0), cookie)
@@ -534,6 +539,8 @@ def scenario_status_page(sapi="apache"):
               "Prometheus text lacks local_hits")
         check('clustered_session_memcached_up{route="web1",node="n2"' in metrics,
               "Prometheus text lacks per-node labels")
+        check(re.search(r'^clustered_session_restart_holds_total\{route="web1"\} 0$', metrics, re.M),
+              "Prometheus text lacks restart_holds")
         # Only the password opens it once 127.0.0.1 is not on the allow-list.
         (cluster.app_dir / "status.config.php").write_text(
             "<?php return ['allow' => ['192.0.2.1'], 'password' => 'open sesame'];\n")
