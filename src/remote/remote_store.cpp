@@ -146,9 +146,12 @@ bool RemoteStore::record_identity(std::size_t index, const ServerStats& seen) {
     // before it (restarted while this app node was down, or started with it)
     // may have lost copies whose owners have not stored them again yet, so
     // the restart hold runs from its start (docs/design.md, "Lost copies").
+    // Kept below 0 when it started before this clock's zero (the hold reads
+    // that as none): a miss beside a replica that does not answer asks how long
+    // ago the server started (docs/design.md, section 8).
     const std::int64_t started_ms = clock_.monotonic_ms() - seen.uptime_s * 1000;
-    if (seen.uptime_s >= 0 && started_ms > 0)
-      slot.restart_seen_at_ms.store(started_ms, std::memory_order_relaxed);
+    if (seen.uptime_s >= 0)
+      slot.restart_seen_at_ms.store(started_ms != 0 ? started_ms : -1, std::memory_order_relaxed);
     return false;
   }
   slot.restart_seen_at_ms.store(std::max<std::int64_t>(1, clock_.monotonic_ms()),
@@ -346,6 +349,7 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
   std::uint64_t primary_cas = 0;
   std::optional<Failure> primary_failure;
   std::optional<Failure> replica_failure;
+  std::optional<Failure> replica_silent;  // of the replicas that may hold a copy
   bool primary_unopened = false;
   std::string errors;
   for (std::size_t index : copy_nodes(primary)) {
@@ -378,8 +382,16 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
     errors += describe(index, got);
     if (index == primary) {
       primary_failure = failure(index, got);
-    } else if (!replica_failure) {
-      replica_failure = failure(index, got);
+      continue;
+    }
+    if (!replica_failure) replica_failure = failure(index, got);
+    // A replica that did not answer may hold the session, unless it is stopped.
+    if (node_failed(got.cause()) && !(got.cause() == Cause::kDown && stopped(index))) {
+      if (replica_silent) {
+        replica_silent->message += "; " + describe(index, got);
+      } else {
+        replica_silent = Failure::of(got.cause(), describe(index, got));
+      }
     }
   }
   if (!best && primary_failure) return Failure::of(primary_failure->cause, errors);
@@ -392,6 +404,7 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
                            " that does not open, and no replica answered: " + errors);
   }
   if (best && best->node != primary) best->primary_cas = primary_cas;
+  if (!best && !primary_unopened) found.unanswered = std::move(replica_silent);
   found.copy = std::move(best);
   return found;
 }

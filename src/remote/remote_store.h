@@ -125,8 +125,11 @@ class RemoteStore {
   // nothing across a stop, so what it held is gone and is looked for elsewhere.
   // One that does not reply at all (frozen, cut off from this app node, its host
   // unreachable) may still hold the newest copy (docs/design.md, "save_path roles").
-  bool departed_and_stopped(std::size_t index) const {
-    const std::optional<Outage> down = departed(index) ? outage(index) : std::nullopt;
+  bool departed_and_stopped(std::size_t index) const { return departed(index) && stopped(index); }
+  // This app node's outage of the node began with a refused or reset connection:
+  // its memcached is not running, and a stopped memcached keeps nothing.
+  bool stopped(std::size_t index) const {
+    const std::optional<Outage> down = outage(index);
     return down && down->cause == Cause::kDown;
   }
   // A write meant for the node was kept on this app node for a retry (an
@@ -137,7 +140,9 @@ class RemoteStore {
   std::uint64_t evictions(std::size_t index) const;
   std::uint64_t restarts(std::size_t index) const;
   // When this app node recorded the node's last restart (monotonic ms of the
-  // first process that saw it; 0: none seen).
+  // first process that saw it), or, at its first look, when the server started
+  // by its uptime (below 0 when that was before this clock's zero); 0: the
+  // server never said who it is.
   std::int64_t restart_seen_at_ms(std::size_t index) const;
 
   // Reads the node's "stats" and compares the process with the one seen last
@@ -174,6 +179,11 @@ class RemoteStore {
   struct Found {
     std::optional<RemoteCopy> copy;
     std::uint64_t unopened_cas = 0;
+    // No copy found: the primary answered that it has none (NOT_FOUND), and a
+    // replica that may hold one did not answer (timed out, or marked down after
+    // that; not one that is stopped, which kept nothing). Which, and why; the
+    // caller judges whether the miss stands (docs/design.md, section 8).
+    std::optional<Failure> unanswered;
   };
   Result<Found> read_with_unopened(std::size_t primary, std::string_view key,
                                    bool every_copy = false);
