@@ -113,12 +113,14 @@ bool ReadPath::validate_sid(std::string_view id) {
     }
 
     Result<std::optional<RemoteCopy>> fetched = std::optional<RemoteCopy>();
+    // Replicas that did not answer beside the store node's NOT_FOUND.
+    std::optional<Failure> unanswered;
     if (at.store_unknown) {
       std::optional<RemoteCopy> found = find_beyond_save_path(at, !untrusted);
       if (!found && !untrusted) return false;
       fetched = std::move(found);
     } else {
-      fetched = c_.remote.read(at.store_index, at.key, /*every_copy=*/true);
+      fetched = read_every_copy(c_, at, unanswered);
       if (!fetched && c_.remote.departed_and_stopped(at.store_index)) {
         // A node save_path dropped that is stopped (after its drain): looked for
         // as if save_path had never listed it. One that does not reply is
@@ -134,11 +136,13 @@ bool ReadPath::validate_sid(std::string_view id) {
       if (const auto served = serve_cached(std::move(*untrusted))) return *served;
       // Its store node answered the write take_cached() retried, with a newer copy.
       untrusted.reset();
-      fetched = c_.remote.read(at.store_index, at.key, /*every_copy=*/true);
+      fetched = read_every_copy(c_, at, unanswered);
     }
     // A miss just after the store node restarted may be a copy its owner has
-    // not stored again yet (docs/design.md, "Lost copies": the restart hold).
-    if (!untrusted) fetched = hold_after_restart(c_, at, std::move(fetched));
+    // not stored again yet (docs/design.md, "Lost copies": the restart hold),
+    // or, beside a replica that does not answer, one the replica still holds
+    // (section 8).
+    if (!untrusted) fetched = hold_after_restart(c_, at, std::move(fetched), std::move(unanswered));
     if (!fetched) {
       Failure failure = unreadable(at, fetched.failure());
       c_.phase = phase::Unreadable{std::move(*start), std::move(failure)};
@@ -388,11 +392,14 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
     Counters::add(c_.counters.local_misses);
   }
 
-  auto fetched = c_.remote.read(at->store_index, at->key, /*every_copy=*/true);
+  std::optional<Failure> unanswered;
+  auto fetched = read_every_copy(c_, *at, unanswered);
   if (served_if_unanswered && store_did_not_answer(fetched, *at, *untrusted)) {
     return serve_cached(*untrusted);
   }
-  if (!untrusted) fetched = hold_after_restart(c_, *at, std::move(fetched));  // as validate_sid()
+  if (!untrusted) {
+    fetched = hold_after_restart(c_, *at, std::move(fetched), std::move(unanswered));  // as above
+  }
   if (!fetched) return unreadable(*at, fetched.failure());
   if (untrusted) {
     const CopyInMemcached found = compare_with_memcached(*fetched, at->store_index, *untrusted);

@@ -7,6 +7,9 @@
 // client presented, routed to another app node, on a store node this app node
 // saw restart less than 2 * takeover_check_interval + 1 s ago, reads it again
 // every kRestartHoldStepMs until a copy appears or that window has passed.
+// A miss that stands beside a replica that did not answer, on a store node that
+// may have lost the session in a restart the replica did not share, fails the
+// read instead (docs/design.md, section 8).
 #pragma once
 
 #include <cstdint>
@@ -43,10 +46,30 @@ using RemoteRead = Result<std::optional<RemoteCopy>>;
 RemoteRead hold_for_copy(const Clock& clock, Pause& pause, std::int64_t until_ms,
                          const std::function<RemoteRead()>& reread);
 
-// What the read path calls with what it read of `at`: a miss that the rule
-// above holds is read again meanwhile; anything else comes back as it was. Each
-// hold is counted (restart_holds, restart_holds_found, restart_holds_expired,
-// restart_hold_ms); a request that holds nothing touches no counter.
-RemoteRead hold_after_restart(HandlerContext& c, const ResolvedId& at, RemoteRead fetched);
+// Whether a store node that this app node saw restart at `restart_seen_at_ms`
+// (RemoteStore::restart_seen_at_ms: at its first look, when the server
+// started; 0: never said) may have lost, in that restart, a copy that is still
+// alive on a replica: the restart was less than `lifetime_ms` (the copies' TTL,
+// gc_maxlifetime + touch_interval) before `now_ms`. Later, every live copy was
+// written or touched after it, and so reached the store node too.
+bool may_have_lost_in_restart(std::int64_t restart_seen_at_ms, std::int64_t now_ms,
+                              std::int64_t lifetime_ms);
+
+// Every copy of `at` (RemoteStore::read_with_unopened with every_copy): the
+// newest, and in `unanswered` the replicas that did not answer beside the
+// store node's NOT_FOUND (reset when they did).
+RemoteRead read_every_copy(HandlerContext& c, const ResolvedId& at,
+                           std::optional<Failure>& unanswered);
+
+// What the read path calls with what it read of `at` (`unanswered` as
+// read_every_copy() gives it): a miss that the hold above holds is read again
+// meanwhile; a miss that still stands beside a replica that did not answer, on
+// a store node that may_have_lost_in_restart(), is a failure (the read cannot
+// tell "no such session" from "lost here, kept there"); anything else comes
+// back as it was. Each hold is counted (restart_holds, restart_holds_found,
+// restart_holds_expired, restart_hold_ms); a request that holds nothing
+// touches no counter.
+RemoteRead hold_after_restart(HandlerContext& c, const ResolvedId& at, RemoteRead fetched,
+                              std::optional<Failure> unanswered);
 
 }  // namespace clustered

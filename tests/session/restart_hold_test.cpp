@@ -51,6 +51,19 @@ TEST(RestartHoldWindow, IsTwoCheckIntervalsAndASecondFromTheRestartSeen) {
   EXPECT_EQ(restart_hold_until(50000, 50500, 0), std::nullopt) << "no takeover checks";
 }
 
+// A store node's NOT_FOUND beside a replica that does not answer is a miss only
+// when that node cannot have lost, in a restart, a copy the replica still
+// holds: its restart (or, at the first look, its start) is at least the copies'
+// lifetime (gc_maxlifetime + touch_interval) ago (docs/design.md, section 8).
+TEST(RestartLossWindow, IsTheCopiesLifetimeFromTheRestartOrStartSeen) {
+  EXPECT_TRUE(may_have_lost_in_restart(50000, 50000, 1500000));
+  EXPECT_TRUE(may_have_lost_in_restart(50000, 1549999, 1500000));
+  EXPECT_FALSE(may_have_lost_in_restart(50000, 1550000, 1500000));
+  EXPECT_TRUE(may_have_lost_in_restart(-1000, 1000, 1500000)) << "started before the clock's zero";
+  EXPECT_FALSE(may_have_lost_in_restart(-1500000, 1000, 1500000));
+  EXPECT_FALSE(may_have_lost_in_restart(0, 1000, 1500000)) << "the server never said who it is";
+}
+
 RemoteCopy a_copy(const std::string& data) {
   RemoteCopy copy;
   copy.value.payload = data;
@@ -298,6 +311,132 @@ TEST_F(RestartHoldTest, AHoldEndedByAFailedReadIsNeitherFoundNorExpired) {
   const Started elsewhere = session_start(*web2.handler, id);
   EXPECT_FALSE(elsewhere.ok) << "a failed read is a failed session_start(), never an empty one";
   EXPECT_EQ(HoldCounts::of(*web2.handler), (HoldCounts{1, 0, 0, kRestartHoldStepMs}));
+}
+
+// ---------------------------------------------------------------- a replica that does not answer
+
+class UnansweredReplicaTest : public RestartHoldTest {
+ protected:
+  HandlerConfig replicated(const std::string& route) {
+    HandlerConfig replicated = checking_config(route);
+    replicated.replicas = 1;
+    return replicated;
+  }
+  // gc_maxlifetime + touch_interval: how long a copy lives after its last write.
+  std::int64_t lifetime_s() const {
+    const HandlerConfig defaults;
+    return defaults.gc_maxlifetime_s + defaults.touch_interval_s;
+  }
+  // Another ID of the same form and store node that no session ever had.
+  static std::string never_issued(const std::string& id) {
+    std::string other = id;
+    other[0] = other[0] == 'a' ? 'b' : 'a';
+    return other;
+  }
+};
+
+// The simulator's seed 162: u0's store node n2 restarted empty while its owner
+// web1 was killed (cache gone) and cut off from the replica n1, which still
+// holds the session. n2 answers NOT_FOUND and n1 does not answer: the restarted
+// web1 must not start an empty session under a new cookie (the user's copy
+// would be orphaned); the read fails with a warning, the replica's copy stays,
+// and once n1 answers the session is read from it.
+TEST_F(UnansweredReplicaTest, StoreRestartedWithTheReplicaCutOffFailsTheRead) {
+  std::string id;
+  {
+    AppNode web1 = make_node(replicated("web1"));
+    id = new_session_on(*web1.handler, n2_, "v|i:1;");
+  }  // killed: its segment and cache are gone
+  AppNode web1 = make_node(replicated("web1"));
+  n2_.restart();
+  web1.link(0).fail(StoreOp::kGet, "", Failure::of(Cause::kTimeout, "timed out (cut off)"));
+
+  const Started cut_off = session_start(*web1.handler, id);
+  EXPECT_FALSE(cut_off.ok) << "started " << (cut_off.data.empty() ? "empty" : cut_off.data)
+                           << " under " << cut_off.id;
+  EXPECT_NE(cut_off.error.find("has no copy of sess." + id), std::string::npos) << cut_off.error;
+  EXPECT_NE(cut_off.error.find("may have lost a copy that a replica still holds"),
+            std::string::npos)
+      << cut_off.error;
+  const auto replica = stored(id, &n1_);
+  ASSERT_TRUE(replica.has_value()) << "the replica's copy was touched";
+  EXPECT_EQ(replica->payload, "v|i:1;");
+
+  web1.link(0).clear();
+  clock_.advance_ms(600);  // n1's retry interval
+  const Started healed = session_start(*web1.handler, id);
+  ASSERT_TRUE(healed.ok) << healed.error;
+  EXPECT_EQ(healed.data, "v|i:1;");
+  EXPECT_TRUE(session_write_close(*web1.handler, healed, "v|i:2;").ok());
+}
+
+// The common case stays available: a store node that has run longer than the
+// copies' lifetime says NOT_FOUND with authority, so an ID nobody holds (a
+// random or expired cookie) gets a new session while the replica is frozen.
+// Right after a restart the read cannot tell such an ID from a lost session and
+// fails, until the lifetime has passed again.
+TEST_F(UnansweredReplicaTest, UnknownIdBesideAFrozenReplicaIsNewUnlessTheStoreRestartedLately) {
+  AppNode web1 = make_node(replicated("web1"));
+  const std::string id = new_session_on(*web1.handler, n2_, "v|i:1;");
+  clock_.advance_s(lifetime_s());
+  n1_.freeze();
+
+  const Started random = session_start(*web1.handler, never_issued(id));
+  ASSERT_TRUE(random.ok) << random.error;
+  EXPECT_EQ(random.data, "");
+  EXPECT_NE(random.id, never_issued(id)) << "a new ID";
+  (void)web1.handler->close();
+
+  n2_.restart();
+  const Started unsure = session_start(*web1.handler, never_issued(id));
+  EXPECT_FALSE(unsure.ok) << "started " << unsure.id;
+  EXPECT_NE(unsure.error.find("restarted 0 s ago"), std::string::npos) << unsure.error;
+
+  clock_.advance_s(lifetime_s());
+  const Started later = session_start(*web1.handler, never_issued(id));
+  ASSERT_TRUE(later.ok) << later.error;
+  EXPECT_EQ(later.data, "");
+  (void)web1.handler->close();
+}
+
+// A replica whose memcached is stopped (connection refused) kept nothing, so
+// the store node's NOT_FOUND stands even right after its restart: the session
+// is gone from memcached, and its owner (this node, killed) held the last copy.
+TEST_F(UnansweredReplicaTest, StoppedReplicaLeavesTheMissStanding) {
+  std::string id;
+  {
+    AppNode web1 = make_node(replicated("web1"));
+    id = new_session_on(*web1.handler, n2_, "v|i:1;");
+  }
+  AppNode web1 = make_node(replicated("web1"));
+  n2_.restart();
+  n1_.stop();
+
+  const Started fresh = session_start(*web1.handler, id);
+  ASSERT_TRUE(fresh.ok) << fresh.error;
+  EXPECT_EQ(fresh.data, "");
+  EXPECT_NE(fresh.id, id);
+  (void)web1.handler->close();
+}
+
+// The restart hold runs first: another app node asked for the session (round
+// robin) while the replica is frozen waits for the owner's check to store its
+// copy again on the restarted store node, and serves it.
+TEST_F(UnansweredReplicaTest, HoldStillWaitsForTheOwnersCopyBesideAFrozenReplica) {
+  AppNode web1 = make_node(replicated("web1"));
+  AppNode web2 = make_pausing_node(replicated("web2"), pause_);
+  const std::string id = new_session_on(*web1.handler, n2_, "v|i:1;");
+  (void)new_session_on(*web2.handler, n2_, "w|i:1;");  // web2's first look at n2
+  clock_.advance_ms(1100);
+  n2_.restart();
+  web2.link(0).fail(StoreOp::kGet, "", Failure::of(Cause::kTimeout, "timed out (cut off)"));
+  pause_.meanwhile = [&] { (void)new_session(*web1.handler, "o|i:1;"); };  // runs web1's check
+
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "v|i:1;");
+  EXPECT_EQ(pause_.pauses, 1);
+  (void)web2.handler->close();
 }
 
 }  // namespace
