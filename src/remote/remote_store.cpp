@@ -542,16 +542,16 @@ Result<WriteReport> RemoteStore::store_copies(std::size_t primary, std::string_v
     if (put.cause() == Cause::kExists) return *primary_failure;
   }
   if (primary_failure) return *primary_failure;
-  if (replacing.ends_below != 0 && departed(primary) && options_.replicas > 0) {
-    end_copies_of_an_old_ring(primary, copies, key, bytes, ttl_seconds, replacing.ends_below);
+  if (replacing.ends_below != 0 && options_.replicas > 0) {
+    end_copies_off_this_ring(primary, copies, key, bytes, ttl_seconds, replacing.ends_below);
   }
   return report;
 }
 
-void RemoteStore::end_copies_of_an_old_ring(std::size_t primary,
-                                            const std::vector<std::size_t>& written,
-                                            std::string_view key, const std::string& bytes,
-                                            std::uint32_t ttl_seconds, std::uint64_t ends_below) {
+void RemoteStore::end_copies_off_this_ring(std::size_t primary,
+                                           const std::vector<std::size_t>& written,
+                                           std::string_view key, const std::string& bytes,
+                                           std::uint32_t ttl_seconds, std::uint64_t ends_below) {
   for (std::size_t index = 0; index < nodes_.size(); ++index) {
     if (index == primary || departed(index) || without_cas(index) ||
         std::find(written.begin(), written.end(), index) != written.end()) {

@@ -276,23 +276,23 @@ class RemoteStore {
     std::uint64_t read_version = 0;
     // The replica copies' tokens, as this node last wrote them (0: not known).
     ReplicaTokens replica_cas{};
-    // A forward or tombstone of this version (0: neither): under a key of a node
-    // save_path dropped, it also ends older copies on the listed nodes
-    // (end_copies_of_an_old_ring()).
+    // A forward or tombstone of this version (0: neither): with replicas, it
+    // also ends older copies on the other listed nodes (end_copies_off_this_ring()).
     std::uint64_t ends_below = 0;
     static Replacing token_or_anything(std::uint64_t cas, std::uint64_t read_version) {
       return {cas, false, std::nullopt, read_version};
     }
   };
-  // A node save_path dropped placed its replicas by the ring of the save_path
-  // that listed it, which this app node no longer knows: an end of one of its
-  // copies (forward, tombstone) replaces every older copy of `key` on the nodes
-  // listed now beyond `written`, and leaves empty keys and newer copies alone.
-  // Best effort: those are not this ring's copies, and a node that does not
-  // answer is not retried (docs/design.md, "save_path roles").
-  void end_copies_of_an_old_ring(std::size_t primary, const std::vector<std::size_t>& written,
-                                 std::string_view key, const std::string& bytes,
-                                 std::uint32_t ttl_seconds, std::uint64_t ends_below);
+  // Replicas are placed by the ring of the save_path that wrote them: another
+  // app node's save_path (a rolling change), or this one's before it dropped a
+  // node, put them where this ring does not look. An end of a copy (forward,
+  // tombstone) replaces every older copy of `key` on the nodes listed now beyond
+  // `written`, and leaves empty keys and newer copies alone. Best effort: those
+  // are not this ring's copies, and a node that does not answer is not retried
+  // (docs/design.md, "save_path roles").
+  void end_copies_off_this_ring(std::size_t primary, const std::vector<std::size_t>& written,
+                                std::string_view key, const std::string& bytes,
+                                std::uint32_t ttl_seconds, std::uint64_t ends_below);
   // Stores `bytes` on a replica only over a copy of `read_version` or older (or
   // where the key is empty), with the token of the copy it finds there; kExists
   // when a newer copy is there, whose bytes go to `newer` (when not null).

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -222,6 +223,23 @@ TEST_F(RemoteStoreTest, ForwardOffADroppedNodeEndsOlderCopiesOnEveryListedNode) 
   ASSERT_TRUE(plain->write(2, "sess.u", 5, "old", 60).ok());
   ASSERT_TRUE(unreplicated->write_forward(2, "sess.u", "target-id", 9, 60).ok());
   EXPECT_EQ(payload_on(server(2), "sess.u"), "old");  // no replicas: no old ring's copy
+}
+
+// Another app node's save_path (a rolling change) placed the key's replica by
+// its ring, on a node this ring does not name: a forward or tombstone ends that
+// older copy too, also when the store node is listed here (docs/design.md,
+// "save_path roles").
+TEST_F(RemoteStoreTest, ForwardEndsTheCopyAnotherSavePathsRingPlaced) {
+  auto plain = make_store(3);
+  ASSERT_TRUE(plain->write(2, "sess.k", 5, "old", 60).ok());  // n3: the other ring's replica
+  auto store = make_store(3, /*replicas=*/1);
+  const std::vector<std::size_t> ring = store->copy_nodes(0);
+  ASSERT_EQ(ring.size(), 2u);
+  ASSERT_EQ(std::count(ring.begin(), ring.end(), 2u), 0);  // this ring does not name n3
+
+  ASSERT_TRUE(store->write_tombstone(0, "sess.k", 9, 60, 0, 0).ok());
+  EXPECT_EQ(payload_on(server(2), "sess.k"), "");
+  EXPECT_EQ(version_on(server(2), "sess.k"), 9u);
 }
 
 TEST_F(RemoteStoreTest, ReplicasAreCappedByTheNodeCount) {

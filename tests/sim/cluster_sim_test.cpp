@@ -949,6 +949,37 @@ TEST(ClusterSimFlows, ForwardOffADroppedStoreNodeReachesTheReplicaOfItsOldRing) 
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web1 lists n2,n3 and web2 all three nodes, so each places n3's replica by
+// another ring (web1 on n2, web2 on n1). web2 takes u0's session over and writes
+// the forward of the old ID on n3 and n1; the old copy web1 left on n2 stays
+// unless the forward reaches every listed node. n3 restarts empty, and the old
+// cookie read on web1 (whose ring names n2) opened the session as it was before
+// the logout (cluster_sim --mix everything seed 3879).
+TEST(ClusterSimFlows, ForwardReachesTheReplicaAnotherSavePathPlaced) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=1 balancer=route
+    seed 3879
+    request u0 increment
+    request u0 read
+    request u0 read
+    request u0 increment
+    kill web2
+    run 48
+    save_path web1 n2,n3
+    balancer round-robin
+    request u0 increment
+    run 30
+    restart web2
+    request u0 read
+    request u0 logout
+    request u0 regenerate
+    advance 88127
+    replay u0
+    memcached restart n3
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web1 drops n2 without the drain while web2 places sessions there; web2 dies,
 // and web1 reads u3's session on n2, the node its save_path dropped, and takes
 // it over (cluster_sim --mix everything seed 3146 started it empty).
