@@ -557,13 +557,9 @@ void RemoteStore::end_copies_off_this_ring(std::size_t primary,
         std::find(written.begin(), written.end(), index) != written.end()) {
       continue;
     }
-    const StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
-    if (!got.ok() || !got->value) continue;
-    const auto stored = codec_->decode(key, *got->value);
-    if (stored && stored->version >= ends_below) continue;  // newer: not this move's to end
-    (void)on_node(index, [&](StoreNode& node) {
-      return node.set_checked(key, bytes, ttl_seconds, got->cas);
-    });
+    // Only what is older than this end: a newer copy is not this move's to end.
+    (void)store_over_version(index, key, bytes, ttl_seconds, ends_below - 1, nullptr,
+                             WhereEmpty::kLeave);
   }
 }
 
@@ -615,9 +611,10 @@ StoreReply RemoteStore::store_replica(std::size_t index, std::string_view key,
 
 StoreReply RemoteStore::store_over_version(std::size_t index, std::string_view key,
                                            const std::string& bytes, std::uint32_t ttl_seconds,
-                                           std::uint64_t read_version, std::string* newer) {
+                                           std::uint64_t read_version, std::string* newer,
+                                           WhereEmpty empty) {
   StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
-  if (got.cause() == Cause::kNotFound) {
+  if (got.cause() == Cause::kNotFound && empty == WhereEmpty::kStore) {
     StoreReply put =
         on_node(index, [&](StoreNode& node) { return node.add_checked(key, bytes, ttl_seconds); });
     if (put.cause() == Cause::kNotStored) {

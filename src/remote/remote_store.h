@@ -293,12 +293,17 @@ class RemoteStore {
   void end_copies_off_this_ring(std::size_t primary, const std::vector<std::size_t>& written,
                                 std::string_view key, const std::string& bytes,
                                 std::uint32_t ttl_seconds, std::uint64_t ends_below);
+  // Where store_over_version() finds the key empty: it stores there (a replica
+  // of this ring), or leaves it empty (a copy another ring may have left).
+  enum class WhereEmpty : std::uint8_t { kStore, kLeave };
   // Stores `bytes` on a replica only over a copy of `read_version` or older (or
-  // where the key is empty), with the token of the copy it finds there; kExists
-  // when a newer copy is there, whose bytes go to `newer` (when not null).
+  // where the key is empty, as `empty` says), with the token of the copy it
+  // finds there; kExists when a newer copy is there, whose bytes go to `newer`
+  // (when not null).
   StoreReply store_over_version(std::size_t index, std::string_view key, const std::string& bytes,
                                 std::uint32_t ttl_seconds, std::uint64_t read_version,
-                                std::string* newer = nullptr);
+                                std::string* newer = nullptr,
+                                WhereEmpty empty = WhereEmpty::kStore);
   // Stores `bytes` on a replica: over `known` (its token there), else over a
   // copy of `read_version` or older (store_over_version()); blind only when
   // neither is known.
