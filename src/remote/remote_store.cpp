@@ -327,6 +327,12 @@ RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
     if (got.cause() == Cause::kNotFound) continue;
     if (!scan.unanswered.empty()) scan.unanswered += "; ";
     scan.unanswered += describe(index, got);
+    if (!silent(index, got.cause())) continue;
+    if (scan.silent) {
+      scan.silent->message += "; " + describe(index, got);
+    } else {
+      scan.silent = Failure::of(got.cause(), describe(index, got));
+    }
   }
   return scan;
 }
@@ -386,7 +392,7 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
     }
     if (!replica_failure) replica_failure = failure(index, got);
     // A replica that did not answer may hold the session, unless it is stopped.
-    if (node_failed(got.cause()) && !(got.cause() == Cause::kDown && stopped(index))) {
+    if (silent(index, got.cause())) {
       if (replica_silent) {
         replica_silent->message += "; " + describe(index, got);
       } else {

@@ -132,6 +132,11 @@ class RemoteStore {
     const std::optional<Outage> down = outage(index);
     return down && down->cause == Cause::kDown;
   }
+  // The node failed to answer a read of a copy it may hold: it did not reply,
+  // or is marked down after not replying; a stopped one kept nothing.
+  bool silent(std::size_t index, Cause cause) const {
+    return node_failed(cause) && !(cause == Cause::kDown && stopped(index));
+  }
   // A write meant for the node was kept on this app node for a retry (an
   // unsynced session, a missed forward or delete): counted for the line that
   // says the node is back.
@@ -193,6 +198,9 @@ class RemoteStore {
   struct Scan {
     std::optional<RemoteCopy> copy;
     std::string unanswered;
+    // Of those, the ones that may hold a copy: not answering (frozen, cut off,
+    // marked down after that), not stopped, which kept nothing.
+    std::optional<Failure> silent;
   };
   Scan read_anywhere(std::string_view key);
   // Fails when the primary copy is not stored (the code tells too large, out of

@@ -116,9 +116,8 @@ bool ReadPath::validate_sid(std::string_view id) {
     // Replicas that did not answer beside the store node's NOT_FOUND.
     std::optional<Failure> unanswered;
     if (at.store_unknown) {
-      std::optional<RemoteCopy> found = find_beyond_save_path(at, !untrusted);
-      if (!found && !untrusted) return false;
-      fetched = std::move(found);
+      fetched = find_beyond_save_path(at, !untrusted);
+      if (fetched && !*fetched && !untrusted) return false;
     } else {
       fetched = read_every_copy(c_, at, unanswered);
       if (!fetched && c_.remote.departed_and_stopped(at.store_index)) {
@@ -127,9 +126,8 @@ bool ReadPath::validate_sid(std::string_view id) {
         // unreadable, as a listed node is: it may hold a newer copy.
         at.store_unknown = true;
         at.store_index = c_.remote.rendezvous_node(at.id);
-        std::optional<RemoteCopy> found = find_beyond_save_path(at, !untrusted);
-        if (!found && !untrusted) return false;
-        fetched = std::move(found);
+        fetched = find_beyond_save_path(at, !untrusted);
+        if (fetched && !*fetched && !untrusted) return false;
       }
     }
     if (served_if_unanswered && store_did_not_answer(fetched, at, *untrusted)) {
@@ -246,7 +244,8 @@ bool ReadPath::must_leave_store(const ResolvedId& at) const {
          c_.remote.another_active_up(at.store_index);
 }
 
-std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at, bool report_missing) {
+Result<std::optional<RemoteCopy>> ReadPath::find_beyond_save_path(ResolvedId& at,
+                                                                  bool report_missing) {
   // The ID names a node this save_path does not list: removed here (after a
   // drain, or not), or listed elsewhere only. A replica, a copy moved off it, or
   // a forward may be on the nodes known here: the newest one found stands in.
@@ -255,21 +254,29 @@ std::optional<RemoteCopy> ReadPath::find_beyond_save_path(ResolvedId& at, bool r
     at.store_index = scan.copy->node;
     return std::move(scan.copy);
   }
-  if (!report_missing) return std::nullopt;
-  const std::string& unanswered = scan.unanswered;
   const auto parts = at.parts();
   std::string known;
   for (std::size_t i = 0; i < c_.remote.node_count(); ++i) {
     if (!c_.remote.departed(i)) known += (known.empty() ? "" : ", ") + c_.remote.address(i).id;
   }
+  const std::string names = "session " + at.id + " names memcached node '" +
+                            std::string(parts ? parts->store : std::string_view()) +
+                            "', which is not in session.save_path (" + known + ")";
+  // A node that does not reply may hold the copy (its replica, or the session
+  // moved there): missing cannot be claimed, as for a listed store node that
+  // does not reply (docs/design.md, "save_path roles").
+  if (scan.silent) {
+    return Failure::of(scan.silent->cause, names + "; no node that answered has a copy, and " +
+                                               scan.silent->message +
+                                               ", which may hold one: no new session replaces it");
+  }
+  if (!report_missing) return std::optional<RemoteCopy>();
+  const std::string& unanswered = scan.unanswered;
   c_.handled(HandledEvent::kConfiguration, Cause::kNotFound,
-             "session " + at.id + " names memcached node '" +
-                 std::string(parts ? parts->store : std::string_view()) +
-                 "', which is not in session.save_path (" + known +
-                 "); it is neither in this node's cache nor on " + known +
+             names + "; it is neither in this node's cache nor on " + known +
                  ", so a new session starts" +
                  (unanswered.empty() ? "" : " (not answered: " + unanswered + ")"));
-  return std::nullopt;
+  return std::optional<RemoteCopy>();
 }
 
 ReadPath::Cached ReadPath::take_cached(const ResolvedId& at, CachedSession hit, bool locked) {

@@ -43,8 +43,10 @@ class ReadPath {
   bool must_leave_store(const ResolvedId& at) const;
   // For an ID whose store is not in save_path: the newest copy on the known
   // nodes, whose node becomes `at.store_index`; nullopt (and, with
-  // `report_missing`, a warning naming the node) when no known node has one.
-  std::optional<RemoteCopy> find_beyond_save_path(ResolvedId& at, bool report_missing = true);
+  // `report_missing`, a line naming the node) when no known node has one; a
+  // failure when none that answered has one and a node that did not may.
+  Result<std::optional<RemoteCopy>> find_beyond_save_path(ResolvedId& at,
+                                                          bool report_missing = true);
   // Keeps an owned session just read from memcached in the local cache.
   // read() of an ID that another node moved on since validate_sid() chose it.
   Result<std::string_view> load_moved_on(ResolvedId at, const StoredValue& forward);

@@ -980,6 +980,27 @@ TEST(ClusterSimFlows, ForwardReachesTheReplicaAnotherSavePathPlaced) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web2 drops n3 from its save_path and restarts: u2's session names n3, and
+// its replica is on n1, which is frozen. With no copy on n2 and no answer from
+// n1, the read fails instead of starting u2 over (cluster_sim --mix everything
+// seed 4069 started it empty).
+TEST(ClusterSimFlows, StoreNotInSavePathWithAListedNodeSilentIsNotReadAsMissing) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=3 balancer=route
+    seed 4069
+    burst u1 read 2
+    run 41
+    memcached freeze n1
+    request u2 increment
+    run 54
+    save_path web2 n1,n2
+    kill web2
+    restart web2
+    request u2 read
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web1 drops n2 without the drain while web2 places sessions there; web2 dies,
 // and web1 reads u3's session on n2, the node its save_path dropped, and takes
 // it over (cluster_sim --mix everything seed 3146 started it empty).
