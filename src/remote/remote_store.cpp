@@ -559,7 +559,7 @@ void RemoteStore::end_copies_off_this_ring(std::size_t primary,
                                            std::string_view key, const std::string& bytes,
                                            std::uint32_t ttl_seconds, std::uint64_t ends_below) {
   for (std::size_t index = 0; index < nodes_.size(); ++index) {
-    if (index == primary || departed(index) || without_cas(index) ||
+    if (index == primary || without_cas(index) ||
         std::find(written.begin(), written.end(), index) != written.end()) {
       continue;
     }

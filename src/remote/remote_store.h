@@ -294,10 +294,10 @@ class RemoteStore {
   // Replicas are placed by the ring of the save_path that wrote them: another
   // app node's save_path (a rolling change), or this one's before it dropped a
   // node, put them where this ring does not look. An end of a copy (forward,
-  // tombstone) replaces every older copy of `key` on the nodes listed now beyond
-  // `written`, and leaves empty keys and newer copies alone. Best effort: those
-  // are not this ring's copies, and a node that does not answer is not retried
-  // (docs/design.md, "save_path roles").
+  // tombstone) replaces every older copy of `key` on the nodes known here beyond
+  // `written` (listed, or dropped and still departed), and leaves empty keys and
+  // newer copies alone. Best effort: those are not this ring's copies, and a node
+  // that does not answer is not retried (docs/design.md, "save_path roles").
   void end_copies_off_this_ring(std::size_t primary, const std::vector<std::size_t>& written,
                                 std::string_view key, const std::string& bytes,
                                 std::uint32_t ttl_seconds, std::uint64_t ends_below);

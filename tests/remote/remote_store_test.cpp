@@ -242,6 +242,22 @@ TEST_F(RemoteStoreTest, ForwardEndsTheCopyAnotherSavePathsRingPlaced) {
   EXPECT_EQ(version_on(server(2), "sess.k"), 9u);
 }
 
+// The replica this save_path placed before it dropped its node: the node is
+// still known (departed), and an end of the key reaches it there too.
+TEST_F(RemoteStoreTest, TombstoneEndsTheCopyOnANodeThisSavePathDropped) {
+  auto plain = make_store(3);
+  ASSERT_TRUE(plain->write(2, "sess.k", 5, "old", 60).ok());  // n3: the old ring's replica
+  std::vector<NodeAddress> nodes{server(0).address("n1"), server(1).address("n2"),
+                                 server(2).address("n3")};
+  nodes[2].role = NodeRole::kDraining;
+  nodes[2].departed = true;
+  auto store = make_store_for(nodes, /*replicas=*/1, 2000);
+
+  ASSERT_TRUE(store->write_tombstone(0, "sess.k", 9, 60, 0, 0).ok());
+  EXPECT_EQ(payload_on(server(2), "sess.k"), "");
+  EXPECT_EQ(version_on(server(2), "sess.k"), 9u);
+}
+
 TEST_F(RemoteStoreTest, ReplicasAreCappedByTheNodeCount) {
   auto store = make_store(3, /*replicas=*/7);
   EXPECT_EQ(store->copy_nodes(1), (std::vector<std::size_t>{1, 2, 0}));

@@ -1001,6 +1001,34 @@ TEST(ClusterSimFlows, StoreNotInSavePathWithAListedNodeSilentIsNotReadAsMissing)
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web1 regenerates u3's ID onto n3, whose replica its save_path (n1,n2,n3) puts on
+// n1; then web1 drops n1 and u3 logs out. The tombstone also reaches n1, a node
+// this save_path dropped, so web2, which lists n1,n2 and not n3, finds no older
+// copy there for the old cookie (cluster_sim --mix everything seed 3812 opened
+// the session again after the logout).
+TEST(ClusterSimFlows, LogoutReachesTheReplicaOnANodeThisSavePathDropped) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=4 balancer=route
+    seed 3812
+    kill web2
+    memcached freeze n2
+    save_path web2 n1,n2
+    request u2 increment
+    burst u0 increment 2
+    request u3 regenerate
+    run 40
+    save_path web1 n2,n3
+    restart web2
+    request u3 logout
+    run 18
+    kill web1
+    advance 1689
+    advance 1492
+    replay u3
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web1 drops n2 without the drain while web2 places sessions there; web2 dies,
 // and web1 reads u3's session on n2, the node its save_path dropped, and takes
 // it over (cluster_sim --mix everything seed 3146 started it empty).
