@@ -1158,6 +1158,14 @@ SCENARIOS = {
 def run_scenarios(scenarios, names, heading="scenario", after_success=None, after_each=None):
     """Runs the named scenarios (all when none are named), prints a row each as it
     goes, then a table and the closing 'N passed, M failed' line; exit status."""
+    if names and names[0] in ("-h", "--help"):
+        print(f"usage: [{heading} ...] (all when none is named); {heading}s: " + ", ".join(scenarios))
+        return 0
+    unknown = [name for name in names if name not in scenarios]
+    if unknown:
+        print(f"unknown {heading}: {', '.join(unknown)}; {heading}s: " + ", ".join(scenarios),
+              file=sys.stderr)
+        return 2
     names = names or list(scenarios)
     rows, failed = [], 0
     for name in names:
