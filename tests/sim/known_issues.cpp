@@ -173,6 +173,31 @@ bool read_nothing_of_a_store_node_not_listed(const HistoryResult& result,
   return false;
 }
 
+// The kept change's evidence: `violation` is a read that found nothing ("rN@webX
+// started empty; ..."), and before it one of that user's requests on another app
+// node had its write kept there because its store node did not take it ("rK@webY
+// handled: cannot write session ... kept on this node").
+bool read_nothing_while_another_node_kept_the_change(const HistoryResult& result,
+                                                     const std::set<std::string>& requests,
+                                                     const Violation& violation) {
+  static const std::regex empty_read(R"(^(r\d+)@(\S+) started empty; )");
+  static const std::regex kept(R"(^\s*[0-9.]+ (r\d+)@(\S+) handled: cannot write session .*; )"
+                               R"(kept on this node and retried)");
+  std::smatch match;
+  if (!std::regex_search(violation.detail, match, empty_read)) return false;
+  const std::string read_line =
+      " " + std::string(match[1]) + "@" + std::string(match[2]) + " read(";
+  const std::string reader = match[2];
+  for (const std::string& line : result.trace) {
+    if (line.find(read_line) != std::string::npos) return false;
+    if (std::regex_search(line, match, kept) && requests.count(match[1]) != 0 &&
+        match[2] != reader) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool about_old_cookie(const Violation& violation) {
   return violation.detail.find("(old cookie)") != std::string::npos;
 }
@@ -259,6 +284,17 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
            "copy is not: the owner's cache while another app node was asked first "
            "(round-robin balancer) and the owner served no request within the restart hold "
            "(2 x takeover_check_interval + 1 s).";
+  }
+  // docs/design.md, "Known gaps": a change its store node did not take is kept
+  // in the writing node's cache and stored (or moved to a live node under a new
+  // ID) with that node's next request or takeover check; another app node asked
+  // first (a balancer that is not route-aware) finds nothing.
+  if (violation.kind == "lost" &&
+      read_nothing_while_another_node_kept_the_change(result, users_requests, violation)) {
+    return "a change its store node did not take (down, frozen, cut off), kept on its app "
+           "node and stored with that node's next request or takeover check: read on another "
+           "app node before that (round-robin balancer, or the owner idle or dead), the "
+           "session is missing there.";
   }
   // The cluster notes "overlap: rA@webX moved the session while rB@webY ran".
   // Stale too: the old owner's late write (after the takeover copied the session
