@@ -53,7 +53,8 @@ bool user_trace_has(const HistoryResult& result, const std::set<std::string>& re
 // The restart excuse's evidence (see its comment in explain()): `violation` is a
 // read that found nothing ("rN@webX started empty; count C of epoch E was
 // acknowledged") on an app node other than the one its cookie's ID routes to
-// (the owner, whose cache holds the copy), and before that read a memcached node
+// (the owner, whose cache holds the copy), or on that node when its ID was left
+// as a forward to another node's session, and before that read a memcached node
 // restarted empty or stopped while it held a copy of that user's session with
 // at least count C of epoch E (the FAULT line says what it held: "(it held uK
 // epoch E count c, ...)"), i.e. after the acknowledged count was written there.
@@ -72,19 +73,24 @@ bool read_nothing_after_a_restart_lost_its_copy(const HistoryResult& result,
   const std::regex held(R"( memcached \S+ (?:restarted empty|stopped) \(it held (.*)\)$)");
   std::string user;
   std::vector<std::string> destroyed;  // what restarts and stops held, before the read
+  std::string own_cookie;  // the reader's own ID, excused only as a forward to another's
   for (const std::string& line : result.trace) {
     if (std::regex_search(line, match, started)) {
       user = match[1];
       const std::string cookie = match[2];
       const auto dot = cookie.rfind('.');
-      // Read on the owner itself (or with no cookie): its own cache missed too.
-      if (cookie == "-" || dot == std::string::npos || cookie.substr(dot + 1) == reader)
-        return false;
+      if (cookie == "-" || dot == std::string::npos) return false;
+      if (cookie.substr(dot + 1) == reader) own_cookie = cookie;
       continue;
     }
     if (line.find(read_line) != std::string::npos) break;
     if (line.find("FAULT memcached ") != std::string::npos && std::regex_search(line, match, held))
       destroyed.push_back(", " + std::string(match[1]) + ",");
+  }
+  // Read on the owner itself: its own cache missed too, unless its ID only
+  // forwards to a session another node moved on ("... <id> forwards to it").
+  if (!own_cookie.empty() && !trace_has(result, " " + own_cookie + " forwards to it")) {
+    return false;
   }
   if (user.empty()) return false;
   const std::regex copy(", " + user + " epoch " + epoch + " count (\\d+),");
