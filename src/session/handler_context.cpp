@@ -98,7 +98,7 @@ std::int64_t HandlerContext::local_expiry(std::int64_t now) const {
 
 Status HandlerContext::lock(const ResolvedId& at) {
   if (!locking()) return success();
-  if (locked_key_ && locked_id_ == at.id) return success();
+  if (holds_lock_ && locked_id_ == at.id) return success();
   unlock();
   const std::int64_t asked_us = clock.monotonic_us();
   const SessionLockResult result = locks->lock(at.key, config.lock_timeout);
@@ -114,8 +114,9 @@ Status HandlerContext::lock(const ResolvedId& at) {
       Counters::add(counters.lock_waits);
       [[fallthrough]];
     case SessionLockResult::kAcquired:
-      locked_key_ = at.key;
-      locked_id_ = at.id;
+      locked_key_.assign(at.key);
+      holds_lock_ = true;
+      locked_id_.assign(at.id);
       return success();
     case SessionLockResult::kTimedOut:
       Counters::add(counters.lock_waits);
@@ -131,13 +132,14 @@ Status HandlerContext::lock(const ResolvedId& at) {
 }
 
 void HandlerContext::unlock() {
-  if (locked_key_ && locks != nullptr) locks->unlock(*locked_key_);
-  locked_key_.reset();
+  if (holds_lock_ && locks != nullptr) locks->unlock(locked_key_);
+  holds_lock_ = false;
+  locked_key_.clear();
   locked_id_.clear();
 }
 
 bool HandlerContext::holds_lock_for(std::string_view id) const {
-  return !locking() || (locked_key_ && locked_id_ == id);
+  return !locking() || (holds_lock_ && locked_id_ == id);
 }
 
 void HandlerContext::handled(HandledEvent kind, Cause cause, const std::string& message) {

@@ -118,7 +118,11 @@ class HandlerContext {
   LogSink& log_;
   EventThrottle& events_;
   std::vector<std::string> handled_;  // this request's, unthrottled (take_handled())
-  std::optional<std::string> locked_key_;
+  // The lock held (holds_lock_), by key and ID. The strings are cleared, not
+  // dropped, when it is released: the next request's lock reuses their buffers
+  // instead of allocating two strings (the owner read, docs/design.md, "One request").
+  bool holds_lock_ = false;
+  std::string locked_key_;
   std::string locked_id_;
 };
 
