@@ -279,7 +279,7 @@ Result<std::optional<RemoteCopy>> ReadPath::find_beyond_save_path(ResolvedId& at
   return std::optional<RemoteCopy>();
 }
 
-ReadPath::Cached ReadPath::take_cached(const ResolvedId& at, CachedSession hit, bool locked) {
+ReadPath::Cached ReadPath::take_cached(ResolvedId& at, CachedSession hit, bool locked) {
   // A session whose store is draining or not in save_path any more moves off it
   // now, from this copy (another active node permitting).
   const bool leave_store = must_leave_store(at);
@@ -318,18 +318,19 @@ ReadPath::Cached ReadPath::take_cached(const ResolvedId& at, CachedSession hit, 
   // session stays here, unsynced, and is written when its node is back.
   const bool another_up =
       c_.remote.another_active_up(at.store_unknown ? std::nullopt : std::optional(at.store_index));
+  // The ID and key go into the phase: moved when the caller is done with them.
+  const auto handed_over = [&] { return locked ? ResolvedId(std::move(at)) : ResolvedId(at); };
   if (store_ok || !another_up) {
-    c_.phase = phase::Prefetched{at, std::move(copy)};
+    c_.phase = phase::Prefetched{handed_over(), std::move(copy)};
     return Cached::kServed;
   }
   // The store node is down, draining or unknown: this node's copy goes to
   // another node, under a new ID. (An unknown store's token names no copy on the
   // node that gets the forward.)
   if (at.store_unknown) copy.cas = 0;
-  c_.phase = phase::Moving{
-      Move{MoveKind::kRelocation, at,
-           at.store_unknown ? std::nullopt : std::optional<std::size_t>(at.store_index)},
-      std::move(copy)};
+  const std::optional<std::size_t> avoid =
+      at.store_unknown ? std::nullopt : std::optional<std::size_t>(at.store_index);
+  c_.phase = phase::Moving{Move{MoveKind::kRelocation, handed_over(), avoid}, std::move(copy)};
   return Cached::kMoving;
 }
 

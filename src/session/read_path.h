@@ -35,7 +35,10 @@ class ReadPath {
     kMoving,            // phase Moving: the copy goes to a new ID
     kNewerInMemcached,  // memcached holds a newer write than this copy (dropped): read that
   };
-  Cached take_cached(const ResolvedId& at, CachedSession hit, bool locked);
+  // When `locked` (the request's own ID, hop 0), `at` is moved into the phase
+  // set for kServed and kMoving: validate_sid() returns then without reading it
+  // again, and the owner read copies no ID and key (docs/design.md, "One request").
+  Cached take_cached(ResolvedId& at, CachedSession hit, bool locked);
   // IDs that name a store (known here, or a node id this save_path lacks).
   static bool names_a_store(const ResolvedId& at);
   // The session must move off its store: not in save_path, or draining (when
