@@ -62,7 +62,7 @@ std::optional<ResolvedId> HandlerContext::resolve(std::string_view id, bool trus
   ResolvedId resolved;
   resolved.id = id;
   resolved.key = key_for(id);
-  const std::optional<SessionIdView> parts = parse_session_id_view(id);
+  const std::optional<SessionIdView> parts = parse_key_safe_session_id_view(id);
   const std::optional<std::size_t> store = parts ? remote.index_of(parts->store) : std::nullopt;
   if (store) {
     resolved.store_index = *store;

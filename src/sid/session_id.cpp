@@ -37,7 +37,11 @@ bool all_in_class(std::string_view text, unsigned char char_class) {
 
 std::string SessionId::str() const { return random + "-" + store + "." + route; }
 
-std::optional<SessionIdView> parse_session_id_view(std::string_view text) {
+namespace {
+
+// <random>-<store>.<route> split from the right, each part's length and the node
+// ids' grammar checked; the random part's bytes are left to the caller.
+std::optional<SessionIdView> split_session_id(std::string_view text) {
   const auto dot = text.rfind('.');
   if (dot == std::string_view::npos) return std::nullopt;
   const auto dash = text.rfind('-', dot);
@@ -48,8 +52,21 @@ std::optional<SessionIdView> parse_session_id_view(std::string_view text) {
   if (id.random.size() < kMinRandomLength || id.random.size() > kMaxRandomLength) {
     return std::nullopt;
   }
-  if (!all_in_class(id.random, kRandomChar)) return std::nullopt;
   if (!is_valid_node_id(id.store) || !is_valid_node_id(id.route)) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+std::optional<SessionIdView> parse_session_id_view(std::string_view text) {
+  const std::optional<SessionIdView> id = split_session_id(text);
+  if (!id || !all_in_class(id->random, kRandomChar)) return std::nullopt;
+  return id;
+}
+
+std::optional<SessionIdView> parse_key_safe_session_id_view(std::string_view text) {
+  const std::optional<SessionIdView> id = split_session_id(text);
+  if (!id || id->random.find('.') != std::string_view::npos) return std::nullopt;
   return id;
 }
 

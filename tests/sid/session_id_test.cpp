@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace clustered {
 namespace {
@@ -182,6 +183,39 @@ TEST(KeySafeSessionId, RefusesEveryByteOutsideTheAlphabet) {
     expected.insert(static_cast<unsigned char>(c));
   }
   EXPECT_EQ(accepted, expected);
+}
+
+// resolve() parses IDs is_key_safe_session_id() accepted with the shortcut: on
+// those it must answer exactly as the full parse does.
+TEST(KeySafeSessionId, ShortcutParseAgreesWithTheFullOneOnKeySafeIds) {
+  const std::string key_chars = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,-.";
+  std::vector<std::string> ids = {kRandom + "-n1.web1",
+                                  kRandom + ".x-n1.web1",
+                                  kRandom + "-n1.web1.",
+                                  kRandom + "--n1.web1",
+                                  "-n1.web1",
+                                  kRandom + "-N1.web1",
+                                  kRandom + "-n.1.web1",
+                                  kRandom.substr(0, 21) + "-n1.web1"};
+  // Each key character in each place of a well-formed ID.
+  const std::string base = kRandom + "-n1.web1";
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    for (char c : key_chars) {
+      std::string id = base;
+      id[at] = c;
+      ids.push_back(id);
+    }
+  }
+  for (const std::string& id : ids) {
+    ASSERT_TRUE(is_key_safe_session_id(id, 300)) << id;
+    const auto full = parse_session_id_view(id);
+    const auto shortcut = parse_key_safe_session_id_view(id);
+    ASSERT_EQ(full.has_value(), shortcut.has_value()) << id;
+    if (!full) continue;
+    EXPECT_EQ(full->random, shortcut->random) << id;
+    EXPECT_EQ(full->store, shortcut->store) << id;
+    EXPECT_EQ(full->route, shortcut->route) << id;
+  }
 }
 
 TEST(KeySafeSessionId, NulInsideIsRefused) {
