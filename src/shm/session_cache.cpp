@@ -6,6 +6,8 @@
 #include <new>
 #include <vector>
 
+#include "util/fnv1a.h"
+
 namespace clustered {
 namespace {
 
@@ -27,12 +29,7 @@ constexpr std::uint32_t kFlagRecheck = 32;
 constexpr std::uint32_t kFlagsToCompare = kFlagUntrusted | kFlagRecheck;
 
 std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t size) {
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < size; ++i) {
-    hash ^= bytes[i];
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
+  return clustered::fnv1a(std::string_view(static_cast<const char*>(data), size), hash);
 }
 
 constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;

@@ -142,6 +142,12 @@ TEST(SessionCacheHash, IsFnv1a64) {
   EXPECT_EQ(SessionCache::hash_of(""), 0xcbf29ce484222325ULL);
   EXPECT_EQ(SessionCache::hash_of("a"), 0xaf63dc4c8601ec8cULL);
   EXPECT_EQ(SessionCache::hash_of("foobar"), 0x85944171f73967e8ULL);
+  // Longer than the unrolled loop's 8 bytes, and not a multiple of them: the same
+  // as the byte-at-a-time definition.
+  const std::string key = "PHPSESSID0123456789abcdef0123456789abcdef-n1.web1";
+  std::uint64_t expected = 0xcbf29ce484222325ULL;
+  for (const char c : key) expected = (expected ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  EXPECT_EQ(SessionCache::hash_of(key), expected);
 }
 
 // Room for thousands of small sessions, so none is evicted while the test fills it.
