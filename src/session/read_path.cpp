@@ -340,8 +340,8 @@ Result<std::string_view> ReadPath::read(std::string_view id) {
   // holds, and what it found is still current.
   if (auto* found = std::get_if<phase::Prefetched>(&c_.phase);
       found && found->at.id == id && c_.holds_lock_for(id)) {
-    phase::Prefetched taken = std::move(*found);
-    return load(std::move(taken.at), std::move(taken.copy));
+    // Loaded is built from Prefetched's members before the phase is replaced.
+    return load(std::move(found->at), std::move(found->copy));
   }
   // The ID this request made: new and empty, or the destination of a move. A
   // move keeps holding the lock of the old ID: the new one is ours alone.
@@ -512,7 +512,7 @@ Failure ReadPath::unreadable(const ResolvedId& at, const Failure& fetched) const
   return Failure::of(fetched.cause, std::move(message));
 }
 
-std::string_view ReadPath::load(ResolvedId at, SessionCopy copy, std::optional<Move> move) {
+std::string_view ReadPath::load(ResolvedId&& at, SessionCopy&& copy, std::optional<Move>&& move) {
   if (!at.owned) copy.synced_touched_at.reset();
   c_.phase = phase::Loaded{std::move(at), std::move(copy), std::move(move)};
   return std::get<phase::Loaded>(c_.phase).copy.data;

@@ -58,7 +58,10 @@ class ReadPath {
   // rewritten to point at it, so chains stay short however many moves they see.
   void shorten_chain(const std::vector<ResolvedId>& passed, const std::string& target,
                      std::uint64_t target_version);
-  std::string_view load(ResolvedId at, SessionCopy copy, std::optional<Move> move = {});
+  // Sets phase Loaded. Taken by reference, so the ID and copy are moved only
+  // into the phase: the owner read moves them straight from Prefetched, with no
+  // stops between (docs/design.md, "One request").
+  std::string_view load(ResolvedId&& at, SessionCopy&& copy, std::optional<Move>&& move = {});
   // Whether memcached could neither confirm nor refute this node's `cached` copy
   // because the session's store node did not answer: the read failed, or only a
   // replica answered, with no newer copy and no forward (CopyTrust::kVerify).
