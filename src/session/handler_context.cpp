@@ -52,16 +52,17 @@ HandlerContext::HandlerContext(HandlerConfig handler_config,
 HandlerContext::~HandlerContext() { unlock(); }
 
 std::string HandlerContext::key_for(std::string_view id) const {
-  std::string key = config.prefix;
-  key.append(id);
+  // Sized once: copying the prefix and then appending reallocated on every request.
+  std::string key;
+  key.reserve(config.prefix.size() + id.size());
+  key.append(config.prefix).append(id);
   return key;
 }
 
 std::optional<ResolvedId> HandlerContext::resolve(std::string_view id, bool trusted) const {
   if (!is_key_safe_session_id(id, max_session_id_length())) return std::nullopt;
-  ResolvedId resolved;
-  resolved.id = id;
-  resolved.key = key_for(id);
+  // Constructed in place rather than assigned into empty strings.
+  ResolvedId resolved{.id = std::string(id), .key = key_for(id)};
   const std::optional<SessionIdView> parts = parse_key_safe_session_id_view(id);
   const std::optional<std::size_t> store = parts ? remote.index_of(parts->store) : std::nullopt;
   if (store) {
