@@ -219,6 +219,16 @@ Result<bool> RemoteStore::restarted_since_last_look(std::size_t index) {
   return record_identity(index, seen);
 }
 
+void RemoteStore::note_if_silent(std::optional<Failure>& silent_nodes, std::size_t index,
+                                 const StoreReply& got) const {
+  if (!silent(index, got.cause())) return;
+  if (silent_nodes) {
+    silent_nodes->message += "; " + describe(index, got);
+  } else {
+    silent_nodes = Failure::of(got.cause(), describe(index, got));
+  }
+}
+
 std::string RemoteStore::describe(std::size_t index, const Failure& failure) const {
   return name(index) + ": " +
          (failure.message.empty() ? std::string(clustered::describe(failure.cause))
@@ -327,12 +337,7 @@ RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
     if (got.cause() == Cause::kNotFound) continue;
     if (!scan.unanswered.empty()) scan.unanswered += "; ";
     scan.unanswered += describe(index, got);
-    if (!silent(index, got.cause())) continue;
-    if (scan.silent) {
-      scan.silent->message += "; " + describe(index, got);
-    } else {
-      scan.silent = Failure::of(got.cause(), describe(index, got));
-    }
+    note_if_silent(scan.silent, index, got);
   }
   return scan;
 }
@@ -391,14 +396,7 @@ Result<RemoteStore::Found> RemoteStore::read_with_unopened(std::size_t primary,
       continue;
     }
     if (!replica_failure) replica_failure = failure(index, got);
-    // A replica that did not answer may hold the session, unless it is stopped.
-    if (silent(index, got.cause())) {
-      if (replica_silent) {
-        replica_silent->message += "; " + describe(index, got);
-      } else {
-        replica_silent = Failure::of(got.cause(), describe(index, got));
-      }
-    }
+    note_if_silent(replica_silent, index, got);
   }
   if (!best && primary_failure) return Failure::of(primary_failure->cause, errors);
   // The store node's copy does not open and a replica, which may hold the

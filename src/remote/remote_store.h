@@ -285,7 +285,8 @@ class RemoteStore {
     // The replica copies' tokens, as this node last wrote them (0: not known).
     ReplicaTokens replica_cas{};
     // A forward or tombstone of this version (0: neither): with replicas, it
-    // also ends older copies on the other listed nodes (end_copies_off_this_ring()).
+    // also ends older copies on the other known nodes (listed, or dropped and
+    // still departed; end_copies_off_this_ring()).
     std::uint64_t ends_below = 0;
     static Replacing token_or_anything(std::uint64_t cas, std::uint64_t read_version) {
       return {cas, false, std::nullopt, read_version};
@@ -339,6 +340,10 @@ class RemoteStore {
   const NodeHealthSlot& identity_slot(std::size_t index) const;
   std::string describe(std::size_t index, const StoreReply& reply) const;
   std::string describe(std::size_t index, const Failure& failure) const;
+  // Adds a node that did not answer, unless it is stopped, to `silent_nodes`: it may
+  // hold a copy, so a read cannot claim the session missing.
+  void note_if_silent(std::optional<Failure>& silent_nodes, std::size_t index,
+                      const StoreReply& got) const;
   std::string name(std::size_t index) const;
   // Why a node believed down is skipped, for the errors of requests that needed it.
   std::string skipped_because_down(std::size_t index) const;
