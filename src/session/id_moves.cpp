@@ -36,6 +36,14 @@ Result<std::string> IdMoves::create_sid() {
     store = move->from.store_index;  // keep the store node that has the copy
   }
   if (!store) store = c_.remote.pick_live_node(move ? move->avoid_store : std::nullopt);
+  if (!store && move && move->avoid_store && c_.remote.is_up(*move->avoid_store) &&
+      !c_.remote.without_cas(*move->avoid_store)) {
+    // No other node takes it: the session stays on the node it was read from
+    // (dropped or draining, but answering), not under an ID that names a node
+    // that does not answer, where only this node's cache would hold it; it
+    // moves on with a later request (docs/design.md, "save_path roles").
+    store = move->avoid_store;
+  }
   if (!store) {
     // Every node is down: the session still gets an ID (and is kept locally until
     // a node answers); which node does not matter while none does.

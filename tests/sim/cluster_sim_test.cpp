@@ -1024,6 +1024,32 @@ TEST(ClusterSimFlows, StoreNotInSavePathWithAListedNodeSilentIsNotReadAsMissing)
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web1 drops n1 from its save_path while n2 is frozen and n3 cut off from web1:
+// u0's session on n1 must move, and no node can take it. It stays on n1, which
+// answers, instead of a new ID on n3 that only web1's cache held when web1 died
+// (cluster_sim --mix everything seed 75 started u0 empty).
+TEST(ClusterSimFlows, RelocationWithNoLiveNodeStaysOnTheNodeThatHasIt) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=4 balancer=route
+    seed 75
+    request u1 increment
+    cut web1 n3
+    run 54
+    request u0 read
+    request u3 increment
+    run 3
+    run 3
+    request u0 increment
+    run 24
+    request u0 increment
+    save_path web1 n2,n3
+    memcached freeze n2
+    run 55
+    kill web1
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web1 regenerates u3's ID onto n3, whose replica its save_path (n1,n2,n3) puts on
 // n1; then web1 drops n1 and u3 logs out. The tombstone also reaches n1, a node
 // this save_path dropped, so web2, which lists n1,n2 and not n3, finds no older
