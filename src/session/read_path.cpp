@@ -44,6 +44,7 @@ bool ReadPath::validate_sid(std::string_view id) {
   std::string target;  // the ID the last forward pointed to
   ResolvedId followed;
   std::vector<ResolvedId> passed;  // the forwards followed, in order
+  bool forwarded_by_another = false;  // the last forward was read from memcached
   for (int hop = 0; hop <= kMaxForwardHops; ++hop) {
     if (hop > 0) passed.push_back(hop == 1 ? *start : followed);
     if (hop > 0) {
@@ -92,6 +93,7 @@ bool ReadPath::validate_sid(std::string_view id) {
         // are current, like a kept logout (docs/design.md, "Forwards and notices").
         if (hit->forward && (trusted || hit->unsynced)) {
           target = std::move(hit->data);
+          forwarded_by_another = false;
           continue;
         }
         const bool vouched = trusted && !hit->untrusted;
@@ -99,7 +101,11 @@ bool ReadPath::validate_sid(std::string_view id) {
           // Not vouched for: memcached's copy is read below.
         } else if (!vouched) {
           untrusted = std::move(hit);
-        } else if (at.owned && trust == CopyTrust::kVerify) {
+        } else if (at.owned && (trust == CopyTrust::kVerify || forwarded_by_another)) {
+          // Reached through a forward another node wrote: that node moved the
+          // session, and it may have moved on from here too before this node
+          // reads the notice; memcached's copy decides (docs/design.md,
+          // "Forwards and notices").
           untrusted = std::move(hit);
           served_if_unanswered = true;
         } else if (at.owned) {
@@ -179,6 +185,7 @@ bool ReadPath::validate_sid(std::string_view id) {
     if (is_tombstone(copy.value)) return false;  // ended (a logout): a new ID
     if (copy.value.forward) {
       target = std::move(copy.value.payload);
+      forwarded_by_another = true;
       continue;
     }
     if (hop > 1) shorten_chain(passed, at.id, copy.value.version);
