@@ -43,7 +43,7 @@ bool ReadPath::validate_sid(std::string_view id) {
   // late response) follow it instead of starting empty.
   std::string target;  // the ID the last forward pointed to
   ResolvedId followed;
-  std::vector<ResolvedId> passed;  // the forwards followed, in order
+  std::vector<ResolvedId> passed;     // the forwards followed, in order
   bool forwarded_by_another = false;  // the last forward was read from memcached
   for (int hop = 0; hop <= kMaxForwardHops; ++hop) {
     if (hop > 0) passed.push_back(hop == 1 ? *start : followed);
