@@ -118,17 +118,75 @@ bool lists(const std::set<std::string>& ids, const std::string& id) {
   return ids.count("*") != 0 || ids.count(id) != 0;
 }
 
+// What a reading app node's save_path lists, and what its segment remembers,
+// as the trace goes: it lists what its last "FAULT save_path of webX = ..."
+// line says ("heal everything": every node again); it reads a dropped node for
+// a while when the save_path its processes used before the current one
+// (SavePathMemory in its segment, noted as a request starts there: a list that
+// no request saw is not remembered) listed it and shares a node with the
+// current one (session/departed_nodes.h); a kill loses that memory with the
+// segment.
+class SavePathOf {
+ public:
+  explicit SavePathOf(std::string reader)
+      : reader_(std::move(reader)),
+        any_start_(R"(^\s*[0-9.]+ r\d+ u\d+ \S+.* -> )" + reader_ + "$"),
+        changed_(" FAULT save_path of " + reader_ + " = ") {}
+
+  // A request starts on the reader: its processes note the current list.
+  void noted() {
+    if (current_ == list_) return;
+    previous_ = current_;
+    current_ = list_;
+  }
+
+  // Every line of the trace, in order (after a caller's own look at it).
+  void see(const std::string& line) {
+    if (std::regex_search(line, any_start_)) noted();
+    if (line.find(" heal everything") != std::string::npos) {
+      list_ = "*";
+      if (!up_) current_ = previous_ = std::nullopt;
+      up_ = true;
+    }
+    if (line.find(" FAULT kill app node " + reader_) != std::string::npos) up_ = false;
+    if (line.find(" FAULT restart app node " + reader_ + " (empty)") != std::string::npos) {
+      current_ = previous_ = std::nullopt;
+      up_ = true;
+    }
+    const auto at = line.find(changed_);
+    if (at != std::string::npos) list_ = line.substr(at + changed_.size());
+  }
+
+  const std::string& list() const { return list_; }
+
+  // Whether the reader reads node `store` now: listed, or dropped and still
+  // departed (remembered in a list before, sharing a node with the current).
+  bool reads(const std::string& store) const {
+    if (lists(listed_ids(list_), store)) return true;
+    if (!previous_) return false;
+    const std::set<std::string> before = listed_ids(*previous_);
+    const std::set<std::string> now = listed_ids(list_);
+    const bool shares = before.count("*") != 0 ||
+                        std::any_of(before.begin(), before.end(),
+                                    [&](const std::string& id) { return lists(now, id); });
+    return shares && lists(before, store);
+  }
+
+ private:
+  std::string reader_;
+  std::regex any_start_;
+  std::string changed_;
+  std::string list_ = "*";  // what the reader's save_path says now
+  bool up_ = true;
+  std::optional<std::string> current_;  // its segment's memory: current and previous list
+  std::optional<std::string> previous_;
+};
+
 // The save_path gap's evidence: `violation` is a read that found nothing
 // ("rN@webX started empty; ...") of a cookie whose ID names a store node
 // ("<random>-<store>.<route>") that the reading app node neither lists nor
-// still reads as departed. It lists what its last "FAULT save_path of webX =
-// ..." line says ("heal everything": every node again); it reads a dropped node
-// for a while when the save_path its processes used before the current one
-// (SavePathMemory in its segment, noted as a request starts there: a list that
-// no request saw is not remembered) listed it and shares a node with the current
-// one (session/departed_nodes.h); a kill loses that memory with the segment.
-// The handler warns "... names memcached node 'nK', which is not in
-// session.save_path".
+// still reads as departed (SavePathOf). The handler warns "... names memcached
+// node 'nK', which is not in session.save_path".
 bool read_nothing_of_a_store_node_not_listed(const HistoryResult& result,
                                              const Violation& violation) {
   static const std::regex empty_read(R"(^(r\d+)@(\S+) started empty; )");
@@ -138,43 +196,107 @@ bool read_nothing_of_a_store_node_not_listed(const HistoryResult& result,
   const std::string reader = match[2];
   const std::regex lost_start(R"(^\s*[0-9.]+ )" + request +
                               R"( u\d+ \S+.* cookie=\S+-([^-.\s]+)\.\S+ -> )" + reader + "$");
-  const std::regex any_start(R"(^\s*[0-9.]+ r\d+ u\d+ \S+.* -> )" + reader + "$");
-  const std::string changed = " FAULT save_path of " + reader + " = ";
-  std::string list = "*";  // what the reader's save_path says now
-  bool up = true;
-  std::optional<std::string> current;  // its segment's memory: current and previous list
-  std::optional<std::string> previous;
-  const auto noted = [&] {
-    if (current == list) return;
-    previous = current;
-    current = list;
-  };
+  SavePathOf save_path(reader);
   for (const std::string& line : result.trace) {
     if (std::regex_search(line, match, lost_start)) {
-      noted();
-      const std::string store = match[1];
-      if (lists(listed_ids(list), store)) return false;
-      if (!previous) return true;
-      const std::set<std::string> before = listed_ids(*previous);
-      const std::set<std::string> now = listed_ids(list);
-      const bool shares = before.count("*") != 0 ||
-                          std::any_of(before.begin(), before.end(),
-                                      [&](const std::string& id) { return lists(now, id); });
-      return !(shares && lists(before, store));  // departed: read there, so not excused
+      save_path.noted();
+      return !save_path.reads(match[1]);
     }
-    if (std::regex_search(line, any_start)) noted();
-    if (line.find(" heal everything") != std::string::npos) {
-      list = "*";
-      if (!up) current = previous = std::nullopt;
-      up = true;
+    save_path.see(line);
+  }
+  return false;
+}
+
+// The memcached node ids the trace names ("n1", in FAULT lines, save_path
+// lists and IDs' <store>).
+std::set<std::string> node_ids(const HistoryResult& result) {
+  static const std::regex id(R"((?:^|[^0-9a-z])(n\d+)(?=[^0-9a-z]|$))");
+  std::set<std::string> ids;
+  for (const std::string& line : result.trace) {
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), id); it != std::sregex_iterator();
+         ++it) {
+      ids.insert((*it)[1]);
     }
-    if (line.find(" FAULT kill app node " + reader) != std::string::npos) up = false;
-    if (line.find(" FAULT restart app node " + reader + " (empty)") != std::string::npos) {
-      current = previous = std::nullopt;
-      up = true;
+  }
+  return ids;
+}
+
+// The save_path gap again, where the forgotten node holds the replica:
+// `violation` is a read that found nothing ("rN@webX started empty; count C of
+// epoch E was acknowledged") on the app node the cookie's ID routes to (its
+// owner). The owner last wrote that ID
+// while its save_path listed a node (the replica's, by that ring) that it
+// neither lists nor remembers at the read (SavePathOf: dropped without the
+// drain, then forgotten with its segment in a kill or two changes later);
+// after that write the ID's store node restarted empty or stopped holding
+// count C or more (its FAULT line says so) and the owner was killed or
+// restarted empty (its cache gone). The copy that survives is then the one the
+// old ring placed on the forgotten node, which the owner no longer reads.
+bool read_nothing_of_a_replica_the_owner_forgot(const HistoryResult& result,
+                                                const Violation& violation) {
+  static const std::regex empty_read(
+      R"(^(r\d+)@(\S+) started empty; count (\d+) of epoch (\d+) was acknowledged)");
+  std::smatch match;
+  if (!std::regex_search(violation.detail, match, empty_read)) return false;
+  const std::string request = match[1];
+  const std::string reader = match[2];
+  const int acked = std::stoi(match[3]);
+  const std::string epoch = match[4];
+  const std::regex started(R"(^\s*[0-9.]+ )" + request + R"( (u\d+) \S+.* cookie=(\S+) -> )" +
+                           reader + "$");
+  std::string user;
+  std::string cookie;
+  for (const std::string& line : result.trace) {
+    if (std::regex_search(line, match, started)) {
+      user = match[1];
+      cookie = match[2];
+      break;
     }
-    const auto at = line.find(changed);
-    if (at != std::string::npos) list = line.substr(at + changed.size());
+  }
+  const auto dash = cookie.rfind('-');
+  const auto dot = cookie.rfind('.');
+  if (user.empty() || dash == std::string::npos || dot == std::string::npos || dot < dash ||
+      cookie.substr(dot + 1) != reader) {
+    return false;
+  }
+  const std::string store = cookie.substr(dash + 1, dot - dash - 1);
+  const std::string written = " write(" + cookie + ") = ok";
+  const std::string own_write = "@" + reader + written;
+  const std::regex held(" memcached " + store +
+                        R"( (?:restarted empty|stopped) \(it held (.*)\)$)");
+  const std::regex copy(", " + user + " epoch " + epoch + " count (\\d+),");
+  SavePathOf save_path(reader);
+  std::optional<std::string> written_with;  // the owner's list at its last write of the ID
+  bool store_lost = false;
+  bool cache_lost = false;
+  for (const std::string& line : result.trace) {
+    if (std::regex_search(line, started)) {
+      save_path.noted();
+      if (!written_with || !store_lost || !cache_lost) return false;
+      const std::set<std::string> then = listed_ids(*written_with);
+      const std::set<std::string> all = node_ids(result);
+      return std::any_of(all.begin(), all.end(), [&](const std::string& id) {
+        return id != store && lists(then, id) && !save_path.reads(id);
+      });
+    }
+    if (line.find(written) != std::string::npos) {
+      // Any write of the ID stores it again (on the current ring, when the owner's).
+      written_with = line.find(own_write) != std::string::npos
+                         ? std::optional<std::string>(save_path.list())
+                         : std::nullopt;
+      store_lost = cache_lost = false;
+    }
+    std::smatch list;
+    if (line.find("FAULT memcached ") != std::string::npos && std::regex_search(line, list, held)) {
+      const std::string copies = ", " + std::string(list[1]) + ",";
+      std::smatch count;
+      if (std::regex_search(copies, count, copy) && std::stoi(count[1]) >= acked) store_lost = true;
+    }
+    if (line.find(" FAULT kill app node " + reader) != std::string::npos ||
+        line.find(" FAULT restart app node " + reader + " (empty)") != std::string::npos) {
+      cache_lost = true;
+    }
+    save_path.see(line);
   }
   return false;
 }
@@ -268,6 +390,19 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
            "remembers as dropped (it keeps only the save_path before its current one, in its "
            "segment: not across a full restart) is searched for on the nodes it lists, not "
            "found, and a new session starts (with a warning naming the node).";
+  }
+  // The same gap where the forgotten node holds the replica: the owner dropped
+  // a node without the drain after it last wrote the session (so the replica
+  // is there, by the old ring), forgot it with its segment (a kill: docs/design.md
+  // "save_path roles", operator guide "Changing save_path": not across a full
+  // restart), and the ID's store node lost its copy (restarted empty, stopped):
+  // the only copy left is on a node the owner no longer reads. With the drain,
+  // or without the full restart, the owner still reads it ("Known gaps").
+  if (violation.kind == "lost" && read_nothing_of_a_replica_the_owner_forgot(result, violation)) {
+    return "save_path changed on one app node without the operator's two passes, then that node "
+           "restarted in full (its segment, and the save_path before, gone) after the session's "
+           "store node lost its copy: the replica the old ring placed on the dropped node is the "
+           "only copy left, and the owner no longer reads that node, so a new session starts.";
   }
   // A memcached node that comes back (restarted, or started after a stop) is
   // empty. Its owner stores again what it holds there at its next check
