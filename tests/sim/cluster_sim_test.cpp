@@ -1447,6 +1447,62 @@ TEST(ClusterSimFlows, OldCookieOnTheMoverFollowsTheForwardItKeptPastTheNoticeGap
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// u1's session lives on n3 with its replica on n1. web1 takes it over (a
+// round-robin balancer) while n1 is frozen: the forward under the old ID reaches
+// n3 but not n1, which keeps count 1. n1 thaws, n3 stops, and the old cookie on
+// web2 (the old owner, which has read no takeover notice for 52 s, so it
+// compares its copy with memcached) finds n3 down and the replica n1's count 1,
+// after 2 was acknowledged. A forward (or tombstone) the store node took and a
+// replica missed is not retried there (docs/design.md, "Known gaps": conditional
+// writes): once the store node is lost too, the replica's older copy is read
+// again (cluster_sim --mix everything seed 5211). No warning says the forward
+// missed the replica, so the class is told by the nodes that did not answer the
+// mover at its write.
+std::string forward_the_replica_missed(const std::string& silent, const std::string& answers) {
+  return "options apps=2 memcached=3 replicas=1 users=2 balancer=route\n"
+         "seed 5211\n"
+         "request u0 increment\n"
+         "run 1\n"
+         "request u1 increment\n"
+         "run 21\n" +
+         silent +
+         "\n"
+         "balancer round-robin\n"
+         "advance 2844\n"
+         "request u1 increment\n"
+         "run 25\n"
+         "request u1 increment\n" +
+         answers +
+         "\n"
+         "memcached stop n3\n"
+         "advance 51926\n"
+         "request u0 increment\n"
+         "request u2 read\n"
+         "request u2 read\n"
+         "replay u1\n";
+}
+
+TEST(ClusterSimExpectedFailures, ForwardTheReplicaMissedIsReadAfterTheStoreNodeStops) {
+  for (const auto& [silent, answers] :
+       {std::pair<std::string, std::string>{"memcached freeze n1", "memcached thaw n1"},
+        std::pair<std::string, std::string>{"cut web1 n1", "heal web1 n1"}}) {
+    const HistoryResult result = play(forward_the_replica_missed(silent, answers));
+    expect_still_found(result, "stale");
+    const auto reason = known_issue(result);
+    ASSERT_TRUE(reason.has_value()) << silent << "\n" << result.report();
+    EXPECT_NE(reason->find("a forward the store node took while the replica's node did not"),
+              std::string::npos)
+        << *reason;
+  }
+}
+
+// The replica's silence at the move is what leaves the old copy: with n1
+// answering, the forward reaches it, and the old cookie follows it there.
+TEST(ClusterSimFlows, ForwardBothCopiesTookIsFollowedAfterTheStoreNodeStops) {
+  const HistoryResult result = play(forward_the_replica_missed("", ""));
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 TEST(ClusterSimExpectedFailures, RelocationPastAFrozenStoreWithAnIdleOwnerLeavesTheOldCopyOpen) {
   const HistoryResult result = play(relocation_past_a_frozen_store(""));
   expect_still_found(result, "stale");

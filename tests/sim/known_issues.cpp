@@ -326,6 +326,116 @@ bool read_nothing_while_another_node_kept_the_change(const HistoryResult& result
   return false;
 }
 
+// The replica's missed forward: `violation` is an old cookie's read of an older
+// count ("rN@webX (old cookie) read count c, C acknowledged"). Before it, one of
+// the user's requests moved that cookie's ID ("rM@webY validate_sid(<old>) =
+// false", then its read of count c or more and its write ok: the move, whose
+// forward its store node took, or the mover would warn "the forward under its
+// old ID could not be written") while another memcached node did not answer
+// webY (frozen, or webY cut off from it); after the move the old ID's store node
+// stopped or restarted empty, and at the read a node silent at the move answers
+// the reader again without having restarted (its old copy still there).
+bool old_cookie_read_a_replica_that_missed_the_forward(const HistoryResult& result,
+                                                       const std::set<std::string>& requests,
+                                                       const Violation& violation) {
+  static const std::regex stale_read(R"(^(r\d+)@(\S+) \(old cookie\) read count (\d+), )");
+  static const std::regex fault(
+      R"( FAULT memcached (n\d+) (frozen|thawed|stopped|restarted empty|started \(empty\)))");
+  static const std::regex cut(R"( FAULT (\S+) (cut off from|reconnected to) (n\d+)$)");
+  std::smatch match;
+  if (!std::regex_search(violation.detail, match, stale_read)) return false;
+  const std::string request = match[1];
+  const std::string reader = match[2];
+  const int read_count = std::stoi(match[3]);
+  const std::regex started(R"(^\s*[0-9.]+ )" + request +
+                           R"( u\d+ \S+ \(old cookie\) cookie=(\S+) -> )" + reader + "$");
+  std::string old_id;
+  for (const std::string& line : result.trace) {
+    if (std::regex_search(line, match, started)) {
+      old_id = match[1];
+      break;
+    }
+  }
+  const auto dash = old_id.rfind('-');
+  const auto dot = old_id.rfind('.');
+  if (old_id.empty() || dash == std::string::npos || dot == std::string::npos || dot < dash) {
+    return false;
+  }
+  const std::string store = old_id.substr(dash + 1, dot - dash - 1);
+  const std::regex moving(R"(^\s*[0-9.]+ (r\d+)@(\S+) validate_sid\()" +
+                          std::regex_replace(old_id, std::regex(R"([.])"), R"(\.)") +
+                          R"(\) = false$)");
+  const std::regex moved_read(R"(^\s*[0-9.]+ (r\d+)@\S+ read\((\S+)\) = "e\|i:\d+;n\|i:(\d+);")");
+  const std::string read_line = " " + request + "@" + reader + " read(";
+  std::set<std::string> frozen;
+  std::set<std::pair<std::string, std::string>> cut_off;  // (app node, memcached node)
+  std::set<std::string> stopped;
+  const auto silent_to = [&](const std::string& app, const std::string& node) {
+    return frozen.count(node) != 0 || stopped.count(node) != 0 || cut_off.count({app, node}) != 0;
+  };
+  std::string mover;  // the moving request, its app node, what it read and wrote
+  std::string mover_node;
+  std::string new_id;
+  int moved_count = -1;
+  std::set<std::string> missed;  // nodes silent at the move's write, their copy kept since
+  bool store_lost = false;
+  for (const std::string& line : result.trace) {
+    if (line.find(read_line) != std::string::npos) {
+      return store_lost && read_count <= moved_count &&
+             std::any_of(missed.begin(), missed.end(),
+                         [&](const std::string& node) { return !silent_to(reader, node); });
+    }
+    if (std::regex_search(line, match, moving) && requests.count(match[1]) != 0) {
+      mover = match[1];
+      mover_node = match[2];
+      new_id.clear();
+    } else if (!mover.empty() && std::regex_search(line, match, moved_read) && match[1] == mover) {
+      new_id = match[2];
+      moved_count = std::stoi(match[3]);
+    } else if (!new_id.empty() && line.find(" " + mover + "@" + mover_node + " write(" + new_id +
+                                            ") = ok") != std::string::npos) {
+      missed.clear();
+      store_lost = false;
+      for (const std::string& id : node_ids(result)) {
+        // Frozen or cut off (a stopped node keeps nothing to read again).
+        if (id != store && stopped.count(id) == 0 && silent_to(mover_node, id)) missed.insert(id);
+      }
+      mover.clear();
+      new_id.clear();
+      if (missed.empty()) moved_count = -1;
+    }
+    if (line.find("the forward under its old ID could not be written") != std::string::npos &&
+        line.find(" " + old_id + " ") != std::string::npos) {
+      return false;  // the store node missed it too: the mover keeps it (another class)
+    }
+    if (std::regex_search(line, match, fault)) {
+      const std::string node = match[1];
+      const std::string what = match[2];
+      if (what == "frozen") frozen.insert(node);
+      if (what == "thawed") frozen.erase(node);
+      if (what == "stopped") stopped.insert(node);
+      if (what == "restarted empty" || what == "started (empty)") stopped.erase(node);
+      if (what != "frozen" && what != "thawed") missed.erase(node);  // its old copy is gone
+      if ((what == "stopped" || what == "restarted empty") && node == store && moved_count >= 0) {
+        store_lost = true;
+      }
+    }
+    if (std::regex_search(line, match, cut)) {
+      if (match[2] == "cut off from") {
+        cut_off.insert({match[1], match[3]});
+      } else {
+        cut_off.erase({match[1], match[3]});
+      }
+    }
+    if (line.find(" heal everything") != std::string::npos) {
+      frozen.clear();
+      cut_off.clear();
+      stopped.clear();
+    }
+  }
+  return false;
+}
+
 bool about_old_cookie(const Violation& violation) {
   return violation.detail.find("(old cookie)") != std::string::npos;
 }
@@ -364,6 +474,16 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
            "it, follows it itself, and writes it with its next takeover check after the node "
            "answers, so an old cookie replayed on another app node before that check (or "
            "after the moving node died or idled) opens the old copy.";
+  }
+  // docs/design.md, "Known gaps" (conditional writes): a forward that the store
+  // node took and a replica missed (down, frozen) is not retried there; once
+  // the store node is lost too, the replica's older copy is read again, here by
+  // an old cookie (stale).
+  if (violation.kind == "stale" && about_old_cookie(violation) &&
+      old_cookie_read_a_replica_that_missed_the_forward(result, users_requests, violation)) {
+    return "a forward the store node took while the replica's node did not answer (frozen, cut "
+           "off) is not retried on the replica: once the store node is lost too (stopped, "
+           "restarted empty), an old cookie opens the replica's older copy.";
   }
   // A logout that could not end every copy ("cannot destroy session"): the end
   // is retried with the node's checks (MissedWrites), so until then the copy on
