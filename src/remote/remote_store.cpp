@@ -316,10 +316,12 @@ std::vector<std::size_t> RemoteStore::copy_nodes(std::size_t primary) const {
   return result;
 }
 
-RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key) {
+RemoteStore::Scan RemoteStore::read_anywhere(std::string_view key,
+                                             const std::vector<std::size_t>& skip) {
   Scan scan;
   std::optional<RemoteCopy>& best = scan.copy;
   for (std::size_t index = 0; index < nodes_.size(); ++index) {
+    if (std::find(skip.begin(), skip.end(), index) != skip.end()) continue;
     Counters::add(counters_.remote_reads);
     StoreReply got = on_node(index, [&](StoreNode& node) { return node.get(key); });
     if (got.ok()) {

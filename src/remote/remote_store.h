@@ -202,7 +202,8 @@ class RemoteStore {
     // marked down after that), not stopped, which kept nothing.
     std::optional<Failure> silent;
   };
-  Scan read_anywhere(std::string_view key);
+  // `skip`: nodes already read (a ring's copy nodes), not asked again.
+  Scan read_anywhere(std::string_view key, const std::vector<std::size_t>& skip = {});
   // Fails when the primary copy is not stored (the code tells too large, out of
   // memory, down ... apart). With `expected_cas` the primary copy is replaced
   // only if it still has that token: kExists when another write came between

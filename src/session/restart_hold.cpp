@@ -68,6 +68,21 @@ std::optional<Failure> unconfirmed_miss(HandlerContext& c, const ResolvedId& at,
                          unanswered->message);
 }
 
+// After the store node lost its copies, the replica may be on a node this ring
+// does not read: placed by the ring of a save_path before this one (this app
+// node's before a restart, or another app node's). The newest copy on the other
+// known nodes is read rather than starting the session over (docs/design.md,
+// "Lost copies"). Only with replicas, and only on such a miss: one `get` per node.
+std::optional<RemoteCopy> copy_another_ring_left(HandlerContext& c, const ResolvedId& at) {
+  if (c.config.replicas == 0 || at.store_unknown) return std::nullopt;
+  const std::int64_t lifetime_ms = static_cast<std::int64_t>(c.remote_ttl()) * 1000;
+  if (!may_have_lost_in_restart(c.remote.restart_seen_at_ms(at.store_index), c.clock.monotonic_ms(),
+                                lifetime_ms)) {
+    return std::nullopt;
+  }
+  return c.remote.read_anywhere(at.key, c.remote.copy_nodes(at.store_index)).copy;
+}
+
 }  // namespace
 
 RemoteRead hold_after_restart(HandlerContext& c, const ResolvedId& at, RemoteRead fetched,
@@ -76,6 +91,7 @@ RemoteRead hold_after_restart(HandlerContext& c, const ResolvedId& at, RemoteRea
   const auto settled = [&](RemoteRead read) -> RemoteRead {
     if (read && !*read) {
       if (std::optional<Failure> open = unconfirmed_miss(c, at, unanswered)) return *open;
+      if (std::optional<RemoteCopy> left = copy_another_ring_left(c, at)) return left;
     }
     return read;
   };

@@ -696,5 +696,22 @@ TEST_F(RemoteStoreSmallItemsTest, AppendLineThatCannotFitLeavesTheEverythingLine
   EXPECT_EQ(store.failures(0), 0u);
 }
 
+// The nodes a ring already read are not asked again: the newest copy among the
+// other nodes is found, and the skipped node's newer copy is not.
+TEST_F(RemoteStoreTest, ReadAnywhereSkipsTheNodesAlreadyRead) {
+  auto store = make_store(3);
+  const std::string key = "sess.skipped";
+  ASSERT_TRUE(store->write(0, key, 9, "on n1", 60).ok());
+  ASSERT_TRUE(store->write(2, key, 5, "on n3", 60).ok());
+  const std::uint64_t gets_before = server(0).stat("cmd_get") + server(1).stat("cmd_get");
+  const RemoteStore::Scan scan = store->read_anywhere(key, {0});
+  ASSERT_TRUE(scan.copy.has_value());
+  EXPECT_EQ(scan.copy->node, 2u);
+  EXPECT_EQ(scan.copy->value.payload, "on n3");
+  EXPECT_EQ(server(0).stat("cmd_get") + server(1).stat("cmd_get"), gets_before + 1)
+      << "n1 was asked again";
+  EXPECT_EQ(store->read_anywhere(key).copy->node, 0u);
+}
+
 }  // namespace
 }  // namespace clustered

@@ -1204,6 +1204,23 @@ TEST(ClusterSimFlows, RelocationWithNoLiveNodeStaysOnTheNodeThatHasIt) {
   EXPECT_TRUE(result.clean()) << result.report();
 }
 
+// web1 writes u1's session on n2 while its save_path lists n1,n2, so the replica
+// is on n1; web1 is killed, n2 stops, and the heal lists every node again, where
+// n2's replica is n3. The copy on n1 is read instead of starting u1 over
+// (cluster_sim --mix everything seed 9979).
+TEST(ClusterSimFlows, ReplicaAnEarlierRingPlacedIsReadAfterTheStoreNodeLostItsCopy) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=1 users=2 balancer=route
+    seed 9979
+    request u1 increment
+    save_path web1 n1,n2
+    run 13
+    kill web1
+    memcached stop n2
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web1 regenerates u3's ID onto n3, whose replica its save_path (n1,n2,n3) puts on
 // n1; then web1 drops n1 and u3 logs out. The tombstone also reaches n1, a node
 // this save_path dropped, so web2, which lists n1,n2 and not n3, finds no older
