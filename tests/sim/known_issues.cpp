@@ -436,6 +436,30 @@ bool old_cookie_read_a_replica_that_missed_the_forward(const HistoryResult& resu
   return false;
 }
 
+// Two partitions at once: before the violation, two app nodes were each cut off
+// from a different memcached node at the same time (no reconnect or heal in
+// between), so one can reach a copy the other cannot, and each reads or writes
+// its own.
+bool two_app_nodes_cut_off_at_once(const HistoryResult& result) {
+  static const std::regex cut(R"( FAULT (\S+) (cut off from|reconnected to) (n\d+)$)");
+  std::set<std::pair<std::string, std::string>> cut_off;  // (app node, memcached node)
+  std::smatch match;
+  for (const std::string& line : result.trace) {
+    if (line.find(" heal everything") != std::string::npos) cut_off.clear();
+    if (!std::regex_search(line, match, cut)) continue;
+    if (match[2] != "cut off from") {
+      cut_off.erase({match[1], match[3]});
+      continue;
+    }
+    const std::pair<std::string, std::string> added{match[1], match[3]};
+    for (const auto& [app, node] : cut_off) {
+      if (app != added.first && node != added.second) return true;
+    }
+    cut_off.insert(added);
+  }
+  return false;
+}
+
 bool about_old_cookie(const Violation& violation) {
   return violation.detail.find("(old cookie)") != std::string::npos;
 }
@@ -561,8 +585,14 @@ std::optional<std::string> explain(const HistoryResult& result, const Violation&
   // Stale too: the old owner's late write (after the takeover copied the session
   // and its notice was read) leaves a second live copy there, which an old cookie
   // then reads (the other half of "two live sessions").
+  // Without an overlap: the two partitions at once, with a replica write one side
+  // could not make ("written, but a replica write failed"), so the other side,
+  // cut off from the store node, reads the replica's older copy or none.
+  const bool two_partitions =
+      two_app_nodes_cut_off_at_once(result) &&
+      user_trace_has(result, users_requests, "written, but a replica write failed");
   if ((violation.kind == "lost" || violation.kind == "lost update" || violation.kind == "stale") &&
-      user_trace_has(result, users_requests, "overlap: ")) {
+      (user_trace_has(result, users_requests, "overlap: ") || two_partitions)) {
     return "conditional writes, what remains: two partitions at once (one app node reaching "
            "only the store node, another only the replica) each keep their own copy, a chain of "
            "forwards is followed on the store nodes alone, and writes that carry neither a "
