@@ -50,6 +50,22 @@ bool user_trace_has(const HistoryResult& result, const std::set<std::string>& re
   });
 }
 
+// A read that found nothing though a count was acknowledged: "rN@webX started
+// empty; count C of epoch E was acknowledged".
+struct EmptyRead {
+  std::string request;
+  std::string reader;
+  int acked = 0;
+  std::string epoch;
+};
+std::optional<EmptyRead> empty_read_of(const Violation& violation) {
+  static const std::regex empty_read(
+      R"(^(r\d+)@(\S+) started empty; count (\d+) of epoch (\d+) was acknowledged)");
+  std::smatch match;
+  if (!std::regex_search(violation.detail, match, empty_read)) return std::nullopt;
+  return EmptyRead{match[1], match[2], std::stoi(match[3]), match[4]};
+}
+
 // The restart excuse's evidence (see its comment in explain()): `violation` is a
 // read that found nothing ("rN@webX started empty; count C of epoch E was
 // acknowledged") on an app node other than the one its cookie's ID routes to
@@ -60,14 +76,13 @@ bool user_trace_has(const HistoryResult& result, const std::set<std::string>& re
 // epoch E count c, ...)"), i.e. after the acknowledged count was written there.
 bool read_nothing_after_a_restart_lost_its_copy(const HistoryResult& result,
                                                 const Violation& violation) {
-  static const std::regex empty_read(
-      R"(^(r\d+)@(\S+) started empty; count (\d+) of epoch (\d+) was acknowledged)");
+  const std::optional<EmptyRead> empty = empty_read_of(violation);
+  if (!empty) return false;
+  const std::string& request = empty->request;
+  const std::string& reader = empty->reader;
+  const int acked = empty->acked;
+  const std::string& epoch = empty->epoch;
   std::smatch match;
-  if (!std::regex_search(violation.detail, match, empty_read)) return false;
-  const std::string request = match[1];
-  const std::string reader = match[2];
-  const int acked = std::stoi(match[3]);
-  const std::string epoch = match[4];
   const std::regex started(R"(^\s*[0-9.]+ )" + request + R"( (u\d+) \S+.* cookie=(\S+) -> )");
   const std::string read_line = " " + request + "@" + reader + " read(";
   const std::regex held(R"( memcached \S+ (?:restarted empty|stopped) \(it held (.*)\)$)");
@@ -157,11 +172,11 @@ class SavePathOf {
     if (at != std::string::npos) list_ = line.substr(at + changed_.size());
   }
 
-  const std::string& list() const { return list_; }
+  [[nodiscard]] const std::string& list() const { return list_; }
 
   // Whether the reader reads node `store` now: listed, or dropped and still
   // departed (remembered in a list before, sharing a node with the current).
-  bool reads(const std::string& store) const {
+  [[nodiscard]] bool reads(const std::string& store) const {
     if (lists(listed_ids(list_), store)) return true;
     if (!previous_) return false;
     const std::set<std::string> before = listed_ids(*previous_);
@@ -234,14 +249,13 @@ std::set<std::string> node_ids(const HistoryResult& result) {
 // old ring placed on the forgotten node, which the owner no longer reads.
 bool read_nothing_of_a_replica_the_owner_forgot(const HistoryResult& result,
                                                 const Violation& violation) {
-  static const std::regex empty_read(
-      R"(^(r\d+)@(\S+) started empty; count (\d+) of epoch (\d+) was acknowledged)");
+  const std::optional<EmptyRead> empty = empty_read_of(violation);
+  if (!empty) return false;
+  const std::string& request = empty->request;
+  const std::string& reader = empty->reader;
+  const int acked = empty->acked;
+  const std::string& epoch = empty->epoch;
   std::smatch match;
-  if (!std::regex_search(violation.detail, match, empty_read)) return false;
-  const std::string request = match[1];
-  const std::string reader = match[2];
-  const int acked = std::stoi(match[3]);
-  const std::string epoch = match[4];
   const std::regex started(R"(^\s*[0-9.]+ )" + request + R"( (u\d+) \S+.* cookie=(\S+) -> )" +
                            reader + "$");
   std::string user;
