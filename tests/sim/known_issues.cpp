@@ -78,10 +78,7 @@ bool read_nothing_after_a_restart_lost_its_copy(const HistoryResult& result,
                                                 const Violation& violation) {
   const std::optional<EmptyRead> empty = empty_read_of(violation);
   if (!empty) return false;
-  const std::string& request = empty->request;
-  const std::string& reader = empty->reader;
-  const int acked = empty->acked;
-  const std::string& epoch = empty->epoch;
+  const auto& [request, reader, acked, epoch] = *empty;
   std::smatch match;
   const std::regex started(R"(^\s*[0-9.]+ )" + request + R"( (u\d+) \S+.* cookie=(\S+) -> )");
   const std::string read_line = " " + request + "@" + reader + " read(";
@@ -251,10 +248,7 @@ bool read_nothing_of_a_replica_the_owner_forgot(const HistoryResult& result,
                                                 const Violation& violation) {
   const std::optional<EmptyRead> empty = empty_read_of(violation);
   if (!empty) return false;
-  const std::string& request = empty->request;
-  const std::string& reader = empty->reader;
-  const int acked = empty->acked;
-  const std::string& epoch = empty->epoch;
+  const auto& [request, reader, acked, epoch] = *empty;
   std::smatch match;
   const std::regex started(R"(^\s*[0-9.]+ )" + request + R"( (u\d+) \S+.* cookie=(\S+) -> )" +
                            reader + "$");
