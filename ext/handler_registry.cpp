@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "idle_check.h"
 #include "operator_log.h"
 #include "php_clustered_session.h"
 #include "sealing.h"
@@ -80,6 +81,7 @@ bool start_shared_segment(std::string* error) {
 }
 
 void stop_shared_segment() {
+  stop_checking();  // its thread works on the segment
   drop_handler();
   // Kept for a reattach when this process loads the module again (Apache
   // graceful restart); unmapped with the process otherwise.
@@ -141,6 +143,7 @@ HandlerConfig current_config() {
 }
 
 SessionHandler* handler_for(std::string_view path, std::string* error) {
+  write_check_log();
   // A handler (and its connections) made before a fork belongs to the parent.
   if (g_handler && (g_handler_save_path != path || g_handler_pid != current_pid())) {
     drop_handler();
@@ -162,6 +165,7 @@ SessionHandler* handler_for(std::string_view path, std::string* error) {
     if (notice) g_handler->log_handled(HandledEvent::kConfiguration, *notice);
     g_handler_save_path = path;
     g_handler_pid = current_pid();
+    keep_checking(path, g_handler->config());
   }
   g_handler->update_request_settings(request_settings());
   return g_handler.get();

@@ -61,6 +61,15 @@ std::size_t SessionHandler::gc() {
   return context_.cache != nullptr ? context_.cache->sweep(context_.now_s()) : 0;
 }
 
+bool SessionHandler::check_if_due() {
+  if (context_.cache == nullptr || context_.config.takeover_check_interval_s <= 0) return false;
+  context_.begin_request();
+  const std::uint64_t before = context_.takeovers.checks_run();
+  (void)context_.local_copy_trust();
+  context_.end_request();
+  return context_.takeovers.checks_run() != before;
+}
+
 std::unique_ptr<SessionHandler> make_memcached_handler(HandlerConfig config,
                                                        std::vector<NodeAddress> nodes,
                                                        SharedSegment* shared, LogSink& log) {

@@ -63,6 +63,13 @@ class SessionHandler {
   bool validate_sid(std::string_view id);
   Status update_timestamp(std::string_view id, std::string_view data);
 
+  // The takeover check a request would run (docs/design.md, "Lost copies"), for
+  // a thread that serves no request: an idle app node still stores again what
+  // memcached lost and retries what a node missed, within an interval. Runs only
+  // when the node's check is due and no other process claimed it; nothing
+  // without a cache or with checks off. Returns whether this call checked.
+  [[nodiscard]] bool check_if_due();
+
   // A setting or state ext/ handled for this request (an ignored pool setting,
   // a save_path notice): logged for the operator like the core's own
   // (HandlerContext::handled), never shown to the request.

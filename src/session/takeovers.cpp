@@ -26,8 +26,9 @@ CopyTrust Takeovers::trust_local_copies(std::string_view route, std::int64_t int
   const std::int64_t since = now.monotonic_s - watch_.checked_at.load(std::memory_order_relaxed);
   if (since < interval_s) return CopyTrust::kTrusted;
   // Its own complete check read every notice appended before this request began.
-  if (watch_.claim(now.monotonic_s, interval_s) && check(route, now, ttl_s)) {
-    return CopyTrust::kTrusted;
+  if (watch_.claim(now.monotonic_s, interval_s)) {
+    ++checks_run_;
+    if (check(route, now, ttl_s)) return CopyTrust::kTrusted;
   }
   return recently_checked(now.monotonic_s) ? CopyTrust::kVerify : CopyTrust::kUntrusted;
 }

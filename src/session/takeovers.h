@@ -59,6 +59,9 @@ class Takeovers {
   [[nodiscard]] CopyTrust trust_local_copies(std::string_view route, std::int64_t interval_s,
                                              const Now& now, std::uint32_t ttl_s);
 
+  // How many checks this process has run (claimed), complete or not.
+  [[nodiscard]] std::uint64_t checks_run() const { return checks_run_; }
+
   // The session key a check is comparing with memcached right now (LostCopies).
   std::string_view comparing() const { return lost_copies_.comparing(); }
 
@@ -93,6 +96,7 @@ class Takeovers {
   Counters& counters_;
   MissedWrites& missed_;
   LostCopies lost_copies_;
+  std::uint64_t checks_run_ = 0;
 };
 
 }  // namespace clustered

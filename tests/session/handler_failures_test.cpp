@@ -1105,6 +1105,28 @@ TEST_F(HandlerFailuresTest, OwnerIdleAcrossAMemcachedRestartKeepsAndReseedsItsSe
   EXPECT_EQ(stored_payload(id), "v|i:1;") << "the idle owner dropped the only copy";
 }
 
+// An owner that serves no request at all (ext/'s idle check thread runs the
+// check instead): what a memcached restart lost is stored again within an
+// interval, and a check that is not due does nothing.
+TEST_F(HandlerFailuresTest, IdleOwnerStoresAgainWhatARestartLostWithoutAnyRequest) {
+  AppNode web1 = make_node(checking_config("web1"));
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  clock_.advance_ms(1100);
+  (void)new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
+  n1_.restart();
+  EXPECT_FALSE(web1.handler->check_if_due()) << "checked less than an interval ago";
+  EXPECT_FALSE(stored(id).has_value());
+  clock_.advance_ms(1100);
+  EXPECT_TRUE(web1.handler->check_if_due());
+  EXPECT_EQ(stored_payload(id), "v|i:1;") << "the idle owner did not store it again";
+  EXPECT_EQ(web1.handler->counters().store_restarts.load(), 1u);
+  EXPECT_FALSE(web1.handler->check_if_due()) << "the check just ran";
+
+  AppNode uncached = make_node(checking_config("web3"), 0);
+  clock_.advance_ms(1100);
+  EXPECT_FALSE(uncached.handler->check_if_due()) << "no cache: nothing to store again";
+}
+
 // A takeover since the restart wins: the owner's copy is only stored where the
 // key is missing, so the forward the new owner left stays.
 TEST_F(HandlerFailuresTest, ReseedAfterARestartNeverOverwritesAForwardWrittenSince) {

@@ -202,6 +202,24 @@ TEST_F(RestartHoldTest, ReadOnAnotherNodeAfterARestartWaitsForTheOwnersCopy) {
   EXPECT_EQ(HoldCounts::of(*web1.handler), HoldCounts{}) << "the owner held nothing";
 }
 
+// The same with an owner that serves no request at all: its idle check (ext/'s
+// thread, SessionHandler::check_if_due) stores the copy within the window.
+TEST_F(RestartHoldTest, ReadOnAnotherNodeFindsTheCopyAnIdleOwnersCheckStored) {
+  AppNode web1 = make_node(checking_config("web1"));
+  AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
+  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+  (void)new_session_on(*web2.handler, n1_, "w|i:1;");
+  clock_.advance_ms(1100);
+  n1_.restart();
+  pause_.meanwhile = [&] { (void)web1.handler->check_if_due(); };
+
+  const Started elsewhere = session_start(*web2.handler, id);
+  ASSERT_TRUE(elsewhere.ok) << elsewhere.error;
+  EXPECT_EQ(elsewhere.data, "v|i:1;") << "web2 started an empty session beside web1's copy";
+  EXPECT_NE(elsewhere.id, id);
+  (void)web2.handler->close();
+}
+
 // An owner that serves no request within the window does not store the copy
 // again: the miss stands after 2 * takeover_check_interval + 1 s (a new session,
 // as without the hold), and the request waited no longer than that.
