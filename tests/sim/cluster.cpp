@@ -89,6 +89,8 @@ struct Cluster::AppNode {
   NodeClock clock;
   std::unique_ptr<SimLockTable> locks;
   std::vector<Process> processes;
+  Process idle_checker;  // the idle check's own handler (ext/idle_check.h)
+  std::int64_t next_idle_check_ms = 0;
   std::vector<int> save_path;   // indices of the memcached models, in save_path order
   std::vector<NodeRole> roles;  // of each save_path entry
   std::vector<bool> partitioned;
@@ -263,6 +265,7 @@ Cluster::~Cluster() {
   }
   for (auto& app : apps_) {
     app->processes.clear();
+    app->idle_checker = {};
     SharedSegment::release(app->segment, false);
   }
 }
@@ -378,8 +381,39 @@ void Cluster::note(std::string line) {
 }
 
 void Cluster::advance_ms(std::int64_t ms) {
-  world_.advance_ms(ms);
-  for (auto& app : apps_) app->locks->expire(world_.mono_ms);
+  // Between requests (no request's fiber runs), time passes one check interval
+  // at a time, and each app node's idle check runs in between.
+  const std::int64_t interval_ms = options_.takeover_check_interval_s * 1000;
+  const bool idle_checks =
+      options_.idle_checks && interval_ms > 0 && !in_idle_check_ && Fiber::current() == nullptr;
+  do {
+    const std::int64_t passing = idle_checks ? std::min(ms, interval_ms) : ms;
+    world_.advance_ms(passing);
+    for (auto& app : apps_) {
+      if (app->locks) app->locks->expire(world_.mono_ms);
+    }
+    ms -= passing;
+    if (idle_checks) run_idle_checks();
+  } while (ms > 0);
+}
+
+void Cluster::run_idle_checks() {
+  in_idle_check_ = true;
+  for (std::size_t a = 0; a < apps_.size(); ++a) {
+    AppNode& app = *apps_[a];
+    if (!app.up || world_.mono_ms < app.next_idle_check_ms) continue;
+    app.next_idle_check_ms = world_.mono_ms + options_.takeover_check_interval_s * 1000;
+    AppNode::Process& checker = app.idle_checker;
+    if (!checker.handler || checker.generation != app.generation) {
+      make_handler(static_cast<int>(a), static_cast<int>(app.processes.size()));
+    }
+    if (checker.handler->check_if_due()) {
+      for (const std::string& line : checker.handler->take_handled()) {
+        note(app.route + " idle check: " + line);
+      }
+    }
+  }
+  in_idle_check_ = false;
 }
 
 bool Cluster::faults_active() const {
@@ -488,6 +522,7 @@ void Cluster::kill_app_node(int node) {
   oracle_.on_node_killed(node);
   kill_processes(node);
   app.processes.clear();
+  app.idle_checker = {};
   SharedSegment::release(app.segment, false);
   app.segment = nullptr;
   app.up = false;
@@ -502,6 +537,7 @@ void Cluster::restart_app_node(int node) {
     return;
   }
   kill_processes(node);
+  app.idle_checker = {};  // it dies with the processes
   account_for_lost_copies();
 }
 
@@ -925,6 +961,41 @@ bool Cluster::idle() const {
                      [](const auto& request) { return request->outcome.done; });
 }
 
+// A process's own handler and connections on its node's segment (a new child,
+// or one made after a save_path change), as ext/ makes one.
+void Cluster::make_handler(int app_index, int process_index) {
+  AppNode& app = *apps_[app_index];
+  const auto index = static_cast<std::size_t>(process_index);
+  AppNode::Process& process =
+      index < app.processes.size() ? app.processes[index] : app.idle_checker;
+  process.handler.reset();
+  process.locks =
+      std::make_unique<SimLocks>(*app.locks, process_index, world_.mono_ms, options_.lock_stripes);
+  process.pause = std::make_unique<SimPause>(world_.mono_ms);
+  HandlerConfig config;
+  config.route = app.route;
+  config.strict_mode = true;
+  config.replicas = options_.replicas;
+  config.io_timeout = std::chrono::milliseconds(options_.io_timeout_ms);
+  config.lock_timeout = std::chrono::milliseconds(options_.lock_timeout_ms);
+  config.takeover_check_interval_s = options_.takeover_check_interval_s;
+  config.gc_maxlifetime_s = options_.gc_maxlifetime_s;
+  config.sealer = sealer_;
+  // As make_memcached_handler(): the nodes listed, then those dropped.
+  std::vector<std::unique_ptr<StoreNode>> links;
+  for (const NodeAddress& node : with_departed_nodes(
+           listed_nodes(app), app.segment, app.clock.monotonic_ms() / 1000, remote_ttl_s(config))) {
+    const auto m = std::find_if(memcached_.begin(), memcached_.end(),
+                                [&](const auto& model) { return model->address().id == node.id; });
+    links.push_back(std::make_unique<Link>(
+        *this, app_index, static_cast<int>(m - memcached_.begin()), node.role, node.departed));
+  }
+  HandlerServices services{app.clock,           entropy_, app.segment,
+                           process.locks.get(), no_log(), *process.pause};
+  process.handler = std::make_unique<SessionHandler>(std::move(config), std::move(links), services);
+  process.generation = app.generation;
+}
+
 bool Cluster::step(std::optional<int> only) {
   std::vector<Request*> ready;
   for (auto& request : requests_) {
@@ -959,36 +1030,7 @@ bool Cluster::step(std::optional<int> only) {
       if (process.generation != app.generation) {
         // A new child (or one made after a save_path change): its own handler and
         // connections, on the node's segment.
-        process.handler.reset();
-        process.locks = std::make_unique<SimLocks>(*app.locks, request.process, world_.mono_ms,
-                                                   options_.lock_stripes);
-        process.pause = std::make_unique<SimPause>(world_.mono_ms);
-        const int app_index = request.outcome.node;
-        HandlerConfig config;
-        config.route = app.route;
-        config.strict_mode = true;
-        config.replicas = options_.replicas;
-        config.io_timeout = std::chrono::milliseconds(options_.io_timeout_ms);
-        config.lock_timeout = std::chrono::milliseconds(options_.lock_timeout_ms);
-        config.takeover_check_interval_s = options_.takeover_check_interval_s;
-        config.gc_maxlifetime_s = options_.gc_maxlifetime_s;
-        config.sealer = sealer_;
-        // As make_memcached_handler(): the nodes listed, then those dropped.
-        std::vector<std::unique_ptr<StoreNode>> links;
-        for (const NodeAddress& node :
-             with_departed_nodes(listed_nodes(app), app.segment, app.clock.monotonic_ms() / 1000,
-                                 remote_ttl_s(config))) {
-          const auto m = std::find_if(memcached_.begin(), memcached_.end(), [&](const auto& model) {
-            return model->address().id == node.id;
-          });
-          links.push_back(std::make_unique<Link>(*this, app_index,
-                                                 static_cast<int>(m - memcached_.begin()),
-                                                 node.role, node.departed));
-        }
-        HandlerServices services{app.clock,           entropy_, app.segment,
-                                 process.locks.get(), no_log(), *process.pause};
-        process.handler =
-            std::make_unique<SessionHandler>(std::move(config), std::move(links), services);
+        make_handler(request.outcome.node, request.process);
         process.generation = app.generation;
       }
       break;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,6 +76,12 @@ struct ClusterOptions {
   // Every app node seals what it stores with one shared key (clustered_session.
   // secret_file, accept_unsealed = 0); none: plain values, as without a secret_file.
   std::optional<SealMode> seal;
+  // Each app node's idle check (ext/idle_check.h) runs once per check interval
+  // while time passes between requests, as the thread of a PHP process does
+  // ("options ... idle_checks=on"; CLUSTER_SIM_IDLE_CHECKS=1 for every history).
+  // Off by default until a check leaves a change alone while its own request
+  // still writes it (docs/design.md, "Known gaps": the settle time).
+  bool idle_checks = std::getenv("CLUSTER_SIM_IDLE_CHECKS") != nullptr;
 };
 
 // What an outsider (anyone who can reach memcached: it has no auth) writes
@@ -216,6 +223,9 @@ class Cluster {
   // run (random nonces), so they are shown opened, never as bytes.
   std::string shown_value(std::string_view key, const std::string& bytes) const;
   void run_request(Request& request);
+  // process_index: one of the node's processes, or their count for its idle check.
+  void make_handler(int app_index, int process_index);
+  void run_idle_checks();
   void finish(Request& request);
 
   ClusterOptions options_;
@@ -231,6 +241,7 @@ class Cluster {
   std::vector<std::unique_ptr<Request>> requests_;
   Oracle oracle_;
   bool trace_store_ = false;
+  bool in_idle_check_ = false;
   int running_ = -1;  // the request whose fiber runs now
   int last_stepped_ = -1;
   std::uint64_t store_calls_ = 0;

@@ -636,6 +636,22 @@ TEST(ClusterSimExpectedFailures, CopyOnTheOwnerSurvivesARestartYetAnotherNodeSta
   expect_still_found(result, "lost");
 }
 
+// The same with the owner's idle check (ext/idle_check.h, a thread of each PHP
+// process): web1 serves no request, yet stores its copy again within an
+// interval, and web2's restart hold finds it.
+TEST(ClusterSimFlows, CopyOnAnIdleOwnerIsStoredAgainByItsIdleCheckAndFoundElsewhere) {
+  const HistoryResult result = play(R"(
+    options balancer=round-robin replicas=0 idle_checks=on
+    request u0 increment @web1
+    drain
+    memcached restart n1
+    memcached restart n2
+    request u0 read @web2
+    drain
+  )");
+  EXPECT_TRUE(result.clean()) << result.report();
+}
+
 // web2 is cut off from every node of its save_path (n3 stopped): u0's first
 // write is kept in web2's cache (PHP has sent its cookie, so it cannot move yet)
 // and acknowledged. After the heal, a round-robin balancer sends u0 to web1
@@ -1551,6 +1567,14 @@ TEST(ClusterSimFlows, ForwardBothCopiesTookIsFollowedAfterTheStoreNodeStops) {
 TEST(ClusterSimExpectedFailures, RelocationPastAFrozenStoreWithAnIdleOwnerLeavesTheOldCopyOpen) {
   const HistoryResult result = play(relocation_past_a_frozen_store(""));
   expect_still_found(result, "stale");
+}
+
+// With the idle check, an owner that serves no request still retries the
+// forward the frozen node missed once it thaws.
+TEST(ClusterSimFlows, RelocationPastAFrozenStoreForwardsOnceItAnswersWithAnIdleOwner) {
+  const HistoryResult result =
+      play("options idle_checks=on\n" + relocation_past_a_frozen_store(""));
+  EXPECT_TRUE(result.clean()) << result.report();
 }
 
 // Fixed: "lock stripes are shared by hashing, so an unrelated long request blocks

@@ -109,6 +109,7 @@ std::string History::str() const {
     out << " gc_maxlifetime=" << options.gc_maxlifetime_s;
   }
   if (options.lock_stripes != 0) out << " lock_stripes=" << options.lock_stripes;
+  if (options.idle_checks) out << " idle_checks=on";
   for (std::size_t i = 0; i < options.routes.size(); ++i) {
     out << (i == 0 ? " routes=" : ",") << options.routes[i];
   }
@@ -163,6 +164,8 @@ std::optional<History> History::parse(const std::string& text, std::string* erro
           history.options.gc_maxlifetime_s = std::stoll(value);
         } else if (name == "lock_stripes") {
           history.options.lock_stripes = std::stoul(value);
+        } else if (name == "idle_checks") {
+          history.options.idle_checks = value == "on";
         } else if (name == "seal") {
           history.options.seal = parse_seal_mode(value);
           if (!history.options.seal || *history.options.seal == SealMode::kOff) {
