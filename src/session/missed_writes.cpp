@@ -91,6 +91,9 @@ void MissedWrites::retry(std::uint32_t ttl_s, std::int64_t now) {
       // whether or not its session is asked for again (docs/design.md, "Lost
       // copies"), once its own request is surely done with it.
       if (!missed.remote_gone && now - missed.remote_touched_at < kKeptWriteSettleSeconds) continue;
+      // Its request still runs (a write that stalled past the settle time, or
+      // one about to write it): that request writes it, conditionally, itself.
+      if (locks_ != nullptr && locks_->held(key)) continue;
       const auto stored = remote_.write_if_missing(*store, key, missed.version, missed.data, ttl_s);
       if (stored && *stored) cache_->refresh(key, missed.expires_at, now, missed.version);
       if (stored && !*stored) {

@@ -14,12 +14,16 @@
 #include "remote/remote_store.h"
 #include "remote/session_end.h"
 #include "shm/session_cache.h"
+#include "shm/session_locks.h"
 
 namespace clustered {
 
 class MissedWrites {
  public:
-  MissedWrites(RemoteStore& remote, SessionCache* cache) : remote_(remote), cache_(cache) {}
+  // `locks`: the node's session locks (may be null), to leave a session whose
+  // request is still running to that request.
+  MissedWrites(RemoteStore& remote, SessionCache* cache, SessionLocks* locks = nullptr)
+      : remote_(remote), cache_(cache), locks_(locks) {}
 
   // The key retry() is writing right now (its writes may read a replica's
   // version: RemoteStore::store_copies); empty otherwise.
@@ -51,8 +55,10 @@ class MissedWrites {
   // checks, little enough to add a few ms to the one request that runs a check.
   static constexpr std::size_t kRetriesPerCheck = 256;
   // How long a change memcached did not take stays with its own request before
-  // a check stores it: its write (a few operations of io_timeout, 250 ms by
-  // default) is over by then, so the check never races the request's own write.
+  // a check stores it, when no lock tells whether that request still runs
+  // (locking off): its write (a few operations of io_timeout, 250 ms by
+  // default) is normally over by then. With locks, a session whose lock is held
+  // is left to its request however long it takes.
   static constexpr std::int64_t kKeptWriteSettleSeconds = 2;
 
  private:
@@ -63,6 +69,7 @@ class MissedWrites {
 
   RemoteStore& remote_;
   SessionCache* cache_;
+  SessionLocks* locks_;
   std::string retrying_;
 };
 

@@ -197,6 +197,16 @@ void LockTable::unlock(std::size_t slot) {
   mutexes_[slot].unlock();
 }
 
+bool SharedLocks::held(std::string_view key) {
+  const LockTable::Held probe = table_.lock(key, std::chrono::milliseconds(0));
+  if (probe.result == SessionLockResult::kAcquired ||
+      probe.result == SessionLockResult::kAcquiredAfterWait) {
+    table_.unlock(probe.slot);
+    return false;
+  }
+  return probe.result == SessionLockResult::kTimedOut;
+}
+
 SessionLockResult SharedLocks::lock(std::string_view key, std::chrono::milliseconds timeout) {
   const LockTable::Held held = table_.lock(key, timeout);
   if (held.result == SessionLockResult::kAcquired ||

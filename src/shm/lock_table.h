@@ -90,6 +90,9 @@ class SharedLocks final : public SessionLocks {
   SessionLockResult lock(std::string_view key, std::chrono::milliseconds timeout) override;
   void unlock(std::string_view key) override;
   std::optional<std::uint64_t> wake_delay_us() const override { return wake_delay_us_; }
+  // Tries the lock without waiting, and lets go at once when it got it: a lock
+  // whose holder died is free. Leaves the lock this object holds alone.
+  bool held(std::string_view key) override;
 
  private:
   LockTable& table_;

@@ -25,6 +25,13 @@ class SessionLocks {
   // process running with the lock; nullopt when unknown (no release seen, or
   // locks that do not block a thread).
   virtual std::optional<std::uint64_t> wake_delay_us() const { return std::nullopt; }
+  // True while a request of the node (of any process, this one's included) holds
+  // the lock of `key`: a takeover check leaves that session to its request
+  // (MissedWrites::retry). False when it cannot tell.
+  virtual bool held(std::string_view key) {
+    (void)key;
+    return false;
+  }
 };
 
 }  // namespace clustered

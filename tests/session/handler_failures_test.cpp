@@ -16,7 +16,18 @@
 namespace clustered::testing {
 namespace {
 
-using HandlerFailuresTest = ModelHandlerTest;
+class HandlerFailuresTest : public ModelHandlerTest {
+ protected:
+  // A session of web1 stored on n1, a check that looked at n1 and n2 (a second
+  // session), then n1 restarted empty. Returns the first session's ID.
+  std::string session_of_web1_that_n1_lost(AppNode& web1) {
+    const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+    clock_.advance_ms(1100);
+    (void)new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
+    n1_.restart();
+    return id;
+  }
+};
 
 std::string forward_to(std::uint64_t version, const std::string& new_id) {
   return encode_value(version, new_id, kValueFlagForward);
@@ -1096,10 +1107,7 @@ TEST_F(HandlerFailuresTest, RestartBeforeTheFirstTakeoverCheckIsSeenAndReseeded)
 // remote copy is gone are kept (unsynced) and stored again, not dropped.
 TEST_F(HandlerFailuresTest, OwnerIdleAcrossAMemcachedRestartKeepsAndReseedsItsSessions) {
   AppNode web1 = make_node(checking_config("web1"));
-  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
-  clock_.advance_ms(1100);
-  (void)new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
-  n1_.restart();
+  const std::string id = session_of_web1_that_n1_lost(web1);
   clock_.advance_ms((kNoticeGapSeconds + 10) * 1000);
   (void)new_session(*web1.handler, "o|i:2;");  // the check after the gap
   EXPECT_EQ(stored_payload(id), "v|i:1;") << "the idle owner dropped the only copy";
@@ -1110,10 +1118,7 @@ TEST_F(HandlerFailuresTest, OwnerIdleAcrossAMemcachedRestartKeepsAndReseedsItsSe
 // interval, and a check that is not due does nothing.
 TEST_F(HandlerFailuresTest, IdleOwnerStoresAgainWhatARestartLostWithoutAnyRequest) {
   AppNode web1 = make_node(checking_config("web1"));
-  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
-  clock_.advance_ms(1100);
-  (void)new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
-  n1_.restart();
+  const std::string id = session_of_web1_that_n1_lost(web1);
   EXPECT_FALSE(web1.handler->check_if_due()) << "checked less than an interval ago";
   EXPECT_FALSE(stored(id).has_value());
   clock_.advance_ms(1100);
@@ -1132,10 +1137,7 @@ TEST_F(HandlerFailuresTest, IdleOwnerStoresAgainWhatARestartLostWithoutAnyReques
 TEST_F(HandlerFailuresTest, ReseedAfterARestartNeverOverwritesAForwardWrittenSince) {
   AppNode web1 = make_node(checking_config("web1"));
   AppNode web2 = make_node(config("web2"));
-  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
-  clock_.advance_ms(1100);
-  (void)new_session(*web1.handler, "o|i:1;");  // first look at n1, n2
-  n1_.restart();
+  const std::string id = session_of_web1_that_n1_lost(web1);
   n1_.poke("sess." + id, forward_to(clock_.wall_us(), "moved-elsewhere-n2.web2"), 0);
   clock_.advance_ms(1100);
   (void)new_session(*web1.handler, "o|i:2;");

@@ -156,6 +156,16 @@ class RestartHoldTest : public ModelHandlerTest {
     return id.substr(0, id.rfind('.') + 1) + route;
   }
 
+  // A session of web1 stored on n1; both nodes have looked at n1 (web2 first:
+  // it sees the restart), then n1 restarts empty. Returns the session's ID.
+  std::string session_of_web1_that_n1_lost(AppNode& web1, AppNode& web2) {
+    const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
+    (void)new_session_on(*web2.handler, n1_, "w|i:1;");  // web2's first look at n1
+    clock_.advance_ms(1100);
+    n1_.restart();
+    return id;
+  }
+
   ClockPause pause_{clock_};
 };
 
@@ -186,10 +196,7 @@ struct HoldCounts {
 TEST_F(RestartHoldTest, ReadOnAnotherNodeAfterARestartWaitsForTheOwnersCopy) {
   AppNode web1 = make_node(checking_config("web1"));
   AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
-  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
-  (void)new_session_on(*web2.handler, n1_, "w|i:1;");  // web2's first look at n1
-  clock_.advance_ms(1100);
-  n1_.restart();
+  const std::string id = session_of_web1_that_n1_lost(web1, web2);
   pause_.meanwhile = [&] { (void)new_session(*web1.handler, "o|i:1;"); };  // runs web1's check
 
   const Started elsewhere = session_start(*web2.handler, id);
@@ -207,10 +214,7 @@ TEST_F(RestartHoldTest, ReadOnAnotherNodeAfterARestartWaitsForTheOwnersCopy) {
 TEST_F(RestartHoldTest, ReadOnAnotherNodeFindsTheCopyAnIdleOwnersCheckStored) {
   AppNode web1 = make_node(checking_config("web1"));
   AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
-  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
-  (void)new_session_on(*web2.handler, n1_, "w|i:1;");
-  clock_.advance_ms(1100);
-  n1_.restart();
+  const std::string id = session_of_web1_that_n1_lost(web1, web2);
   pause_.meanwhile = [&] { (void)web1.handler->check_if_due(); };
 
   const Started elsewhere = session_start(*web2.handler, id);
@@ -226,10 +230,7 @@ TEST_F(RestartHoldTest, ReadOnAnotherNodeFindsTheCopyAnIdleOwnersCheckStored) {
 TEST_F(RestartHoldTest, MissStandsWhenTheOwnerStoresNothingWithinTheWindow) {
   AppNode web1 = make_node(checking_config("web1"));
   AppNode web2 = make_pausing_node(checking_config("web2"), pause_);
-  const std::string id = new_session_on(*web1.handler, n1_, "v|i:1;");
-  (void)new_session_on(*web2.handler, n1_, "w|i:1;");
-  clock_.advance_ms(1100);
-  n1_.restart();
+  const std::string id = session_of_web1_that_n1_lost(web1, web2);
 
   const std::int64_t before = clock_.monotonic_ms();
   const Started elsewhere = session_start(*web2.handler, id);

@@ -195,6 +195,29 @@ TEST_F(LockTableTest, HolderKilledWhileHoldingReleasesTheLock) {
   EXPECT_EQ(lock_and_unlock("sess.21", 100ms), SessionLockResult::kAcquired);
 }
 
+// SharedLocks::held (a takeover check leaves a locked session to its request):
+// true while another process holds the lock, false when it is free or its holder
+// died, and asking takes nothing: the lock stays free, and the asker's own lock
+// of another session stays held.
+TEST_F(LockTableTest, HeldTellsWhetherAnotherProcessHoldsTheSessionAndTakesNothing) {
+  SharedLocks asker(*locks_);
+  ASSERT_EQ(asker.lock("sess.41", 100ms), SessionLockResult::kAcquired);  // its own
+  EXPECT_FALSE(asker.held("sess.40"));
+  EXPECT_EQ(lock_and_unlock("sess.40", 0ms), SessionLockResult::kAcquired) << "asking took it";
+
+  const pid_t holder = fork_holder("sess.40", [] { pause(); });
+  ASSERT_GT(holder, 0);
+  ASSERT_TRUE(wait_until_held());
+  EXPECT_TRUE(asker.held("sess.40"));
+  EXPECT_TRUE(asker.held("sess.41")) << "its own lock is held too";
+  kill(holder, SIGKILL);
+  EXPECT_EQ(wait_for(holder), 128 + SIGKILL);
+  EXPECT_FALSE(asker.held("sess.40")) << "a dead holder holds nothing";
+  EXPECT_EQ(lock_and_unlock("sess.40", 0ms), SessionLockResult::kAcquired);
+  asker.unlock("sess.41");
+  EXPECT_EQ(lock_and_unlock("sess.41", 0ms), SessionLockResult::kAcquired);
+}
+
 TEST_F(LockTableTest, WaiterIsHandedTheLockWhenTheHolderDies) {
   const pid_t holder = fork_holder("sess.33", [] { pause(); });
   ASSERT_GT(holder, 0);

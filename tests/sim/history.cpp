@@ -109,7 +109,9 @@ std::string History::str() const {
     out << " gc_maxlifetime=" << options.gc_maxlifetime_s;
   }
   if (options.lock_stripes != 0) out << " lock_stripes=" << options.lock_stripes;
-  if (options.idle_checks) out << " idle_checks=on";
+  if (options.idle_checks != ClusterOptions{}.idle_checks) {
+    out << " idle_checks=" << (options.idle_checks ? "on" : "off");
+  }
   for (std::size_t i = 0; i < options.routes.size(); ++i) {
     out << (i == 0 ? " routes=" : ",") << options.routes[i];
   }

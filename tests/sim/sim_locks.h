@@ -46,6 +46,7 @@ class SimLocks final : public SessionLocks {
       : table_(table), process_(process), now_ms_(now_ms), stripes_(stripes) {}
   SessionLockResult lock(std::string_view key, std::chrono::milliseconds timeout) override;
   void unlock(std::string_view key) override;
+  bool held(std::string_view key) override { return table_.held(lock_name(key)); }
 
   // The lock this process waits for, while it waits (the simulator does not
   // resume a parked request until it is granted or times out).

@@ -27,7 +27,7 @@ namespace clustered::testing {
 struct LockBoard {
   std::map<std::string, const void*, std::less<>> holders;  // key -> the BoardLocks holding it
   std::function<void()> while_waiting;
-  std::int64_t wait_ms = 10;  // how long a wait that is granted takes
+  std::int64_t wait_ms = 10;   // how long a wait that is granted takes
   int failures_to_inject = 0;  // the next lock() calls fail (kFailed): a broken mutex
   std::uint64_t waits = 0;
 
@@ -43,6 +43,7 @@ class BoardLocks final : public clustered::SessionLocks {
     }
   }
 
+  bool held(std::string_view key) override { return board_.held(key); }
   clustered::SessionLockResult lock(std::string_view key,
                                     std::chrono::milliseconds timeout) override {
     if (board_.failures_to_inject > 0) {
