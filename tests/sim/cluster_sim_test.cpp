@@ -666,6 +666,33 @@ TEST(ClusterSimExpectedFailures, ChangeKeptOnItsAppNodeIsMissingOnAnother) {
   EXPECT_NE(reason->find("a change its store node did not take"), std::string::npos) << *reason;
 }
 
+// web1, cut off from u1's store node n3, keeps u1's increment (count 2,
+// acknowledged) while web2 (round robin) moves the session from the copy with
+// count 1, which that increment was to replace: the forward stands, web1's kept
+// change is dropped, and count 2 is lost (docs/design.md, "Known gaps": found,
+// not fixed; cluster_sim --mix everything seed 226, in the "conditional writes"
+// class before).
+TEST(ClusterSimExpectedFailures, ChangeKeptBesideATakeoverIsDroppedAtTheForward) {
+  const HistoryResult result = play(R"(
+    options apps=2 memcached=3 replicas=0 users=2 balancer=route
+    seed 226
+    balancer round-robin
+    request u0 read
+    request u0 read
+    request u1 increment
+    run 29
+    request u1 read
+    cut web1 n3
+    request u1 increment
+  )");
+  expect_still_found(result, "lost");
+  const auto reason = known_issue(result);
+  ASSERT_TRUE(reason.has_value()) << result.report();
+  EXPECT_NE(reason->find("took the session over from the copy the change was to replace"),
+            std::string::npos)
+      << *reason;
+}
+
 // Two partitions at once, no parallel requests: web1 (save_path n2,n3) writes
 // u3's count 1 on n2 while cut off from n3, the replica, which keeps the empty
 // first write; web2, cut off from n2, takes the session over from n3's older copy
