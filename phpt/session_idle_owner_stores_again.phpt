@@ -24,7 +24,15 @@ foreach (['alice', 'bob', 'carol'] as $user) {
                              ['user' => $user]);
 }
 $clock->advance(1);  // the first check looks at the node (its pid, its start)
-for ($tries = 0; $web1->run('return clustered_session_stats()["takeover_checks"];') < 1 && $tries < 100; ++$tries) usleep(100000);
+// A look every 100 ms, for up to CS_PATIENCE (slow under valgrind): a new
+// connection each time, so not at cs_wait_for's pace, which would use up the
+// ports the owner's thread connects from.
+function patiently(callable $done): void
+{
+    $deadline = microtime(true) + CS_PATIENCE;
+    while (!$done() && microtime(true) < $deadline) usleep(100000);
+}
+patiently(fn () => $web1->run('return clustered_session_stats()["takeover_checks"];') >= 1);
 
 cs_memcached_stop($mc['pid']);
 $mc = cs_memcached_start([], $port);
@@ -33,10 +41,7 @@ echo "after the restart: $gone of 3 gone\n";
 
 // No request on web1 from here on: only the clock moves.
 $clock->advance(1);
-// A look every 100 ms for up to 10 s (a new connection each: cs_wait_for's pace
-// would use up the ports the owner's thread connects from).
-$stored = fn () => count(array_filter($ids, fn ($id) => cs_mc_get($port, "sess.$id") !== null));
-for ($tries = 0; $stored() < 3 && $tries < 100; ++$tries) usleep(100000);
+patiently(fn () => count(array_filter($ids, fn ($id) => cs_mc_get($port, "sess.$id") !== null)) === 3);
 echo "stored again without a request: ";
 foreach ($ids as $user => $id) echo $user, '=', cs_decode(cs_mc_get($port, "sess.$id"))['payload'], ' ';
 echo "\n";
