@@ -2,6 +2,7 @@
 #include "idle_check.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -10,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "handler_registry.h"
@@ -57,7 +57,17 @@ struct Checker {
   std::string save_path;  // the handler's, as the last request made it
   HandlerConfig config;
   QueuedLog log;
-  std::thread thread;
+  // pthread, not std::thread: std::thread hands its thread a heap object that a
+  // child of fork() would hold no pointer to.
+  pthread_t thread{};
+  bool started = false;
+  // The thread's own, kept here rather than on its stack, which a child of
+  // fork() does not have either.
+  std::unique_ptr<SessionHandler> handler;
+  std::string made_for;  // the save_path `handler` was made for
+  // The parent's, after a fork: kept reachable (never used), as drop_handler()
+  // keeps an inherited handler, so that it is not "lost" to valgrind.
+  Checker* inherited = nullptr;
 };
 
 Checker* g_checker = nullptr;
@@ -70,8 +80,8 @@ bool sleep_interval(Checker& checker, std::int64_t interval_s) {
 }
 
 void run(Checker& checker) {
-  std::unique_ptr<SessionHandler> handler;
-  std::string made_for;
+  std::unique_ptr<SessionHandler>& handler = checker.handler;
+  std::string& made_for = checker.made_for;
   for (;;) {
     std::unique_lock lock(checker.mutex);
     const std::int64_t interval_s = checker.config.takeover_check_interval_s;
@@ -122,14 +132,18 @@ void keep_checking(std::string_view save_path, const HandlerConfig& config) {
   }
   checker->save_path = save_path;
   checker->config = config;
-  try {
-    checker->thread = std::thread(run, std::ref(*checker));
-  } catch (const std::system_error&) {
+  const auto body = [](void* argument) -> void* {
+    run(*static_cast<Checker*>(argument));
+    return nullptr;
+  };
+  if (pthread_create(&checker->thread, nullptr, body, checker) != 0) {
     close(checker->wake);
     delete checker;  // no thread: the node's requests still check
     return;
   }
-  g_checker = checker;  // an inherited one is left as it is (see Checker)
+  checker->started = true;
+  checker->inherited = g_checker;  // the parent's, left as it is (see Checker)
+  g_checker = checker;
 }
 
 void stop_checking() {
@@ -137,11 +151,12 @@ void stop_checking() {
   g_checker->stopping.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   (void)!write(g_checker->wake, &one, sizeof one);
-  if (g_checker->thread.joinable()) g_checker->thread.join();
+  if (g_checker->started) pthread_join(g_checker->thread, nullptr);
   close(g_checker->wake);
   write_check_log();
+  Checker* const inherited = g_checker->inherited;
   delete g_checker;
-  g_checker = nullptr;
+  g_checker = inherited;
 }
 
 void write_check_log() {
