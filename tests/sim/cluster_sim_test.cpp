@@ -47,6 +47,15 @@ void expect_still_found(const HistoryResult& result, const std::string& kind) {
   EXPECT_TRUE(has(result, kind)) << "fixed? move it to the clean list\n" << result.report();
 }
 
+// Still found, and explained by the known class whose text contains `text`.
+void expect_known_as(const HistoryResult& result, const std::string& kind,
+                     const std::string& text) {
+  expect_still_found(result, kind);
+  const auto reason = known_issue(result);
+  ASSERT_TRUE(reason.has_value()) << result.report();
+  EXPECT_NE(reason->find(text), std::string::npos) << *reason;
+}
+
 std::uint64_t gets(Cluster& cluster) {
   std::uint64_t total = 0;
   for (int m = 0; m < cluster.memcached_count(); ++m) total += cluster.memcached(m).stats().cmd_get;
@@ -660,10 +669,7 @@ TEST(ClusterSimExpectedFailures, ChangeKeptOnItsAppNodeIsMissingOnAnother) {
     request u0 increment
     memcached stop n3
   )");
-  expect_still_found(result, "lost");
-  const auto reason = known_issue(result);
-  ASSERT_TRUE(reason.has_value()) << result.report();
-  EXPECT_NE(reason->find("a change its store node did not take"), std::string::npos) << *reason;
+  expect_known_as(result, "lost", "a change its store node did not take");
 }
 
 // web1, cut off from u1's store node n3, keeps u1's increment (count 2,
@@ -685,12 +691,7 @@ TEST(ClusterSimExpectedFailures, ChangeKeptBesideATakeoverIsDroppedAtTheForward)
     cut web1 n3
     request u1 increment
   )");
-  expect_still_found(result, "lost");
-  const auto reason = known_issue(result);
-  ASSERT_TRUE(reason.has_value()) << result.report();
-  EXPECT_NE(reason->find("took the session over from the copy the change was to replace"),
-            std::string::npos)
-      << *reason;
+  expect_known_as(result, "lost", "took the session over from the copy the change was to replace");
 }
 
 // Two partitions at once, no parallel requests: web1 (save_path n2,n3) writes
@@ -715,10 +716,7 @@ TEST(ClusterSimExpectedFailures, TwoPartitionsAtOnceReadTheReplicaTheWriterCould
     request u1 read
     request u3 increment
   )");
-  expect_still_found(result, "lost");
-  const auto reason = known_issue(result);
-  ASSERT_TRUE(reason.has_value()) << result.report();
-  EXPECT_NE(reason->find("two partitions at once"), std::string::npos) << *reason;
+  expect_known_as(result, "lost", "two partitions at once");
 }
 
 // The largest class of `cluster_sim --mix everything` failures: memcached
